@@ -1,0 +1,87 @@
+import Foundation
+
+// Plain reference implementations: the algorithmic ground truth every fast kernel is
+// tested against. Slow on purpose; keep them obvious.
+public enum Reference {
+    /// c (M, N) = a (M, K) * b^T + bias, with b (N, K); `accumulate` adds to c instead.
+    public static func gemmABt(m: Int, n: Int, k: Int,
+                               a: UnsafePointer<Float>, lda: Int,
+                               b: UnsafePointer<Float>, ldb: Int,
+                               c: UnsafeMutablePointer<Float>, ldc: Int,
+                               bias: UnsafePointer<Float>? = nil, accumulate: Bool = false) {
+        for i in 0..<m {
+            for j in 0..<n {
+                var s: Double = 0
+                for p in 0..<k { s += Double(a[i * lda + p]) * Double(b[j * ldb + p]) }
+                if let bias { s += Double(bias[j]) }
+                c[i * ldc + j] = accumulate ? c[i * ldc + j] + Float(s) : Float(s)
+            }
+        }
+    }
+
+    /// c (M, N) = a (M, K) * b + bias, with b (K, N); `accumulate` adds to c instead.
+    public static func gemmAB(m: Int, n: Int, k: Int,
+                              a: UnsafePointer<Float>, lda: Int,
+                              b: UnsafePointer<Float>, ldb: Int,
+                              c: UnsafeMutablePointer<Float>, ldc: Int,
+                              bias: UnsafePointer<Float>? = nil, accumulate: Bool = false) {
+        for i in 0..<m {
+            for j in 0..<n {
+                var s: Double = 0
+                for p in 0..<k { s += Double(a[i * lda + p]) * Double(b[p * ldb + j]) }
+                if let bias { s += Double(bias[j]) }
+                c[i * ldc + j] = accumulate ? c[i * ldc + j] + Float(s) : Float(s)
+            }
+        }
+    }
+
+    /// In place, per row of `cols`: x = softmax(x * scale + maskAdd), where maskAdd (cols) is
+    /// added to every row (0 for kept, -inf or a large negative for masked columns).
+    public static func softmaxRows(_ x: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
+                                   scale: Float = 1, maskAdd: UnsafePointer<Float>? = nil) {
+        for r in 0..<rows {
+            let p = x + r * cols
+            var mx = -Float.infinity
+            for j in 0..<cols {
+                p[j] = p[j] * scale + (maskAdd?[j] ?? 0)
+                mx = max(mx, p[j])
+            }
+            var s: Double = 0
+            for j in 0..<cols {
+                let e = mx == -.infinity ? 0 : Foundation.exp(Double(p[j] - mx))
+                p[j] = Float(e); s += e
+            }
+            for j in 0..<cols { p[j] = s > 0 ? Float(Double(p[j]) / s) : 0 }
+        }
+    }
+
+    /// out (rows, C) = LayerNorm(x) * gamma + beta, biased variance, eps inside the sqrt.
+    public static func layerNorm(_ x: UnsafePointer<Float>, rows: Int, cols: Int,
+                                 gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, eps: Float,
+                                 out: UnsafeMutablePointer<Float>) {
+        for r in 0..<rows {
+            let p = x + r * cols, o = out + r * cols
+            var mean: Double = 0
+            for j in 0..<cols { mean += Double(p[j]) }
+            mean /= Double(cols)
+            var v: Double = 0
+            for j in 0..<cols { let d = Double(p[j]) - mean; v += d * d }
+            v /= Double(cols)
+            let inv = 1 / (v + Double(eps)).squareRoot()
+            for j in 0..<cols { o[j] = Float((Double(p[j]) - mean) * inv) * gamma[j] + beta[j] }
+        }
+    }
+
+    /// In place: x = 0.5 x (1 + erf(x / sqrt 2))  (transformers' "gelu").
+    public static func gelu(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count { let v = Double(x[i]); x[i] = Float(0.5 * v * (1 + Foundation.erf(v / 2.0.squareRoot()))) }
+    }
+
+    /// In place: x = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))  ("gelu_new", "gelu_pytorch_tanh").
+    public static func geluTanh(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count {
+            let v = Double(x[i])
+            x[i] = Float(0.5 * v * (1 + Foundation.tanh((2 / Double.pi).squareRoot() * (v + 0.044715 * v * v * v))))
+        }
+    }
+}
