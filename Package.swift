@@ -1,8 +1,9 @@
 // swift-tools-version:5.10
 // Heed: token-level attention and norm-based analysis of transformers, in pure Swift.
 // No package dependencies: the toolchain's own modules only.
-// Module graph (one direction): HeedKernels <- HeedCheckpoints <- HeedModels <- heed;
-// HeedTokenizers depends on Foundation only.
+// Module graph (one direction): HeedKernels <- HeedCheckpoints <- HeedModels <- HeedAnalysis
+// <- HeedDaemon -> HeedJSONRPC; the `heed` executable sits on HeedDaemon. HeedTokenizers
+// depends on Foundation only; HeedJSONRPC knows nothing of models.
 import PackageDescription
 
 // The kernels need AVX2 + FMA: without the target features, SIMD8<Float> FMAs become
@@ -24,12 +25,17 @@ let package = Package(
         .target(name: "HeedCheckpoints", dependencies: ["HeedKernels"], swiftSettings: simd),
         .target(name: "HeedTokenizers"),
         .target(name: "HeedModels", dependencies: ["HeedKernels", "HeedCheckpoints", "HeedTokenizers"], swiftSettings: simd),
-        .executableTarget(name: "heed", dependencies: ["HeedModels"], swiftSettings: simd),
+        .target(name: "HeedAnalysis", dependencies: ["HeedModels"], swiftSettings: simd),
+        .target(name: "HeedJSONRPC"),
+        .target(name: "HeedDaemon", dependencies: ["HeedAnalysis", "HeedJSONRPC"], swiftSettings: simd),
+        .executableTarget(name: "heed", dependencies: ["HeedDaemon"], swiftSettings: simd),
 
+        .target(name: "HeedTestSupport", dependencies: ["HeedCheckpoints"], path: "Tests/HeedTestSupport"),
         .testTarget(name: "HeedKernelsTests", dependencies: ["HeedKernels"], swiftSettings: simd),
         .testTarget(name: "HeedCheckpointsTests", dependencies: ["HeedCheckpoints"]),
         .testTarget(name: "HeedTokenizersTests", dependencies: ["HeedTokenizers"]),
-        .testTarget(name: "HeedModelsTests", dependencies: ["HeedModels"], swiftSettings: simd),
-        .testTarget(name: "HeedIntegrationTests", dependencies: ["HeedModels"], swiftSettings: simd),
+        .testTarget(name: "HeedModelsTests", dependencies: ["HeedModels", "HeedTestSupport"], swiftSettings: simd),
+        .testTarget(name: "HeedAnalysisTests", dependencies: ["HeedAnalysis"], swiftSettings: simd),
+        .testTarget(name: "HeedIntegrationTests", dependencies: ["HeedDaemon", "HeedTestSupport"], swiftSettings: simd),
     ]
 )

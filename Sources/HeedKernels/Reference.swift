@@ -72,16 +72,20 @@ public enum Reference {
         }
     }
 
-    /// In place: x = 0.5 x (1 + erf(x / sqrt 2))  (transformers' "gelu").
+    /// In place: x = 0.5 x (1 + erf(x / sqrt 2))  (transformers' "gelu"), evaluated as
+    /// 0.5 x erfc(-x / sqrt 2): the same function, without 1 + erf cancelling for x << 0.
     public static func gelu(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        for i in 0..<count { let v = Double(x[i]); x[i] = Float(0.5 * v * (1 + Foundation.erf(v / 2.0.squareRoot()))) }
+        for i in 0..<count { let v = Double(x[i]); x[i] = Float(0.5 * v * Foundation.erfc(-v / 2.0.squareRoot())) }
     }
 
-    /// In place: x = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))  ("gelu_new", "gelu_pytorch_tanh").
+    /// In place: x = 0.5 x (1 + tanh(y)), y = sqrt(2/pi) (x + 0.044715 x^3)  ("gelu_new",
+    /// "gelu_pytorch_tanh"), evaluated as x / (1 + exp(-2y)): the same function, without
+    /// 1 + tanh cancelling for x << 0.
     public static func geluTanh(_ x: UnsafeMutablePointer<Float>, count: Int) {
         for i in 0..<count {
             let v = Double(x[i])
-            x[i] = Float(0.5 * v * (1 + Foundation.tanh((2 / Double.pi).squareRoot() * (v + 0.044715 * v * v * v))))
+            let y = (2 / Double.pi).squareRoot() * (v + 0.044715 * v * v * v)
+            x[i] = Float(v / (1 + Foundation.exp(-2 * y)))
         }
     }
 }

@@ -1,1 +1,94 @@
-print("heed")
+import Foundation
+import HeedAnalysis
+import HeedCheckpoints
+import HeedDaemon
+import HeedModels
+
+// heed: the command-line entry point (tokenize, analyze, fetch, bench; serve comes with the daemon).
+
+let usage = """
+usage: heed <command> [options]
+
+  tokenize [--model M] [--json] TEXT        tokens with ids, offsets (Unicode scalars) and words
+  analyze  [--model M] [--layer N|last] [--heads mean] [--granularity word] [--json] TEXT
+                                            attention per layer; --json prints the heed/analyze result
+  fetch    NAME                             download a catalog model into $HEED_CACHE (~/.cache/heed)
+  bench    forward [--model M] [--runs N]   forward-pass timings, GFLOP/s, ratio against PyTorch
+  models                                    the catalog
+
+A model M is a catalog name (default: minilm), a directory with config.json, *.safetensors and
+tokenizer.json, or a Hugging Face repo id present in the local Hugging Face cache.
+"""
+
+func fail(_ message: String, code: Int32 = 1) -> Never {
+    Terminal.printError(message)
+    exit(code)
+}
+
+/// The kernels are compiled for x86-64-v3: refuse clearly on a CPU without AVX2 and FMA.
+func checkCPU() {
+    #if arch(x86_64) && os(Linux)
+    if let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+       let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) {
+        let set = Set(flags.split(separator: " ").map(String.init))
+        if !set.contains("avx2") || !set.contains("fma") {
+            fail("this build of heed needs a CPU with AVX2 and FMA (x86-64-v3); this one lacks them")
+        }
+    }
+    #endif
+}
+
+func loadModel(_ id: String) -> LoadedModel {
+    do {
+        return try LoadedModel.resolve(id) { Terminal.printError($0) }
+    } catch {
+        fail("cannot load model \(id): \(error)")
+    }
+}
+
+func joinedText(_ args: Arguments) -> String {
+    guard !args.positional.isEmpty else { fail("missing TEXT\n\n\(usage)", code: 2) }
+    return args.positional.joined(separator: " ")
+}
+
+func writeStdout(_ bytes: [UInt8]) {
+    FileHandle.standardOutput.write(Data(bytes))
+    FileHandle.standardOutput.write(Data("\n".utf8))
+}
+
+checkCPU()
+var argv = Array(CommandLine.arguments.dropFirst())
+guard let command = argv.first else { print(usage); exit(0) }
+argv.removeFirst()
+
+do {
+    switch command {
+    case "tokenize":
+        let args = try Arguments(argv, valued: ["model"], boolean: ["json"])
+        let text = joinedText(args)
+        let model = loadModel(args.value("model") ?? "minilm")
+        TokenizeCommand.run(model: model, text: text, json: args.has("json"))
+    case "analyze":
+        let args = try Arguments(argv, valued: ["model", "layer", "heads", "granularity", "method"], boolean: ["json"])
+        let text = joinedText(args)
+        let model = loadModel(args.value("model") ?? "minilm")
+        try AnalyzeCommand.run(model: model, text: text, args: args)
+    case "fetch":
+        let args = try Arguments(argv, valued: [], boolean: [])
+        guard args.positional.count == 1 else { fail("usage: heed fetch NAME (one of: \(ModelStore.catalog.map(\.name).joined(separator: ", ")))", code: 2) }
+        let dir = try ModelStore.fetch(args.positional[0]) { Terminal.printError($0) }
+        print(dir.path)
+    case "models":
+        for e in ModelStore.catalog { print("\(e.name)\t\(e.package)==\(e.version)") }
+    case "bench":
+        let args = try Arguments(argv, valued: ["model", "runs", "lengths"], boolean: [])
+        guard args.positional == ["forward"] else { fail("usage: heed bench forward [--model M] [--runs N] [--lengths 16,128,512]", code: 2) }
+        BenchCommand.forward(model: loadModel(args.value("model") ?? "minilm"), args: args)
+    case "help", "--help", "-h":
+        print(usage)
+    default:
+        fail("unknown command \(command)\n\n\(usage)", code: 2)
+    }
+} catch {
+    fail("\(error)", code: 2)
+}

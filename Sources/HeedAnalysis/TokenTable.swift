@@ -1,0 +1,81 @@
+import HeedTokenizers
+
+/// The unit offsets count in, as LSP 3.17 names them ("utf-8", "utf-16", "utf-32" = Unicode scalars).
+public enum PositionEncoding: String, CaseIterable, Sendable {
+    case utf8 = "utf-8", utf16 = "utf-16", utf32 = "utf-32"
+
+    /// The span of `token` in this encoding.
+    public func range(of span: TextSpan) -> Range<Int> {
+        switch self {
+        case .utf8: return span.utf8
+        case .utf16: return span.utf16
+        case .utf32: return span.scalars
+        }
+    }
+}
+
+/// A token as the protocol shows it (DESIGN.md, Protocol contract).
+public struct TokenRow: Equatable, Sendable {
+    public let index: Int
+    public let id: Int
+    /// The vocabulary string ("##ing", "[CLS]").
+    public let text: String
+    public let start: Int
+    public let end: Int
+    public let special: Bool
+    /// Index into `TokenTable.words`; every special token is a word of its own.
+    public let word: Int
+}
+
+/// A word: consecutive tokens of one pre-tokenized word, or one special token.
+public struct WordRow: Equatable, Sendable {
+    public let index: Int
+    /// The original text the word covers (empty for special tokens).
+    public let text: String
+    public let start: Int
+    public let end: Int
+    public let special: Bool
+    public let tokens: [Int]
+}
+
+/// The tokens and words of one encoded text, with offsets in one position encoding.
+public struct TokenTable: Equatable, Sendable {
+    public let encoding: PositionEncoding
+    public let tokens: [TokenRow]
+    public let words: [WordRow]
+
+    public init(text: String, encoded: Encoding, encoding: PositionEncoding) {
+        self.encoding = encoding
+        let scalars = Array(text.unicodeScalars)
+        var tokens: [TokenRow] = []
+        var words: [WordRow] = []
+        var wordTokens: [Int] = []
+        var lastWordID: Int? = nil
+        func closeWord() {
+            guard let first = wordTokens.first, let last = wordTokens.last else { return }
+            let a = encoded.tokens[first], b = encoded.tokens[last]
+            let scalarRange = a.span.scalars.lowerBound..<b.span.scalars.upperBound
+            var s = String.UnicodeScalarView()
+            s.append(contentsOf: scalars[scalarRange])
+            let r = encoding.range(of: a.span).lowerBound..<encoding.range(of: b.span).upperBound
+            words.append(WordRow(index: words.count, text: String(s), start: r.lowerBound, end: r.upperBound, special: false, tokens: wordTokens))
+            wordTokens = []
+        }
+        for (i, t) in encoded.tokens.enumerated() {
+            let r = encoding.range(of: t.span)
+            if t.special || t.word == nil {
+                closeWord(); lastWordID = nil
+                words.append(WordRow(index: words.count, text: "", start: r.lowerBound, end: r.lowerBound, special: t.special, tokens: [i]))
+                tokens.append(TokenRow(index: i, id: t.id, text: t.text, start: r.lowerBound, end: t.special ? r.lowerBound : r.upperBound, special: t.special, word: words.count - 1))
+                continue
+            }
+            if t.word != lastWordID { closeWord() }
+            lastWordID = t.word
+            wordTokens.append(i)
+            tokens.append(TokenRow(index: i, id: t.id, text: t.text, start: r.lowerBound, end: r.upperBound, special: false, word: words.count))
+        }
+        closeWord()
+        self.tokens = tokens
+        self.words = words
+    }
+}

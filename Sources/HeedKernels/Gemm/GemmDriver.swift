@@ -1,0 +1,115 @@
+// The GEMM driver: splits C (M, N) into tasks over column panels (and row blocks when there
+// are few panels), packs B per task unless it comes pre-packed, and sweeps register tiles.
+//
+// Loop nest of one task (BLIS order, A read in place):
+//   for kc block (depth gemmKC):            B micro-panel (kc x 16) stays in L1
+//     for mc block of rows (gemmMC):        A block (mc x kc) stays in L2
+//       for panel in the task's panels:
+//         for 6-row tile in the mc block:   micro-kernel
+
+/// Depth of a k block: a 16-wide B micro-panel of this depth is 16 KiB.
+let gemmKC = 256
+/// Rows of an A block kept in L2 while a task's panels stream past it.
+let gemmMC = 120
+/// Below this many flops a GEMM runs on the calling thread only.
+let gemmParallelMinFlops = 1_000_000.0
+
+/// Where the packed B panels come from.
+enum GemmB {
+    /// b (N, K) row-major: C = A * b^T.
+    case transposed(UnsafePointer<Float>, ldb: Int)
+    /// b (K, N) row-major: C = A * b.
+    case plain(UnsafePointer<Float>, ldb: Int)
+    /// Panels already packed (PackedLinear), depth K, panel p at base + p * K * 16.
+    case packed(UnsafePointer<Float>)
+}
+
+enum GemmDriver {
+    /// c (M, N) (+)= a (M, K) * B + bias.
+    static func run(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: GemmB,
+                    c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?, accumulate: Bool) {
+        if m <= 0 || n <= 0 { return }
+        if k <= 0 {
+            for i in 0..<m {
+                for j in 0..<n {
+                    let s: Float = bias?[j] ?? 0
+                    c[i * ldc + j] = accumulate ? c[i * ldc + j] + s : s
+                }
+            }
+            return
+        }
+        let panels = (n + gemmNR - 1) / gemmNR
+        let rowBlocks = (m + gemmMR - 1) / gemmMR
+        let flops = 2.0 * Double(m) * Double(n) * Double(k)
+        let threads = Parallel.availableThreads
+        var tasks = 1
+        if threads > 1 && flops >= gemmParallelMinFlops {
+            // More tasks than threads evens out a busy core; packing cost is unchanged as long
+            // as tasks split N only.
+            let perThread = flops >= 64e6 ? 4 : (flops >= 8e6 ? 2 : 1)
+            tasks = min(threads * perThread, panels * rowBlocks)
+        }
+        let panelChunks = min(tasks, panels)
+        let rowChunks = min(rowBlocks, (tasks + panelChunks - 1) / panelChunks)
+        Parallel.forEach(panelChunks * rowChunks) { t in
+            let pc = t % panelChunks, rc = t / panelChunks
+            let panelRange = (pc * panels / panelChunks)..<((pc + 1) * panels / panelChunks)
+            let r0 = (rc * rowBlocks / rowChunks) * gemmMR
+            let r1 = min(m, ((rc + 1) * rowBlocks / rowChunks) * gemmMR)
+            runTask(m: m, n: n, k: k, a: a, lda: lda, b: b, c: c, ldc: ldc, bias: bias, accumulate: accumulate,
+                    panels: panelRange, rows: r0..<r1)
+        }
+    }
+
+    private static func runTask(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: GemmB,
+                                c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?, accumulate: Bool,
+                                panels: Range<Int>, rows: Range<Int>) {
+        if panels.isEmpty || rows.isEmpty { return }
+        let spillFloats = gemmMR * gemmNR
+        let packFloats: Int
+        switch b { case .packed: packFloats = 0
+        default: packFloats = packedPanelFloats(panels: panels.count, k: k) }
+        let scratch = ThreadScratch.floats(spillFloats + packFloats)
+        let spill = scratch
+        // Panel `panels.lowerBound` starts at `first`; the others follow at k * 16 strides.
+        let first: UnsafePointer<Float>
+        switch b {
+        case .packed(let base):
+            first = base + panels.lowerBound * k * gemmNR
+        case .transposed(let bt, let ldb):
+            packPanelsTransposed(b: bt, ldb: ldb, n: n, k: k, panels: panels, into: scratch + spillFloats)
+            first = UnsafePointer(scratch + spillFloats)
+        case .plain(let bb, let ldb):
+            packPanels(b: bb, ldb: ldb, n: n, k: k, panels: panels, into: scratch + spillFloats)
+            first = UnsafePointer(scratch + spillFloats)
+        }
+        let panelStride = k * gemmNR
+        var k0 = 0
+        while k0 < k {
+            // Split k into near-equal blocks of at most gemmKC.
+            let kBlocks = (k - k0 + gemmKC - 1) / gemmKC
+            let kc = (k - k0 + kBlocks - 1) / kBlocks
+            let firstBlock = k0 == 0
+            var i0 = rows.lowerBound
+            while i0 < rows.upperBound {
+                let i1 = min(rows.upperBound, i0 + gemmMC)
+                for p in panels {
+                    let j0 = p * gemmNR
+                    let bp = first + (p - panels.lowerBound) * panelStride + k0 * gemmNR
+                    let e = TileEpilogue(bias: firstBlock ? bias.map { $0 + j0 } : nil,
+                                         accumulate: firstBlock ? accumulate : true,
+                                         nr: min(gemmNR, n - j0), spill: spill)
+                    var i = i0
+                    while i < i1 {
+                        let mr = min(gemmMR, i1 - i)
+                        gemmTile(mr: mr, kc, a + i * lda + k0, lda, bp, c + i * ldc + j0, ldc, e)
+                        i += mr
+                    }
+                }
+                i0 = i1
+            }
+            k0 += kc
+        }
+        _ = m
+    }
+}

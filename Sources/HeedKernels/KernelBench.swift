@@ -1,0 +1,110 @@
+import Foundation
+
+/// Throughput of the kernels on MiniLM-like shapes (T tokens, C = 384, I = 1536, HS = 32),
+/// for the CLI's `bench` command and the opt-in benchmark test. Threads: `Parallel.threadCount`
+/// (set `HEED_THREADS` before the process starts). Each figure is the best of several runs.
+public enum KernelBench {
+    public struct Result: CustomStringConvertible {
+        public let name: String
+        /// Seconds of the best run.
+        public let seconds: Double
+        /// Floating-point operations per run (0 for memory-bound kernels).
+        public let flops: Double
+        public var gflops: Double { flops / seconds / 1e9 }
+        public var description: String {
+            let us = String(format: "%9.1f us", seconds * 1e6)
+            return flops > 0 ? "\(name.padding(toLength: 44, withPad: " ", startingAt: 0)) \(us)  \(String(format: "%6.1f", gflops)) GFLOP/s"
+                : "\(name.padding(toLength: 44, withPad: " ", startingAt: 0)) \(us)"
+        }
+    }
+
+    /// Best wall time of `body` over repeats lasting at least `minSeconds` in total.
+    public static func best(minSeconds: Double = 0.15, minRuns: Int = 5, _ body: () -> Void) -> Double {
+        body()  // warm-up: caches, thread pool, scratch buffers
+        var bestTime = Double.infinity, total = 0.0, runs = 0
+        while runs < minRuns || total < minSeconds {
+            let t = Peak.timeSeconds(body)
+            bestTime = min(bestTime, t); total += t; runs += 1
+        }
+        return bestTime
+    }
+
+    /// GEMM shapes of one MiniLM layer at each T: the four linears and per-head attention.
+    public static func gemmResults(tokens: [Int] = [16, 128, 512]) -> [Result] {
+        let C = 384, I = 1536, HS = 32, NH = 12
+        var results: [Result] = []
+        for T in tokens {
+            let x = randomBuffer(T * I, seed: 1)
+            let y = UnsafeMutablePointer<Float>.allocate(capacity: T * I)
+            defer { x.deallocate(); y.deallocate() }
+            for (oc, ic, label) in [(C, C, "attn.out 384x384"), (3 * C, C, "qkv 1152x384"), (I, C, "ffn.in 1536x384"), (C, I, "ffn.out 384x1536")] {
+                let w = randomArray(oc * ic, seed: 2)
+                let linear = PackedLinear(weight: w, bias: randomArray(oc, seed: 3), outFeatures: oc, inFeatures: ic)
+                let t = best { linear.forward(x, rows: T, into: y) }
+                results.append(Result(name: "T=\(T) linear \(label)", seconds: t, flops: 2.0 * Double(T * oc * ic)))
+            }
+            // Attention of one head: scores (T, T) = q (T, HS) k^T; ctx (T, HS) = p (T, T) v.
+            let qkv = randomBuffer(T * 3 * C, seed: 4)
+            let scores = UnsafeMutablePointer<Float>.allocate(capacity: NH * T * T)
+            let ctx = UnsafeMutablePointer<Float>.allocate(capacity: T * C)
+            defer { qkv.deallocate(); scores.deallocate(); ctx.deallocate() }
+            let t1 = best { Kernels.gemmABt(m: T, n: T, k: HS, a: qkv, lda: 3 * C, b: qkv + C, ldb: 3 * C, c: scores, ldc: T) }
+            results.append(Result(name: "T=\(T) head q k^T (T x 32)(32 x T)", seconds: t1, flops: 2.0 * Double(T * T * HS)))
+            let t2 = best { Kernels.gemmAB(m: T, n: HS, k: T, a: scores, lda: T, b: qkv + 2 * C, ldb: 3 * C, c: ctx, ldc: C) }
+            results.append(Result(name: "T=\(T) head p v (T x T)(T x 32)", seconds: t2, flops: 2.0 * Double(T * T * HS)))
+            // All heads, parallel over heads (as the encoder runs them), scores + softmax + context.
+            let t3 = best {
+                Parallel.forEach(NH) { h in
+                    let s = scores + h * T * T
+                    Kernels.gemmABt(m: T, n: T, k: HS, a: qkv + h * HS, lda: 3 * C, b: qkv + C + h * HS, ldb: 3 * C, c: s, ldc: T)
+                    Kernels.softmaxRows(s, rows: T, cols: T, scale: 0.17)
+                    Kernels.gemmAB(m: T, n: HS, k: T, a: s, lda: T, b: qkv + 2 * C + h * HS, ldb: 3 * C, c: ctx + h * HS, ldc: C)
+                }
+            }
+            results.append(Result(name: "T=\(T) attention 12 heads (+softmax)", seconds: t3, flops: 4.0 * Double(NH * T * T * HS)))
+        }
+        return results
+    }
+
+    /// Row and elementwise kernels at T tokens.
+    public static func rowResults(tokens: [Int] = [128, 512]) -> [Result] {
+        let C = 384, I = 1536, NH = 12
+        var results: [Result] = []
+        for T in tokens {
+            let buf = randomBuffer(max(NH * T * T, T * I), seed: 5)
+            let gamma = randomBuffer(C, seed: 6), beta = randomBuffer(C, seed: 7)
+            defer { buf.deallocate(); gamma.deallocate(); beta.deallocate() }
+            results.append(Result(name: "T=\(T) softmax 12 x (T x T)", seconds: best { Kernels.softmaxRows(buf, rows: NH * T, cols: T, scale: 0.01) }, flops: 0))
+            results.append(Result(name: "T=\(T) layerNorm (T x 384)", seconds: best { Kernels.layerNorm(buf, rows: T, cols: C, gamma: gamma, beta: beta, eps: 1e-12, out: buf) }, flops: 0))
+            results.append(Result(name: "T=\(T) gelu (T x 1536)", seconds: best { Kernels.gelu(buf, count: T * I) }, flops: 0))
+            results.append(Result(name: "T=\(T) geluTanh (T x 1536)", seconds: best { Kernels.geluTanh(buf, count: T * I) }, flops: 0))
+        }
+        return results
+    }
+
+    /// A printable report: peak, GEMM shapes, row kernels.
+    public static func report() -> String {
+        var lines = ["threads: \(Parallel.threadCount)"]
+        let peak1 = Peak.measureGFLOPS(threads: 1), peakN = Peak.measureGFLOPS(threads: Parallel.threadCount)
+        lines.append(String(format: "peak FMA loop: %.1f GFLOP/s (1 thread), %.1f GFLOP/s (%d threads)", peak1, peakN, Parallel.threadCount))
+        for r in gemmResults() {
+            lines.append("\(r)  \(String(format: "%5.1f%%", 100 * r.gflops / peakN)) of peak")
+        }
+        for r in rowResults() { lines.append(r.description) }
+        return lines.joined(separator: "\n")
+    }
+
+    static func randomArray(_ count: Int, seed: UInt64) -> [Float] {
+        var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
+        return (0..<count).map { _ in
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            return Float(state >> 40) / Float(1 << 24) - 0.5
+        }
+    }
+
+    static func randomBuffer(_ count: Int, seed: UInt64) -> UnsafeMutablePointer<Float> {
+        let p = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        p.initialize(from: randomArray(count, seed: seed), count: count)
+        return p
+    }
+}

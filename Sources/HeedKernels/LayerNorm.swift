@@ -1,0 +1,57 @@
+// LayerNorm over rows: out = (x - mean) / sqrt(var + eps) * gamma + beta (biased variance).
+
+enum LayerNorm {
+    static let parallelGrainElements = 32_768
+
+    static func rows(_ x: UnsafePointer<Float>, rows: Int, cols: Int, gamma: UnsafePointer<Float>,
+                     beta: UnsafePointer<Float>, eps: Float, out: UnsafeMutablePointer<Float>) {
+        if rows <= 0 || cols <= 0 { return }
+        Parallel.forRanges(rows, grain: max(1, parallelGrainElements / cols)) { range in
+            for r in range {
+                row(x + r * cols, cols: cols, gamma: gamma, beta: beta, eps: eps, out: out + r * cols)
+            }
+        }
+    }
+
+    /// One row; `out` may alias `x` (statistics are complete before the first write).
+    @inline(__always)
+    static func row(_ x: UnsafePointer<Float>, cols n: Int, gamma: UnsafePointer<Float>,
+                    beta: UnsafePointer<Float>, eps: Float, out: UnsafeMutablePointer<Float>) {
+        typealias V = SIMD8<Float>
+        var s0 = V(), s1 = V()
+        var j = 0
+        while j + 16 <= n { s0 += load8(x + j); s1 += load8(x + j + 8); j += 16 }
+        if j + 8 <= n { s0 += load8(x + j); j += 8 }
+        var sum = VectorMath.sum(s0 + s1)
+        while j < n { sum += x[j]; j += 1 }
+        let mean = sum / Float(n)
+        let m8 = V(repeating: mean)
+        // Second pass on centred values d = x - mean: sum d corrects the float mean (whose
+        // rounding matters when |mean| >> std), sum d^2 gives the variance (corrected two-pass).
+        var d0 = V(), d1 = V(), q0 = V(), q1 = V()
+        j = 0
+        while j + 16 <= n {
+            let e0 = load8(x + j) - m8, e1 = load8(x + j + 8) - m8
+            d0 += e0; d1 += e1
+            q0 = q0.addingProduct(e0, e0); q1 = q1.addingProduct(e1, e1)
+            j += 16
+        }
+        if j + 8 <= n { let e = load8(x + j) - m8; d0 += e; q0 = q0.addingProduct(e, e); j += 8 }
+        var sd = VectorMath.sum(d0 + d1), sq = VectorMath.sum(q0 + q1)
+        while j < n { let e = x[j] - mean; sd += e; sq += e * e; j += 1 }
+        let shift = sd / Float(n)
+        let variance = Swift.max(0, sq / Float(n) - shift * shift)
+        let inv = 1 / (variance + eps).squareRoot()
+        // Normalise as ((x - mean) - shift): x - mean is exact for x near the mean, while
+        // mean + shift would round back to float precision at |mean|.
+        let shift8 = V(repeating: shift)
+        let i8 = V(repeating: inv)
+        j = 0
+        while j + 8 <= n {
+            let normed = ((load8(x + j) - m8) - shift8) * i8
+            store8(load8(beta + j).addingProduct(normed, load8(gamma + j)), out + j)
+            j += 8
+        }
+        while j < n { out[j] = ((x[j] - mean) - shift) * inv * gamma[j] + beta[j]; j += 1 }
+    }
+}

@@ -1,0 +1,217 @@
+import Foundation
+import HeedCheckpoints
+import HeedKernels
+
+// Post-LN encoders of the BERT family: BERT, DistilBERT, ELECTRA, RoBERTa, XLM-RoBERTa.
+// Mirrors transformers/models/bert/modeling_bert.py (BertEmbeddings, BertSelfAttention with
+// eager attention, BertSelfOutput, BertIntermediate, BertOutput); the family differences are
+// the weight names (EncoderWeightNames), RoBERTa's position ids, ELECTRA's embedding
+// projection and DistilBERT's missing token types. A single unpadded sequence per call.
+
+/// One encoder layer's weights. Q, K and V are fused into one (3C, C) projection.
+struct EncoderLayer {
+    let qkv: PackedLinear          // (3C, C): rows [W_Q; W_K; W_V]
+    let attnOut: PackedLinear      // (C, C)
+    let attnLNWeight: [Float], attnLNBias: [Float]
+    let ffnIn: PackedLinear        // (I, C)
+    let ffnOut: PackedLinear       // (C, I)
+    let outLNWeight: [Float], outLNBias: [Float]
+}
+
+/// Activation of the feed-forward block, from config.json's hidden_act.
+enum Activation {
+    case geluErf, geluTanh, relu
+
+    init(_ name: String) throws {
+        switch name {
+        case "gelu": self = .geluErf
+        case "gelu_new", "gelu_pytorch_tanh", "gelu_fast": self = .geluTanh
+        case "relu": self = .relu
+        default: throw ModelLoadError(file: "config.json", problem: "unsupported hidden_act \"\(name)\" (supported: gelu, gelu_new, gelu_pytorch_tanh, relu)")
+        }
+    }
+
+    func apply(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        switch self {
+        case .geluErf: Kernels.gelu(x, count: count)
+        case .geluTanh: Kernels.geluTanh(x, count: count)
+        case .relu: for i in 0..<count where x[i] < 0 { x[i] = 0 }
+        }
+    }
+}
+
+/// A model that failed to load: the file and the reason.
+public struct ModelLoadError: Error, CustomStringConvertible, Equatable {
+    public let file: String
+    public let problem: String
+    public init(file: String, problem: String) { self.file = file; self.problem = problem }
+    public var description: String { "\(file): \(problem)" }
+}
+
+/// A BERT-family encoder with its weights in memory, ready for forward passes.
+public final class BertEncoder: @unchecked Sendable {
+    public let config: ModelConfig
+    let activation: Activation
+    // Embeddings: word (V, E), position (P, E), token type row 0 (E) or nil, LayerNorm (E).
+    let wordEmbeddings: [Float]
+    let positionEmbeddings: [Float]
+    let tokenTypeRow: [Float]?
+    let embLNWeight: [Float], embLNBias: [Float]
+    let embeddingsProject: PackedLinear?      // ELECTRA: (C, E)
+    let layers: [EncoderLayer]
+
+    /// Loads the weights of `config`'s family from `checkpoint`.
+    public init(config: ModelConfig, checkpoint: Checkpoint) throws {
+        self.config = config
+        self.activation = try Activation(config.hiddenAct)
+        let names = EncoderWeightNames(family: config.family)
+        let prefix = EncoderWeightNames.prefixes.first { checkpoint.has($0 + names.name(.wordEmbeddings)) }
+        guard let prefix else {
+            throw ModelLoadError(file: "model.safetensors", problem: "no tensor named \(names.name(.wordEmbeddings)) (with or without a base-model prefix): not a \(config.family.rawValue) checkpoint")
+        }
+        let C = config.hiddenSize, E = config.embeddingSize, I = config.intermediateSize
+        func load(_ role: EncoderTensor, layer: Int = 0, _ shape: [Int]) throws -> [Float] {
+            let name = prefix + names.name(role, layer: layer)
+            let t = try checkpoint.tensor(name)
+            guard t.shape == shape else {
+                throw ModelLoadError(file: "model.safetensors", problem: "tensor \(name) has shape \(t.shape), expected \(shape) from config.json")
+            }
+            return t.data
+        }
+        wordEmbeddings = try load(.wordEmbeddings, [config.vocabSize, E])
+        positionEmbeddings = try load(.positionEmbeddings, [config.maxPositionEmbeddings, E])
+        if config.family == .distilbert || config.typeVocabSize == 0 {
+            tokenTypeRow = nil
+        } else {
+            tokenTypeRow = Array(try load(.tokenTypeEmbeddings, [config.typeVocabSize, E])[0..<E])
+        }
+        embLNWeight = try load(.embeddingsLNWeight, [E])
+        embLNBias = try load(.embeddingsLNBias, [E])
+        if E != C {
+            embeddingsProject = PackedLinear(weight: try load(.embeddingsProjectWeight, [C, E]),
+                                             bias: try load(.embeddingsProjectBias, [C]), outFeatures: C, inFeatures: E)
+        } else {
+            embeddingsProject = nil
+        }
+        var layers: [EncoderLayer] = []
+        for l in 0..<config.numLayers {
+            let qkvWeight = try load(.queryWeight, layer: l, [C, C]) + load(.keyWeight, layer: l, [C, C]) + load(.valueWeight, layer: l, [C, C])
+            let qkvBias = try load(.queryBias, layer: l, [C]) + load(.keyBias, layer: l, [C]) + load(.valueBias, layer: l, [C])
+            layers.append(EncoderLayer(
+                qkv: PackedLinear(weight: qkvWeight, bias: qkvBias, outFeatures: 3 * C, inFeatures: C),
+                attnOut: PackedLinear(weight: try load(.attnOutWeight, layer: l, [C, C]), bias: try load(.attnOutBias, layer: l, [C]), outFeatures: C, inFeatures: C),
+                attnLNWeight: try load(.attnLNWeight, layer: l, [C]), attnLNBias: try load(.attnLNBias, layer: l, [C]),
+                ffnIn: PackedLinear(weight: try load(.ffnInWeight, layer: l, [I, C]), bias: try load(.ffnInBias, layer: l, [I]), outFeatures: I, inFeatures: C),
+                ffnOut: PackedLinear(weight: try load(.ffnOutWeight, layer: l, [C, I]), bias: try load(.ffnOutBias, layer: l, [C]), outFeatures: C, inFeatures: I),
+                outLNWeight: try load(.outLNWeight, layer: l, [C]), outLNBias: try load(.outLNBias, layer: l, [C])))
+        }
+        self.layers = layers
+    }
+
+    /// The position index of each token: 0, 1, ... ; RoBERTa / XLM-R count non-padding tokens
+    /// from padding_idx + 1 and give padding tokens padding_idx
+    /// (create_position_ids_from_input_ids in modeling_roberta.py).
+    func positionIDs(_ ids: [Int]) -> [Int] {
+        guard config.positionOffset > 0 else { return Array(0..<ids.count) }
+        let pad = config.padTokenId
+        var count = 0
+        return ids.map { id in
+            if id == pad { return pad }
+            count += 1
+            return count + pad
+        }
+    }
+
+    /// Runs the encoder on one unpadded sequence. `isCancelled` is checked between layers.
+    public func forward(_ ids: [Int], taps: TapLevel = .attention, isCancelled: () -> Bool = { false }) throws -> ForwardResult {
+        let T = ids.count, C = config.hiddenSize, E = config.embeddingSize, NH = config.numHeads
+        let HS = config.headSize, I = config.intermediateSize
+        guard T > 0 else { throw ForwardError.emptyInput }
+        guard T <= config.maxTokens else { throw ForwardError.tooLong(tokens: T, limit: config.maxTokens) }
+        for id in ids where id < 0 || id >= config.vocabSize { throw ForwardError.tokenOutOfRange(id: id, vocabSize: config.vocabSize) }
+
+        // embeddings = LayerNorm(word + token_type + position)   (T, E)
+        var emb = [Float](repeating: 0, count: T * E)
+        let positions = positionIDs(ids)
+        for t in 0..<T {
+            let w = ids[t] * E, p = positions[t] * E, o = t * E
+            for c in 0..<E { emb[o + c] = wordEmbeddings[w + c] + (tokenTypeRow?[c] ?? 0) + positionEmbeddings[p + c] }
+        }
+        emb.withUnsafeMutableBufferPointer { e in
+            Kernels.layerNorm(e.baseAddress!, rows: T, cols: E, gamma: embLNWeight, beta: embLNBias, eps: config.layerNormEps, out: e.baseAddress!)
+        }
+        var x: [Float]
+        if let embeddingsProject {
+            x = [Float](repeating: 0, count: T * C)
+            x.withUnsafeMutableBufferPointer { xp in embeddingsProject.forward(emb, rows: T, into: xp.baseAddress!) }
+        } else {
+            x = emb
+        }
+
+        var hidden = [Tensor(shape: [T, C], data: x)]
+        var recorded: [LayerTaps] = []
+        var qkv = [Float](repeating: 0, count: T * 3 * C)
+        var context = [Float](repeating: 0, count: T * C)
+        var attnOut = [Float](repeating: 0, count: T * C)
+        var h1 = [Float](repeating: 0, count: T * C)
+        var inter = [Float](repeating: 0, count: T * I)
+        let scale = 1 / Float(HS).squareRoot()
+
+        for (l, layer) in layers.enumerated() {
+            if isCancelled() { throw ForwardError.cancelled }
+            var probs = [Float](repeating: 0, count: NH * T * T)
+            // q, k, v = self.query(x), self.key(x), self.value(x)   (T, 3C)
+            x.withUnsafeBufferPointer { xp in qkv.withUnsafeMutableBufferPointer { layer.qkv.forward(xp.baseAddress!, rows: T, into: $0.baseAddress!) } }
+            qkv.withUnsafeBufferPointer { qkvp in
+                probs.withUnsafeMutableBufferPointer { pp in
+                    context.withUnsafeMutableBufferPointer { cp in
+                        let q = qkvp.baseAddress!, pr = pp.baseAddress!, ctx = cp.baseAddress!
+                        Parallel.forEach(NH) { h in
+                            let scores = pr + h * T * T
+                            // attn_weights = softmax(q_h k_h^T * scaling)   (T, T)
+                            Kernels.gemmABt(m: T, n: T, k: HS, a: q + h * HS, lda: 3 * C, b: q + C + h * HS, ldb: 3 * C, c: scores, ldc: T)
+                            Kernels.softmaxRows(scores, rows: T, cols: T, scale: scale)
+                            // attn_output = attn_weights @ v_h   (T, HS) into columns h*HS of (T, C)
+                            Kernels.gemmAB(m: T, n: HS, k: T, a: scores, lda: T, b: q + 2 * C + h * HS, ldb: 3 * C, c: ctx + h * HS, ldc: C)
+                        }
+                    }
+                }
+            }
+            // hidden_states = self.LayerNorm(self.dense(context) + input_tensor)
+            context.withUnsafeBufferPointer { cp in attnOut.withUnsafeMutableBufferPointer { layer.attnOut.forward(cp.baseAddress!, rows: T, into: $0.baseAddress!) } }
+            for i in 0..<(T * C) { attnOut[i] += x[i] }
+            let eps = config.layerNormEps
+            attnOut.withUnsafeBufferPointer { y in h1.withUnsafeMutableBufferPointer {
+                Kernels.layerNorm(y.baseAddress!, rows: T, cols: C, gamma: layer.attnLNWeight, beta: layer.attnLNBias, eps: eps, out: $0.baseAddress!)
+            } }
+            // intermediate = act(self.intermediate(h1)); output = self.LayerNorm(self.output(intermediate) + h1)
+            h1.withUnsafeBufferPointer { hp in inter.withUnsafeMutableBufferPointer { ip in
+                layer.ffnIn.forward(hp.baseAddress!, rows: T, into: ip.baseAddress!)
+                activation.apply(ip.baseAddress!, count: T * I)
+            } }
+            var out = [Float](repeating: 0, count: T * C)
+            inter.withUnsafeBufferPointer { ip in out.withUnsafeMutableBufferPointer { layer.ffnOut.forward(ip.baseAddress!, rows: T, into: $0.baseAddress!) } }
+            for i in 0..<(T * C) { out[i] += h1[i] }
+            out.withUnsafeMutableBufferPointer { op in
+                Kernels.layerNorm(op.baseAddress!, rows: T, cols: C, gamma: layer.outLNWeight, beta: layer.outLNBias, eps: eps, out: op.baseAddress!)
+            }
+
+            let parameters = AttentionOutputParameters(outputWeight: layer.attnOut.weight, outputBias: layer.attnOut.bias ?? [],
+                                                       layerNormWeight: layer.attnLNWeight, layerNormBias: layer.attnLNBias, layerNormEps: eps)
+            var tap = LayerTaps(layer: l, parameters: parameters)
+            if taps != .none { tap.attention = Tensor(shape: [NH, T, T], data: probs) }
+            if taps == .full {
+                tap.input = Tensor(shape: [T, C], data: x)
+                var v = [Float](repeating: 0, count: T * C)
+                for t in 0..<T { for c in 0..<C { v[t * C + c] = qkv[t * 3 * C + 2 * C + c] } }
+                tap.values = Tensor(shape: [T, C], data: v)
+                tap.preLayerNorm = Tensor(shape: [T, C], data: attnOut)
+                tap.postLayerNorm = Tensor(shape: [T, C], data: h1)
+            }
+            recorded.append(tap)
+            x = out
+            hidden.append(Tensor(shape: [T, C], data: out))
+        }
+        return ForwardResult(tokenIDs: ids, hiddenStates: hidden, layers: recorded)
+    }
+}

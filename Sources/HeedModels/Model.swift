@@ -1,0 +1,66 @@
+import Foundation
+import HeedCheckpoints
+import HeedTokenizers
+
+/// What every model family offers the layers above: its shape, and a forward pass that
+/// records named taps. (BERT-like encoders now; decoder families later.)
+public protocol TransformerModel: AnyObject, Sendable {
+    var family: String { get }
+    var layerCount: Int { get }
+    var headCount: Int { get }
+    var hiddenSize: Int { get }
+    /// Usable positions: max_position_embeddings minus the family's position offset.
+    var maxTokens: Int { get }
+    /// True for post-LN encoders, where a LayerNorm follows attention + residual.
+    var hasPostAttentionLayerNorm: Bool { get }
+    func forward(_ ids: [Int], taps: TapLevel, isCancelled: () -> Bool) throws -> ForwardResult
+}
+
+extension BertEncoder: TransformerModel {
+    public var family: String { config.family.rawValue }
+    public var layerCount: Int { config.numLayers }
+    public var headCount: Int { config.numHeads }
+    public var hiddenSize: Int { config.hiddenSize }
+    public var maxTokens: Int { config.maxTokens }
+    public var hasPostAttentionLayerNorm: Bool { true }
+}
+
+/// A model ready to use: its network and its tokenizer, loaded from one directory.
+public final class LoadedModel: @unchecked Sendable {
+    /// The id the user gave (catalog name, directory or Hugging Face repo id).
+    public let id: String
+    public let directory: URL
+    public let network: TransformerModel
+    public let tokenizer: Tokenizer
+
+    public init(id: String, directory: URL, network: TransformerModel, tokenizer: Tokenizer) {
+        self.id = id
+        self.directory = directory
+        self.network = network
+        self.tokenizer = tokenizer
+    }
+
+    /// Loads config.json, every *.safetensors and tokenizer.json from `directory`.
+    /// Errors name the file and the problem (ModelLoadError).
+    public static func load(id: String, directory: URL) throws -> LoadedModel {
+        let configURL = directory.appendingPathComponent("config.json")
+        let tokenizerURL = directory.appendingPathComponent("tokenizer.json")
+        let config: ModelConfig
+        let checkpoint: Checkpoint
+        let tokenizer: Tokenizer
+        do { config = try ModelConfig.load(from: configURL) } catch { throw ModelLoadError(file: configURL.path, problem: "\(error)") }
+        do { checkpoint = try Checkpoint(directory: directory) } catch { throw ModelLoadError(file: directory.path, problem: "\(error)") }
+        do { tokenizer = try Tokenizer(url: tokenizerURL) } catch { throw ModelLoadError(file: tokenizerURL.path, problem: "\(error)") }
+        let network: BertEncoder
+        do { network = try BertEncoder(config: config, checkpoint: checkpoint) } catch let e as ModelLoadError {
+            throw ModelLoadError(file: directory.appendingPathComponent(e.file).path, problem: e.problem)
+        }
+        return LoadedModel(id: id, directory: directory, network: network, tokenizer: tokenizer)
+    }
+
+    /// Resolves `id` (catalog name, fetched on first use; directory; HF cache repo id) and loads it.
+    public static func resolve(_ id: String, progress: (String) -> Void) throws -> LoadedModel {
+        let directory = try ModelStore.resolve(id, progress: progress)
+        return try load(id: id, directory: directory)
+    }
+}

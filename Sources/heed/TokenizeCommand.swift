@@ -1,0 +1,27 @@
+import Foundation
+import HeedAnalysis
+import HeedDaemon
+import HeedJSONRPC
+import HeedModels
+
+/// `heed tokenize`: every token, never truncated; offsets count Unicode scalars.
+enum TokenizeCommand {
+    static func run(model: LoadedModel, text: String, json: Bool) {
+        let table = TokenTable(text: text, encoded: model.tokenizer.encode(text), encoding: .utf32)
+        if json {
+            // The heed/tokenize result: {tokens: [Token]}
+            var w = JSONWriter()
+            w.beginObject(); w.key("tokens"); ResultJSON.writeTokens(table, into: &w); w.endObject()
+            writeStdout(w.bytes)
+            return
+        }
+        print("index\tid\tstart\tend\tword\ttoken")
+        for t in table.tokens {
+            print("\(t.index)\t\(t.id)\t\(t.start)\t\(t.end)\t\(t.word)\t\(t.text)\(t.special ? " (special)" : "")")
+        }
+        let limit = model.network.maxTokens
+        if table.tokens.count > limit {
+            Terminal.printError("note: \(table.tokens.count) tokens; \(model.id) analyses at most \(limit)")
+        }
+    }
+}

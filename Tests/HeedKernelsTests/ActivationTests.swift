@@ -1,0 +1,51 @@
+import XCTest
+@testable import HeedKernels
+
+/// The GELUs against Reference (double precision) over a dense range, element by element in
+/// ulp, plus buffer lengths that leave scalar tails and cross the parallel grain.
+final class ActivationTests: XCTestCase {
+    func denseRange(_ lo: Float, _ hi: Float, count: Int) -> [Float] {
+        (0..<count).map { lo + (hi - lo) * Float($0) / Float(count - 1) }
+    }
+
+    /// Worst ulp error; results in the denormal range are held to 8 denormal ulps instead (the
+    /// erfc factor itself is denormal there and carries absolute, not relative, precision).
+    func maxUlp(_ fast: [Float], _ ref: [Float]) -> (Double, Float) {
+        var worst = 0.0, at: Float = 0
+        for i in fast.indices {
+            var e = ulpError(fast[i], Double(ref[i]))
+            if abs(ref[i]) < Float.leastNormalMagnitude { e = e <= 8 ? 0 : e }
+            if e > worst { worst = e; at = Float(i) }
+        }
+        return (worst, at)
+    }
+
+    func testGeluMatchesReference() {
+        let x = denseRange(-14, 14, count: 40_001) + [0, -0.0, 1e-30, -1e-30, Float.leastNormalMagnitude / 100, 30, -30, 1e10, -1e10, 1e30]
+        var fast = x, ref = x
+        Kernels.gelu(&fast, count: fast.count)
+        Reference.gelu(&ref, count: ref.count)
+        let (worst, at) = maxUlp(fast, ref)
+        XCTAssertLessThanOrEqual(worst, 4, "gelu worst \(worst) ulp at x = \(x[Int(at)])")
+    }
+
+    func testGeluTanhMatchesReference() {
+        let x = denseRange(-12, 12, count: 40_001) + [0, -0.0, 1e-30, -1e-30, 30, -30, 1e10, -1e10, 1e30]
+        var fast = x, ref = x
+        Kernels.geluTanh(&fast, count: fast.count)
+        Reference.geluTanh(&ref, count: ref.count)
+        let (worst, at) = maxUlp(fast, ref)
+        XCTAssertLessThanOrEqual(worst, 4, "geluTanh worst \(worst) ulp at x = \(x[Int(at)])")
+    }
+
+    func testTailsAndThreadedLengths() {
+        for count in [1, 7, 8, 9, 23, 40_000, 40_003] {
+            let x = randomFloats(count, seed: UInt64(count), scale: 10)
+            var a = x, b = x, c = x, d = x
+            Kernels.gelu(&a, count: count); Reference.gelu(&b, count: count)
+            Kernels.geluTanh(&c, count: count); Reference.geluTanh(&d, count: count)
+            XCTAssertLessThanOrEqual(maxUlp(a, b).0, 4, "gelu count \(count)")
+            XCTAssertLessThanOrEqual(maxUlp(c, d).0, 4, "geluTanh count \(count)")
+        }
+    }
+}
