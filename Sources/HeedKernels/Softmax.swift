@@ -24,7 +24,7 @@ enum Softmax {
             var v = load8(p + j) * s8
             if let maskAdd { v += load8(maskAdd + j) }
             store8(v, p + j)
-            max8 = pointwiseMax(max8, v)
+            max8 = VectorMath.lanewiseMax(max8, v)
             j += 8
         }
         var mx = VectorMath.max(max8)

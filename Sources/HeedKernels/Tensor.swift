@@ -2,7 +2,7 @@
 // T tokens, C hidden size, NH heads, HS head size.
 
 /// A dense, row-major float32 tensor. Value semantics (copy-on-write through `data`).
-public struct Tensor: Equatable {
+public struct Tensor: Equatable, Sendable {
     public var shape: [Int]
     public var data: [Float]
 

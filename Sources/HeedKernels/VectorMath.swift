@@ -25,7 +25,7 @@ public enum VectorMath {
     /// e^(x + lo) for a small correction `lo` (|lo| <= ulp(x)): e^x (1 + lo).
     @inlinable @inline(__always)
     static func expSplit(_ x: V, lo: V) -> V {
-        let xc = pointwiseMin(pointwiseMax(x, V(repeating: -104)), V(repeating: 89))
+        let xc = lanewiseMin(lanewiseMax(x, V(repeating: -104)), V(repeating: 89))
         let magic = V(repeating: 12_582_912)                        // 1.5 * 2^23: rounds to integer
         let t = magic.addingProduct(xc, V(repeating: 1.442_695_04)) // n + magic
         let n = t - magic
@@ -51,7 +51,7 @@ public enum VectorMath {
     /// erf(x) per lane.
     @inlinable @inline(__always)
     public static func erf(_ x: V) -> V {
-        let u = pointwiseMin(absolute(x), V(repeating: 10.5))
+        let u = lanewiseMin(absolute(x), V(repeating: 10.5))
         let (erfU, erfcU) = erfPieces(u, squareHi: u * u, squareLo: (-(u * u)).addingProduct(u, u))
         let small = u .< V(repeating: 0.9)
         let e = (1 - erfcU).replacing(with: erfU, where: small)
@@ -61,7 +61,7 @@ public enum VectorMath {
     /// erfc(x) = 1 - erf(x) per lane, with relative accuracy for large x.
     @inlinable @inline(__always)
     public static func erfc(_ x: V) -> V {
-        let u = pointwiseMin(absolute(x), V(repeating: 10.5))
+        let u = lanewiseMin(absolute(x), V(repeating: 10.5))
         let (erfU, erfcU) = erfPieces(u, squareHi: u * u, squareLo: (-(u * u)).addingProduct(u, u))
         let positive = erfcU.replacing(with: 1 - erfU, where: u .< V(repeating: 0.5))         // erfc(|x|)
         let negative = (2 - erfcU).replacing(with: 1 + erfU, where: u .< V(repeating: 0.9))   // erfc(-|x|)
@@ -79,7 +79,7 @@ public enum VectorMath {
         p = V(repeating: 1.333_144_220_36e-1).addingProduct(p, z)
         p = V(repeating: -3.333_328_194_22e-1).addingProduct(p, z)
         let small = x.addingProduct(p * z, x)
-        let e = exp(2 * pointwiseMin(u, V(repeating: 10)))
+        let e = exp(2 * lanewiseMin(u, V(repeating: 10)))
         let large = withSign(1 - 2 / (e + 1), of: x)
         return large.replacing(with: small, where: u .< V(repeating: 0.625))
     }
@@ -88,10 +88,10 @@ public enum VectorMath {
     /// through erfc, so tiny outputs keep their relative accuracy.
     @inlinable @inline(__always)
     public static func gelu(_ x: V) -> V {
-        let xc = pointwiseMin(pointwiseMax(x, V(repeating: -15)), V(repeating: 15))
+        let xc = lanewiseMin(lanewiseMax(x, V(repeating: -15)), V(repeating: 15))
         let xx = xc * xc
         let xxLo = (-xx).addingProduct(xc, xc)
-        let u = pointwiseMin(absolute(xc) * V(repeating: 0.707_106_781_2), V(repeating: 10.5))
+        let u = lanewiseMin(absolute(xc) * V(repeating: 0.707_106_781_2), V(repeating: 10.5))
         // u^2 = x^2 / 2 exactly as hi + lo (scaling by 0.5 is exact).
         let (erfU, erfcU) = erfPieces(u, squareHi: xx * 0.5, squareLo: xxLo * 0.5)
         let positive = (2 - erfcU).replacing(with: 1 + erfU, where: u .< V(repeating: 0.9))   // 1 + erf(u)
@@ -111,7 +111,9 @@ public enum VectorMath {
         let a = SIMD4<Double>(repeating: 0.044715)
         let yLo = c * lo * (1 + a * lo * lo)   // 2y, double
         let yHi = c * hi * (1 + a * hi * hi)
-        let argLo = pointwiseMin(yLo, -yLo), argHi = pointwiseMin(yHi, -yHi)   // -2|y|
+        let floor = SIMD4<Double>(repeating: -200)                                // e^-200 = 0 in float
+        let argLo = lanewiseMax(lanewiseMin(yLo, -yLo), floor)                  // -2|y|
+        let argHi = lanewiseMax(lanewiseMin(yHi, -yHi), floor)
         let argF = V(lowHalf: SIMD4<Float>(argLo), highHalf: SIMD4<Float>(argHi))
         let errLo = SIMD4<Float>(argLo - SIMD4<Double>(argF.lowHalf))
         let errHi = SIMD4<Float>(argHi - SIMD4<Double>(argF.highHalf))
@@ -131,9 +133,22 @@ public enum VectorMath {
     /// Largest of the 8 lanes.
     @inlinable @inline(__always)
     public static func max(_ v: V) -> Float {
-        let h = pointwiseMax(v.lowHalf, v.highHalf)
-        let q = pointwiseMax(h.lowHalf, h.highHalf)
+        let h = lanewiseMax(v.lowHalf, v.highHalf)
+        let q = lanewiseMax(h.lowHalf, h.highHalf)
         return Swift.max(q[0], q[1])
+    }
+
+    /// Lane-wise minimum (compare + blend). The stdlib's `pointwiseMin` is not inlined for
+    /// SIMD8 and costs a call per use; NaN handling is not needed here.
+    @inlinable @inline(__always)
+    public static func lanewiseMin<T: SIMD>(_ a: T, _ b: T) -> T where T.Scalar: FloatingPoint {
+        a.replacing(with: b, where: b .< a)
+    }
+
+    /// Lane-wise maximum (compare + blend).
+    @inlinable @inline(__always)
+    public static func lanewiseMax<T: SIMD>(_ a: T, _ b: T) -> T where T.Scalar: FloatingPoint {
+        a.replacing(with: b, where: b .> a)
     }
 
     // MARK: - pieces
@@ -168,7 +183,7 @@ public enum VectorMath {
         let erfU = uc * pa
         // erfc(u) = exp(-u^2) R(v): v = u - 1.35 on [0.5, 2.2), v = 1/u beyond.
         let near = uc .< V(repeating: 2.2)
-        let v = (1 / pointwiseMax(uc, V(repeating: 0.5))).replacing(with: uc - 1.35, where: near)
+        let v = (1 / lanewiseMax(uc, V(repeating: 0.5))).replacing(with: uc - 1.35, where: near)
         @inline(__always) func coef(_ r1: Float, _ r2: Float) -> V {
             V(repeating: r2).replacing(with: V(repeating: r1), where: near)
         }

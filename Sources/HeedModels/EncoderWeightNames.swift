@@ -2,7 +2,7 @@ import HeedCheckpoints
 
 // The one table that maps Heed's roles to checkpoint tensor names, per encoder family.
 // Names are kept verbatim as transformers saves them (BertModel, DistilBertModel,
-// ElectraModel, RobertaModel, XLMRobertaModel); `N` stands for the layer index.
+// ElectraModel, RobertaModel, XLMRobertaModel); `{N}` stands for the layer index.
 // Checkpoints of task heads prefix the base model (`bert.`, `roberta.`, ...): the prefix is
 // detected once from the word-embedding tensor and applied to every name.
 
@@ -21,7 +21,7 @@ struct EncoderWeightNames {
     /// The name for `role` (layer index substituted for `N`), without a base-model prefix.
     func name(_ role: EncoderTensor, layer: Int = 0) -> String {
         let table = family == .distilbert ? Self.distilbert : Self.bertLike
-        return table[role]!.replacingOccurrences(of: "N", with: String(layer))
+        return table[role]!.replacingOccurrences(of: "{N}", with: String(layer))
     }
 
     /// Prefixes task-head checkpoints put before the base model's names.
@@ -36,22 +36,22 @@ struct EncoderWeightNames {
         .embeddingsLNBias: "embeddings.LayerNorm.bias",
         .embeddingsProjectWeight: "embeddings_project.weight",
         .embeddingsProjectBias: "embeddings_project.bias",
-        .queryWeight: "encoder.layer.N.attention.self.query.weight",
-        .queryBias: "encoder.layer.N.attention.self.query.bias",
-        .keyWeight: "encoder.layer.N.attention.self.key.weight",
-        .keyBias: "encoder.layer.N.attention.self.key.bias",
-        .valueWeight: "encoder.layer.N.attention.self.value.weight",
-        .valueBias: "encoder.layer.N.attention.self.value.bias",
-        .attnOutWeight: "encoder.layer.N.attention.output.dense.weight",
-        .attnOutBias: "encoder.layer.N.attention.output.dense.bias",
-        .attnLNWeight: "encoder.layer.N.attention.output.LayerNorm.weight",
-        .attnLNBias: "encoder.layer.N.attention.output.LayerNorm.bias",
-        .ffnInWeight: "encoder.layer.N.intermediate.dense.weight",
-        .ffnInBias: "encoder.layer.N.intermediate.dense.bias",
-        .ffnOutWeight: "encoder.layer.N.output.dense.weight",
-        .ffnOutBias: "encoder.layer.N.output.dense.bias",
-        .outLNWeight: "encoder.layer.N.output.LayerNorm.weight",
-        .outLNBias: "encoder.layer.N.output.LayerNorm.bias",
+        .queryWeight: "encoder.layer.{N}.attention.self.query.weight",
+        .queryBias: "encoder.layer.{N}.attention.self.query.bias",
+        .keyWeight: "encoder.layer.{N}.attention.self.key.weight",
+        .keyBias: "encoder.layer.{N}.attention.self.key.bias",
+        .valueWeight: "encoder.layer.{N}.attention.self.value.weight",
+        .valueBias: "encoder.layer.{N}.attention.self.value.bias",
+        .attnOutWeight: "encoder.layer.{N}.attention.output.dense.weight",
+        .attnOutBias: "encoder.layer.{N}.attention.output.dense.bias",
+        .attnLNWeight: "encoder.layer.{N}.attention.output.LayerNorm.weight",
+        .attnLNBias: "encoder.layer.{N}.attention.output.LayerNorm.bias",
+        .ffnInWeight: "encoder.layer.{N}.intermediate.dense.weight",
+        .ffnInBias: "encoder.layer.{N}.intermediate.dense.bias",
+        .ffnOutWeight: "encoder.layer.{N}.output.dense.weight",
+        .ffnOutBias: "encoder.layer.{N}.output.dense.bias",
+        .outLNWeight: "encoder.layer.{N}.output.LayerNorm.weight",
+        .outLNBias: "encoder.layer.{N}.output.LayerNorm.bias",
     ]
 
     // transformers/models/distilbert/modeling_distilbert.py
@@ -63,21 +63,21 @@ struct EncoderWeightNames {
         .embeddingsLNBias: "embeddings.LayerNorm.bias",
         .embeddingsProjectWeight: "",
         .embeddingsProjectBias: "",
-        .queryWeight: "transformer.layer.N.attention.q_lin.weight",
-        .queryBias: "transformer.layer.N.attention.q_lin.bias",
-        .keyWeight: "transformer.layer.N.attention.k_lin.weight",
-        .keyBias: "transformer.layer.N.attention.k_lin.bias",
-        .valueWeight: "transformer.layer.N.attention.v_lin.weight",
-        .valueBias: "transformer.layer.N.attention.v_lin.bias",
-        .attnOutWeight: "transformer.layer.N.attention.out_lin.weight",
-        .attnOutBias: "transformer.layer.N.attention.out_lin.bias",
-        .attnLNWeight: "transformer.layer.N.sa_layer_norm.weight",
-        .attnLNBias: "transformer.layer.N.sa_layer_norm.bias",
-        .ffnInWeight: "transformer.layer.N.ffn.lin1.weight",
-        .ffnInBias: "transformer.layer.N.ffn.lin1.bias",
-        .ffnOutWeight: "transformer.layer.N.ffn.lin2.weight",
-        .ffnOutBias: "transformer.layer.N.ffn.lin2.bias",
-        .outLNWeight: "transformer.layer.N.output_layer_norm.weight",
-        .outLNBias: "transformer.layer.N.output_layer_norm.bias",
+        .queryWeight: "transformer.layer.{N}.attention.q_lin.weight",
+        .queryBias: "transformer.layer.{N}.attention.q_lin.bias",
+        .keyWeight: "transformer.layer.{N}.attention.k_lin.weight",
+        .keyBias: "transformer.layer.{N}.attention.k_lin.bias",
+        .valueWeight: "transformer.layer.{N}.attention.v_lin.weight",
+        .valueBias: "transformer.layer.{N}.attention.v_lin.bias",
+        .attnOutWeight: "transformer.layer.{N}.attention.out_lin.weight",
+        .attnOutBias: "transformer.layer.{N}.attention.out_lin.bias",
+        .attnLNWeight: "transformer.layer.{N}.sa_layer_norm.weight",
+        .attnLNBias: "transformer.layer.{N}.sa_layer_norm.bias",
+        .ffnInWeight: "transformer.layer.{N}.ffn.lin1.weight",
+        .ffnInBias: "transformer.layer.{N}.ffn.lin1.bias",
+        .ffnOutWeight: "transformer.layer.{N}.ffn.lin2.weight",
+        .ffnOutBias: "transformer.layer.{N}.ffn.lin2.bias",
+        .outLNWeight: "transformer.layer.{N}.output_layer_norm.weight",
+        .outLNBias: "transformer.layer.{N}.output_layer_norm.bias",
     ]
 }
