@@ -18,6 +18,11 @@ enum Terminal {
         "low " + ramp.map { "\u{1B}[48;5;\($0)m  \u{1B}[0m" }.joined() + " high"
     }
 
+    /// A progress line from a library (already prefixed) on stderr.
+    static func printProgress(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
     static func printError(_ message: String) {
         FileHandle.standardError.write(Data("heed: \(message)\n".utf8))
     }

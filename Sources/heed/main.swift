@@ -40,7 +40,7 @@ func checkCPU() {
 
 func loadModel(_ id: String) -> LoadedModel {
     do {
-        return try LoadedModel.resolve(id) { Terminal.printError($0) }
+        return try LoadedModel.resolve(id) { Terminal.printProgress($0) }
     } catch {
         fail("cannot load model \(id): \(error)")
     }
@@ -76,7 +76,7 @@ do {
     case "fetch":
         let args = try Arguments(argv, valued: [], boolean: [])
         guard args.positional.count == 1 else { fail("usage: heed fetch NAME (one of: \(ModelStore.catalog.map(\.name).joined(separator: ", ")))", code: 2) }
-        let dir = try ModelStore.fetch(args.positional[0]) { Terminal.printError($0) }
+        let dir = try ModelStore.fetch(args.positional[0]) { Terminal.printProgress($0) }
         print(dir.path)
     case "models":
         for e in ModelStore.catalog { print("\(e.name)\t\(e.package)==\(e.version)") }
