@@ -35,7 +35,7 @@ let package = Package(
         .testTarget(name: "HeedCheckpointsTests", dependencies: ["HeedCheckpoints"]),
         .testTarget(name: "HeedTokenizersTests", dependencies: ["HeedTokenizers"]),
         .testTarget(name: "HeedModelsTests", dependencies: ["HeedModels", "HeedTestSupport"], swiftSettings: simd),
-        .testTarget(name: "HeedAnalysisTests", dependencies: ["HeedAnalysis"], swiftSettings: simd),
+        .testTarget(name: "HeedAnalysisTests", dependencies: ["HeedAnalysis", "HeedTestSupport"], swiftSettings: simd),
         .testTarget(name: "HeedJSONRPCTests", dependencies: ["HeedJSONRPC"]),
         .testTarget(name: "HeedIntegrationTests", dependencies: ["HeedDaemon", "HeedTestSupport"], swiftSettings: simd),
     ]

@@ -32,3 +32,10 @@ public enum Aggregation {
         return Tensor(shape: Array(x.shape.dropLast(2)) + [W, W], data: out)
     }
 }
+
+extension Aggregation {
+    /// A per-token vector (T) averaged over each word's tokens (W).
+    public static func vectorToWords(_ v: [Float], words: [WordRow]) -> [Float] {
+        words.map { w in w.tokens.reduce(Float(0)) { $0 + v[$1] } / Float(w.tokens.count) }
+    }
+}

@@ -14,8 +14,13 @@ public enum AnalysisMethod: String, CaseIterable, Sendable {
     case rollout
     case normRollout = "norm-rollout"
 
-    /// Methods Heed computes today.
-    public static let implemented: [AnalysisMethod] = [.attention]
+    /// Methods computed across all layers, reported at the result's top level.
+    public var isAcrossLayers: Bool { self == .rollout || self == .normRollout }
+
+    /// What a model supports: `attn-res-ln` needs a LayerNorm after the attention block.
+    public static func supported(postLayerNorm: Bool) -> [AnalysisMethod] {
+        postLayerNorm ? allCases : allCases.filter { $0 != .attnResLn }
+    }
 }
 
 public enum Granularity: String, Sendable { case token, word }
@@ -25,12 +30,17 @@ public struct AnalyzeOptions: Sendable {
     public var methods: [AnalysisMethod]
     /// 0-based layer indices; nil means all.
     public var layers: [Int]?
-    /// Average `attention` over heads (shape 1 x T x T) instead of one matrix per head.
+    /// Average `attention`, `norm` and `value-norm` over heads (leading dimension 1).
     public var meanOverHeads: Bool
     public var granularity: Granularity
 
     public init(methods: [AnalysisMethod], layers: [Int]? = nil, meanOverHeads: Bool = false, granularity: Granularity = .token) {
         self.methods = methods; self.layers = layers; self.meanOverHeads = meanOverHeads; self.granularity = granularity
+    }
+
+    /// The taps the forward pass must record for these methods.
+    public var tapLevel: TapLevel {
+        methods.allSatisfy { $0 == .attention || $0 == .rollout } ? .attention : .full
     }
 }
 
@@ -49,10 +59,16 @@ public enum AnalysisError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// One layer's requested matrices, in request order.
+/// One method's value in one layer: a matrix or vector, or the named mixing-ratio vectors.
+public enum MethodValue: Sendable {
+    case tensor(Tensor)
+    case vectors([(key: String, values: [Float])])
+}
+
+/// One layer's requested results, in request order.
 public struct LayerResult: Sendable {
     public let layer: Int
-    public var values: [(method: AnalysisMethod, tensor: Tensor)]
+    public var values: [(method: AnalysisMethod, value: MethodValue)]
 }
 
 /// The result of `heed/analyze` (DESIGN.md, Protocol contract), before serialisation.
@@ -61,38 +77,96 @@ public struct AnalyzeResult: Sendable {
     public let table: TokenTable
     public let granularity: Granularity
     public let layers: [LayerResult]
+    public let rollout: Tensor?
+    public let normRollout: Tensor?
 }
 
-/// Computes analysis results from a forward pass's taps.
+/// Computes analysis results from a forward pass's taps (never from model internals).
 public enum Analyzer {
-    /// Checks `options` against what `model` supports, before any work.
-    public static func validate(_ options: AnalyzeOptions, layerCount: Int) throws {
+    /// Checks `options` against what the model supports, before any work.
+    public static func validate(_ options: AnalyzeOptions, layerCount: Int, postLayerNorm: Bool) throws {
         guard !options.methods.isEmpty else { throw AnalysisError.noMethods }
-        for m in options.methods where !AnalysisMethod.implemented.contains(m) {
-            throw AnalysisError.unsupportedMethod(m, supported: AnalysisMethod.implemented)
+        let supported = AnalysisMethod.supported(postLayerNorm: postLayerNorm)
+        for m in options.methods where !supported.contains(m) {
+            throw AnalysisError.unsupportedMethod(m, supported: supported)
         }
         for l in options.layers ?? [] where l < 0 || l >= layerCount { throw AnalysisError.layerOutOfRange(l, layers: layerCount) }
     }
 
-    public static func analyze(modelID: String, forward: ForwardResult, table: TokenTable, options: AnalyzeOptions) throws -> AnalyzeResult {
-        try validate(options, layerCount: forward.layers.count)
-        let layerIndices = options.layers ?? Array(0..<forward.layers.count)
+    /// `isCancelled` is checked between layers (throws ForwardError.cancelled).
+    public static func analyze(modelID: String, forward: ForwardResult, table: TokenTable, options: AnalyzeOptions,
+                               heads NH: Int, postLayerNorm: Bool, isCancelled: () -> Bool = { false }) throws -> AnalyzeResult {
+        let L = forward.layers.count
+        try validate(options, layerCount: L, postLayerNorm: postLayerNorm)
+        let perLayer = options.methods.filter { !$0.isAcrossLayers }
+        let wantNormRollout = options.methods.contains(.normRollout)
+        let words = options.granularity == .word ? table.words : nil
+        let layerIndices = Set(options.layers ?? Array(0..<L))
+
         var layers: [LayerResult] = []
-        for l in layerIndices {
+        var normRolloutMatrices: [Tensor] = []
+        for l in 0..<L {
+            let wanted = layerIndices.contains(l) && !perLayer.isEmpty
+            guard wanted || wantNormRollout else { continue }
+            if isCancelled() { throw ForwardError.cancelled }
+            let taps = forward.layers[l]
+            let needsDecomposition = wantNormRollout || (wanted && perLayer.contains { $0 != .attention })
+            let d = needsDecomposition ? NormDecomposition(taps: taps, heads: NH, postLayerNorm: postLayerNorm) : nil
+            var attnResLn: Tensor? = nil
+            if wantNormRollout {
+                let m = postLayerNorm ? d!.attnResLn() : d!.attnRes()
+                if postLayerNorm { attnResLn = m }
+                normRolloutMatrices.append(Rollout.rowNormalised(m))
+            }
+            guard wanted else { continue }
             var result = LayerResult(layer: l, values: [])
-            for m in options.methods {
+            for m in perLayer {
+                let value: MethodValue
                 switch m {
-                case .attention:
-                    guard var alpha = forward.layers[l].attention else { preconditionFailure("forward pass ran without attention taps") }
-                    if options.meanOverHeads { alpha = Aggregation.meanOverHeads(alpha) }
-                    if options.granularity == .word { alpha = Aggregation.toWords(alpha, words: table.words) }
-                    result.values.append((m, alpha))
-                default:
-                    throw AnalysisError.unsupportedMethod(m, supported: AnalysisMethod.implemented)
+                case .attention: value = .tensor(shape(taps.attention!, headsMean: options.meanOverHeads, words: words))
+                case .norm: value = .tensor(shape(d!.norm(), headsMean: options.meanOverHeads, words: words))
+                case .valueNorm: value = .tensor(vectorShape(d!.valueNorm(), headsMean: options.meanOverHeads, words: words))
+                case .normSummed: value = .tensor(shape(d!.normSummed(), headsMean: false, words: words))
+                case .attnRes: value = .tensor(shape(d!.attnRes(), headsMean: false, words: words))
+                case .attnResLn: value = .tensor(shape(attnResLn ?? d!.attnResLn(), headsMean: false, words: words))
+                case .mixingRatio:
+                    value = .vectors(d!.mixingRatios().map { entry in
+                        (entry.key, words.map { Aggregation.vectorToWords(entry.values, words: $0) } ?? entry.values)
+                    })
+                case .rollout, .normRollout: continue
                 }
+                result.values.append((m, value))
             }
             layers.append(result)
         }
-        return AnalyzeResult(modelID: modelID, table: table, granularity: options.granularity, layers: layers)
+        var rollout: Tensor? = nil, normRollout: Tensor? = nil
+        if options.methods.contains(.rollout) {
+            let r = Rollout.attention(forward.layers.map { $0.attention! })
+            rollout = words.map { Aggregation.toWords(r, words: $0) } ?? r
+        }
+        if wantNormRollout {
+            let r = Rollout.product(normRolloutMatrices)
+            normRollout = words.map { Aggregation.toWords(r, words: $0) } ?? r
+        }
+        return AnalyzeResult(modelID: modelID, table: table, granularity: options.granularity, layers: layers,
+                             rollout: rollout, normRollout: normRollout)
+    }
+
+    static func shape(_ t: Tensor, headsMean: Bool, words: [WordRow]?) -> Tensor {
+        var t = t
+        if headsMean, t.rank == 3 { t = Aggregation.meanOverHeads(t) }
+        if let words { t = Aggregation.toWords(t, words: words) }
+        return t
+    }
+
+    /// (NH, T) per-token vectors: mean over heads, then averaged per word.
+    static func vectorShape(_ t: Tensor, headsMean: Bool, words: [WordRow]?) -> Tensor {
+        var t = t
+        if headsMean { t = Aggregation.meanOverHeads(t) }
+        guard let words else { return t }
+        let rows = t.shape[0], T = t.shape[1]
+        var out: [Float] = []
+        for r in 0..<rows { out += Aggregation.vectorToWords(Array(t.data[(r * T)..<((r + 1) * T)]), words: words) }
+        return Tensor(shape: [rows, words.count], data: out)
     }
 }

@@ -48,12 +48,21 @@ public enum ResultJSON {
         for layer in r.layers {
             w.beginObject()
             w.key("layer"); w.int(layer.layer)
-            for (method, tensor) in layer.values {
-                w.key(method.rawValue); w.tensor(tensor.data, shape: tensor.shape)
+            for (method, value) in layer.values {
+                w.key(method.rawValue)
+                switch value {
+                case let .tensor(t): w.tensor(t.data, shape: t.shape)
+                case let .vectors(named):
+                    w.beginObject()
+                    for (key, values) in named { w.key(key); w.numbers(values) }
+                    w.endObject()
+                }
             }
             w.endObject()
         }
         w.endArray()
+        if let r = r.rollout { w.key("rollout"); w.tensor(r.data, shape: r.shape) }
+        if let r = r.normRollout { w.key("norm-rollout"); w.tensor(r.data, shape: r.shape) }
         w.endObject()
         return w
     }

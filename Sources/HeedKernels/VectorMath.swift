@@ -53,8 +53,7 @@ public enum VectorMath {
     public static func erf(_ x: V) -> V {
         let u = lanewiseMin(absolute(x), V(repeating: 10.5))
         let (erfU, erfcU) = erfPieces(u, squareHi: u * u, squareLo: (-(u * u)).addingProduct(u, u))
-        let small = u .< V(repeating: 0.9)
-        let e = (1 - erfcU).replacing(with: erfU, where: small)
+        let e = select(ifNegative: u - 0.9, erfU, else: 1 - erfcU)
         return withSign(e, of: x)
     }
 
@@ -63,9 +62,9 @@ public enum VectorMath {
     public static func erfc(_ x: V) -> V {
         let u = lanewiseMin(absolute(x), V(repeating: 10.5))
         let (erfU, erfcU) = erfPieces(u, squareHi: u * u, squareLo: (-(u * u)).addingProduct(u, u))
-        let positive = erfcU.replacing(with: 1 - erfU, where: u .< V(repeating: 0.5))         // erfc(|x|)
-        let negative = (2 - erfcU).replacing(with: 1 + erfU, where: u .< V(repeating: 0.9))   // erfc(-|x|)
-        return positive.replacing(with: negative, where: x .< V())
+        let positive = select(ifNegative: u - 0.5, 1 - erfU, else: erfcU)        // erfc(|x|)
+        let negative = select(ifNegative: u - 0.9, 1 + erfU, else: 2 - erfcU)    // erfc(-|x|)
+        return select(ifNegative: x, negative, else: positive)
     }
 
     /// tanh(x) per lane.
@@ -81,7 +80,7 @@ public enum VectorMath {
         let small = x.addingProduct(p * z, x)
         let e = exp(2 * lanewiseMin(u, V(repeating: 10)))
         let large = withSign(1 - 2 / (e + 1), of: x)
-        return large.replacing(with: small, where: u .< V(repeating: 0.625))
+        return select(ifNegative: u - 0.625, small, else: large)
     }
 
     /// 0.5 x (1 + erf(x / sqrt 2)) per lane (transformers' "gelu"); the negative tail goes
@@ -94,9 +93,9 @@ public enum VectorMath {
         let u = lanewiseMin(absolute(xc) * V(repeating: 0.707_106_781_2), V(repeating: 10.5))
         // u^2 = x^2 / 2 exactly as hi + lo (scaling by 0.5 is exact).
         let (erfU, erfcU) = erfPieces(u, squareHi: xx * 0.5, squareLo: xxLo * 0.5)
-        let positive = (2 - erfcU).replacing(with: 1 + erfU, where: u .< V(repeating: 0.9))   // 1 + erf(u)
-        let negative = erfcU.replacing(with: 1 - erfU, where: u .< V(repeating: 0.5))         // 1 - erf(u)
-        let factor = positive.replacing(with: negative, where: x .< V())
+        let positive = select(ifNegative: u - 0.9, 1 + erfU, else: 2 - erfcU)    // 1 + erf(u)
+        let negative = select(ifNegative: u - 0.5, 1 - erfU, else: erfcU)        // 1 - erf(u)
+        let factor = select(ifNegative: x, negative, else: positive)
         return 0.5 * x * factor
     }
 
@@ -106,19 +105,20 @@ public enum VectorMath {
     /// y, so float rounding there would cost |2y| ulp.
     @inlinable @inline(__always)
     public static func geluTanh(_ x: V) -> V {
-        let lo = SIMD4<Double>(x.lowHalf), hi = SIMD4<Double>(x.highHalf)
+        // |x| <= 100 keeps 2y finite; beyond, the result is x or -0 either way.
+        let xc = lanewiseMin(lanewiseMax(x, V(repeating: -100)), V(repeating: 100))
+        let lo = SIMD4<Double>(xc.lowHalf), hi = SIMD4<Double>(xc.highHalf)
         let c = SIMD4<Double>(repeating: 2 * (2 / Double.pi).squareRoot())
         let a = SIMD4<Double>(repeating: 0.044715)
-        let yLo = c * lo * (1 + a * lo * lo)   // 2y, double
-        let yHi = c * hi * (1 + a * hi * hi)
-        let floor = SIMD4<Double>(repeating: -200)                                // e^-200 = 0 in float
-        let argLo = lanewiseMax(lanewiseMin(yLo, -yLo), floor)                  // -2|y|
-        let argHi = lanewiseMax(lanewiseMin(yHi, -yHi), floor)
+        let sign = SIMD4<UInt64>(repeating: 1 << 63)
+        // -2|y| in double: set the sign bit of 2y.
+        let argLo = unsafeBitCast(unsafeBitCast(c * lo * (1 + a * lo * lo), to: SIMD4<UInt64>.self) | sign, to: SIMD4<Double>.self)
+        let argHi = unsafeBitCast(unsafeBitCast(c * hi * (1 + a * hi * hi), to: SIMD4<UInt64>.self) | sign, to: SIMD4<Double>.self)
         let argF = V(lowHalf: SIMD4<Float>(argLo), highHalf: SIMD4<Float>(argHi))
         let errLo = SIMD4<Float>(argLo - SIMD4<Double>(argF.lowHalf))
         let errHi = SIMD4<Float>(argHi - SIMD4<Double>(argF.highHalf))
         let t = expSplit(argF, lo: V(lowHalf: errLo, highHalf: errHi))
-        let numerator = t.replacing(with: 1, where: x .>= V())
+        let numerator = select(ifNegative: x, t, else: V(repeating: 1))
         return x * numerator / (1 + t)
     }
 
@@ -133,23 +133,27 @@ public enum VectorMath {
     /// Largest of the 8 lanes.
     @inlinable @inline(__always)
     public static func max(_ v: V) -> Float {
-        let h = lanewiseMax(v.lowHalf, v.highHalf)
-        let q = lanewiseMax(h.lowHalf, h.highHalf)
-        return Swift.max(q[0], q[1])
+        var m = v[0]
+        for i in 1..<8 { m = Swift.max(m, v[i]) }
+        return m
     }
 
-    /// Lane-wise minimum (compare + blend). The stdlib's `pointwiseMin` is not inlined for
-    /// SIMD8 and costs a call per use; NaN handling is not needed here.
+    /// Per lane: `a` where `m` has its sign bit set (m < 0 or -0), else `b`: one vblendvps.
+    /// The stdlib's SIMD comparisons (`.<`) build their masks lane by lane and `pointwiseMin`
+    /// is an out-of-line call, both far slower; a mask made from the sign bit is not.
     @inlinable @inline(__always)
-    public static func lanewiseMin<T: SIMD>(_ a: T, _ b: T) -> T where T.Scalar: FloatingPoint {
-        a.replacing(with: b, where: b .< a)
+    public static func select(ifNegative m: V, _ a: V, else b: V) -> V {
+        let bits = unsafeBitCast(m, to: SIMD8<Int32>.self) &>> 31
+        return b.replacing(with: a, where: unsafeBitCast(bits, to: SIMDMask<SIMD8<Int32>>.self))
     }
 
-    /// Lane-wise maximum (compare + blend).
+    /// Lane-wise minimum (no NaN handling).
     @inlinable @inline(__always)
-    public static func lanewiseMax<T: SIMD>(_ a: T, _ b: T) -> T where T.Scalar: FloatingPoint {
-        a.replacing(with: b, where: b .> a)
-    }
+    public static func lanewiseMin(_ a: V, _ b: V) -> V { select(ifNegative: a - b, a, else: b) }
+
+    /// Lane-wise maximum (no NaN handling).
+    @inlinable @inline(__always)
+    public static func lanewiseMax(_ a: V, _ b: V) -> V { select(ifNegative: a - b, b, else: a) }
 
     // MARK: - pieces
 
@@ -182,10 +186,10 @@ public enum VectorMath {
         pa = V(repeating: 1.128_379_166_764_365_4).addingProduct(pa, z)
         let erfU = uc * pa
         // erfc(u) = exp(-u^2) R(v): v = u - 1.35 on [0.5, 2.2), v = 1/u beyond.
-        let near = uc .< V(repeating: 2.2)
-        let v = (1 / lanewiseMax(uc, V(repeating: 0.5))).replacing(with: uc - 1.35, where: near)
+        let near = uc - 2.2   // negative: u < 2.2
+        let v = select(ifNegative: near, uc - 1.35, else: 1 / lanewiseMax(uc, V(repeating: 0.5)))
         @inline(__always) func coef(_ r1: Float, _ r2: Float) -> V {
-            V(repeating: r2).replacing(with: V(repeating: r1), where: near)
+            select(ifNegative: near, V(repeating: r1), else: V(repeating: r2))
         }
         var r = coef(4.489345883e-05, 0)
         r = coef(-1.439334446e-04, 0).addingProduct(r, v)

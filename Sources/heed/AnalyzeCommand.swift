@@ -29,17 +29,18 @@ enum AnalyzeCommand {
             fail("--granularity is \"token\" or \"word\"", code: 2)
         }
         let options = AnalyzeOptions(methods: methods, layers: layers, meanOverHeads: heads == "mean", granularity: granularity)
-        try Analyzer.validate(options, layerCount: network.layerCount)
+        try Analyzer.validate(options, layerCount: network.layerCount, postLayerNorm: network.hasPostAttentionLayerNorm)
 
         let encoded = model.tokenizer.encode(text)
         let table = TokenTable(text: text, encoded: encoded, encoding: .utf32)
         let forward: ForwardResult
         do {
-            forward = try network.forward(encoded.ids, taps: .attention, isCancelled: { false })
+            forward = try network.forward(encoded.ids, taps: options.tapLevel, isCancelled: { false })
         } catch let e as ForwardError {
             fail("\(e)")
         }
-        let result = try Analyzer.analyze(modelID: model.id, forward: forward, table: table, options: options)
+        let result = try Analyzer.analyze(modelID: model.id, forward: forward, table: table, options: options,
+                                          heads: network.headCount, postLayerNorm: network.hasPostAttentionLayerNorm)
         if args.has("json") {
             let w = ResultJSON.analyze(result)
             if w.nonFinite { fail("internal error: a result contains NaN or infinity") }
@@ -64,7 +65,7 @@ enum AnalyzeCommand {
         print("attention received (mean over heads and attending tokens), shaded per line; \(result.modelID)")
         if Terminal.isTTY { print(Terminal.legend()) }
         for layer in result.layers {
-            for (method, tensor) in layer.values where tensor.rank == 3 {
+            for case let (method, .tensor(tensor)) in layer.values where tensor.rank == 3 {
                 let NH = tensor.shape[0], T = tensor.shape[1]
                 var received = [Float](repeating: 0, count: T)
                 for h in 0..<NH { for i in 0..<T { for j in 0..<T { received[j] += tensor.data[(h * T + i) * T + j] } } }

@@ -1,0 +1,193 @@
+import HeedKernels
+import HeedModels
+
+// The norm-based decomposition of one attention layer (METHODS.md), computed from taps with
+// the Gram identity: no T x T x C tensor is ever allocated.
+//   f^h(x_j) = (x_j W_V^h + b_V^h) W_O^h       F: (NH, T, C)
+//   z_ij = sum_h alpha^h[i,j] f^h(x_j)          ||z_ij||^2 = a^T G_j a, a = alpha[:, i, j]
+//   r_ij = z_ij + [i==j] x_i                    (residual on the diagonal only)
+//   g_i(v) = (v - mean(v)) * gamma / s_i        s_i = sqrt(Var(y_i) + eps)
+// Off the diagonal ||g_i(r_ij)||^2 = a^T Gw_j a / s_i^2 with Gw_j the Gram matrix of
+// gamma * P f^h(x_j); the T diagonal vectors r_ii are formed explicitly.
+
+/// Per-layer decomposition state: the transient NH x T x C vectors f and what derives from them.
+public final class NormDecomposition {
+    let T: Int, C: Int, NH: Int, HS: Int
+    /// alpha (NH, T, T)
+    let alpha: [Float]
+    /// f^h(x_j): (NH, T, C)
+    let f: [Float]
+    /// ||f^h(x_j)||: (NH, T)
+    public let valueNorms: [Float]
+    /// x_i (T, C): the residual.
+    let residual: [Float]
+    /// o_i = sum_j z_ij = y_i - x_i - b_O (T, C): the attention output without b_O.
+    let attentionSum: [Float]
+    /// z_ii (T, C)
+    let diagonal: [Float]
+    /// s_i (T) of the LayerNorm after the block, and gamma (C); nil without a post-attention LayerNorm.
+    let lnScale: [Float]?
+    let gamma: [Float]?
+
+    /// `taps` must be recorded with `TapLevel.full`.
+    public init(taps: LayerTaps, heads NH: Int, postLayerNorm: Bool) {
+        guard let x = taps.input, let alphaT = taps.attention, let values = taps.values, let y = taps.preLayerNorm else {
+            preconditionFailure("NormDecomposition needs full taps")
+        }
+        let T = x.shape[0], C = x.shape[1], HS = C / NH
+        self.T = T; self.C = C; self.NH = NH; self.HS = HS
+        self.alpha = alphaT.data
+        self.residual = x.data
+        let p = taps.parameters
+
+        // f^h = v^h (T, HS) * (W_O[:, h*HS ..< (h+1)*HS])^T   -> (T, C)
+        var f = [Float](repeating: 0, count: NH * T * C)
+        values.data.withUnsafeBufferPointer { v in p.outputWeight.withUnsafeBufferPointer { w in f.withUnsafeMutableBufferPointer { fp in
+            for h in 0..<NH {
+                Kernels.gemmABt(m: T, n: C, k: HS, a: v.baseAddress! + h * HS, lda: C, b: w.baseAddress! + h * HS, ldb: C,
+                                c: fp.baseAddress! + h * T * C, ldc: C)
+            }
+        } } }
+        self.f = f
+
+        var norms = [Float](repeating: 0, count: NH * T)
+        for r in 0..<(NH * T) { norms[r] = Self.norm(f, offset: r * C, count: C) }
+        self.valueNorms = norms
+
+        // o_i = y_i - x_i - b_O ; z_ii = sum_h alpha[h,i,i] f^h(x_i)
+        var o = [Float](repeating: 0, count: T * C), zd = [Float](repeating: 0, count: T * C)
+        for i in 0..<T {
+            for c in 0..<C { o[i * C + c] = y.data[i * C + c] - x.data[i * C + c] - p.outputBias[c] }
+            for h in 0..<NH {
+                let a = alphaT.data[(h * T + i) * T + i]
+                let fo = (h * T + i) * C
+                for c in 0..<C { zd[i * C + c] += a * f[fo + c] }
+            }
+        }
+        self.attentionSum = o
+        self.diagonal = zd
+
+        if postLayerNorm {
+            var s = [Float](repeating: 0, count: T)
+            for i in 0..<T {
+                var mean: Double = 0
+                for c in 0..<C { mean += Double(y.data[i * C + c]) }
+                mean /= Double(C)
+                var v: Double = 0
+                for c in 0..<C { let d = Double(y.data[i * C + c]) - mean; v += d * d }
+                s[i] = Float((v / Double(C) + Double(p.layerNormEps)).squareRoot())
+            }
+            lnScale = s
+            gamma = p.layerNormWeight
+        } else {
+            lnScale = nil
+            gamma = nil
+        }
+    }
+
+    static func norm(_ v: [Float], offset: Int, count: Int) -> Float {
+        var s: Double = 0
+        for c in 0..<count { let e = Double(v[offset + c]); s += e * e }
+        return Float(s.squareRoot())
+    }
+
+    /// g_i(v): centre, times gamma / s_i.
+    func layerNormMap(_ v: [Float], row i: Int) -> [Float] {
+        let mean = v.reduce(0, +) / Float(C)
+        let inv = 1 / lnScale![i]
+        return (0..<C).map { (v[$0] - mean) * gamma![$0] * inv }
+    }
+
+    // MARK: methods
+
+    /// `norm`: ||alpha^h[i,j] f^h(x_j)|| = alpha^h[i,j] ||f^h(x_j)||   (NH, T, T)
+    public func norm() -> Tensor {
+        var out = [Float](repeating: 0, count: NH * T * T)
+        for h in 0..<NH { for i in 0..<T { for j in 0..<T {
+            let k = (h * T + i) * T + j
+            out[k] = alpha[k] * valueNorms[h * T + j]
+        } } }
+        return Tensor(shape: [NH, T, T], data: out)
+    }
+
+    /// `value-norm`: ||f^h(x_j)||   (NH, T)
+    public func valueNorm() -> Tensor { Tensor(shape: [NH, T], data: valueNorms) }
+
+    /// `norm-summed` (Attn-N): ||z_ij||   (T, T)
+    public func normSummed() -> Tensor {
+        Tensor(shape: [T, T], data: GramQuadraticForm.evaluate(alpha: alpha, gram: gram(weighted: false), T: T, NH: NH, rowScale: nil))
+    }
+
+    /// `attn-res` (AttnRes-N): ||r_ij||; equals norm-summed off the diagonal   (T, T)
+    public func attnRes() -> Tensor {
+        var out = normSummed()
+        for i in 0..<T {
+            var v = [Float](repeating: 0, count: C)
+            for c in 0..<C { v[c] = diagonal[i * C + c] + residual[i * C + c] }
+            out.data[i * T + i] = Self.norm(v, offset: 0, count: C)
+        }
+        return out
+    }
+
+    /// `attn-res-ln` (AttnResLn-N): ||g_i(r_ij)||   (T, T); post-LN models only.
+    public func attnResLn() -> Tensor {
+        precondition(lnScale != nil, "attn-res-ln needs a LayerNorm after the attention block")
+        let inv = lnScale!.map { 1 / $0 }
+        var out = GramQuadraticForm.evaluate(alpha: alpha, gram: gram(weighted: true), T: T, NH: NH, rowScale: inv)
+        for i in 0..<T {
+            var v = [Float](repeating: 0, count: C)
+            for c in 0..<C { v[c] = diagonal[i * C + c] + residual[i * C + c] }
+            out[i * T + i] = Self.norm(layerNormMap(v, row: i), offset: 0, count: C)
+        }
+        return Tensor(shape: [T, T], data: out)
+    }
+
+    /// Mixing ratios (EMNLP 2021): "attn-w", "attnres-w", "attn-n", "attnres-n", "attnresln-n" (when
+    /// a LayerNorm follows), each of length T. sum_{j!=i} z_ij = o_i - z_ii, and likewise for r and g_i(r).
+    public func mixingRatios() -> [(key: String, values: [Float])] {
+        var attnW = [Float](repeating: 0, count: T)
+        for i in 0..<T {
+            var s: Float = 0
+            for h in 0..<NH { s += alpha[(h * T + i) * T + i] }
+            attnW[i] = 1 - s / Float(NH)
+        }
+        var attnN = [Float](repeating: 0, count: T), resN = attnN, lnN = attnN
+        for i in 0..<T {
+            var others = [Float](repeating: 0, count: C), self_ = others, selfRes = others
+            for c in 0..<C {
+                others[c] = attentionSum[i * C + c] - diagonal[i * C + c]
+                self_[c] = diagonal[i * C + c]
+                selfRes[c] = diagonal[i * C + c] + residual[i * C + c]
+            }
+            let no = Self.norm(others, offset: 0, count: C)
+            attnN[i] = Self.ratio(no, Self.norm(self_, offset: 0, count: C))
+            resN[i] = Self.ratio(no, Self.norm(selfRes, offset: 0, count: C))
+            if lnScale != nil {
+                lnN[i] = Self.ratio(Self.norm(layerNormMap(others, row: i), offset: 0, count: C),
+                                    Self.norm(layerNormMap(selfRes, row: i), offset: 0, count: C))
+            }
+        }
+        var out: [(String, [Float])] = [("attn-w", attnW), ("attn-n", attnN), ("attnres-w", attnW.map { $0 / 2 }), ("attnres-n", resN)]
+        if lnScale != nil { out.append(("attnresln-n", lnN)) }
+        return out
+    }
+
+    static func ratio(_ others: Float, _ own: Float) -> Float { others + own > 0 ? others / (others + own) : 0 }
+
+    /// Gram matrices of f^h(x_j) (or of gamma * P f^h(x_j)) over head pairs h <= h', laid out
+    /// (pairs, T) so the quadratic forms read them contiguously along j; off-diagonal pairs
+    /// are doubled so that a^T G a = sum over pairs.
+    func gram(weighted: Bool) -> [Float] {
+        var u = f
+        if weighted {
+            let g = gamma!
+            for r in 0..<(NH * T) {
+                var mean: Float = 0
+                for c in 0..<C { mean += u[r * C + c] }
+                mean /= Float(C)
+                for c in 0..<C { u[r * C + c] = (u[r * C + c] - mean) * g[c] }
+            }
+        }
+        return GramQuadraticForm.gram(u, T: T, C: C, NH: NH)
+    }
+}

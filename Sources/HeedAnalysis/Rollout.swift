@@ -1,0 +1,41 @@
+import HeedKernels
+
+/// Products across layers (METHODS.md, Across layers). Row i = attending token; later layers
+/// multiply on the left: R = A^(L-1) ... A^(0).
+public enum Rollout {
+    /// Abnar & Zuidema: A_hat = 0.5 * mean_h alpha + 0.5 * I per layer.
+    public static func attention(_ alphas: [Tensor]) -> Tensor {
+        product(alphas.map { a in
+            var m = Aggregation.meanOverHeads(a)
+            let T = a.shape[1]
+            for k in 0..<(T * T) { m.data[k] *= 0.5 }
+            for i in 0..<T { m.data[i * T + i] += 0.5 }
+            return Tensor(shape: [T, T], data: m.data)
+        })
+    }
+
+    /// Each row divided by its sum (rows summing to 0 stay 0).
+    public static func rowNormalised(_ m: Tensor) -> Tensor {
+        var out = m
+        let T = m.shape[1]
+        for i in 0..<m.shape[0] {
+            let s = m.data[(i * T)..<((i + 1) * T)].reduce(0, +)
+            if s > 0 { for j in 0..<T { out.data[i * T + j] /= s } }
+        }
+        return out
+    }
+
+    /// matrices[L-1] * ... * matrices[0], each (T, T).
+    public static func product(_ matrices: [Tensor]) -> Tensor {
+        var r = matrices[0]
+        let T = r.shape[0]
+        for m in matrices.dropFirst() {
+            var next = [Float](repeating: 0, count: T * T)
+            m.data.withUnsafeBufferPointer { a in r.data.withUnsafeBufferPointer { b in next.withUnsafeMutableBufferPointer { c in
+                Kernels.gemmAB(m: T, n: T, k: T, a: a.baseAddress!, lda: T, b: b.baseAddress!, ldb: T, c: c.baseAddress!, ldc: T)
+            } } }
+            r = Tensor(shape: [T, T], data: next)
+        }
+        return r
+    }
+}
