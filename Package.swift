@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "HeedDaemon", dependencies: ["HeedAnalysis", "HeedJSONRPC"], swiftSettings: simd),
         .executableTarget(name: "heed", dependencies: ["HeedDaemon"], swiftSettings: simd),
 
-        .target(name: "HeedTestSupport", dependencies: ["HeedCheckpoints"], path: "Tests/HeedTestSupport"),
+        .target(name: "HeedTestSupport", dependencies: ["HeedCheckpoints", "HeedAnalysis"], path: "Tests/HeedTestSupport"),
         .testTarget(name: "HeedKernelsTests", dependencies: ["HeedKernels"], swiftSettings: simd),
         .testTarget(name: "HeedCheckpointsTests", dependencies: ["HeedCheckpoints"]),
         .testTarget(name: "HeedTokenizersTests", dependencies: ["HeedTokenizers"]),

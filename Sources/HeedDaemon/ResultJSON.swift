@@ -67,3 +67,31 @@ public enum ResultJSON {
         return w
     }
 }
+
+extension ResultJSON {
+    /// The `heed/highlight` result object.
+    public static func highlight(_ r: HighlightResult) -> JSONWriter {
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("positionEncoding"); w.string(r.encoding.rawValue)
+        w.key("ranges")
+        w.beginArray()
+        for range in r.ranges {
+            w.beginObject()
+            w.key("start"); w.int(range.start)
+            w.key("end"); w.int(range.end)
+            w.key("score"); w.number(range.score)
+            w.key("value"); w.number(range.value)
+            w.endObject()
+        }
+        w.endArray()
+        w.key("focus"); w.beginObject(); w.key("start"); w.int(r.focus.lowerBound); w.key("end"); w.int(r.focus.upperBound); w.endObject()
+        w.key("method"); w.string(r.method.rawValue)
+        w.key("layer"); if let l = r.layer { w.int(l) } else { w.null() }
+        if let win = r.window {
+            w.key("window"); w.beginObject(); w.key("start"); w.int(win.lowerBound); w.key("end"); w.int(win.upperBound); w.endObject()
+        }
+        w.endObject()
+        return w
+    }
+}

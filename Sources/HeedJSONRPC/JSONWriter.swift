@@ -1,6 +1,9 @@
-/// A streaming JSON writer that appends UTF-8 bytes. Numbers are written in the shortest
-/// form that reads back to the same Float (Swift's description is shortest round-trip).
-/// Non-finite numbers are a caller bug: `number(_:)` reports them through `nonFinite`.
+/// A streaming JSON writer that appends UTF-8 bytes.
+///
+/// Float32 numbers are written in the shortest form that reads back to the same Float
+/// (`FloatFormatting`, no allocation per number); matrices go row by row through a stack buffer.
+/// Non-finite numbers are a caller bug: they are written as `null` and reported through `nonFinite`.
+/// Values are separated automatically: call `key(_:)` before each member value inside an object.
 public struct JSONWriter {
     public private(set) var bytes: [UInt8] = []
     /// Set when a NaN or infinity was asked to be written (written as null).
@@ -9,6 +12,10 @@ public struct JSONWriter {
 
     public init(reservingCapacity n: Int = 1024) { bytes.reserveCapacity(n) }
 
+    /// Numbers formatted per stack-buffer block when writing rows of floats.
+    private static let rowBlock = 256
+
+    @inline(__always)
     private mutating func separate() {
         if needsComma[needsComma.count - 1] { bytes.append(UInt8(ascii: ",")) }
         needsComma[needsComma.count - 1] = true
@@ -30,52 +37,241 @@ public struct JSONWriter {
     public mutating func string(_ s: String) { separate(); appendString(s) }
     public mutating func bool(_ b: Bool) { separate(); bytes.append(contentsOf: (b ? "true" : "false").utf8) }
     public mutating func null() { separate(); bytes.append(contentsOf: "null".utf8) }
-    public mutating func int(_ i: Int) { separate(); bytes.append(contentsOf: String(i).utf8) }
 
+    public mutating func int(_ i: Int) {
+        separate()
+        appendInt(i)
+    }
+
+    /// A Float32 in its shortest round-trip form.
     public mutating func number(_ f: Float) {
         separate()
-        guard f.isFinite else { nonFinite = true; bytes.append(contentsOf: "null".utf8); return }
-        if f == f.rounded(), abs(f) < 1e7 { bytes.append(contentsOf: String(Int(f)).utf8); return }
-        bytes.append(contentsOf: f.description.utf8)
+        if !f.isFinite { nonFinite = true }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: FloatFormatting.maxByteCount) { tmp in
+            let n = FloatFormatting.write(f, to: tmp.baseAddress!)
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: tmp[0..<n]))
+        }
+    }
+
+    /// A Double in its shortest round-trip form (integral values below 1e15 without a fraction).
+    public mutating func double(_ d: Double) {
+        separate()
+        guard d.isFinite else { nonFinite = true; bytes.append(contentsOf: "null".utf8); return }
+        if d == d.rounded(.towardZero) && abs(d) < 1e15 {
+            if d == 0 && d.sign == .minus { bytes.append(contentsOf: "-0".utf8) } else { appendInt(Int(d)) }
+            return
+        }
+        bytes.append(contentsOf: d.description.utf8)  // "1e-05", "0.1", "1.5e+300": all valid JSON
+    }
+
+    /// Pre-serialised JSON inserted as one value (the caller vouches that it is a valid value).
+    public mutating func raw<C: Collection>(_ json: C) where C.Element == UInt8 {
+        separate()
+        bytes.append(contentsOf: json)
+    }
+
+    /// Any `JSONValue` (strings with a lone surrogate carry U+FFFD in its place).
+    public mutating func value(_ v: JSONValue) {
+        switch v {
+        case .null: null()
+        case .bool(let b): bool(b)
+        case .number(let n):
+            if let i = n.int { int(i) } else { double(n.double) }
+        case .string(let s, _): string(s)
+        case .array(let items):
+            beginArray()
+            for item in items { value(item) }
+            endArray()
+        case .object(let o):
+            beginObject()
+            for (k, item) in o { key(k); value(item) }
+            endObject()
+        }
     }
 
     /// A flat array of numbers.
     public mutating func numbers<C: Collection>(_ values: C) where C.Element == Float {
-        beginArray()
-        for v in values { number(v) }
-        endArray()
+        separate()
+        if let done: Void = values.withContiguousStorageIfAvailable({ appendRow($0) }) { return done }
+        Array(values).withUnsafeBufferPointer { appendRow($0) }
+    }
+
+    /// Nested arrays of `shape` over row-major `values` (an empty shape writes one number).
+    public mutating func tensor(_ values: [Float], shape: [Int]) {
+        values.withUnsafeBufferPointer { tensor($0, shape: shape) }
     }
 
     /// Nested arrays of `shape` over row-major `values`.
-    public mutating func tensor(_ values: [Float], shape: [Int]) {
-        values.withUnsafeBufferPointer { writeNested($0, shape: shape[...]) }
+    public mutating func tensor(_ values: UnsafeBufferPointer<Float>, shape: [Int]) {
+        precondition(shape.reduce(1, *) == values.count, "tensor shape \(shape) does not match \(values.count) values")
+        guard !shape.isEmpty else { number(values[0]); return }
+        separate()
+        appendNested(values, shape: shape[...])
     }
 
-    private mutating func writeNested(_ v: UnsafeBufferPointer<Float>, shape: ArraySlice<Int>) {
-        guard let n = shape.first else { if let f = v.first { number(f) }; return }
-        let inner = shape.dropFirst().reduce(1, *)
-        beginArray()
-        if shape.count == 1 {
-            for i in 0..<n { number(v[i]) }
-        } else {
-            for i in 0..<n { writeNested(UnsafeBufferPointer(rebasing: v[(i * inner)..<((i + 1) * inner)]), shape: shape.dropFirst()) }
+    /// Layout of number arrays in results (`format` of `heed/analyze`).
+    public enum TensorFormat: String, Sendable {
+        /// Nested JSON arrays.
+        case nested
+        /// `{shape:[...], dtype:"f32", data: base64 of little-endian float32}`.
+        case base64
+    }
+
+    /// A tensor in the requested `format`.
+    public mutating func tensor(_ values: [Float], shape: [Int], format: TensorFormat) {
+        switch format {
+        case .nested: tensor(values, shape: shape)
+        case .base64: tensorBase64(values, shape: shape)
         }
-        endArray()
     }
 
+    /// `{"shape":[...],"dtype":"f32","data":"<base64 of little-endian float32>"}`.
+    public mutating func tensorBase64(_ values: [Float], shape: [Int]) {
+        precondition(shape.reduce(1, *) == values.count, "tensor shape \(shape) does not match \(values.count) values")
+        beginObject()
+        key("shape"); beginArray(); for d in shape { int(d) }; endArray()
+        key("dtype"); string("f32")
+        key("data")
+        separate()
+        values.withUnsafeBufferPointer { v in
+            for f in v where !f.isFinite { nonFinite = true; break }
+            #if _endian(big)
+            let little = v.map { Float(bitPattern: $0.bitPattern.littleEndian) }
+            little.withUnsafeBytes { appendBase64($0) }
+            #else
+            appendBase64(UnsafeRawBufferPointer(v))
+            #endif
+        }
+        endObject()
+    }
+
+    /// A string holding the base64 (RFC 4648, with padding) of `raw`.
+    public mutating func base64<C: Collection>(_ raw: C) where C.Element == UInt8 {
+        separate()
+        if let done: Void = raw.withContiguousStorageIfAvailable({ appendBase64(UnsafeRawBufferPointer($0)) }) {
+            return done
+        }
+        Array(raw).withUnsafeBytes { appendBase64($0) }
+    }
+
+    // MARK: Internals
+
+    private mutating func appendNested(_ v: UnsafeBufferPointer<Float>, shape: ArraySlice<Int>) {
+        let n = shape[shape.startIndex]
+        if shape.count == 1 { appendRow(v); return }
+        let inner = v.count / max(n, 1)
+        bytes.append(UInt8(ascii: "["))
+        for i in 0..<n {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            appendNested(UnsafeBufferPointer(rebasing: v[(i * inner)..<((i + 1) * inner)]), shape: shape.dropFirst())
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
+    /// `[f,f,...]`, formatted into a stack buffer a block at a time.
+    private mutating func appendRow(_ row: UnsafeBufferPointer<Float>) {
+        bytes.append(UInt8(ascii: "["))
+        let block = JSONWriter.rowBlock
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: block * (FloatFormatting.maxByteCount + 1)) { tmp in
+            let out = tmp.baseAddress!
+            var start = 0
+            while start < row.count {
+                let stop = min(row.count, start + block)
+                var n = 0
+                var finite = true
+                for k in start..<stop {
+                    if k > 0 { out[n] = UInt8(ascii: ","); n += 1 }
+                    let f = row[k]
+                    finite = finite && f.isFinite
+                    n += FloatFormatting.write(f, to: out + n)
+                }
+                if !finite { nonFinite = true }
+                bytes.append(contentsOf: UnsafeBufferPointer(start: out, count: n))
+                start = stop
+            }
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
+    private mutating func appendInt(_ value: Int) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { tmp in
+            let out = tmp.baseAddress!
+            var magnitude = value.magnitude
+            var k = 20
+            repeat {
+                k -= 1
+                out[k] = UInt8(truncatingIfNeeded: 0x30 + magnitude % 10)
+                magnitude /= 10
+            } while magnitude != 0
+            if value < 0 { bytes.append(UInt8(ascii: "-")) }
+            bytes.append(contentsOf: UnsafeBufferPointer(start: out + k, count: 20 - k))
+        }
+    }
+
+    /// A quoted string; `"`, `\` and every control character below U+0020 are escaped.
     private mutating func appendString(_ s: String) {
         bytes.append(UInt8(ascii: "\""))
-        for u in s.utf8 {
-            switch u {
-            case UInt8(ascii: "\""): bytes.append(contentsOf: [92, 34])
-            case UInt8(ascii: "\\"): bytes.append(contentsOf: [92, 92])
-            case 0x0A: bytes.append(contentsOf: [92, UInt8(ascii: "n")])
-            case 0x0D: bytes.append(contentsOf: [92, UInt8(ascii: "r")])
-            case 0x09: bytes.append(contentsOf: [92, UInt8(ascii: "t")])
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                bytes.append(contentsOf: [92, UInt8(ascii: "u"), 48, 48, hex[Int(u >> 4)], hex[Int(u & 15)]])
-            default: bytes.append(u)
+        var s = s
+        s.withUTF8 { utf8 in
+            var runStart = 0
+            for (k, u) in utf8.enumerated() where u < 0x20 || u == 0x22 || u == 0x5C {
+                if runStart < k { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<k])) }
+                runStart = k + 1
+                switch u {
+                case 0x22: bytes.append(contentsOf: [0x5C, 0x22])
+                case 0x5C: bytes.append(contentsOf: [0x5C, 0x5C])
+                case 0x0A: bytes.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+                case 0x0D: bytes.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+                case 0x09: bytes.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+                case 0x08: bytes.append(contentsOf: [0x5C, UInt8(ascii: "b")])
+                case 0x0C: bytes.append(contentsOf: [0x5C, UInt8(ascii: "f")])
+                default:
+                    bytes.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30,
+                                              JSONWriter.hexDigits[Int(u >> 4)], JSONWriter.hexDigits[Int(u & 15)]])
+                }
+            }
+            if runStart < utf8.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...])) }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+    private static let base64Alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+
+    /// `"` + base64 of `raw` + `"`, encoded through a stack buffer.
+    private mutating func appendBase64(_ raw: UnsafeRawBufferPointer) {
+        bytes.append(UInt8(ascii: "\""))
+        let groupsPerBlock = 1024
+        JSONWriter.base64Alphabet.withUnsafeBufferPointer { alphabet in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: groupsPerBlock * 4) { tmp in
+                let out = tmp.baseAddress!
+                let fullGroups = raw.count / 3
+                var g = 0
+                while g < fullGroups {
+                    let stop = min(fullGroups, g + groupsPerBlock)
+                    var n = 0
+                    for k in g..<stop {
+                        let b0 = UInt32(raw[3 * k]), b1 = UInt32(raw[3 * k + 1]), b2 = UInt32(raw[3 * k + 2])
+                        let w = b0 << 16 | b1 << 8 | b2
+                        out[n] = alphabet[Int(w >> 18)]
+                        out[n + 1] = alphabet[Int((w >> 12) & 63)]
+                        out[n + 2] = alphabet[Int((w >> 6) & 63)]
+                        out[n + 3] = alphabet[Int(w & 63)]
+                        n += 4
+                    }
+                    bytes.append(contentsOf: UnsafeBufferPointer(start: out, count: n))
+                    g = stop
+                }
+                let rest = raw.count - 3 * fullGroups
+                if rest > 0 {
+                    let b0 = UInt32(raw[3 * fullGroups])
+                    let b1 = rest == 2 ? UInt32(raw[3 * fullGroups + 1]) : 0
+                    let w = b0 << 16 | b1 << 8
+                    bytes.append(alphabet[Int(w >> 18)])
+                    bytes.append(alphabet[Int((w >> 12) & 63)])
+                    bytes.append(rest == 2 ? alphabet[Int((w >> 6) & 63)] : UInt8(ascii: "="))
+                    bytes.append(UInt8(ascii: "="))
+                }
             }
         }
         bytes.append(UInt8(ascii: "\""))

@@ -1,34 +1,47 @@
 // Elementwise GELUs over a buffer, vectorised (VectorMath) and split across threads when large.
 
 enum Activations {
+    /// Elements per thread below which a call stays on one thread.
     static let parallelGrainElements = 16_384
 
     static func gelu(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        apply(x, count: count) { VectorMath.gelu($0) }
+        apply(x, count: count, vectors: geluVectors, tail: { VectorMath.gelu($0) })
     }
 
     static func geluTanh(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        apply(x, count: count) { VectorMath.geluTanh($0) }
+        apply(x, count: count, vectors: geluTanhVectors, tail: { VectorMath.geluTanh($0) })
+    }
+
+    /// x[0 ..< 8 * n] = gelu(x), whole vectors only. One inlined copy of the vector function
+    /// per loop keeps the caller small enough for the inliner.
+    @inline(never)
+    static func geluVectors(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
+        for v in 0..<n { store8(VectorMath.gelu(load8(x + 8 * v)), x + 8 * v) }
+    }
+
+    @inline(never)
+    static func geluTanhVectors(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
+        for v in 0..<n { store8(VectorMath.geluTanh(load8(x + 8 * v)), x + 8 * v) }
     }
 
     @inline(__always)
-    static func apply(_ x: UnsafeMutablePointer<Float>, count: Int, _ f: (SIMD8<Float>) -> SIMD8<Float>) {
+    static func apply(_ x: UnsafeMutablePointer<Float>, count: Int,
+                      vectors: (UnsafeMutablePointer<Float>, Int) -> Void,
+                      tail: (SIMD8<Float>) -> SIMD8<Float>) {
         if count <= 0 { return }
-        // Chunks are whole vectors so that only the last one has a scalar tail.
-        let vectors = (count + 7) / 8
-        Parallel.forRanges(vectors, grain: parallelGrainElements / 8) { range in
-            let start = range.lowerBound * 8, end = min(count, range.upperBound * 8)
-            var j = start
-            while j + 8 <= end {
-                store8(f(load8(x + j)), x + j)
-                j += 8
-            }
-            if j < end {
-                var t = SIMD8<Float>()
-                for i in 0..<(end - j) { t[i] = x[j + i] }
-                let y = f(t)
-                for i in 0..<(end - j) { x[j + i] = y[i] }
-            }
+        let whole = count / 8
+        Parallel.forRanges(whole, grain: parallelGrainElements / 8) { range in
+            vectors(x + 8 * range.lowerBound, range.count)
         }
+        if whole * 8 < count { applyTail(x + whole * 8, count - whole * 8, tail) }
+    }
+
+    /// The last count (< 8) elements through one padded vector.
+    @inline(never)
+    static func applyTail(_ x: UnsafeMutablePointer<Float>, _ count: Int, _ f: (SIMD8<Float>) -> SIMD8<Float>) {
+        var t = SIMD8<Float>()
+        for i in 0..<count { t[i] = x[i] }
+        let y = f(t)
+        for i in 0..<count { x[i] = y[i] }
     }
 }

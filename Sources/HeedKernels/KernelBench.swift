@@ -66,18 +66,26 @@ public enum KernelBench {
         return results
     }
 
-    /// Row and elementwise kernels at T tokens.
+    /// Row and elementwise kernels at T tokens. Each run starts from fresh input (repeated
+    /// GELUs would drift into denormals); the copy's own time is subtracted.
     public static func rowResults(tokens: [Int] = [128, 512]) -> [Result] {
         let C = 384, I = 1536, NH = 12
         var results: [Result] = []
         for T in tokens {
-            let buf = randomBuffer(max(NH * T * T, T * I), seed: 5)
+            let count = max(NH * T * T, T * I)
+            let source = randomBuffer(count, seed: 5), buf = randomBuffer(count, seed: 5)
+            for i in 0..<count { source[i] *= 8 }
             let gamma = randomBuffer(C, seed: 6), beta = randomBuffer(C, seed: 7)
-            defer { buf.deallocate(); gamma.deallocate(); beta.deallocate() }
-            results.append(Result(name: "T=\(T) softmax 12 x (T x T)", seconds: best { Kernels.softmaxRows(buf, rows: NH * T, cols: T, scale: 0.01) }, flops: 0))
-            results.append(Result(name: "T=\(T) layerNorm (T x 384)", seconds: best { Kernels.layerNorm(buf, rows: T, cols: C, gamma: gamma, beta: beta, eps: 1e-12, out: buf) }, flops: 0))
-            results.append(Result(name: "T=\(T) gelu (T x 1536)", seconds: best { Kernels.gelu(buf, count: T * I) }, flops: 0))
-            results.append(Result(name: "T=\(T) geluTanh (T x 1536)", seconds: best { Kernels.geluTanh(buf, count: T * I) }, flops: 0))
+            defer { source.deallocate(); buf.deallocate(); gamma.deallocate(); beta.deallocate() }
+            func timed(_ name: String, elements: Int, _ kernel: () -> Void) {
+                let copy = best { buf.update(from: source, count: elements) }
+                let both = best { buf.update(from: source, count: elements); kernel() }
+                results.append(Result(name: "\(name) [\(elements / 1000)k el]", seconds: max(both - copy, 1e-9), flops: 0))
+            }
+            timed("T=\(T) softmax 12 x (T x T)", elements: NH * T * T) { Kernels.softmaxRows(buf, rows: NH * T, cols: T, scale: 0.125) }
+            timed("T=\(T) layerNorm (T x 384)", elements: T * C) { Kernels.layerNorm(buf, rows: T, cols: C, gamma: gamma, beta: beta, eps: 1e-12, out: buf) }
+            timed("T=\(T) gelu (T x 1536)", elements: T * I) { Kernels.gelu(buf, count: T * I) }
+            timed("T=\(T) geluTanh (T x 1536)", elements: T * I) { Kernels.geluTanh(buf, count: T * I) }
         }
         return results
     }

@@ -13,50 +13,40 @@ enum Softmax {
     }
 
     /// p (n) = softmax(p * scale + mask); all zeros when every entry is -inf.
+    /// Pass 1 finds the maximum of v = p * scale + mask without storing v, pass 2 recomputes v
+    /// and stores e = exp(v - max) with its sum, pass 3 normalises.
     @inline(__always)
     static func row(_ p: UnsafeMutablePointer<Float>, cols n: Int, scale: Float, maskAdd: UnsafePointer<Float>?) {
         typealias V = SIMD8<Float>
         let s8 = V(repeating: scale)
-        // Pass 1: v = p * scale + mask, and the row maximum.
         var max8 = V(repeating: -.infinity)
         var j = 0
-        while j + 8 <= n {
-            var v = load8(p + j) * s8
-            if let maskAdd { v += load8(maskAdd + j) }
-            store8(v, p + j)
-            max8 = VectorMath.lanewiseMax(max8, v)
-            j += 8
+        if let maskAdd {
+            while j + 8 <= n { max8 = VectorMath.lanewiseMax(max8, load8(p + j) * s8 + load8(maskAdd + j)); j += 8 }
+        } else {
+            while j + 8 <= n { max8 = VectorMath.lanewiseMax(max8, load8(p + j) * s8); j += 8 }
         }
         var mx = VectorMath.max(max8)
-        while j < n {
-            var v = p[j] * scale
-            if let maskAdd { v += maskAdd[j] }
-            p[j] = v
-            mx = Swift.max(mx, v)
-            j += 1
-        }
+        while j < n { mx = Swift.max(mx, p[j] * scale + (maskAdd?[j] ?? 0)); j += 1 }
         if mx == -.infinity {
             p.update(repeating: 0, count: n)
             return
         }
-        // Pass 2: e = exp(v - max) and its sum.
         let m8 = V(repeating: mx)
         var sum8 = V()
         j = 0
-        while j + 8 <= n {
-            let e = VectorMath.exp(load8(p + j) - m8)
-            store8(e, p + j)
-            sum8 += e
-            j += 8
+        if let maskAdd {
+            while j + 8 <= n {
+                let e = VectorMath.expNonPositive((load8(p + j) * s8 + load8(maskAdd + j)) - m8)
+                store8(e, p + j); sum8 += e; j += 8
+            }
+        } else {
+            while j + 8 <= n {
+                let e = VectorMath.expNonPositive(load8(p + j) * s8 - m8)
+                store8(e, p + j); sum8 += e; j += 8
+            }
         }
-        if j < n {
-            var t = V(repeating: -.infinity)
-            for i in 0..<(n - j) { t[i] = p[j + i] - mx }
-            let e = VectorMath.exp(t)   // padding lanes are exp(-inf) = 0
-            for i in 0..<(n - j) { p[j + i] = e[i] }
-            sum8 += e
-        }
-        // Pass 3: normalise.
+        if j < n { sum8 += expTail(p + j, n - j, scale: scale, maskAdd: maskAdd.map { $0 + j }, max: mx) }
         let inv8 = V(repeating: 1 / VectorMath.sum(sum8))
         j = 0
         while j + 8 <= n {
@@ -64,5 +54,17 @@ enum Softmax {
             j += 8
         }
         while j < n { p[j] *= inv8[0]; j += 1 }
+    }
+
+    /// The last count (< 8) entries of a row: p = exp(p * scale + mask - max); returns them as
+    /// a vector (padding lanes 0) for the row sum.
+    @inline(never)
+    static func expTail(_ p: UnsafeMutablePointer<Float>, _ count: Int, scale: Float, maskAdd: UnsafePointer<Float>?,
+                        max mx: Float) -> SIMD8<Float> {
+        var t = SIMD8<Float>(repeating: -.infinity)
+        for i in 0..<count { t[i] = (p[i] * scale + (maskAdd?[i] ?? 0)) - mx }
+        let e = VectorMath.expNonPositive(t)   // padding lanes are exp(-inf) = 0
+        for i in 0..<count { p[i] = e[i] }
+        return e
     }
 }

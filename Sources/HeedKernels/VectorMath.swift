@@ -5,13 +5,20 @@
 //
 // exp:  Cephes expf (x = n ln2 + r, degree-5 polynomial) with 2^n applied as two exact
 //       power-of-two factors, so the result underflows gradually and overflows to +inf.
-// erf:  |x| < 0.9:        erf(u) = u P(u^2)                     (minimax, degree 6 in u^2)
+// erf:  |x| < 0.5:        erf(u) = u P(u^2)                     (minimax, degree 4 in u^2)
 //       0.5 <= |x| < 2.2: erfc(u) = exp(-u^2) R1(u - 1.35)      (minimax, degree 10)
-//       (erf uses the first form below 0.9, erfc the second above 0.5: no 1 - (almost 1))
 //       |x| >= 2.2:       erfc(u) = exp(-u^2) R2(1 / u)         (minimax, degree 7)
-//       u^2 is carried as hi + lo (FMA), so erfc keeps its relative accuracy far into the tail.
-//       Coefficients fitted with Lawson's algorithm against mpmath (relative error).
+//       The other function is 1 minus the piece, never 1 minus a number close to 1
+//       (erf < 0.53 below 0.5, erfc < 0.48 above). u^2 is carried as hi + lo (FMA), so erfc keeps its
+//       relative accuracy far into the tail. Coefficients: Lawson's algorithm against mpmath
+//       (relative error), checked in float32.
 // tanh: Cephes tanhf: odd polynomial for |x| < 0.625, else 1 - 2 / (exp(2|x|) + 1).
+//
+// Codegen notes (checked with objdump, measured): the stdlib's SIMD comparisons (`.<`) build
+// masks lane by lane, `replacing(with:where:)`, `lowHalf` and the SIMD conversions are lane
+// loops that can make a caller so large that the inliner gives up on `@inline(__always)`, and
+// `pointwiseMin` is an out-of-line call: each cost 3-10x. Selects, min and max are written as
+// tiny lane loops that LLVM turns into single vblendvps / vminps / vmaxps instructions.
 
 public enum VectorMath {
     public typealias V = SIMD8<Float>
@@ -19,27 +26,35 @@ public enum VectorMath {
     /// e^x per lane; -inf gives 0, large x +inf.
     @inlinable @inline(__always)
     public static func exp(_ x: V) -> V {
-        expSplit(x, lo: V())
+        expCore(lanewiseMin(lanewiseMax(x, V(repeating: -104)), V(repeating: 89)), lo: V())
     }
 
-    /// e^(x + lo) for a small correction `lo` (|lo| <= ulp(x)): e^x (1 + lo).
+    /// e^x per lane for x <= 0 (including -inf, which gives 0): one clamp less than `exp`.
     @inlinable @inline(__always)
-    static func expSplit(_ x: V, lo: V) -> V {
-        let xc = lanewiseMin(lanewiseMax(x, V(repeating: -104)), V(repeating: 89))
+    public static func expNonPositive(_ x: V) -> V {
+        expCore(lanewiseMax(x, V(repeating: -104)), lo: V())
+    }
+
+    /// e^(x + lo) for x in [-110.25, 89] and a small correction |lo| <= ulp(x): e^x (1 + lo).
+    /// Polynomials use Estrin's scheme: a shorter dependency chain than Horner's, which is
+    /// what bounds these loops (one vector's chain is longer than the out-of-order window).
+    @inlinable @inline(__always)
+    static func expCore(_ x: V, lo: V) -> V {
         let magic = V(repeating: 12_582_912)                        // 1.5 * 2^23: rounds to integer
-        let t = magic.addingProduct(xc, V(repeating: 1.442_695_04)) // n + magic
+        let t = magic.addingProduct(x, V(repeating: 1.442_695_04))  // n + magic
         let n = t - magic
-        var r = xc.addingProduct(n, V(repeating: -0.693_359_375))
+        var r = x.addingProduct(n, V(repeating: -0.693_359_375))
         r = r.addingProduct(n, V(repeating: 2.121_944_40e-4))
-        r += lo
-        var p = V(repeating: 1.987_569_150e-4)
-        p = V(repeating: 1.398_199_950_7e-3).addingProduct(p, r)
-        p = V(repeating: 8.333_451_907_3e-3).addingProduct(p, r)
-        p = V(repeating: 4.166_579_589_4e-2).addingProduct(p, r)
-        p = V(repeating: 1.666_666_545_9e-1).addingProduct(p, r)
-        p = V(repeating: 5.000_000_120_1e-1).addingProduct(p, r)
-        let y = r.addingProduct(p, r * r) + 1
-        // 2^n = 2^k1 * 2^k2 with k1 = n >> 1: each factor is a normal float for n in [-150, 129].
+        r += lo   // |lo| can reach 1e-5 (low part of a large argument): not negligible next to r
+        // P(r) = p5 + p4 r + p3 r^2 + p2 r^3 + p1 r^4 + p0 r^5 (Cephes expf)
+        let r2 = r * r
+        let r4 = r2 * r2
+        let q0 = V(repeating: 5.000_000_120_1e-1).addingProduct(r, V(repeating: 1.666_666_545_9e-1))
+        let q1 = V(repeating: 4.166_579_589_4e-2).addingProduct(r, V(repeating: 8.333_451_907_3e-3))
+        let q2 = V(repeating: 1.398_199_950_7e-3).addingProduct(r, V(repeating: 1.987_569_150e-4))
+        let p = q0.addingProduct(q1, r2).addingProduct(q2, r4)
+        let y = r.addingProduct(p, r2) + 1
+        // 2^n = 2^k1 * 2^k2 with k1 = n >> 1: each factor is a normal float for n in [-160, 129].
         let ni = unsafeBitCast(t, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
         let k1 = ni &>> 1
         let k2 = ni &- k1
@@ -52,19 +67,19 @@ public enum VectorMath {
     @inlinable @inline(__always)
     public static func erf(_ x: V) -> V {
         let u = lanewiseMin(absolute(x), V(repeating: 10.5))
-        let (erfU, erfcU) = erfPieces(u, squareHi: u * u, squareLo: (-(u * u)).addingProduct(u, u))
-        let e = select(ifNegative: u - 0.9, erfU, else: 1 - erfcU)
-        return withSign(e, of: x)
+        let uu = u * u
+        let (erfSmall, erfcLarge) = erfPieces(u, z: uu, zLo: (-uu).addingProduct(u, u))
+        return withSign(select(ifNegative: u - 0.5, erfSmall, else: 1 - erfcLarge), of: x)
     }
 
     /// erfc(x) = 1 - erf(x) per lane, with relative accuracy for large x.
     @inlinable @inline(__always)
     public static func erfc(_ x: V) -> V {
         let u = lanewiseMin(absolute(x), V(repeating: 10.5))
-        let (erfU, erfcU) = erfPieces(u, squareHi: u * u, squareLo: (-(u * u)).addingProduct(u, u))
-        let positive = select(ifNegative: u - 0.5, 1 - erfU, else: erfcU)        // erfc(|x|)
-        let negative = select(ifNegative: u - 0.9, 1 + erfU, else: 2 - erfcU)    // erfc(-|x|)
-        return select(ifNegative: x, negative, else: positive)
+        let uu = u * u
+        let (erfSmall, erfcLarge) = erfPieces(u, z: uu, zLo: (-uu).addingProduct(u, u))
+        let erfcU = select(ifNegative: u - 0.5, 1 - erfSmall, else: erfcLarge)   // erfc(|x|)
+        return select(ifNegative: x, 2 - erfcU, else: erfcU)
     }
 
     /// tanh(x) per lane.
@@ -72,13 +87,12 @@ public enum VectorMath {
     public static func tanh(_ x: V) -> V {
         let u = absolute(x)
         let z = x * x
-        var p = V(repeating: -5.704_988_727_45e-3)
-        p = V(repeating: 2.063_908_879_54e-2).addingProduct(p, z)
-        p = V(repeating: -5.373_971_555_31e-2).addingProduct(p, z)
-        p = V(repeating: 1.333_144_220_36e-1).addingProduct(p, z)
-        p = V(repeating: -3.333_328_194_22e-1).addingProduct(p, z)
+        let z2 = z * z
+        let p = V(repeating: -3.333_328_194_22e-1).addingProduct(z, V(repeating: 1.333_144_220_36e-1))
+            .addingProduct(z2, V(repeating: -5.373_971_555_31e-2).addingProduct(z, V(repeating: 2.063_908_879_54e-2)))
+            .addingProduct(z2 * z2, V(repeating: -5.704_988_727_45e-3))
         let small = x.addingProduct(p * z, x)
-        let e = exp(2 * lanewiseMin(u, V(repeating: 10)))
+        let e = expCore(2 * lanewiseMin(u, V(repeating: 10)), lo: V())
         let large = withSign(1 - 2 / (e + 1), of: x)
         return select(ifNegative: u - 0.625, small, else: large)
     }
@@ -87,37 +101,43 @@ public enum VectorMath {
     /// through erfc, so tiny outputs keep their relative accuracy.
     @inlinable @inline(__always)
     public static func gelu(_ x: V) -> V {
-        let xc = lanewiseMin(lanewiseMax(x, V(repeating: -15)), V(repeating: 15))
-        let xx = xc * xc
-        let xxLo = (-xx).addingProduct(xc, xc)
-        let u = lanewiseMin(absolute(xc) * V(repeating: 0.707_106_781_2), V(repeating: 10.5))
+        // gelu(x) = 0.5 x erfc(-x / sqrt 2): 0.5 x erfc(u) for x < 0, 0.5 x (2 - erfc(u)) else.
+        // |x| <= 14.8 keeps u <= 10.5; beyond, the result is x or -0 either way.
+        let ax = lanewiseMin(absolute(x), V(repeating: 14.8))
+        let xx = ax * ax
+        let xxLo = (-xx).addingProduct(ax, ax)
+        let u = ax * V(repeating: 0.707_106_769_1)
         // u^2 = x^2 / 2 exactly as hi + lo (scaling by 0.5 is exact).
-        let (erfU, erfcU) = erfPieces(u, squareHi: xx * 0.5, squareLo: xxLo * 0.5)
-        let positive = select(ifNegative: u - 0.9, 1 + erfU, else: 2 - erfcU)    // 1 + erf(u)
-        let negative = select(ifNegative: u - 0.5, 1 - erfU, else: erfcU)        // 1 - erf(u)
-        let factor = select(ifNegative: x, negative, else: positive)
-        return 0.5 * x * factor
+        let (erfSmall, erfcLarge) = erfPieces(u, z: xx * 0.5, zLo: xxLo * 0.5)
+        let erfcU = select(ifNegative: u - 0.5, 1 - erfSmall, else: erfcLarge)
+        let factor = select(ifNegative: x, erfcU, else: 2 - erfcU)
+        return (0.5 * x) * factor
     }
 
     /// 0.5 x (1 + tanh(y)), y = sqrt(2/pi) (x + 0.044715 x^3), per lane ("gelu_new"), as
     /// x / (1 + e^(-2y)) = x e^(2y) / (1 + e^(2y)) with t = e^(-2|y|) <= 1, so nothing
-    /// overflows. The argument is formed in double precision: e^(-2|y|) is ill-conditioned in
-    /// y, so float rounding there would cost |2y| ulp.
+    /// overflows. e^(-2|y|) is ill-conditioned in y (float rounding of 2y would cost |2y| ulp),
+    /// so 2y = c x (1 + a x^2) is formed as a float pair hi + lo with FMA-based exact products.
     @inlinable @inline(__always)
     public static func geluTanh(_ x: V) -> V {
-        // |x| <= 100 keeps 2y finite; beyond, the result is x or -0 either way.
-        let xc = lanewiseMin(lanewiseMax(x, V(repeating: -100)), V(repeating: 100))
-        let lo = SIMD4<Double>(xc.lowHalf), hi = SIMD4<Double>(xc.highHalf)
-        let c = SIMD4<Double>(repeating: 2 * (2 / Double.pi).squareRoot())
-        let a = SIMD4<Double>(repeating: 0.044715)
-        let sign = SIMD4<UInt64>(repeating: 1 << 63)
-        // -2|y| in double: set the sign bit of 2y.
-        let argLo = unsafeBitCast(unsafeBitCast(c * lo * (1 + a * lo * lo), to: SIMD4<UInt64>.self) | sign, to: SIMD4<Double>.self)
-        let argHi = unsafeBitCast(unsafeBitCast(c * hi * (1 + a * hi * hi), to: SIMD4<UInt64>.self) | sign, to: SIMD4<Double>.self)
-        let argF = V(lowHalf: SIMD4<Float>(argLo), highHalf: SIMD4<Float>(argHi))
-        let errLo = SIMD4<Float>(argLo - SIMD4<Double>(argF.lowHalf))
-        let errHi = SIMD4<Float>(argHi - SIMD4<Double>(argF.highHalf))
-        let t = expSplit(argF, lo: V(lowHalf: errLo, highHalf: errHi))
+        // 2|y| from |x| (clamped: beyond 100 the result is x or -0 either way).
+        let ax = lanewiseMin(absolute(x), V(repeating: 100))
+        let ah = V(repeating: 4.471_499_845e-02), al = V(repeating: 1.546_144_435e-09)   // 0.044715
+        let ch = V(repeating: 1.595_769_167), cl = V(repeating: -4.534_068_054e-08)     // 2 sqrt(2/pi)
+        // s = x^2 (exact pair), t = a s
+        let sh = ax * ax, sl = (-sh).addingProduct(ax, ax)
+        let th = ah * sh
+        let tl = (-th).addingProduct(ah, sh) + (al * sh).addingProduct(ah, sl)
+        // w = 1 + t (TwoSum)
+        let wh = 1 + th
+        let bb = wh - 1
+        let wl = ((1 - (wh - bb)) + (th - bb)) + tl
+        // p = c |x|, then 2|y| = p w
+        let ph = ch * ax
+        let pl = (-ph).addingProduct(ch, ax) + cl * ax
+        let yh = ph * wh
+        let yl = (-yh).addingProduct(ph, wh) + (ph * wl).addingProduct(pl, wh)
+        let t = expCore(lanewiseMax(-yh, V(repeating: -104)), lo: -yl)   // e^(-2|y|)
         let numerator = select(ifNegative: x, t, else: V(repeating: 1))
         return x * numerator / (1 + t)
     }
@@ -125,35 +145,47 @@ public enum VectorMath {
     /// Sum of the 8 lanes.
     @inlinable @inline(__always)
     public static func sum(_ v: V) -> Float {
-        let h = v.lowHalf + v.highHalf
-        let q = h.lowHalf + h.highHalf
-        return q[0] + q[1]
+        ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]))
     }
 
     /// Largest of the 8 lanes.
     @inlinable @inline(__always)
     public static func max(_ v: V) -> Float {
-        var m = v[0]
-        for i in 1..<8 { m = Swift.max(m, v[i]) }
-        return m
+        Swift.max(Swift.max(Swift.max(v[0], v[4]), Swift.max(v[2], v[6])),
+                  Swift.max(Swift.max(v[1], v[5]), Swift.max(v[3], v[7])))
     }
 
     /// Per lane: `a` where `m` has its sign bit set (m < 0 or -0), else `b`: one vblendvps.
-    /// The stdlib's SIMD comparisons (`.<`) build their masks lane by lane and `pointwiseMin`
-    /// is an out-of-line call, both far slower; a mask made from the sign bit is not.
     @inlinable @inline(__always)
     public static func select(ifNegative m: V, _ a: V, else b: V) -> V {
-        let bits = unsafeBitCast(m, to: SIMD8<Int32>.self) &>> 31
-        return b.replacing(with: a, where: unsafeBitCast(bits, to: SIMDMask<SIMD8<Int32>>.self))
+        var r = b
+        for i in 0..<8 { r[i] = Int32(bitPattern: m[i].bitPattern) < 0 ? a[i] : b[i] }
+        return r
     }
 
-    /// Lane-wise minimum (no NaN handling).
+    /// Lane-wise minimum: one vminps (no NaN handling).
     @inlinable @inline(__always)
-    public static func lanewiseMin(_ a: V, _ b: V) -> V { select(ifNegative: a - b, a, else: b) }
+    public static func lanewiseMin(_ a: V, _ b: V) -> V {
+        var r = a
+        for i in 0..<8 { r[i] = Swift.min(a[i], b[i]) }
+        return r
+    }
 
-    /// Lane-wise maximum (no NaN handling).
+    /// Lane-wise maximum: one vmaxps (no NaN handling).
     @inlinable @inline(__always)
-    public static func lanewiseMax(_ a: V, _ b: V) -> V { select(ifNegative: a - b, b, else: a) }
+    public static func lanewiseMax(_ a: V, _ b: V) -> V {
+        var r = a
+        for i in 0..<8 { r[i] = Swift.max(a[i], b[i]) }
+        return r
+    }
+
+    /// True when every lane of `m` has its sign bit set.
+    @inlinable @inline(__always)
+    public static func allNegative(_ m: V) -> Bool {
+        var acc: UInt32 = 0xffff_ffff
+        for i in 0..<8 { acc &= m[i].bitPattern }
+        return acc & 0x8000_0000 != 0
+    }
 
     // MARK: - pieces
 
@@ -169,40 +201,47 @@ public enum VectorMath {
         return unsafeBitCast(unsafeBitCast(value, to: SIMD8<UInt32>.self) | s, to: V.self)
     }
 
-    /// For 0 <= u <= 10.5 with u^2 = squareHi + squareLo: (erf(u) valid for
-    /// u < 0.9, erfc(u) valid for u >= 0.5). erf takes the first below 0.9, erfc the second
-    /// above 0.5, so neither is formed as 1 minus a number close to 1.
+    /// For 0 <= u <= 10.5 with u^2 = z + zLo exactly: (erf(u), valid for u < 0.5;
+    /// erfc(u), valid for u >= 0.5). Below 0.5, erfc = 1 - erf loses nothing (erf < 0.53);
+    /// above, erf = 1 - erfc loses at most a bit (erfc < 0.48).
     @inlinable @inline(__always)
-    static func erfPieces(_ u: V, squareHi: V, squareLo: V) -> (V, V) {
-        let uc = u
-        let z = squareHi
-        // erf(u) = u P(u^2), u < 0.9
-        var pa = V(repeating: 8.513_104_644_702_061e-05)
-        pa = V(repeating: -8.175_639_434_665_944e-4).addingProduct(pa, z)
-        pa = V(repeating: 5.203_859_173_179_974e-3).addingProduct(pa, z)
-        pa = V(repeating: -2.686_050_846_891_442_3e-2).addingProduct(pa, z)
-        pa = V(repeating: 1.128_371_503_296_188_3e-1).addingProduct(pa, z)
-        pa = V(repeating: -3.761_263_497_985_822e-1).addingProduct(pa, z)
-        pa = V(repeating: 1.128_379_166_764_365_4).addingProduct(pa, z)
-        let erfU = uc * pa
-        // erfc(u) = exp(-u^2) R(v): v = u - 1.35 on [0.5, 2.2), v = 1/u beyond.
-        let near = uc - 2.2   // negative: u < 2.2
-        let v = select(ifNegative: near, uc - 1.35, else: 1 / lanewiseMax(uc, V(repeating: 0.5)))
-        @inline(__always) func coef(_ r1: Float, _ r2: Float) -> V {
-            select(ifNegative: near, V(repeating: r1), else: V(repeating: r2))
+    static func erfPieces(_ u: V, z: V, zLo: V) -> (V, V) {
+        // erf(u) = u P(u^2) on [0, 0.5)
+        var pa = V(repeating: 4.717_990_075_765_929e-3)
+        pa = V(repeating: -2.675_718_427_128_491_8e-2).addingProduct(pa, z)
+        pa = V(repeating: 1.128_282_280_990_414_9e-1).addingProduct(pa, z)
+        pa = V(repeating: -3.761_260_857_284_298e-1).addingProduct(pa, z)
+        pa = V(repeating: 1.128_379_165_567_345).addingProduct(pa, z)
+        let erfSmall = u * pa
+        // erfc(u) = exp(-u^2) R1(u - 1.35) on [0.5, 2.2): even and odd halves as two Horner
+        // chains in v1^2 (half the depth of one chain, nearly Horner's rounding)
+        let v1 = u - 1.35
+        let w1 = v1 * v1
+        var re = V(repeating: 4.489_345_883e-05)
+        re = V(repeating: 3.453_392_710e-04).addingProduct(re, w1)
+        re = V(repeating: 2.745_600_184e-03).addingProduct(re, w1)
+        re = V(repeating: 1.796_036_214e-02).addingProduct(re, w1)
+        re = V(repeating: 9.296_499_193e-02).addingProduct(re, w1)
+        re = V(repeating: 3.479_605_615e-01).addingProduct(re, w1)
+        var ro = V(repeating: -1.439_334_446e-04)
+        ro = V(repeating: -9.795_940_714e-04).addingProduct(ro, w1)
+        ro = V(repeating: -7.209_823_932e-03).addingProduct(ro, w1)
+        ro = V(repeating: -4.225_441_441e-02).addingProduct(ro, w1)
+        ro = V(repeating: -1.888_856_292e-01).addingProduct(ro, w1)
+        var r = re.addingProduct(ro, v1)
+        // erfc(u) = exp(-u^2) R2(1 / u) on [2.2, 10.5] (Estrin in v2), only when some lane
+        // needs it (for the GELU: |x| >= 3.1, rare in activations).
+        if !allNegative(u - 2.2) {
+            let v2 = 1 / lanewiseMax(u, V(repeating: 0.5))
+            let v2s = v2 * v2
+            let c01 = V(repeating: 4.189_467_120e-07).addingProduct(v2, V(repeating: 5.641_795_993e-01))
+            let c23 = V(repeating: 2.437_197_509e-06).addingProduct(v2, V(repeating: -2.798_210_382e-01))
+            let c45 = V(repeating: -3.235_881_031e-02).addingProduct(v2, V(repeating: 6.409_271_955e-01))
+            let c67 = V(repeating: -7.974_770_069e-01).addingProduct(v2, V(repeating: 3.503_550_589e-01))
+            let r2 = c01.addingProduct(v2s, c23).addingProduct(v2s * v2s, c45.addingProduct(v2s, c67))
+            r = select(ifNegative: u - 2.2, r, else: r2)
         }
-        var r = coef(4.489345883e-05, 0)
-        r = coef(-1.439334446e-04, 0).addingProduct(r, v)
-        r = coef(3.453392710e-04, 0).addingProduct(r, v)
-        r = coef(-9.795940714e-04, 3.503550589e-01).addingProduct(r, v)
-        r = coef(2.745600184e-03, -7.974770069e-01).addingProduct(r, v)
-        r = coef(-7.209823932e-03, 6.409271955e-01).addingProduct(r, v)
-        r = coef(1.796036214e-02, -3.235881031e-02).addingProduct(r, v)
-        r = coef(-4.225441441e-02, -2.798210382e-01).addingProduct(r, v)
-        r = coef(9.296499193e-02, 2.437197509e-06).addingProduct(r, v)
-        r = coef(-1.888856292e-01, 5.641795993e-01).addingProduct(r, v)
-        r = coef(3.479605615e-01, 4.189467120e-07).addingProduct(r, v)
-        let e = expSplit(-z, lo: -squareLo)
-        return (erfU, e * r)
+        let e = expCore(-z, lo: -zLo)   // z <= 110.25: no clamp needed
+        return (erfSmall, e * r)
     }
 }

@@ -203,7 +203,7 @@ struct NormalizedText {
         }
         guard changed else { return }
         if !expands {
-            map { properties.has($0, .hasLowercase) ? properties.lowercase[$0.value]![0] : $0 }
+            map { properties.has($0, .hasLowercase) ? properties.lowercase[$0.value]?.first ?? $0 : $0 }
             return
         }
         expand { scalar, edits in

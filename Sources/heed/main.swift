@@ -10,8 +10,13 @@ let usage = """
 usage: heed <command> [options]
 
   tokenize [--model M] [--json] TEXT        tokens with ids, offsets (Unicode scalars) and words
-  analyze  [--model M] [--layer N|last] [--heads mean] [--granularity word] [--json] TEXT
-                                            attention per layer; --json prints the heed/analyze result
+  analyze  [--model M] [--method M]... [--layer N|last] [--heads mean] [--granularity word]
+           [--focus TEXT | --focus-range A:B] [--direction from|to|received] [--topk K]
+           [--svg FILE] [--json] TEXT
+                                            without a focus: what each token receives, by weight and
+                                            by norm, per layer (--json: the heed/analyze result);
+                                            with a focus: the text shaded by one method's scores
+                                            (--json: the heed/highlight result)
   fetch    NAME                             download a catalog model into $HEED_CACHE (~/.cache/heed)
   bench    forward [--model M] [--runs N]   forward-pass timings, GFLOP/s, ratio against PyTorch
   models                                    the catalog
@@ -69,7 +74,7 @@ do {
         let model = loadModel(args.value("model") ?? "minilm")
         TokenizeCommand.run(model: model, text: text, json: args.has("json"))
     case "analyze":
-        let args = try Arguments(argv, valued: ["model", "layer", "heads", "granularity", "method"], boolean: ["json"])
+        let args = try Arguments(argv, valued: AnalyzeCommand.valued, boolean: ["json"])
         let text = joinedText(args)
         let model = loadModel(args.value("model") ?? "minilm")
         try AnalyzeCommand.run(model: model, text: text, args: args)

@@ -42,15 +42,15 @@ enum GemmDriver {
         let rowBlocks = (m + gemmMR - 1) / gemmMR
         let flops = 2.0 * Double(m) * Double(n) * Double(k)
         let threads = Parallel.availableThreads
-        var tasks = 1
+        var panelChunks = 1, rowChunks = 1
         if threads > 1 && flops >= gemmParallelMinFlops {
-            // More tasks than threads evens out a busy core; packing cost is unchanged as long
-            // as tasks split N only.
-            let perThread = flops >= 64e6 ? 4 : (flops >= 8e6 ? 2 : 1)
-            tasks = min(threads * perThread, panels * rowBlocks)
+            // Several tasks per thread: a worker that wakes late (GCD wake-up takes several
+            // microseconds) still finds work, and a busy core is evened out. Splitting N costs
+            // nothing extra; splitting M repacks B per row chunk, so only when panels are few.
+            let tasks = threads * 4
+            panelChunks = min(tasks, panels)
+            if panels < 2 * threads { rowChunks = min(rowBlocks, (tasks + panelChunks - 1) / panelChunks) }
         }
-        let panelChunks = min(tasks, panels)
-        let rowChunks = min(rowBlocks, (tasks + panelChunks - 1) / panelChunks)
         Parallel.forEach(panelChunks * rowChunks) { t in
             let pc = t % panelChunks, rc = t / panelChunks
             let panelRange = (pc * panels / panelChunks)..<((pc + 1) * panels / panelChunks)

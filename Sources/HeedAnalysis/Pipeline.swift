@@ -1,0 +1,157 @@
+import HeedKernels
+import HeedModels
+import HeedTokenizers
+
+/// Which layer a highlight reads.
+public enum LayerChoice: Equatable, Sendable {
+    case index(Int)
+    case last
+}
+
+/// `heed/highlight` parameters, offsets in `encoding` units of `text`.
+public struct HighlightRequest: Sendable {
+    public var text: String
+    public var focus: Range<Int>
+    public var method: AnalysisMethod
+    public var layer: LayerChoice
+    public var direction: HighlightDirection
+    public var granularity: Granularity
+    public var topK: Int?
+    public var encoding: PositionEncoding
+
+    public init(text: String, focus: Range<Int>, method: AnalysisMethod, layer: LayerChoice = .last,
+                direction: HighlightDirection = .from, granularity: Granularity = .token, topK: Int? = nil,
+                encoding: PositionEncoding) {
+        self.text = text; self.focus = focus; self.method = method; self.layer = layer; self.direction = direction
+        self.granularity = granularity; self.topK = topK; self.encoding = encoding
+    }
+}
+
+/// The `heed/highlight` result.
+public struct HighlightResult: Sendable {
+    public let encoding: PositionEncoding
+    public let ranges: [HighlightRange]
+    /// The span of the focus units actually used.
+    public let focus: Range<Int>
+    public let method: AnalysisMethod
+    /// nil for rollouts (all layers).
+    public let layer: Int?
+    /// The analysed slice when the text exceeds the model's limit.
+    public let window: Range<Int>?
+}
+
+public enum PipelineError: Error, Equatable, CustomStringConvertible {
+    case inputTooLong(tokens: Int, limit: Int)
+    case focusOutOfRange(focus: Range<Int>, length: Int)
+    case methodNotHighlightable(AnalysisMethod)
+
+    public var description: String {
+        switch self {
+        case let .inputTooLong(tokens, limit): return "the text has \(tokens) tokens; the model allows at most \(limit)"
+        case let .focusOutOfRange(focus, length): return "focus \(focus.lowerBound)..<\(focus.upperBound) is outside the text (length \(length))"
+        case let .methodNotHighlightable(m): return "method \"\(m.rawValue)\" cannot be highlighted (use attention, norm, norm-summed, attn-res, attn-res-ln, rollout or norm-rollout)"
+        }
+    }
+}
+
+/// Text in, results out: tokenize, window, forward, analyse. Shared by the CLI and the daemon;
+/// `forward` lets the daemon put its cache around the forward pass.
+public enum Pipeline {
+    public typealias Forward = (_ ids: [Int], _ taps: TapLevel) throws -> ForwardResult
+
+    public static func directForward(_ model: LoadedModel, isCancelled: @escaping () -> Bool = { false }) -> Forward {
+        { ids, taps in try model.network.forward(ids, taps: taps, isCancelled: isCancelled) }
+    }
+
+    /// `heed/analyze`: the whole text, never truncated (too long: PipelineError.inputTooLong).
+    public static func analyze(model: LoadedModel, text: String, options: AnalyzeOptions, encoding: PositionEncoding,
+                               forward: Forward? = nil, isCancelled: @escaping () -> Bool = { false }) throws -> AnalyzeResult {
+        let net = model.network
+        try Analyzer.validate(options, layerCount: net.layerCount, postLayerNorm: net.hasPostAttentionLayerNorm)
+        let encoded = model.tokenizer.encode(text)
+        guard encoded.tokens.count <= net.maxTokens else { throw PipelineError.inputTooLong(tokens: encoded.tokens.count, limit: net.maxTokens) }
+        let table = TokenTable(text: text, encoded: encoded, encoding: encoding)
+        let run = forward ?? directForward(model, isCancelled: isCancelled)
+        let result = try run(encoded.ids, options.tapLevel)
+        return try Analyzer.analyze(modelID: model.id, forward: result, table: table, options: options,
+                                    heads: net.headCount, postLayerNorm: net.hasPostAttentionLayerNorm, isCancelled: isCancelled)
+    }
+
+    /// Length of `text` in `encoding` units.
+    public static func length(of text: String, in encoding: PositionEncoding) -> Int {
+        switch encoding {
+        case .utf8: return text.utf8.count
+        case .utf16: return text.utf16.count
+        case .utf32: return text.unicodeScalars.count
+        }
+    }
+
+    /// `heed/highlight`: one method, one layer, head-averaged, from the focus in `direction`.
+    public static func highlight(model: LoadedModel, request r: HighlightRequest, forward: Forward? = nil,
+                                 isCancelled: @escaping () -> Bool = { false }) throws -> HighlightResult {
+        let net = model.network
+        guard r.method != .valueNorm, r.method != .mixingRatio else { throw PipelineError.methodNotHighlightable(r.method) }
+        let length = length(of: r.text, in: r.encoding)
+        guard r.focus.lowerBound >= 0, r.focus.upperBound <= length else { throw PipelineError.focusOutOfRange(focus: r.focus, length: length) }
+        let layer: Int
+        switch r.layer {
+        case .last: layer = net.layerCount - 1
+        case let .index(n): layer = n
+        }
+        let options = AnalyzeOptions(methods: [r.method], layers: r.method.isAcrossLayers ? nil : [layer], meanOverHeads: true, granularity: r.granularity)
+        try Analyzer.validate(options, layerCount: net.layerCount, postLayerNorm: net.hasPostAttentionLayerNorm)
+
+        var encoded = model.tokenizer.encode(r.text)
+        var window: Range<Int>? = nil
+        if encoded.tokens.count > net.maxTokens {
+            let full = TokenTable(text: r.text, encoded: encoded, encoding: r.encoding)
+            let units = full.tokens.map { HighlightUnit(start: $0.start, end: $0.end, special: $0.special) }
+            let focusTokens = Highlighter.focusUnits(units, focus: r.focus)
+            encoded = centredWindow(encoded, around: focusTokens, limit: net.maxTokens)
+            let body = encoded.tokens.filter { !$0.special }
+            if let first = body.first, let last = body.last {
+                window = r.encoding.range(of: first.span).lowerBound..<r.encoding.range(of: last.span).upperBound
+            }
+        }
+        let table = TokenTable(text: r.text, encoded: encoded, encoding: r.encoding)
+        let run = forward ?? directForward(model, isCancelled: isCancelled)
+        let result = try run(encoded.ids, options.tapLevel)
+        let analysis = try Analyzer.analyze(modelID: model.id, forward: result, table: table, options: options,
+                                            heads: net.headCount, postLayerNorm: net.hasPostAttentionLayerNorm, isCancelled: isCancelled)
+        let matrix: Tensor
+        switch r.method {
+        case .rollout: matrix = analysis.rollout!
+        case .normRollout: matrix = analysis.normRollout!
+        default:
+            guard case let .tensor(t)? = analysis.layers.first?.values.first?.value else { preconditionFailure("analysis returned no matrix") }
+            matrix = t
+        }
+        let units: [HighlightUnit] = r.granularity == .word
+            ? table.words.map { HighlightUnit(start: $0.start, end: $0.end, special: $0.special) }
+            : table.tokens.map { HighlightUnit(start: $0.start, end: $0.end, special: $0.special) }
+        let focusUnits = Highlighter.focusUnits(units, focus: r.focus)
+        let ranges = Highlighter.ranges(matrix: matrix.data, units: units, focus: focusUnits, direction: r.direction, topK: r.topK)
+        let usedFocus = focusUnits.isEmpty ? r.focus
+            : units[focusUnits.first!].start..<focusUnits.map { units[$0].end }.max()!
+        return HighlightResult(encoding: r.encoding, ranges: ranges, focus: usedFocus, method: r.method,
+                               layer: r.method.isAcrossLayers ? nil : layer, window: window)
+    }
+
+    /// The limit's worth of tokens centred on the focus: the leading and trailing special tokens
+    /// of the full encoding, around a slice of the body.
+    static func centredWindow(_ encoded: Encoding, around focus: [Int], limit: Int) -> Encoding {
+        let tokens = encoded.tokens
+        var lead = 0
+        while lead < tokens.count, tokens[lead].special { lead += 1 }
+        var trail = 0
+        while trail < tokens.count - lead, tokens[tokens.count - 1 - trail].special { trail += 1 }
+        let bodyRange = lead..<(tokens.count - trail)
+        let size = max(1, limit - lead - trail)
+        let centre = focus.isEmpty ? bodyRange.lowerBound : (focus.first! + focus.last!) / 2
+        var start = max(bodyRange.lowerBound, centre - size / 2)
+        start = min(start, bodyRange.upperBound - size)
+        start = max(start, bodyRange.lowerBound)
+        let end = min(bodyRange.upperBound, start + size)
+        return Encoding(tokens: Array(tokens[0..<lead]) + Array(tokens[start..<end]) + Array(tokens[bodyRange.upperBound...]))
+    }
+}
