@@ -8,7 +8,7 @@ final class JSONWriterTests: XCTestCase {
     func testFloatLayout() {
         let expected: [(Float, String)] = [
             (0, "0"), (-0.0, "-0"), (1, "1"), (-2, "-2"), (100, "100"), (16_777_216, "16777216"),
-            (123_456_789, "123456790"), (1e9, "1e9"), (1e10, "1e10"), (0.5, "0.5"), (1234.5, "1234.5"),
+            (123_456_792, "123456790"), (1e9, "1e9"), (1e10, "1e10"), (0.5, "0.5"), (1234.5, "1234.5"),
             (0.1, "0.1"), (0.001, "0.001"), (0.00099999, "9.9999e-4"), (1e-5, "1e-5"), (-2.5e-7, "-2.5e-7"),
             (1.0 / 3.0, "0.33333334"), (3.4028235e38, "3.4028235e38"), (.leastNonzeroMagnitude, "1e-45"),
             (.leastNormalMagnitude, "1.1754944e-38"), (-.leastNormalMagnitude, "-1.1754944e-38"),
@@ -21,7 +21,7 @@ final class JSONWriterTests: XCTestCase {
     func testFloatShortestRoundTrip() {
         var rng = SplitMix64(seed: 42)
         var samples: [Float] = [.greatestFiniteMagnitude, -.greatestFiniteMagnitude, .leastNonzeroMagnitude,
-                                .leastNormalMagnitude, Float.leastNormalMagnitude.nextDown, 1.nextUp, 1.nextDown, 0.1, 0.2, 0.3]
+                                .leastNormalMagnitude, Float.leastNormalMagnitude.nextDown, Float(1).nextUp, Float(1).nextDown, 0.1, 0.2, 0.3]
         for _ in 0..<20_000 { samples.append(Float(bitPattern: UInt32(truncatingIfNeeded: rng.next()))) }
         for _ in 0..<5_000 { samples.append(Float(bitPattern: UInt32(truncatingIfNeeded: rng.next()) & 0x807F_FFFF)) }  // subnormals
         for _ in 0..<5_000 { samples.append(Float.random(in: 0..<1, using: &rng)) }

@@ -8,9 +8,9 @@
 //         for 6-row tile in the mc block:   micro-kernel
 
 /// Depth of a k block: a 16-wide B micro-panel of this depth is 16 KiB.
-let gemmKC = 256
+let gemmKC = 192
 /// Rows of an A block kept in L2 while a task's panels stream past it.
-let gemmMC = 120
+let gemmMC = 60
 /// Below this many flops a GEMM runs on the calling thread only.
 let gemmParallelMinFlops = 1_000_000.0
 
