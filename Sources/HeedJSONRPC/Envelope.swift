@@ -73,8 +73,6 @@ public enum JSONRPCEnvelope {
     public static func classify<C: Collection>(body: C) -> JSONRPCBody where C.Element == UInt8 {
         do {
             return classify(try JSONParser.parse(body))
-        } catch let error as JSONParseError {
-            return .single(.invalid(JSONRPCError(.parseError, "Parse error: \(error)"), id: nil))
         } catch {
             return .single(.invalid(JSONRPCError(.parseError, "Parse error: \(error)"), id: nil))
         }

@@ -218,14 +218,15 @@ public enum FloatFormatting {
 
     @inline(__always)
     static func writeDigits(_ value: UInt32, count: Int, to out: UnsafeMutablePointer<UInt8>) {
+        let pairs = digitPairs.utf8Start
         var v = value
         var k = count
         while k >= 2 {
             let pair = Int(v % 100)
             v /= 100
             k -= 2
-            out[k] = digitPairs[2 * pair]
-            out[k + 1] = digitPairs[2 * pair + 1]
+            out[k] = pairs[2 * pair]
+            out[k + 1] = pairs[2 * pair + 1]
         }
         if k == 1 { out[0] = UInt8(truncatingIfNeeded: 0x30 + v) }
     }
@@ -288,15 +289,10 @@ public enum FloatFormatting {
         mulShift(m, powers[Int(i)], j)
     }
 
-    static let digitPairs: [UInt8] = {
-        var table = [UInt8]()
-        table.reserveCapacity(200)
-        for i in 0..<100 {
-            table.append(UInt8(0x30 + i / 10))
-            table.append(UInt8(0x30 + i % 10))
-        }
-        return table
-    }()
+    /// "00", "01", ... "99" back to back (a compile-time constant: no lazy initialisation per call).
+    static var digitPairs: StaticString {
+        "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
+    }
 
     /// floor(2^(pow5bits(q) - 1 + 59) / 5^q) + 1 for q in 0...31.
     static let inversePowers: [UInt64] = [

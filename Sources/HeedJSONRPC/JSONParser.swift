@@ -328,8 +328,15 @@ private struct JSONReader {
             } else if c < 0x20 {
                 throw error("unescaped control character in a string")
             } else if c < 0x80 {
-                scratch.append(c)
+                // A run of plain ASCII, appended at once.
+                let runStart = i
                 i += 1
+                while i < end {
+                    let d = base[i]
+                    if d == quote || d == backslash || d < 0x20 || d >= 0x80 { break }
+                    i += 1
+                }
+                scratch.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: i - runStart))
             } else {
                 let s = i
                 try skipUTF8Sequence()

@@ -74,25 +74,31 @@ public enum JSONValue: Equatable, Sendable {
         return nil
     }
 
-    /// True when this value or anything inside it is a string with a lone surrogate escape.
-    public var containsLoneSurrogate: Bool { loneSurrogatePath() != nil }
+    /// True when this value or anything inside it (member names included) is a string with a
+    /// lone surrogate escape. Walks the tree without allocating.
+    public var containsLoneSurrogate: Bool {
+        switch self {
+        case .string(_, let lone): return lone
+        case .array(let items): return items.contains { $0.containsLoneSurrogate }
+        case .object(let o): return o.hasLoneSurrogateKey || o.values.contains { $0.containsLoneSurrogate }
+        default: return false
+        }
+    }
 
     /// Where the first string with a lone surrogate escape sits, as a path such as
     /// `params.text` or `params.items[2]` under `root`; nil when there is none.
     /// A member *name* with a lone surrogate counts too (the path then ends at that member).
     public func loneSurrogatePath(root: String = "") -> String? {
+        guard containsLoneSurrogate else { return nil }
         switch self {
-        case .string(_, let lone): return lone ? root : nil
+        case .string: return root
         case .array(let items):
-            for (i, item) in items.enumerated() {
-                if let p = item.loneSurrogatePath(root: "\(root)[\(i)]") { return p }
-            }
-            return nil
+            guard let i = items.firstIndex(where: { $0.containsLoneSurrogate }) else { return nil }
+            return items[i].loneSurrogatePath(root: "\(root)[\(i)]")
         case .object(let o):
-            for (i, key) in o.keys.enumerated() {
+            for (i, key) in o.keys.enumerated() where o.keyHasLoneSurrogate(at: i) || o.values[i].containsLoneSurrogate {
                 let path = root.isEmpty ? key : "\(root).\(key)"
-                if o.keyHasLoneSurrogate(at: i) { return path }
-                if let p = o.values[i].loneSurrogatePath(root: path) { return p }
+                return o.keyHasLoneSurrogate(at: i) ? path : o.values[i].loneSurrogatePath(root: path)
             }
             return nil
         default: return nil
@@ -199,6 +205,8 @@ public struct JSONObject: Equatable, Sendable, Sequence {
     func keyHasLoneSurrogate(at index: Int) -> Bool {
         loneSurrogateKeys.contains(index)
     }
+
+    var hasLoneSurrogateKey: Bool { !loneSurrogateKeys.isEmpty }
 
     public func makeIterator() -> Zip2Sequence<[String], [JSONValue]>.Iterator {
         zip(keys, values).makeIterator()

@@ -76,7 +76,7 @@ public struct JSONWriter {
         case .null: null()
         case .bool(let b): bool(b)
         case .number(let n):
-            if let i = n.int { int(i) } else { double(n.double) }
+            if let i = n.int, i != 0 || n.double.sign == .plus { int(i) } else { double(n.double) }  // keeps -0
         case .string(let s, _): string(s)
         case .array(let items):
             beginArray()
@@ -106,6 +106,7 @@ public struct JSONWriter {
         precondition(shape.reduce(1, *) == values.count, "tensor shape \(shape) does not match \(values.count) values")
         guard !shape.isEmpty else { number(values[0]); return }
         separate()
+        reserve(values.count * 12)
         appendNested(values, shape: shape[...])
     }
 
@@ -133,6 +134,7 @@ public struct JSONWriter {
         key("dtype"); string("f32")
         key("data")
         separate()
+        reserve(values.count * 4 / 3 + 8)
         values.withUnsafeBufferPointer { v in
             for f in v where !f.isFinite { nonFinite = true; break }
             #if _endian(big)
@@ -155,6 +157,13 @@ public struct JSONWriter {
     }
 
     // MARK: Internals
+
+    /// Makes room for about `n` more bytes at once, keeping geometric growth (a big tensor then
+    /// grows the buffer once instead of several times; many small ones do not reallocate each time).
+    private mutating func reserve(_ n: Int) {
+        let needed = bytes.count + n
+        if needed > bytes.capacity { bytes.reserveCapacity(max(needed, 2 * bytes.capacity)) }
+    }
 
     private mutating func appendNested(_ v: UnsafeBufferPointer<Float>, shape: ArraySlice<Int>) {
         let n = shape[shape.startIndex]

@@ -8,6 +8,7 @@ import Darwin
 
 /// Thread configuration for every kernel. `HEED_THREADS` overrides the core count.
 ///
+/// Regions run on a pool of persistent workers plus the calling thread (WorkerPool.swift).
 /// Parallel regions do not nest: a `forEach` called from inside another `forEach` body (say a
 /// GEMM inside a loop over heads) runs inline on the calling thread, so the outer loop keeps
 /// every core busy and no core is oversubscribed.
@@ -31,18 +32,35 @@ public enum Parallel {
             for i in 0..<count { body(i) }
             return
         }
-        DispatchQueue.concurrentPerform(iterations: count) { i in
-            pthread_setspecific(regionKey, regionMarker)
-            body(i)
-            pthread_setspecific(regionKey, nil)
+        if useGCD {
+            DispatchQueue.concurrentPerform(iterations: count) { i in enterRegion(); body(i); leaveRegion() }
+            return
         }
+        if pool.run(count, body) { return }
+        // Another thread's region holds the workers (and so the cores): run inline.
+        enterRegion()
+        for i in 0..<count { body(i) }
+        leaveRegion()
     }
 
-    /// Splits 0..<count into at most `availableThreads` contiguous chunks of at least `grain`
-    /// items and runs `body(range)` for each, in parallel.
+    /// `HEED_PARALLEL=gcd` runs regions on `DispatchQueue.concurrentPerform` instead of the
+    /// worker pool (for comparisons; the pool starts regions several microseconds sooner).
+    public static let useGCD: Bool = ProcessInfo.processInfo.environment["HEED_PARALLEL"] == "gcd"
+
+    /// The persistent workers (threadCount - 1 of them, created on first use).
+    static let pool = WorkerPool(workers: threadCount - 1)
+
+    /// Marks the current thread as running a region body (nested regions run inline).
+    static func enterRegion() { pthread_setspecific(regionKey, regionMarker) }
+    static func leaveRegion() { pthread_setspecific(regionKey, nil) }
+
+    /// Splits 0..<count into contiguous chunks of at least `grain` items (up to 4 per available
+    /// thread, so a late or busy thread is evened out) and runs `body(range)` for each, in
+    /// parallel; one chunk, inline, when count < 2 * grain or inside a parallel region.
     public static func forRanges(_ count: Int, grain: Int, _ body: (Range<Int>) -> Void) {
         if count <= 0 { return }
-        let chunks = max(1, min(availableThreads, count / max(1, grain)))
+        let threads = availableThreads
+        let chunks = threads == 1 ? 1 : max(1, min(4 * threads, count / max(1, grain)))
         if chunks == 1 { body(0..<count); return }
         forEach(chunks) { c in body((c * count / chunks)..<((c + 1) * count / chunks)) }
     }

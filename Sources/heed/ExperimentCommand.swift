@@ -132,7 +132,7 @@ enum ExperimentCommand {
     }
 
     static func number(_ v: Double?, _ w: inout JSONWriter) {
-        if let v { w.number(Float(v)) } else { w.null() }
+        if let v { w.double(v) } else { w.null() }
     }
 
     /// {cls: v, sep: v, punctuation: v, other: v}
@@ -174,6 +174,7 @@ enum ExperimentCommand {
         w.key("rho"); perClass(r.rho, &w)
         w.key("pairs"); perClass(r.pairs.map(Double.init), &w)
         w.key("sampled"); w.bool(r.sampled)
+        w.key("sampleSize"); w.int(r.maxPairsPerLayerAndClass)
         w.endObject()
         return w
     }
@@ -191,7 +192,7 @@ enum ExperimentCommand {
             w.key("masking")
             if let m = run.masking {
                 w.beginObject()
-                w.key("rate"); w.number(Float(m.rate))
+                w.key("rate"); w.double(m.rate)
                 w.key("seed")
                 if m.seed <= UInt64(Int.max) { w.int(Int(m.seed)) } else { w.string(String(m.seed)) }
                 w.key("maskID"); w.int(m.maskID)
@@ -219,7 +220,7 @@ enum ExperimentCommand {
             w.beginObject()
             w.key("key"); w.string(s.key)
             w.key("label"); w.string(s.label)
-            w.key("mean"); w.number(Float(s.mean))
+            w.key("mean"); w.double(s.mean)
             w.key("max"); w.number(s.max)
             w.key("min"); w.number(s.min)
             w.key("count"); w.int(s.count)

@@ -129,6 +129,7 @@ final class ExperimentsStatisticsTests: XCTestCase {
         XCTAssertEqual(r.pairs[TokenClass.other.rawValue], enc.config.numLayers * enc.config.numHeads * 5 * 3)
         let text = ExperimentTables.specialTokens(r)
         XCTAssertTrue(text.contains("n/a"))
+        XCTAssertTrue(text.contains("sample of 10 pairs"))
     }
 
     func testMixingStatisticsMatchDirectComputation() throws {

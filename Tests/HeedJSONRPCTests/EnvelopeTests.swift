@@ -100,6 +100,33 @@ final class EnvelopeTests: XCTestCase {
         XCTAssertEqual(errorCode(single(#"[{"jsonrpc":"2.0","method":"a"},"#))?.0, -32700)
     }
 
+    /// The conformance sample sent as frame bodies, all in one stream: `n_` answers -32700 with id
+    /// null, `y_` never does (a JSON value that is not a request is -32600), and the stream goes on.
+    func testConformanceSampleAsFrameBodies() {
+        let stream = ConformanceSample.cases.flatMap { FrameWriter.encodeFrame(body: $0.bytes) }
+        var reader = FrameReader()
+        let events = reader.feed(stream) + reader.finish()
+        XCTAssertEqual(events.count, ConformanceSample.cases.count)
+        for (c, event) in zip(ConformanceSample.cases, events) {
+            guard case .frame(let body) = event, body == c.bytes else { XCTFail("\(c.name): \(event)"); continue }
+            let parseError: Bool
+            switch JSONRPCEnvelope.classify(body: body) {
+            case .single(.invalid(let e, let id)):
+                parseError = e.code == .parseError
+                XCTAssertNil(id, c.name)
+                if !parseError { XCTAssertEqual(e.code, .invalidRequest, c.name) }
+            case .batch(let items):
+                parseError = false
+                XCTAssertTrue(items.allSatisfy { if case .invalid(let e, nil) = $0 { return e.code == .invalidRequest } else { return false } }, c.name)
+            default:
+                parseError = false
+                XCTFail("\(c.name) classified as a valid message")
+            }
+            if c.name.hasPrefix("n_") { XCTAssertTrue(parseError, c.name) }
+            if c.name.hasPrefix("y_") { XCTAssertFalse(parseError, c.name) }
+        }
+    }
+
     func testResponseBytes() throws {
         XCTAssertEqual(String(decoding: JSONRPCResponse.result(id: .int(1), json: Array("[1,2]".utf8)), as: UTF8.self),
                        #"{"jsonrpc":"2.0","id":1,"result":[1,2]}"#)

@@ -18,7 +18,7 @@ public enum Corpus {
     }
 
     /// The lines of `text`, trimmed of surrounding whitespace; empty lines are skipped.
-    /// "\n", "\r\n" and "\r" all end a line.
+    /// "\n", "\r\n", "\r" and the Unicode line separators all end a line.
     public static func parse(_ text: String) -> [Line] {
         var lines: [Line] = []
         var number = 0

@@ -44,7 +44,7 @@ public enum ExperimentTables {
             ["\(layer.layer)"] + classes.map { c in layer.classes[c.rawValue].valueNorm.map { fixed($0, 3) } ?? "n/a" }
         }))
         out.append("")
-        out.append("Spearman's rho between alpha^h[i,j] and ||f^h(x_j)||, pairs (i, j in class, h)" + (r.sampled ? " (some layers on a uniform sample of 2M pairs per class)" : ""))
+        out.append("Spearman's rho between alpha^h[i,j] and ||f^h(x_j)||, pairs (i, j in class, h)" + (r.sampled ? " (on a uniform sample of \(r.maxPairsPerLayerAndClass) pairs per layer and class where there were more)" : ""))
         var rhoRows = [heading]
         rhoRows += r.layers.map { layer in ["\(layer.layer)"] + classes.map { rho(layer.rho[$0.rawValue]) } }
         rhoRows.append(["all"] + classes.map { rho(r.rho[$0.rawValue]) })

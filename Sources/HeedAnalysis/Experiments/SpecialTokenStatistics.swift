@@ -139,7 +139,7 @@ public struct SpecialTokenStatistics {
         let pairs = (0..<K).map { c in (0..<layerCount).reduce(0) { $0 + pairsSeen[$1 * K + c] } }
         let sampled = pairsSeen.contains { $0 > maxPairsPerLayerAndClass }
         return SpecialTokenResult(sentences: sentences, classSentences: classSentences, layers: layers,
-                                  rho: pooledRho, pairs: pairs, sampled: sampled)
+                                  rho: pooledRho, pairs: pairs, sampled: sampled, maxPairsPerLayerAndClass: maxPairsPerLayerAndClass)
     }
 }
 
@@ -186,4 +186,6 @@ public struct SpecialTokenResult {
     /// True when some layer and class had more pairs than were kept, so its rho is computed on
     /// a uniform random sample of them.
     public let sampled: Bool
+    /// The sample size per (layer, class) when `sampled`.
+    public let maxPairsPerLayerAndClass: Int
 }

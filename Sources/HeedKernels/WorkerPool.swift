@@ -1,0 +1,149 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Persistent worker threads for `Parallel.forEach`. GCD's `concurrentPerform` wakes its
+/// workers through the kernel for every call (4-10 us on these VMs, often longer than the GEMM
+/// of a short sentence); these workers spin for a short while after each region, so the
+/// back-to-back regions of a forward pass start within about a microsecond, and then sleep.
+///
+/// Synchronisation uses pthread primitives only: a spin lock guards the job state (held for a
+/// few instructions at a time), a mutex + condition variable put idle workers to sleep. One
+/// region runs at a time; a caller that finds the pool busy runs its loop inline.
+final class WorkerPool: @unchecked Sendable {
+    /// How long an idle worker keeps polling for the next region before it sleeps. Short: a
+    /// polling worker holds its core, and yielding instead (sched_yield) measured worse on a
+    /// loaded machine (the worker queues behind other processes and misses whole regions).
+    static let spinNanoseconds: UInt64 = 50_000
+
+    private struct State {
+        var generation = 0
+        var body: ((Int) -> Void)?
+        var count = 0
+        var next = 0
+        var remaining = 0
+    }
+
+    private let workerCount: Int
+    private let state: UnsafeMutablePointer<State>          // guarded by `spin`
+    private let sleepers: UnsafeMutablePointer<Int>          // guarded by `sleepMutex`
+    private let spin: UnsafeMutablePointer<pthread_spinlock_t>
+    private let sleepMutex: UnsafeMutablePointer<pthread_mutex_t>
+    private let wake: UnsafeMutablePointer<pthread_cond_t>
+    private let submit: UnsafeMutablePointer<pthread_mutex_t>
+
+    init(workers: Int) {
+        workerCount = workers
+        state = .allocate(capacity: 1)
+        state.initialize(to: State())
+        sleepers = .allocate(capacity: 1)
+        sleepers.initialize(to: 0)
+        spin = .allocate(capacity: 1)
+        pthread_spin_init(spin, 0)
+        sleepMutex = .allocate(capacity: 1)
+        pthread_mutex_init(sleepMutex, nil)
+        wake = .allocate(capacity: 1)
+        pthread_cond_init(wake, nil)
+        submit = .allocate(capacity: 1)
+        pthread_mutex_init(submit, nil)
+        for _ in 0..<workers {
+            let thread = Thread { [self] in self.workerLoop() }
+            thread.stackSize = 8 << 20
+            thread.name = "heed-worker"
+            thread.start()
+        }
+    }
+
+    /// Runs body(0..<count) on the caller and the workers; returns when all are done. Returns
+    /// false without running anything when another region holds the pool.
+    func run(_ count: Int, _ body: (Int) -> Void) -> Bool {
+        if pthread_mutex_trylock(submit) != 0 { return false }
+        defer { pthread_mutex_unlock(submit) }
+        withoutActuallyEscaping(body) { escapable in
+            pthread_spin_lock(spin)
+            state.pointee.body = escapable
+            state.pointee.count = count
+            state.pointee.next = 0
+            state.pointee.remaining = count
+            state.pointee.generation &+= 1
+            pthread_spin_unlock(spin)
+            pthread_mutex_lock(sleepMutex)
+            if sleepers.pointee > 0 { pthread_cond_broadcast(wake) }
+            pthread_mutex_unlock(sleepMutex)
+            work()
+            // Wait for the tasks the workers took: a spin (they are short), yielding if long.
+            var polls = 0
+            while true {
+                pthread_spin_lock(spin)
+                let left = state.pointee.remaining
+                pthread_spin_unlock(spin)
+                if left == 0 { break }
+                polls += 1
+                if polls > 200 { sched_yield() }
+            }
+            pthread_spin_lock(spin)
+            state.pointee.body = nil
+            pthread_spin_unlock(spin)
+        }
+        return true
+    }
+
+    /// Takes and runs tasks of the current region until none is left.
+    private func work() {
+        // The task is counted done only after `runOne` returned: the worker's copy of the
+        // closure is released by then, as `withoutActuallyEscaping` in `run` requires.
+        while runOne() {
+            pthread_spin_lock(spin)
+            state.pointee.remaining -= 1
+            pthread_spin_unlock(spin)
+        }
+    }
+
+    /// Runs one task of the current region; false when none is left.
+    @inline(never)
+    private func runOne() -> Bool {
+        pthread_spin_lock(spin)
+        let i = state.pointee.next
+        let body = i < state.pointee.count ? state.pointee.body : nil
+        if body != nil { state.pointee.next = i + 1 }
+        pthread_spin_unlock(spin)
+        guard let body else { return false }
+        Parallel.enterRegion()
+        body(i)
+        Parallel.leaveRegion()
+        return true
+    }
+
+    private func currentGeneration() -> Int {
+        pthread_spin_lock(spin)
+        let g = state.pointee.generation
+        pthread_spin_unlock(spin)
+        return g
+    }
+
+    private func workerLoop() {
+        var seen = currentGeneration()
+        while true {
+            // Poll for a new region, then sleep until one is published.
+            var polls = 0
+            var start: UInt64 = 0
+            while currentGeneration() == seen {
+                polls += 1
+                if polls & 63 != 0 { continue }
+                let now = DispatchTime.now().uptimeNanoseconds
+                if start == 0 { start = now; continue }
+                if now - start < WorkerPool.spinNanoseconds { continue }
+                pthread_mutex_lock(sleepMutex)
+                sleepers.pointee += 1
+                while currentGeneration() == seen { pthread_cond_wait(wake, sleepMutex) }
+                sleepers.pointee -= 1
+                pthread_mutex_unlock(sleepMutex)
+            }
+            seen = currentGeneration()
+            work()
+        }
+    }
+}
