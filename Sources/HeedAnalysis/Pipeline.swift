@@ -27,6 +27,18 @@ public struct HighlightRequest: Sendable {
     }
 }
 
+/// A highlight's matrix and units, before a focus is applied.
+public struct HighlightBasis: Sendable {
+    /// (T, T) over the units: row i attends to column j.
+    public let matrix: [Float]
+    public let units: [HighlightUnit]
+    public let method: AnalysisMethod
+    public let layer: Int?
+    public let window: Range<Int>?
+    /// Bytes held, for cache accounting.
+    public var byteCount: Int { matrix.count * 4 + units.count * 24 + 64 }
+}
+
 /// The `heed/highlight` result.
 public struct HighlightResult: Sendable {
     public let encoding: PositionEncoding
@@ -89,33 +101,55 @@ public enum Pipeline {
     /// `heed/highlight`: one method, one layer, head-averaged, from the focus in `direction`.
     public static func highlight(model: LoadedModel, request r: HighlightRequest, forward: Forward? = nil,
                                  isCancelled: @escaping () -> Bool = { false }) throws -> HighlightResult {
+        try validate(model: model, request: r)
+        let (windowed, window) = highlightWindow(model: model, encoded: model.tokenizer.encode(r.text), request: r)
+        let basis = try highlightBasis(model: model, request: r, windowed: windowed, window: window,
+                                       forward: forward ?? directForward(model, isCancelled: isCancelled), isCancelled: isCancelled)
+        return finishHighlight(basis, request: r)
+    }
+
+    /// Checks a highlight request before any work: method, layer and focus bounds.
+    public static func validate(model: LoadedModel, request r: HighlightRequest) throws {
         let net = model.network
         guard r.method != .valueNorm, r.method != .mixingRatio else { throw PipelineError.methodNotHighlightable(r.method) }
         let length = length(of: r.text, in: r.encoding)
         guard r.focus.lowerBound >= 0, r.focus.upperBound <= length else { throw PipelineError.focusOutOfRange(focus: r.focus, length: length) }
-        let layer: Int
-        switch r.layer {
-        case .last: layer = net.layerCount - 1
-        case let .index(n): layer = n
-        }
-        let options = AnalyzeOptions(methods: [r.method], layers: r.method.isAcrossLayers ? nil : [layer], meanOverHeads: true, granularity: r.granularity)
-        try Analyzer.validate(options, layerCount: net.layerCount, postLayerNorm: net.hasPostAttentionLayerNorm)
+        try Analyzer.validate(options(model: model, request: r), layerCount: net.layerCount, postLayerNorm: net.hasPostAttentionLayerNorm)
+    }
 
-        var encoded = model.tokenizer.encode(r.text)
-        var window: Range<Int>? = nil
-        if encoded.tokens.count > net.maxTokens {
-            let full = TokenTable(text: r.text, encoded: encoded, encoding: r.encoding)
-            let units = full.tokens.map { HighlightUnit(start: $0.start, end: $0.end, special: $0.special) }
-            let focusTokens = Highlighter.focusUnits(units, focus: r.focus)
-            encoded = centredWindow(encoded, around: focusTokens, limit: net.maxTokens)
-            let body = encoded.tokens.filter { !$0.special }
-            if let first = body.first, let last = body.last {
-                window = r.encoding.range(of: first.span).lowerBound..<r.encoding.range(of: last.span).upperBound
-            }
+    static func layerIndex(model: LoadedModel, request r: HighlightRequest) -> Int {
+        switch r.layer {
+        case .last: return model.network.layerCount - 1
+        case let .index(n): return n
         }
-        let table = TokenTable(text: r.text, encoded: encoded, encoding: r.encoding)
-        let run = forward ?? directForward(model, isCancelled: isCancelled)
-        let result = try run(encoded.ids, options.tapLevel)
+    }
+
+    static func options(model: LoadedModel, request r: HighlightRequest) -> AnalyzeOptions {
+        AnalyzeOptions(methods: [r.method], layers: r.method.isAcrossLayers ? nil : [layerIndex(model: model, request: r)],
+                       meanOverHeads: true, granularity: r.granularity)
+    }
+
+    /// The encoding a highlight analyses: all of it, or, beyond the model's limit, the window of
+    /// the limit centred on the focus, with its span in the request's encoding.
+    public static func highlightWindow(model: LoadedModel, encoded: Encoding, request r: HighlightRequest) -> (Encoding, Range<Int>?) {
+        let limit = model.network.maxTokens
+        guard encoded.tokens.count > limit else { return (encoded, nil) }
+        let full = TokenTable(text: r.text, encoded: encoded, encoding: r.encoding)
+        let units = full.tokens.map { HighlightUnit(start: $0.start, end: $0.end, special: $0.special) }
+        let windowed = centredWindow(encoded, around: Highlighter.focusUnits(units, focus: r.focus), limit: limit)
+        let body = windowed.tokens.filter { !$0.special }
+        guard let first = body.first, let last = body.last else { return (windowed, nil) }
+        return (windowed, r.encoding.range(of: first.span).lowerBound..<r.encoding.range(of: last.span).upperBound)
+    }
+
+    /// What every focus on the same text, method, layer and granularity shares: the matrix and
+    /// the units. The daemon caches it, so a new focus costs only `finishHighlight`.
+    public static func highlightBasis(model: LoadedModel, request r: HighlightRequest, windowed: Encoding, window: Range<Int>?,
+                                      forward: Forward, isCancelled: @escaping () -> Bool = { false }) throws -> HighlightBasis {
+        let net = model.network
+        let options = options(model: model, request: r)
+        let table = TokenTable(text: r.text, encoded: windowed, encoding: r.encoding)
+        let result = try forward(windowed.ids, options.tapLevel)
         let analysis = try Analyzer.analyze(modelID: model.id, forward: result, table: table, options: options,
                                             heads: net.headCount, postLayerNorm: net.hasPostAttentionLayerNorm, isCancelled: isCancelled)
         let matrix: Tensor
@@ -129,12 +163,18 @@ public enum Pipeline {
         let units: [HighlightUnit] = r.granularity == .word
             ? table.words.map { HighlightUnit(start: $0.start, end: $0.end, special: $0.special) }
             : table.tokens.map { HighlightUnit(start: $0.start, end: $0.end, special: $0.special) }
-        let focusUnits = Highlighter.focusUnits(units, focus: r.focus)
-        let ranges = Highlighter.ranges(matrix: matrix.data, units: units, focus: focusUnits, direction: r.direction, topK: r.topK)
+        return HighlightBasis(matrix: matrix.data, units: units, method: r.method,
+                              layer: r.method.isAcrossLayers ? nil : layerIndex(model: model, request: r), window: window)
+    }
+
+    /// Focus, direction and topK applied to a basis: O(T^2) at most, no model work.
+    public static func finishHighlight(_ basis: HighlightBasis, request r: HighlightRequest) -> HighlightResult {
+        let focusUnits = Highlighter.focusUnits(basis.units, focus: r.focus)
+        let ranges = Highlighter.ranges(matrix: basis.matrix, units: basis.units, focus: focusUnits, direction: r.direction, topK: r.topK)
         let usedFocus = focusUnits.isEmpty ? r.focus
-            : units[focusUnits.first!].start..<focusUnits.map { units[$0].end }.max()!
-        return HighlightResult(encoding: r.encoding, ranges: ranges, focus: usedFocus, method: r.method,
-                               layer: r.method.isAcrossLayers ? nil : layer, window: window)
+            : basis.units[focusUnits.first!].start..<focusUnits.map { basis.units[$0].end }.max()!
+        return HighlightResult(encoding: r.encoding, ranges: ranges, focus: usedFocus, method: basis.method,
+                               layer: basis.layer, window: basis.window)
     }
 
     /// The limit's worth of tokens centred on the focus: the leading and trailing special tokens

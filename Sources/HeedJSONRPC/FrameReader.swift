@@ -7,7 +7,10 @@
 //
 // Bad header data (no valid Content-Length, a block over 8 KiB, garbage) is reported and skipped
 // by scanning forward to the next `Content-Length:` (case-insensitive, anywhere, even mid-line),
-// so one bad frame never costs the next. A frame above `maxFrameBytes` is read and discarded
+// so one bad frame never costs the next. The scan starts just after the beginning of the offending
+// header line: a rejected `Content-Length` line is not read again, but a good one later in the same
+// block (after a garbage line) is. Lines must end in CRLF, as LSP requires; a bare LF is garbage.
+// Stray CR/LF bytes between frames are skipped silently. A frame above `maxFrameBytes` is read and discarded
 // without being held; since its length may be a lie, a `Content-Length:` appearing inside the
 // discarded bytes ends the discard there. Memory held is bounded by the largest accepted body
 // plus one chunk: nothing is allocated from a header's claim before the bytes arrive.
