@@ -36,8 +36,13 @@ public enum ResultJSON {
     }
 
     /// The `heed/analyze` result object.
-    public static func analyze(_ r: AnalyzeResult) -> JSONWriter {
+    public static func analyze(_ r: AnalyzeResult, format: JSONWriter.TensorFormat = .nested) -> JSONWriter {
         var w = JSONWriter(reservingCapacity: 1 << 16)
+        writeAnalyze(r, format: format, into: &w)
+        return w
+    }
+
+    public static func writeAnalyze(_ r: AnalyzeResult, format: JSONWriter.TensorFormat, into w: inout JSONWriter) {
         w.beginObject()
         w.key("model"); w.string(r.modelID)
         w.key("positionEncoding"); w.string(r.table.encoding.rawValue)
@@ -51,20 +56,19 @@ public enum ResultJSON {
             for (method, value) in layer.values {
                 w.key(method.rawValue)
                 switch value {
-                case let .tensor(t): w.tensor(t.data, shape: t.shape)
+                case let .tensor(t): w.tensor(t.data, shape: t.shape, format: format)
                 case let .vectors(named):
                     w.beginObject()
-                    for (key, values) in named { w.key(key); w.numbers(values) }
+                    for (key, values) in named { w.key(key); w.tensor(values, shape: [values.count], format: format) }
                     w.endObject()
                 }
             }
             w.endObject()
         }
         w.endArray()
-        if let r = r.rollout { w.key("rollout"); w.tensor(r.data, shape: r.shape) }
-        if let r = r.normRollout { w.key("norm-rollout"); w.tensor(r.data, shape: r.shape) }
+        if let r = r.rollout { w.key("rollout"); w.tensor(r.data, shape: r.shape, format: format) }
+        if let r = r.normRollout { w.key("norm-rollout"); w.tensor(r.data, shape: r.shape, format: format) }
         w.endObject()
-        return w
     }
 }
 
@@ -72,6 +76,11 @@ extension ResultJSON {
     /// The `heed/highlight` result object.
     public static func highlight(_ r: HighlightResult) -> JSONWriter {
         var w = JSONWriter()
+        writeHighlight(r, into: &w)
+        return w
+    }
+
+    public static func writeHighlight(_ r: HighlightResult, into w: inout JSONWriter) {
         w.beginObject()
         w.key("positionEncoding"); w.string(r.encoding.rawValue)
         w.key("ranges")
@@ -92,6 +101,5 @@ extension ResultJSON {
             w.key("window"); w.beginObject(); w.key("start"); w.int(win.lowerBound); w.key("end"); w.int(win.upperBound); w.endObject()
         }
         w.endObject()
-        return w
     }
 }

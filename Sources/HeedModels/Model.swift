@@ -13,6 +13,8 @@ public protocol TransformerModel: AnyObject, Sendable {
     var maxTokens: Int { get }
     /// True for post-LN encoders, where a LayerNorm follows attention + residual.
     var hasPostAttentionLayerNorm: Bool { get }
+    /// Approximate bytes the weights hold in memory (packed and plain copies included).
+    var weightBytes: Int { get }
     func forward(_ ids: [Int], taps: TapLevel, isCancelled: () -> Bool) throws -> ForwardResult
 }
 
@@ -23,6 +25,11 @@ extension BertEncoder: TransformerModel {
     public var hiddenSize: Int { config.hiddenSize }
     public var maxTokens: Int { config.maxTokens }
     public var hasPostAttentionLayerNorm: Bool { true }
+    public var weightBytes: Int {
+        let embeddings = wordEmbeddings.count + positionEmbeddings.count
+        let linears = layers.reduce(0) { $0 + $1.qkv.weight.count + $1.attnOut.weight.count + $1.ffnIn.weight.count + $1.ffnOut.weight.count }
+        return 4 * (embeddings + 2 * linears)
+    }
 }
 
 /// A model ready to use: its network and its tokenizer, loaded from one directory.

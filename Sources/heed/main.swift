@@ -17,6 +17,10 @@ usage: heed <command> [options]
                                             by norm, per layer (--json: the heed/analyze result);
                                             with a focus: the text shaded by one method's scores
                                             (--json: the heed/highlight result)
+  experiment special-tokens [--model M] [--corpus FILE] [--json]
+                                            the paper's [CLS]/[SEP] finding: weight vs norm per layer
+  experiment mixing [--model M] [--corpus FILE] [--mask-rate R --seed N | --no-mask] [--json]
+                                            EMNLP 2021 mixing ratios (Attn-W ... AttnResLn-N)
   fetch    NAME                             download a catalog model into $HEED_CACHE (~/.cache/heed)
   bench    forward [--model M] [--runs N]   forward-pass timings, GFLOP/s, ratio against PyTorch
   models                                    the catalog
@@ -83,6 +87,8 @@ do {
         guard args.positional.count == 1 else { fail("usage: heed fetch NAME (one of: \(ModelStore.catalog.map(\.name).joined(separator: ", ")))", code: 2) }
         let dir = try ModelStore.fetch(args.positional[0]) { Terminal.printProgress($0) }
         print(dir.path)
+    case "experiment":
+        try ExperimentCommand.run(argv)
     case "models":
         for e in ModelStore.catalog { print("\(e.name)\t\(e.package)==\(e.version)") }
     case "bench":

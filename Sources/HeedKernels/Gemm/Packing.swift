@@ -67,12 +67,30 @@ func packPanels(b: UnsafePointer<Float>, ldb: Int, n: Int, k: Int, panels: Range
     }
 }
 
-/// dst (8 x 8, row stride ldd) = src^T (8 x 8, row stride lds), through registers.
+/// dst (8 x 8, row stride ldd) = src^T (8 x 8, row stride lds), through registers: the
+/// classic unpack / shuffle / 128-bit permute network. Each step is written as a two-source
+/// lane selection, which LLVM turns into one vunpck*ps / vshufps / vperm2f128.
 @inline(__always)
 private func transpose8x8(_ src: UnsafePointer<Float>, _ lds: Int, _ dst: UnsafeMutablePointer<Float>, _ ldd: Int) {
+    typealias V = SIMD8<Float>
+    @inline(__always) func unpackLo(_ a: V, _ b: V) -> V { V(a[0], b[0], a[1], b[1], a[4], b[4], a[5], b[5]) }
+    @inline(__always) func unpackHi(_ a: V, _ b: V) -> V { V(a[2], b[2], a[3], b[3], a[6], b[6], a[7], b[7]) }
+    @inline(__always) func pairsLo(_ a: V, _ b: V) -> V { V(a[0], a[1], b[0], b[1], a[4], a[5], b[4], b[5]) }
+    @inline(__always) func pairsHi(_ a: V, _ b: V) -> V { V(a[2], a[3], b[2], b[3], a[6], a[7], b[6], b[7]) }
+    @inline(__always) func halvesLo(_ a: V, _ b: V) -> V { V(a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3]) }
+    @inline(__always) func halvesHi(_ a: V, _ b: V) -> V { V(a[4], a[5], a[6], a[7], b[4], b[5], b[6], b[7]) }
     let r0 = load8(src), r1 = load8(src + lds), r2 = load8(src + 2 * lds), r3 = load8(src + 3 * lds)
     let r4 = load8(src + 4 * lds), r5 = load8(src + 5 * lds), r6 = load8(src + 6 * lds), r7 = load8(src + 7 * lds)
-    for i in 0..<8 {
-        store8(SIMD8(r0[i], r1[i], r2[i], r3[i], r4[i], r5[i], r6[i], r7[i]), dst + i * ldd)
-    }
+    let t0 = unpackLo(r0, r1), t1 = unpackHi(r0, r1), t2 = unpackLo(r2, r3), t3 = unpackHi(r2, r3)
+    let t4 = unpackLo(r4, r5), t5 = unpackHi(r4, r5), t6 = unpackLo(r6, r7), t7 = unpackHi(r6, r7)
+    let u0 = pairsLo(t0, t2), u1 = pairsHi(t0, t2), u2 = pairsLo(t1, t3), u3 = pairsHi(t1, t3)
+    let u4 = pairsLo(t4, t6), u5 = pairsHi(t4, t6), u6 = pairsLo(t5, t7), u7 = pairsHi(t5, t7)
+    store8(halvesLo(u0, u4), dst)
+    store8(halvesLo(u1, u5), dst + ldd)
+    store8(halvesLo(u2, u6), dst + 2 * ldd)
+    store8(halvesLo(u3, u7), dst + 3 * ldd)
+    store8(halvesHi(u0, u4), dst + 4 * ldd)
+    store8(halvesHi(u1, u5), dst + 5 * ldd)
+    store8(halvesHi(u2, u6), dst + 6 * ldd)
+    store8(halvesHi(u3, u7), dst + 7 * ldd)
 }

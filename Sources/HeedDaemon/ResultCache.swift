@@ -1,0 +1,50 @@
+import Foundation
+
+/// A thread-safe least-recently-used cache bounded by bytes. Values report their own size.
+final class ResultCache: @unchecked Sendable {
+    private struct Entry { let value: Any; let bytes: Int; var stamp: UInt64 }
+    private var entries: [String: Entry] = [:]
+    private var clock: UInt64 = 0
+    private let lock = NSLock()
+    private(set) var byteCount = 0
+    var budget: Int
+
+    init(budget: Int) { self.budget = budget }
+
+    func get<T>(_ key: String, as: T.Type = T.self) -> T? {
+        lock.lock(); defer { lock.unlock() }
+        guard var e = entries[key] else { return nil }
+        clock += 1; e.stamp = clock; entries[key] = e
+        return e.value as? T
+    }
+
+    func put(_ key: String, _ value: Any, bytes: Int) {
+        lock.lock(); defer { lock.unlock() }
+        guard bytes <= budget else { return }
+        if let old = entries[key] { byteCount -= old.bytes }
+        clock += 1
+        entries[key] = Entry(value: value, bytes: bytes, stamp: clock)
+        byteCount += bytes
+        evict(to: budget)
+    }
+
+    /// Drops entries whose key starts with `prefix` (a model's results when it unloads).
+    func removeAll(prefix: String) {
+        lock.lock(); defer { lock.unlock() }
+        for (k, e) in entries where k.hasPrefix(prefix) { byteCount -= e.bytes; entries[k] = nil }
+    }
+
+    func shrink(to bytes: Int) {
+        lock.lock(); defer { lock.unlock() }
+        evict(to: bytes)
+    }
+
+    var count: Int { lock.lock(); defer { lock.unlock() }; return entries.count }
+
+    private func evict(to limit: Int) {
+        while byteCount > limit, let oldest = entries.min(by: { $0.value.stamp < $1.value.stamp }) {
+            byteCount -= oldest.value.bytes
+            entries[oldest.key] = nil
+        }
+    }
+}
