@@ -9,6 +9,8 @@ import HeedModels
 let usage = """
 usage: heed <command> [options]
 
+  serve    [--log-level L] [--max-memory BYTES] [--max-frame BYTES]
+                                            the daemon: JSON-RPC 2.0 over stdio (protocol.md)
   tokenize [--model M] [--json] TEXT        tokens with ids, offsets (Unicode scalars) and words
   analyze  [--model M] [--method M]... [--layer N|last] [--heads mean] [--granularity word]
            [--focus TEXT | --focus-range A:B] [--direction from|to|received] [--topk K]
@@ -60,6 +62,15 @@ func joinedText(_ args: Arguments) -> String {
     return args.positional.joined(separator: " ")
 }
 
+/// "512M", "4G", "1048576" -> bytes.
+func parseByteCount(_ s: String) -> Int? {
+    let units: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30]
+    if let last = s.last?.uppercased().first, let unit = units[last] {
+        return Int(s.dropLast()).flatMap { $0 >= 0 ? $0 * unit : nil }
+    }
+    return Int(s).flatMap { $0 >= 0 ? $0 : nil }
+}
+
 func writeStdout(_ bytes: [UInt8]) {
     FileHandle.standardOutput.write(Data(bytes))
     FileHandle.standardOutput.write(Data("\n".utf8))
@@ -87,6 +98,23 @@ do {
         guard args.positional.count == 1 else { fail("usage: heed fetch NAME (one of: \(ModelStore.catalog.map(\.name).joined(separator: ", ")))", code: 2) }
         let dir = try ModelStore.fetch(args.positional[0]) { Terminal.printProgress($0) }
         print(dir.path)
+    case "serve":
+        let args = try Arguments(argv, valued: ["log-level", "max-memory", "max-frame"], boolean: [])
+        var options = ServerOptions()
+        if let l = args.value("log-level") {
+            guard let level = LogLevel(name: l) else { fail("--log-level is error, warn, info or debug", code: 2) }
+            options.logLevel = level
+        }
+        if let m = args.value("max-memory") {
+            guard let bytes = parseByteCount(m) else { fail("--max-memory takes a byte count such as 2G or 512M", code: 2) }
+            options.maxMemoryBytes = bytes
+        }
+        if let m = args.value("max-frame") {
+            guard let bytes = parseByteCount(m) else { fail("--max-frame takes a byte count such as 64M", code: 2) }
+            options.maxFrameBytes = bytes
+        }
+        let server = Server(options: options, outputFD: Server.takeOverStdout())
+        exit(server.run())
     case "experiment":
         try ExperimentCommand.run(argv)
     case "models":

@@ -38,6 +38,40 @@ final class ParallelTests: XCTestCase {
         }
     }
 
+    func testBackToBackRegionsAndGaps() {
+        // Many short regions in a row (workers polling) and after pauses (workers asleep).
+        let n = 16
+        let sums = UnsafeMutablePointer<Int>.allocate(capacity: n)
+        defer { sums.deallocate() }
+        for round in 0..<300 {
+            if round % 60 == 59 { usleep(2_000) }
+            sums.initialize(repeating: 0, count: n)
+            Parallel.forEach(n) { i in
+                var s = 0
+                for k in 0..<(100 * (i + 1)) { s &+= k }
+                sums[i] = s
+            }
+            for i in 0..<n { XCTAssertEqual(sums[i], (100 * (i + 1)) * (100 * (i + 1) - 1) / 2) }
+        }
+    }
+
+    func testConcurrentCallersBothComplete() {
+        // Two threads start regions at once: one gets the workers, the other runs inline.
+        let n = 64
+        let a = UnsafeMutablePointer<Int>.allocate(capacity: n), b = UnsafeMutablePointer<Int>.allocate(capacity: n)
+        a.initialize(repeating: 0, count: n); b.initialize(repeating: 0, count: n)
+        defer { a.deallocate(); b.deallocate() }
+        let group = DispatchGroup()
+        for target in [a, b] {
+            DispatchQueue.global().async(group: group) {
+                for _ in 0..<50 { Parallel.forEach(n) { i in target[i] += 1 } }
+            }
+        }
+        XCTAssertEqual(group.wait(timeout: .now() + 30), .success)
+        XCTAssertEqual((0..<n).map { a[$0] }, [Int](repeating: 50, count: n))
+        XCTAssertEqual((0..<n).map { b[$0] }, [Int](repeating: 50, count: n))
+    }
+
     func testPeakMeasurementIsPositive() {
         let g = Peak.measureGFLOPS(threads: 1, seconds: 0.01)
         XCTAssertGreaterThan(g, 0)

@@ -1,0 +1,206 @@
+import Foundation
+import HeedAnalysis
+import HeedCheckpoints
+import HeedJSONRPC
+import HeedModels
+import HeedTokenizers
+
+/// One function per work method (protocol.md, section 5). Each returns the response bytes.
+enum Handlers {
+    typealias Response = (bytes: [UInt8], nonFinite: Bool)
+
+    static func handle(_ method: ClientMethod, params: RequestParams, context c: RequestContext) throws -> Response {
+        switch method {
+        case .models: return try models(params, c)
+        case .loadModel: return try loadModel(params, c)
+        case .unloadModel: return try unloadModel(params, c)
+        case .tokenize: return try tokenize(params, c)
+        case .analyze: return try analyze(params, c)
+        case .highlight: return try highlight(params, c)
+        case .initialize, .initialized, .shutdown, .exit, .cancelRequest:
+            preconditionFailure("lifecycle methods are handled by the server")
+        }
+    }
+
+    static func cachePrefix(model: String) -> String { "m|\(model)|" }
+
+    // MARK: models
+
+    static func modelInfo(id: String, model: LoadedModel?) -> JSONValue {
+        func num(_ n: Int?) -> JSONValue { n.map { .number(JSONNumber($0)) } ?? .null }
+        var family: String? = nil, layers: Int? = nil, heads: Int? = nil, hidden: Int? = nil, maxTokens: Int? = nil
+        var source: String? = nil
+        if let model {
+            let n = model.network
+            family = n.family; layers = n.layerCount; heads = n.headCount; hidden = n.hiddenSize; maxTokens = n.maxTokens
+            source = model.directory.path
+        } else if let entry = ModelStore.catalog.first(where: { $0.name == id }) {
+            let dir = ModelStore.installDirectory(for: entry, environment: ProcessInfo.processInfo.environment)
+            if let config = try? ModelConfig.load(from: dir.appendingPathComponent("config.json")) {
+                family = config.family.rawValue; layers = config.numLayers; heads = config.numHeads
+                hidden = config.hiddenSize; maxTokens = config.maxTokens; source = dir.path
+            }
+        }
+        return .object(JSONObject([
+            ("id", .string(id)), ("family", family.map { .string($0) } ?? .null), ("loaded", .bool(model != nil)),
+            ("layers", num(layers)), ("heads", num(heads)), ("hidden", num(hidden)), ("maxTokens", num(maxTokens)),
+            ("source", source.map { .string($0) } ?? .null),
+        ]))
+    }
+
+    static func models(_ p: RequestParams, _ c: RequestContext) throws -> Response {
+        let registry = c.server.registry
+        var ids = ModelStore.catalog.map(\.name)
+        for id in registry.loadedIDs where !ids.contains(id) { ids.append(id) }
+        let list = ids.map { modelInfo(id: $0, model: registry.loadedModel($0)) }
+        return (JSONRPCResponse.result(id: c.id, .object(JSONObject([("models", .array(list))]))), false)
+    }
+
+    static func model(_ p: RequestParams, _ c: RequestContext, progress: @escaping (String) -> Void = { _ in }) throws -> LoadedModel {
+        let id = try p.string("model")
+        return try c.server.registry.model(id, progress: progress)
+    }
+
+    static func loadModel(_ p: RequestParams, _ c: RequestContext) throws -> Response {
+        let id = try p.string("model")
+        var token: JSONValue? = nil
+        if let t = p.value("workDoneToken") {
+            guard t.stringValue != nil || t.intValue != nil else { throw p.invalid("workDoneToken", "must be a string or an integer") }
+            token = t
+        }
+        if let token { c.server.progress(token: token, [("kind", .string("begin")), ("title", .string("Loading \(id)"))]) }
+        do {
+            let m = try c.server.registry.model(id) { line in
+                if let token { c.server.progress(token: token, [("kind", .string("report")), ("message", .string(line))]) }
+            }
+            if let token { c.server.progress(token: token, [("kind", .string("end")), ("message", .string("\(id) loaded"))]) }
+            return (JSONRPCResponse.result(id: c.id, modelInfo(id: id, model: m)), false)
+        } catch {
+            if let token { c.server.progress(token: token, [("kind", .string("end")), ("message", .string("\(id) failed to load"))]) }
+            throw error
+        }
+    }
+
+    static func unloadModel(_ p: RequestParams, _ c: RequestContext) throws -> Response {
+        c.server.registry.unload(try p.string("model"))
+        return (JSONRPCResponse.result(id: c.id, .null), false)
+    }
+
+    // MARK: text
+
+    /// The tokenizer's encoding of `text`, cached per (model, text).
+    static func encode(_ model: LoadedModel, _ text: String, _ c: RequestContext) -> Encoding {
+        let key = cachePrefix(model: model.id) + "tok|" + text
+        if let e: Encoding = c.server.cache.get(key) { return e }
+        let e = model.tokenizer.encode(text)
+        c.server.cache.put(key, e, bytes: text.utf8.count * 2 + e.tokens.count * 96 + 128)
+        return e
+    }
+
+    /// Forward passes cached per (model, ids); a cached pass with enough taps is reused.
+    static func cachedForward(_ model: LoadedModel, _ c: RequestContext) -> Pipeline.Forward {
+        { ids, taps in
+            let key = cachePrefix(model: model.id) + "fwd|" + ids.map(String.init).joined(separator: ",")
+            if let hit: (TapLevel, ForwardResult) = c.server.cache.get(key), covers(hit.0, taps) { return hit.1 }
+            let result = try model.network.forward(ids, taps: taps, isCancelled: c.isCancelled)
+            c.server.cache.put(key, (taps, result), bytes: byteCount(result))
+            return result
+        }
+    }
+
+    static func covers(_ have: TapLevel, _ need: TapLevel) -> Bool {
+        switch (have, need) {
+        case (.full, _), (.attention, .attention), (.attention, .none), (.none, .none): return true
+        default: return false
+        }
+    }
+
+    static func byteCount(_ r: ForwardResult) -> Int {
+        var n = r.hiddenStates.reduce(0) { $0 + $1.count }
+        for l in r.layers {
+            n += (l.input?.count ?? 0) + (l.attention?.count ?? 0) + (l.values?.count ?? 0)
+            n += (l.preLayerNorm?.count ?? 0) + (l.postLayerNorm?.count ?? 0)
+        }
+        return 4 * n + 256
+    }
+
+    static func text(_ p: RequestParams) throws -> String { try p.string("text") }
+
+    static func tokenize(_ p: RequestParams, _ c: RequestContext) throws -> Response {
+        let text = try text(p)
+        let m = try model(p, c)
+        let table = TokenTable(text: text, encoded: encode(m, text, c), encoding: c.encoding)
+        return JSONRPCResponse.result(id: c.id) { w in
+            w.beginObject(); w.key("tokens"); ResultJSON.writeTokens(table, into: &w); w.endObject()
+        }
+    }
+
+    static func methods(_ names: [String], field: String, _ p: RequestParams) throws -> [AnalysisMethod] {
+        try names.map { name in
+            guard let m = AnalysisMethod(rawValue: name) else {
+                throw p.invalid(field, "has an unknown method \"\(name)\" (one of: \(AnalysisMethod.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            return m
+        }
+    }
+
+    static func analyze(_ p: RequestParams, _ c: RequestContext) throws -> Response {
+        let text = try text(p)
+        let methods = try methods(try p.stringArray("methods"), field: "methods", p)
+        guard !methods.isEmpty else { throw p.invalid("methods", "must not be empty") }
+        let layers = try p.optionalIntArray("layers")
+        let heads = try p.optionalOneOf("heads", ["all", "mean"]) ?? "all"
+        let granularity = Granularity(rawValue: try p.optionalOneOf("granularity", ["token", "word"]) ?? "token")!
+        let format = JSONWriter.TensorFormat(rawValue: try p.optionalOneOf("format", ["nested", "base64"]) ?? "nested")!
+        let m = try model(p, c)
+        let options = AnalyzeOptions(methods: methods, layers: layers, meanOverHeads: heads == "mean", granularity: granularity)
+        try Analyzer.validate(options, layerCount: m.network.layerCount, postLayerNorm: m.network.hasPostAttentionLayerNorm)
+        let encoded = encode(m, text, c)
+        guard encoded.tokens.count <= m.network.maxTokens else {
+            throw PipelineError.inputTooLong(tokens: encoded.tokens.count, limit: m.network.maxTokens)
+        }
+        let table = TokenTable(text: text, encoded: encoded, encoding: c.encoding)
+        let forward = try cachedForward(m, c)(encoded.ids, options.tapLevel)
+        let result = try Analyzer.analyze(modelID: m.id, forward: forward, table: table, options: options, heads: m.network.headCount,
+                                          postLayerNorm: m.network.hasPostAttentionLayerNorm, isCancelled: c.isCancelled)
+        if c.isCancelled() { throw ForwardError.cancelled }
+        return JSONRPCResponse.result(id: c.id, reservingCapacity: 1 << 16) { w in ResultJSON.writeAnalyze(result, format: format, into: &w) }
+    }
+
+    static func highlight(_ p: RequestParams, _ c: RequestContext) throws -> Response {
+        let text = try text(p)
+        let focusObject = try p.object("focus")
+        let focusStart = try focusObject.int("start"), focusEnd = try focusObject.int("end")
+        guard focusStart <= focusEnd else { throw focusObject.invalid("end", "must not be before focus.start") }
+        try Offsets.check(focusStart..<focusEnd, in: text, encoding: c.encoding, field: "focus")
+        let method = try methods([try p.string("method")], field: "method", p)[0]
+        var layer = LayerChoice.last
+        if let raw = p.value("layer"), !raw.isNull {
+            if raw.stringValue == "last" { layer = .last }
+            else if let n = raw.intValue { layer = .index(n) }
+            else { throw p.invalid("layer", "must be an integer or \"last\"") }
+        }
+        let direction = HighlightDirection(rawValue: try p.optionalOneOf("direction", ["from", "to", "received"]) ?? "from")!
+        let granularity = Granularity(rawValue: try p.optionalOneOf("granularity", ["token", "word"]) ?? "token")!
+        let topK = try p.optionalInt("topK")
+        if let k = topK, k < 0 { throw p.invalid("topK", "must not be negative") }
+        let m = try model(p, c)
+        let request = HighlightRequest(text: text, focus: focusStart..<focusEnd, method: method, layer: layer,
+                                       direction: direction, granularity: granularity, topK: topK, encoding: c.encoding)
+        try Pipeline.validate(model: m, request: request)
+        let (windowed, window) = Pipeline.highlightWindow(model: m, encoded: encode(m, text, c), request: request)
+        let layerKey: String
+        switch layer { case .last: layerKey = "last"; case let .index(n): layerKey = String(n) }
+        let key = cachePrefix(model: m.id) + "basis|\(method.rawValue)|\(method.isAcrossLayers ? "-" : layerKey)|\(granularity.rawValue)|\(c.encoding.rawValue)|\(window.map { "\($0.lowerBound)" } ?? "-")|" + text
+        let basis: HighlightBasis
+        if let hit: HighlightBasis = c.server.cache.get(key) {
+            basis = hit
+        } else {
+            basis = try Pipeline.highlightBasis(model: m, request: request, windowed: windowed, window: window,
+                                                forward: cachedForward(m, c), isCancelled: c.isCancelled)
+            c.server.cache.put(key, basis, bytes: basis.byteCount + text.utf8.count)
+        }
+        let result = Pipeline.finishHighlight(basis, request: request)
+        return JSONRPCResponse.result(id: c.id) { w in ResultJSON.writeHighlight(result, into: &w) }
+    }
+}

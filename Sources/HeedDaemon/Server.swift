@@ -1,0 +1,286 @@
+import Dispatch
+import Foundation
+import HeedAnalysis
+import HeedJSONRPC
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Options of `heed serve`.
+public struct ServerOptions: Sendable {
+    public var maxMemoryBytes: Int = 4 << 30
+    public var maxFrameBytes: Int = FrameReader.defaultMaxFrameBytes
+    public var logLevel: LogLevel = .warn
+    /// Requests computed at the same time (kernels are parallel inside each).
+    public var workers: Int = 2
+    public init() {}
+}
+
+public enum LogLevel: Int, Comparable, Sendable {
+    case error, warn, info, debug
+    public init?(name: String) {
+        switch name { case "error": self = .error; case "warn": self = .warn; case "info": self = .info; case "debug": self = .debug; default: return nil }
+    }
+    public static func < (a: LogLevel, b: LogLevel) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// `heed serve`: JSON-RPC 2.0 over stdio with LSP framing (protocol.md). The reader never
+/// blocks on computation: requests run on worker threads, responses go through one serial writer.
+public final class Server: @unchecked Sendable {
+    let options: ServerOptions
+    let output: FrameWriter
+    let registry: ModelRegistry
+    let cache: ResultCache
+    private let state = NSLock()
+    private var initialized = false
+    private var shutdownRequested = false
+    /// Requests in flight: id -> cancelled flag.
+    private var inFlight: [JSONRPCID: Bool] = [:]
+    private(set) var positionEncoding: PositionEncoding = .utf16
+    private let work: OperationQueue
+    private let pending = DispatchGroup()
+
+    /// Takes over stdout: protocol bytes go to a duplicate of fd 1, and fd 1 itself is pointed
+    /// at stderr so that a stray print can never corrupt the stream.
+    public static func takeOverStdout() -> Int32 {
+        let protocolFD = dup(STDOUT_FILENO)
+        dup2(STDERR_FILENO, STDOUT_FILENO)
+        signal(SIGPIPE, SIG_IGN)
+        return protocolFD
+    }
+
+    public init(options: ServerOptions, outputFD: Int32) {
+        self.options = options
+        self.output = FrameWriter(fileDescriptor: outputFD)
+        // Weights get the budget; cached results share it with them.
+        self.registry = ModelRegistry(budget: options.maxMemoryBytes)
+        self.cache = ResultCache(budget: max(64 << 20, options.maxMemoryBytes / 2))
+        self.work = OperationQueue()
+        work.maxConcurrentOperationCount = options.workers
+        registry.onUnload = { [cache] id in cache.removeAll(prefix: Handlers.cachePrefix(model: id)) }
+    }
+
+    func log(_ level: LogLevel, _ message: @autoclosure () -> String) {
+        guard level <= options.logLevel else { return }
+        FileHandle.standardError.write(Data("heed serve [\(level)]: \(message())\n".utf8))
+    }
+
+    /// Reads `input` until end of input or `exit`; returns the process exit code.
+    public func run(input: Int32 = STDIN_FILENO) -> Int32 {
+        var reader = FrameReader(maxFrameBytes: options.maxFrameBytes)
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 {
+                for event in reader.finish() { handle(event) }
+                break
+            }
+            for event in reader.feed(buffer[0..<n]) {
+                if handle(event) != nil {
+                    // `exit`: the responses already accepted are still written, then the process ends.
+                    pending.wait()
+                    return exitCode
+                }
+            }
+        }
+        // End of input: finish the work already accepted, then exit as `exit` would.
+        pending.wait()
+        return exitCode
+    }
+
+    var exitCode: Int32 { state.lock(); defer { state.unlock() }; return shutdownRequested ? 0 : 1 }
+
+    /// Returns an exit code when the server must stop (`exit`).
+    @discardableResult
+    func handle(_ event: FrameEvent) -> Int32? {
+        switch event {
+        case let .frame(body):
+            return handleBody(body)
+        case let .malformedHeader(reason):
+            log(.warn, "skipped malformed header data: \(reason)")
+        case let .oversizedFrame(declared, _):
+            log(.warn, "discarded a frame of \(declared) bytes (over --max-frame)")
+            send(JSONRPCResponse.error(id: nil, JSONRPCError(.invalidRequest, "Invalid Request: frame of \(declared) bytes exceeds the limit of \(options.maxFrameBytes)")))
+        case let .truncatedFrame(reason):
+            log(.warn, "end of input inside a frame: \(reason)")
+        }
+        return nil
+    }
+
+    func send(_ body: [UInt8]) {
+        do { try output.write(body: body) } catch { log(.error, "\(error)") }
+    }
+
+    func handleBody(_ body: [UInt8]) -> Int32? {
+        switch JSONRPCEnvelope.classify(body: body) {
+        case let .single(message):
+            return handleMessage(message) { [self] response in if let response { send(response) } }
+        case let .batch(messages):
+            // Answered with one array once every element is done (JSON-RPC 2.0).
+            let group = DispatchGroup()
+            let lock = NSLock()
+            var responses: [Int: [UInt8]] = [:]
+            var exit: Int32? = nil
+            for (k, m) in messages.enumerated() {
+                group.enter()
+                if let code = handleMessage(m, reply: { r in
+                    if let r { lock.lock(); responses[k] = r; lock.unlock() }
+                    group.leave()
+                }) { exit = code }
+            }
+            pending.enter()
+            group.notify(queue: .global()) { [self] in
+                if let array = JSONRPCResponse.batch(responses.keys.sorted().map { responses[$0]! }) { send(array) }
+                pending.leave()
+            }
+            return exit
+        }
+    }
+
+    /// Handles one message; `reply` is called exactly once (nil: no response).
+    func handleMessage(_ message: JSONRPCMessage, reply: @escaping ([UInt8]?) -> Void) -> Int32? {
+        switch message {
+        case let .invalid(error, id):
+            reply(JSONRPCResponse.error(id: id, error))
+        case .response:
+            log(.info, "ignored a response from the client")
+            reply(nil)
+        case let .invalidNotification(error, method):
+            log(.warn, "ignored notification \(method): \(error.message)")
+            reply(nil)
+        case let .notification(n):
+            reply(nil)
+            return handleNotification(n)
+        case let .request(r):
+            handleRequest(r, reply: reply)
+        }
+        return nil
+    }
+
+    func handleNotification(_ n: JSONRPCNotification) -> Int32? {
+        switch ClientMethod(rawValue: n.method) {
+        case .exit?:
+            return exitCode
+        case .initialized?:
+            return nil
+        case .cancelRequest?:
+            guard let params = try? RequestParams(n.params), let raw = params.value("id") else { return nil }
+            let id: JSONRPCID? = raw.intValue.map { .int($0) } ?? raw.stringValue.map { .string($0) }
+            if let id { cancel(id) }
+            return nil
+        default:
+            log(.info, "ignored notification \(n.method)")
+            return nil
+        }
+    }
+
+    func cancel(_ id: JSONRPCID) {
+        state.lock(); defer { state.unlock() }
+        if inFlight[id] != nil { inFlight[id] = true }
+    }
+
+    func isCancelled(_ id: JSONRPCID) -> Bool {
+        state.lock(); defer { state.unlock() }
+        return inFlight[id] ?? false
+    }
+
+    func handleRequest(_ r: JSONRPCRequest, reply: @escaping ([UInt8]?) -> Void) {
+        let method = ClientMethod(rawValue: r.method)
+        // Lifecycle requests are answered in order, on the reader thread.
+        state.lock()
+        let isInitialized = initialized, isShutdown = shutdownRequested
+        state.unlock()
+        if method == .initialize {
+            if isInitialized { return reply(JSONRPCResponse.error(id: r.id, JSONRPCError(.invalidRequest, "Invalid Request: initialize was already received"))) }
+            return reply(initialize(r))
+        }
+        guard isInitialized else {
+            return reply(JSONRPCResponse.error(id: r.id, JSONRPCError(.serverNotInitialized, "server not initialized: send initialize first")))
+        }
+        if isShutdown {
+            return reply(JSONRPCResponse.error(id: r.id, JSONRPCError(.invalidRequest, "Invalid Request: the server is shutting down")))
+        }
+        guard let method, !method.isNotification else {
+            return reply(JSONRPCResponse.error(id: r.id, JSONRPCError(.methodNotFound, "Method not found: \(r.method)")))
+        }
+        if method == .shutdown {
+            state.lock(); shutdownRequested = true; state.unlock()
+            pending.enter()
+            // Answered once the work already accepted is done.
+            DispatchQueue.global().async { [self] in
+                work.waitUntilAllOperationsAreFinished()
+                reply(JSONRPCResponse.result(id: r.id, .null))
+                pending.leave()
+            }
+            return
+        }
+        if let path = r.params?.loneSurrogatePath(root: "params") {
+            return reply(JSONRPCResponse.error(id: r.id, JSONRPCError(.invalidParams, "Invalid params: `\(path)` contains a lone surrogate")))
+        }
+        state.lock()
+        if inFlight[r.id] != nil {
+            state.unlock()
+            return reply(JSONRPCResponse.error(id: r.id, JSONRPCError(.invalidRequest, "Invalid Request: id \(r.id) is already in flight")))
+        }
+        inFlight[r.id] = false
+        let encoding = positionEncoding
+        state.unlock()
+
+        pending.enter()
+        work.addOperation { [self] in
+            let response: [UInt8]
+            if isCancelled(r.id) {
+                response = JSONRPCResponse.error(id: r.id, JSONRPCError(.requestCancelled, "request cancelled"))
+            } else {
+                let context = RequestContext(server: self, id: r.id, encoding: encoding)
+                do {
+                    let (bytes, nonFinite) = try Handlers.handle(method, params: RequestParams(r.params), context: context)
+                    response = nonFinite ? JSONRPCResponse.error(id: r.id, JSONRPCError(.internalError, "internal error: a result contained NaN or infinity")) : bytes
+                } catch {
+                    let e = ErrorMapping.rpcError(error)
+                    if e.code == .internalError { log(.error, "\(r.method): \(error)") }
+                    response = JSONRPCResponse.error(id: r.id, e)
+                }
+            }
+            state.lock(); inFlight[r.id] = nil; state.unlock()
+            reply(response)
+            pending.leave()
+        }
+    }
+
+    func initialize(_ r: JSONRPCRequest) -> [UInt8] {
+        var chosen = PositionEncoding.utf16
+        if let params = try? RequestParams(r.params),
+           let caps = try? params.optionalObject("capabilities"),
+           let general = try? caps.optionalObject("general"),
+           let offered = try? general.optionalStringArray("positionEncodings"),
+           let first = offered.compactMap({ PositionEncoding(rawValue: $0) }).first {
+            chosen = first
+        }
+        state.lock(); initialized = true; positionEncoding = chosen; state.unlock()
+        let result: JSONValue = .object(JSONObject([
+            ("serverInfo", .object(JSONObject([("name", .string(ServerInfo.name)), ("version", .string(ServerInfo.version))]))),
+            ("capabilities", .object(JSONObject([
+                ("positionEncoding", .string(chosen.rawValue)),
+                ("methods", .array(ClientMethod.workMethods.map { .string($0.rawValue) })),
+                ("analysisMethods", .array(AnalysisMethod.allCases.map { .string($0.rawValue) })),
+            ]))),
+        ]))
+        return JSONRPCResponse.result(id: r.id, result)
+    }
+
+    /// Sends `$/progress`.
+    func progress(token: JSONValue, _ value: [(String, JSONValue)]) {
+        send(JSONRPCResponse.notification(method: ServerNotification.progress.rawValue,
+                                          params: .object(JSONObject([("token", token), ("value", .object(JSONObject(value)))]))))
+    }
+}
+
+/// What a handler knows of its request.
+struct RequestContext {
+    let server: Server
+    let id: JSONRPCID
+    let encoding: PositionEncoding
+    var isCancelled: () -> Bool { { [server, id] in server.isCancelled(id) } }
+}
