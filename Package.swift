@@ -37,6 +37,7 @@ let package = Package(
         .testTarget(name: "HeedModelsTests", dependencies: ["HeedModels", "HeedTestSupport"], swiftSettings: simd),
         .testTarget(name: "HeedAnalysisTests", dependencies: ["HeedAnalysis", "HeedTestSupport"], swiftSettings: simd),
         .testTarget(name: "HeedJSONRPCTests", dependencies: ["HeedJSONRPC"]),
+        .testTarget(name: "HeedDaemonTests", dependencies: ["HeedDaemon", "HeedTestSupport"], swiftSettings: simd),
         .testTarget(name: "HeedIntegrationTests", dependencies: ["HeedDaemon", "HeedTestSupport"], swiftSettings: simd),
     ]
 )
