@@ -1,8 +1,8 @@
 // Elementwise GELUs over a buffer, vectorised (VectorMath) and split across threads when large.
 
 enum Activations {
-    /// Elements per thread below which a call stays on one thread.
-    static let parallelGrainElements = 16_384
+    /// Smallest parallel chunk, in elements (a few microseconds of work).
+    static let parallelGrainElements = 4_096
 
     static func gelu(_ x: UnsafeMutablePointer<Float>, count: Int) {
         apply(x, count: count, vectors: geluVectors, tail: { VectorMath.gelu($0) })

@@ -1,7 +1,8 @@
 // LayerNorm over rows: out = (x - mean) / sqrt(var + eps) * gamma + beta (biased variance).
 
 enum LayerNorm {
-    static let parallelGrainElements = 32_768
+    /// Smallest parallel chunk, in elements (a few microseconds of work).
+    static let parallelGrainElements = 8_192
 
     static func rows(_ x: UnsafePointer<Float>, rows: Int, cols: Int, gamma: UnsafePointer<Float>,
                      beta: UnsafePointer<Float>, eps: Float, out: UnsafeMutablePointer<Float>) {

@@ -25,6 +25,8 @@ usage: heed <command> [options]
                                             EMNLP 2021 mixing ratios (Attn-W ... AttnResLn-N)
   fetch    NAME                             download a catalog model into $HEED_CACHE (~/.cache/heed)
   bench    forward [--model M] [--runs N]   forward-pass timings, GFLOP/s, ratio against PyTorch
+  bench    analysis [--model M]             full analysis of all layers against one forward pass
+  bench    daemon [--model M]               an editor session over stdio: latencies, resident memory
   models                                    the catalog
 
 A model M is a catalog name (default: minilm), a directory with config.json, *.safetensors and
@@ -120,9 +122,13 @@ do {
     case "models":
         for e in ModelStore.catalog { print("\(e.name)\t\(e.package)==\(e.version)") }
     case "bench":
-        let args = try Arguments(argv, valued: ["model", "runs", "lengths"], boolean: [])
-        guard args.positional == ["forward"] else { fail("usage: heed bench forward [--model M] [--runs N] [--lengths 16,128,512]", code: 2) }
-        BenchCommand.forward(model: loadModel(args.value("model") ?? "minilm"), args: args)
+        let args = try Arguments(argv, valued: ["model", "runs", "lengths", "texts", "requests"], boolean: [])
+        switch args.positional {
+        case ["forward"]: BenchCommand.forward(model: loadModel(args.value("model") ?? "minilm"), args: args)
+        case ["analysis"]: BenchAnalysis.run(model: loadModel(args.value("model") ?? "minilm"), args: args)
+        case ["daemon"]: try BenchDaemon.run(args: args)
+        default: fail("usage: heed bench forward|analysis|daemon [--model M] [--runs N] [--lengths 16,128,512] [--texts N] [--requests N]", code: 2)
+        }
     case "help", "--help", "-h":
         print(usage)
     default:

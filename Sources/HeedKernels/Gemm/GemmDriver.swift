@@ -13,7 +13,7 @@ let gemmKC = 384
 /// Rows of an A block kept in L2 while a task's panels stream past it.
 let gemmMC = 120
 /// Below this many flops a GEMM runs on the calling thread only.
-let gemmParallelMinFlops = 1_000_000.0
+let gemmParallelMinFlops = 500_000.0
 
 /// Where the packed B panels come from.
 enum GemmB {

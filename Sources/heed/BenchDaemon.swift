@@ -1,0 +1,116 @@
+import Foundation
+import HeedJSONRPC
+
+/// `heed bench daemon`: replays an editor session against `heed serve` over stdio and prints
+/// p50/p95 latencies (first highlight on a new ~128-token text, a new focus on the same text,
+/// analyze of 512 tokens) and the daemon's resident memory before and after 10,000 requests.
+enum BenchDaemon {
+    final class Client {
+        let process = Process()
+        let input = Pipe(), output = Pipe()
+        var reader = FrameReader()
+        var frames: [[UInt8]] = []
+        var nextID = 1
+
+        init(model: String) throws {
+            process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+            process.arguments = ["serve", "--log-level", "error"]
+            process.standardInput = input
+            process.standardOutput = output
+            try process.run()
+            _ = try request("initialize", ["capabilities": ["general": ["positionEncodings": ["utf-16"]]]])
+            _ = try request("heed/loadModel", ["model": model])
+        }
+
+        /// Sends a request and waits for its response (skipping notifications); returns (ms, response).
+        func request(_ method: String, _ params: [String: Any]) throws -> (Double, [String: Any]) {
+            let id = nextID; nextID += 1
+            let body = try JSONSerialization.data(withJSONObject: ["jsonrpc": "2.0", "id": id, "method": method, "params": params])
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            input.fileHandleForWriting.write(Data(FrameWriter.encodeFrame(body: Array(body))))
+            while true {
+                while frames.isEmpty {
+                    let chunk = output.fileHandleForReading.availableData
+                    if chunk.isEmpty { throw Arguments.Error(description: "heed serve ended unexpectedly") }
+                    for case let .frame(f) in reader.feed(Array(chunk)) { frames.append(f) }
+                }
+                let f = frames.removeFirst()
+                guard let obj = try JSONSerialization.jsonObject(with: Data(f)) as? [String: Any], obj["id"] as? Int == id else { continue }
+                let ms = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
+                if let e = obj["error"] { throw Arguments.Error(description: "\(method) failed: \(e)") }
+                return (ms, obj)
+            }
+        }
+
+        func rssMB() -> Double { Double(BenchAnalysis.procStatus("VmRSS", pid: String(process.processIdentifier))) / 1024 }
+
+        func close() {
+            _ = try? request("shutdown", [:])
+            try? input.fileHandleForWriting.close()
+            process.waitUntilExit()
+        }
+    }
+
+    static let words = ["attention", "weights", "alone", "can", "mislead", "because", "the", "vectors", "they", "scale",
+                        "differ", "in", "norm", "so", "a", "token", "that", "receives", "much", "weight", "may", "contribute",
+                        "little", "to", "the", "output", "of", "its", "layer", "while", "small", "weights", "on", "large", "vectors", "matter"]
+
+    /// A deterministic text of about `n` words, varied by `seed`.
+    static func text(words n: Int, seed: Int) -> String {
+        var state = UInt64(seed) &* 0x9E37_79B9_7F4A_7C15 &+ 1
+        var out: [String] = []
+        for k in 0..<n {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            out.append(words[Int(state >> 33) % words.count] + (k % 13 == 12 ? "." : ""))
+        }
+        return out.joined(separator: " ")
+    }
+
+    static func percentile(_ xs: [Double], _ p: Double) -> Double {
+        let s = xs.sorted(); return s[min(s.count - 1, Int(Double(s.count - 1) * p + 0.5))]
+    }
+
+    static func run(args: Arguments) throws {
+        let model = args.value("model") ?? "minilm"
+        let texts = Int(args.value("texts") ?? "") ?? 20
+        let soak = Int(args.value("requests") ?? "") ?? 10_000
+        let client = try Client(model: model)
+        print("heed bench daemon: model \(model), \(texts) texts; latencies in ms over stdio (client included)")
+        var first: [Double] = [], refocus: [Double] = [], analyze: [Double] = []
+        for t in 0..<texts {
+            let s = text(words: 110, seed: t)   // about 128 tokens with [CLS]/[SEP]
+            let u = Array(s.utf16)
+            first.append(try client.request("heed/highlight", ["model": model, "text": s, "focus": ["start": 10, "end": 10], "method": "norm-summed"]).0)
+            for k in 1...20 {
+                let cursor = (k * 37) % u.count
+                refocus.append(try client.request("heed/highlight", ["model": model, "text": s, "focus": ["start": cursor, "end": cursor], "method": "norm-summed"]).0)
+            }
+        }
+        for t in 0..<max(3, texts / 4) {
+            let s = text(words: 600, seed: 1000 + t)
+            // Trim to 512 tokens: the daemon answers -32013 beyond the limit.
+            let (_, tok) = try client.request("heed/tokenize", ["model": model, "text": s])
+            let tokens = (tok["result"] as! [String: Any])["tokens"] as! [[String: Any]]
+            let cut = tokens[min(510, tokens.count - 2)]["end"] as! Int
+            let text512 = String(String.UnicodeScalarView(s.unicodeScalars.prefix(cut)))   // utf-16 == scalars here (ASCII)
+            analyze.append(try client.request("heed/analyze", ["model": model, "text": text512,
+                                                               "methods": ["attention", "norm", "norm-summed", "attn-res-ln", "mixing-ratio"]]).0)
+        }
+        print("request\tn\tp50\tp95")
+        for (name, xs) in [("first highlight, new 128-token text", first), ("new focus, same text", refocus), ("analyze, 512 tokens, 5 methods", analyze)] {
+            print(String(format: "%@\t%d\t%.2f\t%.2f", name, xs.count, percentile(xs, 0.5), percentile(xs, 0.95)))
+        }
+        let before = client.rssMB()
+        var soakTimes: [Double] = []
+        for k in 0..<soak {
+            let s = text(words: 40, seed: 5000 + k % 200)
+            soakTimes.append(try client.request("heed/highlight", ["model": model, "text": s, "focus": ["start": (k * 7) % 100, "end": (k * 7) % 100],
+                                                                   "method": k % 2 == 0 ? "attention" : "attn-res-ln"]).0)
+            if k == soak / 2 { print(String(format: "resident memory after %d soak requests: %.0f MB", k, client.rssMB())) }
+        }
+        let after = client.rssMB()
+        print(String(format: "soak: %d highlight requests over 200 texts, p50 %.2f ms, p95 %.2f ms", soak, percentile(soakTimes, 0.5), percentile(soakTimes, 0.95)))
+        print(String(format: "daemon resident memory: %.0f MB before the soak, %.0f MB after", before, after))
+        client.close()
+    }
+}
