@@ -5,7 +5,8 @@
 
 public enum Kernels {
     /// c (M, N) = a (M, K) * b^T + bias, b (N, K) row-major; `accumulate` adds to c.
-    /// Rows of a, b and c are `lda`, `ldb`, `ldc` floats apart (>= K, K, N).
+    /// Rows of a, b and c are `lda`, `ldb`, `ldc` floats apart (>= K, K, N); c must not overlap
+    /// a or b.
     public static func gemmABt(m: Int, n: Int, k: Int,
                                a: UnsafePointer<Float>, lda: Int,
                                b: UnsafePointer<Float>, ldb: Int,
@@ -16,7 +17,8 @@ public enum Kernels {
     }
 
     /// c (M, N) = a (M, K) * b + bias, b (K, N) row-major; `accumulate` adds to c.
-    /// Rows of a, b and c are `lda`, `ldb`, `ldc` floats apart (>= K, N, N).
+    /// Rows of a, b and c are `lda`, `ldb`, `ldc` floats apart (>= K, N, N); c must not overlap
+    /// a or b.
     public static func gemmAB(m: Int, n: Int, k: Int,
                               a: UnsafePointer<Float>, lda: Int,
                               b: UnsafePointer<Float>, ldb: Int,

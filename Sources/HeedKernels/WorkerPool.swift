@@ -14,10 +14,12 @@ import Darwin
 /// few instructions at a time), a mutex + condition variable put idle workers to sleep. One
 /// region runs at a time; a caller that finds the pool busy runs its loop inline.
 final class WorkerPool: @unchecked Sendable {
-    /// How long an idle worker keeps polling for the next region before it sleeps. Short: a
-    /// polling worker holds its core, and yielding instead (sched_yield) measured worse on a
-    /// loaded machine (the worker queues behind other processes and misses whole regions).
-    static let spinNanoseconds: UInt64 = 50_000
+    /// How long an idle worker keeps polling for the next region before it sleeps: long enough
+    /// to bridge the serial code between the kernels of a forward pass (like OpenMP's default
+    /// spin-wait), short enough to cost nothing between requests. Polling holds the core;
+    /// yielding instead (sched_yield) measured worse on a loaded machine: the worker queues
+    /// behind other processes and misses whole regions.
+    static let spinNanoseconds: UInt64 = 1_000_000
 
     private struct State {
         var generation = 0

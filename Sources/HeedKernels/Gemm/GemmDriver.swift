@@ -26,7 +26,7 @@ enum GemmB {
 }
 
 enum GemmDriver {
-    /// c (M, N) (+)= a (M, K) * B + bias.
+    /// c (M, N) (+)= a (M, K) * B + bias. c must not overlap a or b.
     static func run(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: GemmB,
                     c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?, accumulate: Bool) {
         if m <= 0 || n <= 0 { return }
@@ -45,9 +45,10 @@ enum GemmDriver {
         let threads = Parallel.availableThreads
         var panelChunks = 1, rowChunks = 1
         if threads > 1 && flops >= gemmParallelMinFlops {
-            // Several tasks per thread: a worker that wakes late (GCD wake-up takes several
-            // microseconds) still finds work, and a busy core is evened out. Splitting N costs
-            // nothing extra; splitting M repacks B per row chunk, so only when panels are few.
+            // Several tasks per thread: a thread that starts late still finds work, and a core
+            // taken by another process is evened out. Splitting N costs nothing extra
+            // (each panel is packed once); splitting M repacks B per row chunk, so only when
+            // panels are few (attention's (T x T)(T x 32), say).
             let tasks = threads * 4
             panelChunks = min(tasks, panels)
             if panels < 2 * threads { rowChunks = min(rowBlocks, (tasks + panelChunks - 1) / panelChunks) }
@@ -57,12 +58,12 @@ enum GemmDriver {
             let panelRange = (pc * panels / panelChunks)..<((pc + 1) * panels / panelChunks)
             let r0 = (rc * rowBlocks / rowChunks) * gemmMR
             let r1 = min(m, ((rc + 1) * rowBlocks / rowChunks) * gemmMR)
-            runTask(m: m, n: n, k: k, a: a, lda: lda, b: b, c: c, ldc: ldc, bias: bias, accumulate: accumulate,
+            runTask(n: n, k: k, a: a, lda: lda, b: b, c: c, ldc: ldc, bias: bias, accumulate: accumulate,
                     panels: panelRange, rows: r0..<r1)
         }
     }
 
-    private static func runTask(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: GemmB,
+    private static func runTask(n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: GemmB,
                                 c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?, accumulate: Bool,
                                 panels: Range<Int>, rows: Range<Int>) {
         if panels.isEmpty || rows.isEmpty { return }
@@ -111,6 +112,5 @@ enum GemmDriver {
             }
             k0 += kc
         }
-        _ = m
     }
 }

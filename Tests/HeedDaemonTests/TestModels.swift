@@ -1,0 +1,123 @@
+import Foundation
+import HeedTestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Model directories for hermetic daemon tests, built from the tiny-bert fixture
+/// (2 layers, 4 heads, hidden 32, vocabulary 123, 600 positions) in a temporary directory.
+enum TestModels {
+    static let root: URL = {
+        let url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("heed-daemon-tests-\(getpid())-\(UInt32.random(in: 0...UInt32.max))", isDirectory: true)
+        try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }()
+
+    static let tinyBert = Fixtures.url("models/tiny-bert")
+
+    /// A working model: tiny-bert's config and weights with a small WordPiece tokenizer whose
+    /// ids fit its vocabulary. Lower-cases and strips accents (BERT uncased); anything outside
+    /// the vocabulary is `[UNK]`. `max_position_embeddings` is 600, so the limit is 600 tokens.
+    static let tiny: String = {
+        let dir = directory("tiny")
+        copy("config.json", to: dir)
+        copy("model.safetensors", to: dir)
+        try! tokenizerJSON.write(to: dir.appendingPathComponent("tokenizer.json"), atomically: true, encoding: .utf8)
+        return dir.path
+    }()
+
+    /// config.json and tokenizer.json are fine, model.safetensors is cut off after 100 bytes.
+    static let truncatedWeights: String = {
+        let dir = directory("truncated")
+        copy("config.json", to: dir)
+        let weights = try! Data(contentsOf: tinyBert.appendingPathComponent("model.safetensors"))
+        try! weights.prefix(100).write(to: dir.appendingPathComponent("model.safetensors"))
+        try! tokenizerJSON.write(to: dir.appendingPathComponent("tokenizer.json"), atomically: true, encoding: .utf8)
+        return dir.path
+    }()
+
+    /// Only config.json: tokenizer.json and the weights are missing.
+    static let incomplete: String = {
+        let dir = directory("incomplete")
+        copy("config.json", to: dir)
+        return dir.path
+    }()
+
+    /// A fresh model whose model.safetensors is a named pipe: loading it blocks in open(2) until
+    /// `release` opens the pipe for writing, then fails (-32011, not a regular file). This holds a
+    /// request in flight for exactly as long as a test needs. Each call makes a new one.
+    static func blocking(_ name: String) -> BlockingModel {
+        let dir = directory("blocking-\(name)-\(UInt32.random(in: 0...UInt32.max))")
+        copy("config.json", to: dir)
+        try! tokenizerJSON.write(to: dir.appendingPathComponent("tokenizer.json"), atomically: true, encoding: .utf8)
+        let fifo = dir.appendingPathComponent("model.safetensors").path
+        precondition(mkfifo(fifo, 0o600) == 0, "mkfifo failed")
+        return BlockingModel(id: dir.path, fifo: fifo)
+    }
+
+    private static func directory(_ name: String) -> URL {
+        let dir = root.appendingPathComponent(name, isDirectory: true)
+        try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    private static func copy(_ file: String, to dir: URL) {
+        let target = dir.appendingPathComponent(file)
+        try? FileManager.default.removeItem(at: target)
+        try! FileManager.default.copyItem(at: tinyBert.appendingPathComponent(file), to: target)
+    }
+
+    /// The tiny tokenizer's vocabulary: specials, some words, letters and continuation letters,
+    /// digits and punctuation (ids 0..<123 to fit tiny-bert's embeddings).
+    static let vocabulary: [String] = {
+        var v = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]",
+                 "the", "cat", "sat", "on", "mat", "hello", "world", "zoe", "naive", "cafe", "dog", "a", "is", "and"]
+        v += "abcdefghijklmnopqrstuvwxyz".map { String($0) }
+        v += "abcdefghijklmnopqrstuvwxyz".map { "##" + String($0) }
+        v += "0123456789".map { String($0) }
+        v += [".", ",", "!", "?", ":", ";", "'", "\"", "(", ")", "-"]
+        precondition(v.count <= 123 && Set(v).count == v.count)
+        return v
+    }()
+
+    static var tokenizerJSON: String {
+        func special(_ id: Int, _ content: String) -> String {
+            #"{"id":\#(id),"content":"\#(content)","single_word":false,"lstrip":false,"rstrip":false,"normalized":false,"special":true}"#
+        }
+        let vocab = vocabulary.enumerated().map { "\"\($0.element.replacingOccurrences(of: "\"", with: "\\\""))\":\($0.offset)" }.joined(separator: ",")
+        return """
+        {"version":"1.0","truncation":null,"padding":null,
+         "added_tokens":[\(special(0, "[PAD]")),\(special(1, "[UNK]")),\(special(2, "[CLS]")),\(special(3, "[SEP]")),\(special(4, "[MASK]"))],
+         "normalizer":{"type":"BertNormalizer","clean_text":true,"handle_chinese_chars":true,"strip_accents":null,"lowercase":true},
+         "pre_tokenizer":{"type":"BertPreTokenizer"},
+         "post_processor":{"type":"TemplateProcessing",
+           "single":[{"SpecialToken":{"id":"[CLS]","type_id":0}},{"Sequence":{"id":"A","type_id":0}},{"SpecialToken":{"id":"[SEP]","type_id":0}}],
+           "pair":[{"SpecialToken":{"id":"[CLS]","type_id":0}},{"Sequence":{"id":"A","type_id":0}},{"SpecialToken":{"id":"[SEP]","type_id":0}},
+                   {"Sequence":{"id":"B","type_id":1}},{"SpecialToken":{"id":"[SEP]","type_id":1}}],
+           "special_tokens":{"[CLS]":{"id":"[CLS]","ids":[2],"tokens":["[CLS]"]},"[SEP]":{"id":"[SEP]","ids":[3],"tokens":["[SEP]"]}}},
+         "decoder":{"type":"WordPiece","prefix":"##","cleanup":true},
+         "model":{"type":"WordPiece","unk_token":"[UNK]","continuing_subword_prefix":"##","max_input_chars_per_word":100,
+                  "vocab":{\(vocab)}}}
+        """
+    }
+}
+
+/// A model directory whose weights file is a named pipe (see `TestModels.blocking`).
+struct BlockingModel {
+    let id: String
+    let fifo: String
+
+    /// Lets a load blocked on the pipe continue (it then fails: not a regular file). Waits until
+    /// a reader has the pipe open; returns false if none came within `timeout`.
+    @discardableResult
+    func release(timeout: TimeInterval = 20) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let fd = open(fifo, O_WRONLY | O_NONBLOCK)  // ENXIO while nobody is reading
+            if fd >= 0 { close(fd); return true }
+            usleep(2_000)
+        }
+        return false
+    }
+}
