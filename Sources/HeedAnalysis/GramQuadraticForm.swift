@@ -46,45 +46,51 @@ enum GramQuadraticForm {
         return s
     }
 
-    /// alpha (NH, T, T), gram (pairs, T) -> (T, T).
+    /// alpha (NH, T, T), gram (pairs, T) -> (T, T). Columns are processed in blocks of 16 so a
+    /// block's Gram entries (pairs x 16 floats) stay in L1 while every row i streams past.
     static func evaluate(alpha: [Float], gram: [Float], T: Int, NH: Int, rowScale: [Float]?) -> [Float] {
-        var out = [Float](repeating: 0, count: T * T)
-        alpha.withUnsafeBufferPointer { ap in gram.withUnsafeBufferPointer { gp in out.withUnsafeMutableBufferPointer { op in
-            let A = ap.baseAddress!, G = gp.baseAddress!, O = op.baseAddress!
-            let chunks = min(T, Parallel.threadCount * 4)
-            Parallel.forEach(chunks) { chunk in
-                let lo = chunk * T / chunks, hi = (chunk + 1) * T / chunks
-                withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: NH) { a in
-                    for i in lo..<hi {
-                        let scale = rowScale?[i] ?? 1
-                        var j = 0
-                        while j + 8 <= T {
-                            for h in 0..<NH {
-                                a[h] = UnsafeRawPointer(A + (h * T + i) * T + j).loadUnaligned(as: SIMD8<Float>.self)
+        let blocks = (T + 15) / 16
+        return [Float](unsafeUninitializedCapacity: T * T) { op, initialized in
+            alpha.withUnsafeBufferPointer { ap in gram.withUnsafeBufferPointer { gp in
+                let A = ap.baseAddress!, G = gp.baseAddress!, O = op.baseAddress!
+                let chunks = min(blocks, Parallel.threadCount * 4)
+                Parallel.forEach(chunks) { chunk in
+                    let lo = chunk * blocks / chunks, hi = (chunk + 1) * blocks / chunks
+                    withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 2 * NH) { a in
+                        for block in lo..<hi {
+                            let j = block * 16
+                            if j + 16 > T {
+                                for i in 0..<T { for jj in j..<T { O[i * T + jj] = scalarForm(A: A, G: G, T: T, NH: NH, i: i, j: jj) * (rowScale?[i] ?? 1) } }
+                                continue
                             }
-                            var acc = SIMD8<Float>()
-                            var p = 0
-                            for h in 0..<NH {
-                                let ah = a[h]
-                                for h2 in h..<NH {
-                                    let g = UnsafeRawPointer(G + p * T + j).loadUnaligned(as: SIMD8<Float>.self)
-                                    acc.addProduct(g, ah * a[h2])
-                                    p += 1
+                            for i in 0..<T {
+                                for h in 0..<NH {
+                                    let row = UnsafeRawPointer(A + (h * T + i) * T + j)
+                                    a[2 * h] = row.loadUnaligned(as: SIMD8<Float>.self)
+                                    a[2 * h + 1] = row.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
                                 }
+                                var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
+                                var p = 0
+                                for h in 0..<NH {
+                                    let ah0 = a[2 * h], ah1 = a[2 * h + 1]
+                                    for h2 in h..<NH {
+                                        let g = UnsafeRawPointer(G + p * T + j)
+                                        acc0.addProduct(g.loadUnaligned(as: SIMD8<Float>.self), ah0 * a[2 * h2])
+                                        acc1.addProduct(g.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self), ah1 * a[2 * h2 + 1])
+                                        p += 1
+                                    }
+                                }
+                                let scale = SIMD8<Float>(repeating: rowScale?[i] ?? 1)
+                                let out = UnsafeMutableRawPointer(O + i * T + j)
+                                out.storeBytes(of: acc0.replacing(with: 0, where: acc0 .< 0).squareRoot() * scale, as: SIMD8<Float>.self)
+                                out.storeBytes(of: acc1.replacing(with: 0, where: acc1 .< 0).squareRoot() * scale, toByteOffset: 32, as: SIMD8<Float>.self)
                             }
-                            let r = (acc.replacing(with: 0, where: acc .< 0)).squareRoot() * scale
-                            UnsafeMutableRawPointer(O + i * T + j).storeBytes(of: r, as: SIMD8<Float>.self)
-                            j += 8
-                        }
-                        while j < T {
-                            O[i * T + j] = scalarForm(A: A, G: G, T: T, NH: NH, i: i, j: j) * scale
-                            j += 1
                         }
                     }
                 }
-            }
-        } } }
-        return out
+            } }
+            initialized = T * T
+        }
     }
 
     @inline(__always)

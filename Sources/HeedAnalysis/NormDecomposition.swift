@@ -102,11 +102,19 @@ public final class NormDecomposition {
 
     /// `norm`: ||alpha^h[i,j] f^h(x_j)|| = alpha^h[i,j] ||f^h(x_j)||   (NH, T, T)
     public func norm() -> Tensor {
-        var out = [Float](repeating: 0, count: NH * T * T)
-        for h in 0..<NH { for i in 0..<T { for j in 0..<T {
-            let k = (h * T + i) * T + j
-            out[k] = alpha[k] * valueNorms[h * T + j]
-        } } }
+        let T = T, NH = NH
+        let out = [Float](unsafeUninitializedCapacity: NH * T * T) { o, n in
+            alpha.withUnsafeBufferPointer { a in valueNorms.withUnsafeBufferPointer { vn in
+                let O = o.baseAddress!, A = a.baseAddress!, V = vn.baseAddress!
+                Parallel.forEach(NH) { h in
+                    for i in 0..<T {
+                        let row = (h * T + i) * T
+                        for j in 0..<T { O[row + j] = A[row + j] * V[h * T + j] }
+                    }
+                }
+            } }
+            n = NH * T * T
+        }
         return Tensor(shape: [NH, T, T], data: out)
     }
 
@@ -115,8 +123,12 @@ public final class NormDecomposition {
 
     /// `norm-summed` (Attn-N): ||z_ij||   (T, T)
     public func normSummed() -> Tensor {
-        Tensor(shape: [T, T], data: GramQuadraticForm.evaluate(alpha: alpha, gram: gram(weighted: false), T: T, NH: NH, rowScale: nil))
+        if let cached = normSummedCache { return cached }
+        let t = Tensor(shape: [T, T], data: GramQuadraticForm.evaluate(alpha: alpha, gram: gram(weighted: false), T: T, NH: NH, rowScale: nil))
+        normSummedCache = t
+        return t
     }
+    private var normSummedCache: Tensor?
 
     /// `attn-res` (AttnRes-N): ||r_ij||; equals norm-summed off the diagonal   (T, T)
     public func attnRes() -> Tensor {

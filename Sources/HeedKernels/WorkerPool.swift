@@ -10,9 +10,9 @@ import Darwin
 /// of a short sentence); these workers spin for a short while after each region, so the
 /// back-to-back regions of a forward pass start within about a microsecond, and then sleep.
 ///
-/// Synchronisation uses pthread primitives only: a spin lock guards the job state (held for a
-/// few instructions at a time), a mutex + condition variable put idle workers to sleep. One
-/// region runs at a time; a caller that finds the pool busy runs its loop inline.
+/// Synchronisation uses pthread primitives only (no atomics module): a spin lock guards the job
+/// state (held for a few instructions at a time), a mutex + condition variable put idle workers
+/// to sleep. One region runs at a time; a caller that finds the pool busy runs its loop inline.
 final class WorkerPool: @unchecked Sendable {
     /// How long an idle worker keeps polling for the next region before it sleeps: long enough
     /// to bridge the serial code between the kernels of a forward pass (like OpenMP's default
@@ -32,7 +32,7 @@ final class WorkerPool: @unchecked Sendable {
     private let workerCount: Int
     private let state: UnsafeMutablePointer<State>          // guarded by `spin`
     private let sleepers: UnsafeMutablePointer<Int>          // guarded by `sleepMutex`
-    private let spin: UnsafeMutablePointer<pthread_spinlock_t>
+    private let spin = ShortLock()
     private let sleepMutex: UnsafeMutablePointer<pthread_mutex_t>
     private let wake: UnsafeMutablePointer<pthread_cond_t>
     private let submit: UnsafeMutablePointer<pthread_mutex_t>
@@ -43,8 +43,6 @@ final class WorkerPool: @unchecked Sendable {
         state.initialize(to: State())
         sleepers = .allocate(capacity: 1)
         sleepers.initialize(to: 0)
-        spin = .allocate(capacity: 1)
-        pthread_spin_init(spin, 0)
         sleepMutex = .allocate(capacity: 1)
         pthread_mutex_init(sleepMutex, nil)
         wake = .allocate(capacity: 1)
@@ -65,13 +63,13 @@ final class WorkerPool: @unchecked Sendable {
         if pthread_mutex_trylock(submit) != 0 { return false }
         defer { pthread_mutex_unlock(submit) }
         withoutActuallyEscaping(body) { escapable in
-            pthread_spin_lock(spin)
+            spin.lock()
             state.pointee.body = escapable
             state.pointee.count = count
             state.pointee.next = 0
             state.pointee.remaining = count
             state.pointee.generation &+= 1
-            pthread_spin_unlock(spin)
+            spin.unlock()
             pthread_mutex_lock(sleepMutex)
             if sleepers.pointee > 0 { pthread_cond_broadcast(wake) }
             pthread_mutex_unlock(sleepMutex)
@@ -79,16 +77,16 @@ final class WorkerPool: @unchecked Sendable {
             // Wait for the tasks the workers took: a spin (they are short), yielding if long.
             var polls = 0
             while true {
-                pthread_spin_lock(spin)
+                spin.lock()
                 let left = state.pointee.remaining
-                pthread_spin_unlock(spin)
+                spin.unlock()
                 if left == 0 { break }
                 polls += 1
                 if polls > 200 { sched_yield() }
             }
-            pthread_spin_lock(spin)
+            spin.lock()
             state.pointee.body = nil
-            pthread_spin_unlock(spin)
+            spin.unlock()
         }
         return true
     }
@@ -98,20 +96,20 @@ final class WorkerPool: @unchecked Sendable {
         // The task is counted done only after `runOne` returned: the worker's copy of the
         // closure is released by then, as `withoutActuallyEscaping` in `run` requires.
         while runOne() {
-            pthread_spin_lock(spin)
+            spin.lock()
             state.pointee.remaining -= 1
-            pthread_spin_unlock(spin)
+            spin.unlock()
         }
     }
 
     /// Runs one task of the current region; false when none is left.
     @inline(never)
     private func runOne() -> Bool {
-        pthread_spin_lock(spin)
+        spin.lock()
         let i = state.pointee.next
         let body = i < state.pointee.count ? state.pointee.body : nil
         if body != nil { state.pointee.next = i + 1 }
-        pthread_spin_unlock(spin)
+        spin.unlock()
         guard let body else { return false }
         Parallel.enterRegion()
         body(i)
@@ -120,9 +118,9 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     private func currentGeneration() -> Int {
-        pthread_spin_lock(spin)
+        spin.lock()
         let g = state.pointee.generation
-        pthread_spin_unlock(spin)
+        spin.unlock()
         return g
     }
 
@@ -148,4 +146,20 @@ final class WorkerPool: @unchecked Sendable {
             work()
         }
     }
+}
+
+/// A lock for critical sections of a few instructions: a spin lock on Linux (waiters never
+/// sleep in the kernel), a plain mutex elsewhere.
+final class ShortLock: @unchecked Sendable {
+    #if canImport(Glibc)
+    private let raw: UnsafeMutablePointer<pthread_spinlock_t>
+    init() { raw = .allocate(capacity: 1); pthread_spin_init(raw, 0) }
+    @inline(__always) func lock() { pthread_spin_lock(raw) }
+    @inline(__always) func unlock() { pthread_spin_unlock(raw) }
+    #else
+    private let raw: UnsafeMutablePointer<pthread_mutex_t>
+    init() { raw = .allocate(capacity: 1); pthread_mutex_init(raw, nil) }
+    @inline(__always) func lock() { pthread_mutex_lock(raw) }
+    @inline(__always) func unlock() { pthread_mutex_unlock(raw) }
+    #endif
 }
