@@ -165,6 +165,13 @@ final class InProcessDaemon: @unchecked Sendable {
         }
     }
 
+    /// Waits until `count` responses with id `id` arrived; returns them in order.
+    func responses(id: JSONRPCID, count: Int, file: StaticString = #filePath, line: UInt = #line) throws -> [JSONValue] {
+        func matching(_ all: [JSONValue]) -> [JSONValue] { all.filter { $0["method"] == nil && Self.id(of: $0) == id } }
+        _ = try wait(for: "\(count) responses to id \(id)", file: file, line: line) { _ in matching(received).count >= count }
+        return matching(messages)
+    }
+
     /// The result of the response to `id` (fails the test on an error response).
     func result(id: Int, file: StaticString = #filePath, line: UInt = #line) throws -> JSONValue {
         let r = try response(id: .int(id), file: file, line: line)

@@ -72,7 +72,7 @@ enum TestModels {
     /// digits and punctuation (ids 0..<123 to fit tiny-bert's embeddings).
     static let vocabulary: [String] = {
         var v = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]",
-                 "the", "cat", "sat", "on", "mat", "hello", "world", "zoe", "naive", "cafe", "dog", "a", "is", "and"]
+                 "the", "cat", "sat", "on", "mat", "hello", "world", "zoe", "naive", "cafe", "dog", "is", "and"]
         v += "abcdefghijklmnopqrstuvwxyz".map { String($0) }
         v += "abcdefghijklmnopqrstuvwxyz".map { "##" + String($0) }
         v += "0123456789".map { String($0) }
