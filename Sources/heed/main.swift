@@ -2,6 +2,7 @@ import Foundation
 import HeedAnalysis
 import HeedCheckpoints
 import HeedDaemon
+import HeedKernels
 import HeedModels
 
 // heed: the command-line entry point (tokenize, analyze, fetch, bench; serve comes with the daemon).
@@ -79,6 +80,7 @@ func writeStdout(_ bytes: [UInt8]) {
 }
 
 checkCPU()
+Allocator.keepLargeBlocks()
 var argv = Array(CommandLine.arguments.dropFirst())
 guard let command = argv.first else { print(usage); exit(0) }
 argv.removeFirst()

@@ -8,21 +8,23 @@ import XCTest
 /// answered correctly with its own id.
 final class DaemonFuzzTests: XCTestCase {
     private static let maxFrame = 4096
+    private static let rounds = 10_000
 
-    /// Valid messages to damage. None can shut the server down or touch the network (no catalog
-    /// model ids; `exit`/`shutdown` are absent and no byte flip turns another method into them).
+    /// Valid messages to damage; `ID` is replaced by a fresh id per frame (so that few requests
+    /// are duplicates of one in flight). None can shut the server down or touch the network (no
+    /// catalog model ids; `exit`/`shutdown` are absent and no damage turns another method into them).
     private static var templates: [String] {
         let tiny = TestModels.tiny
         return [
-            InProcessDaemon.request(1, "heed/models"),
-            InProcessDaemon.request(2, "initialize", #"{"capabilities":{"general":{"positionEncodings":["utf-8"]}}}"#),
-            #"{"jsonrpc":"2.0","id":"t-3","method":"heed/tokenize","params":{"model":"\#(tiny)","text":"Zoë 🚀 the cat"}}"#,
-            #"{"jsonrpc":"2.0","id":4,"method":"heed/analyze","params":{"model":"\#(tiny)","text":"the cat sat","methods":["attention","norm-summed"],"layers":[1],"heads":"mean"}}"#,
-            #"{"jsonrpc":"2.0","id":5,"method":"heed/highlight","params":{"model":"\#(tiny)","text":"a \"cat\" \u00e9\ud83d\ude80","focus":{"start":2,"end":5},"method":"attn-res-ln","topK":2}}"#,
-            #"{"jsonrpc":"2.0","id":6,"method":"heed/tokenize","params":{"model":"no-such-model","text":"x"}}"#,
-            InProcessDaemon.notification("$/cancelRequest", #"{"id":4}"#),
-            "[" + InProcessDaemon.request(7, "heed/models") + "," + InProcessDaemon.notification("initialized") + "]",
-            #"{"jsonrpc":"2.0","id":8,"method":"heed/loadModel","params":{"model":"\#(TestModels.truncatedWeights)","workDoneToken":"w"}}"#,
+            #"{"jsonrpc":"2.0","id":ID,"method":"heed/models"}"#,
+            #"{"jsonrpc":"2.0","id":ID,"method":"initialize","params":{"capabilities":{"general":{"positionEncodings":["utf-8"]}}}}"#,
+            #"{"jsonrpc":"2.0","id":"t-ID","method":"heed/tokenize","params":{"model":"\#(tiny)","text":"Zoë 🚀 the cat"}}"#,
+            #"{"jsonrpc":"2.0","id":ID,"method":"heed/analyze","params":{"model":"\#(tiny)","text":"the cat sat","methods":["attention","norm-summed"],"layers":[1],"heads":"mean"}}"#,
+            #"{"jsonrpc":"2.0","id":ID,"method":"heed/highlight","params":{"model":"\#(tiny)","text":"a \"cat\" \u00e9\ud83d\ude80","focus":{"start":2,"end":5},"method":"attn-res-ln","topK":2}}"#,
+            #"{"jsonrpc":"2.0","id":ID,"method":"heed/tokenize","params":{"model":"no-such-model","text":"x"}}"#,
+            #"{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":ID}}"#,
+            #"[{"jsonrpc":"2.0","id":ID,"method":"heed/models"},{"jsonrpc":"2.0","method":"initialized"}]"#,
+            #"{"jsonrpc":"2.0","id":ID,"method":"heed/loadModel","params":{"model":"\#(TestModels.truncatedWeights)","workDoneToken":"w"}}"#,
         ]
     }
 
@@ -80,20 +82,28 @@ final class DaemonFuzzTests: XCTestCase {
         let daemon = InProcessDaemon(options: InProcessDaemon.options(maxFrameBytes: Self.maxFrame))
         try daemon.initialize(id: 0)
         var rng = SplitMix64(seed: 0x4845_4544_4641_5A5A)
-        let templates = Self.templates.map { Array($0.utf8) }
+        let templates = Self.templates
+        var nextID = 100
+        func template() -> [UInt8] {
+            nextID += 1
+            let t = templates.randomElement(using: &rng)!
+            // `$/cancelRequest` names a recent id, which may still be in flight.
+            let id = t.contains("cancelRequest") ? nextID - Int.random(in: 1...4, using: &rng) : nextID
+            return Array(t.replacingOccurrences(of: "ID", with: String(id)).utf8)
+        }
         var stream: [UInt8] = []
-        for round in 0..<4000 {
+        for round in 0..<Self.rounds {
             var bytes: [UInt8]
             switch Int.random(in: 0..<10, using: &rng) {
-            case 0...5: bytes = frame(mutate(templates.randomElement(using: &rng)!, &rng), &rng)
-            case 6: bytes = mutate(frame(templates.randomElement(using: &rng)!, &rng), &rng)
+            case 0...5: bytes = frame(mutate(template(), &rng), &rng)
+            case 6: bytes = mutate(frame(template(), &rng), &rng)
             case 7: bytes = frame(Array(randomJSON(&rng).utf8), &rng)
-            case 8: bytes = frame(templates.randomElement(using: &rng)!, &rng)
+            case 8: bytes = frame(template(), &rng)
             default: bytes = (0..<Int.random(in: 1...64, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
             }
             stream += bytes
             // Written in bursts, split at random points.
-            if stream.count > 16 << 10 || round == 3999 {
+            if stream.count > 16 << 10 || round == Self.rounds - 1 {
                 var k = 0
                 while k < stream.count {
                     let n = min(stream.count - k, Int.random(in: 1...8192, using: &rng))
@@ -135,9 +145,10 @@ final class DaemonFuzzTests: XCTestCase {
                 }
             }
         }
-        XCTAssertGreaterThan(results, 100, "some damaged frames are still valid requests")
-        XCTAssertGreaterThan(counts[JSONRPCErrorCode.parseError.rawValue] ?? 0, 100)
-        XCTAssertGreaterThan(counts[JSONRPCErrorCode.invalidRequest.rawValue] ?? 0, 10)
+        print("fuzz: \(messages.count) messages, \(results) results, errors by code \(counts)")
+        XCTAssertGreaterThan(results, 200, "some damaged frames are still valid requests")
+        XCTAssertGreaterThan(counts[JSONRPCErrorCode.parseError.rawValue] ?? 0, 1000)
+        XCTAssertGreaterThan(counts[JSONRPCErrorCode.invalidRequest.rawValue] ?? 0, 100)
         XCTAssertEqual(counts[JSONRPCErrorCode.internalError.rawValue] ?? 0, 0, "no -32603: that would be a bug")
     }
 }
