@@ -17,6 +17,7 @@ final class InFlightTests: XCTestCase {
         let daemon = InProcessDaemon()
         try daemon.initialize()
         let model = TestModels.blocking("duplicate")
+        defer { model.releaseIfNeeded() }
         blockingLoad(daemon, id: "1", model)
         daemon.request(1, "heed/models")
         let duplicate = try daemon.response(id: .int(1))
@@ -38,10 +39,11 @@ final class InFlightTests: XCTestCase {
         let daemon = InProcessDaemon()
         try daemon.initialize()
         let model = TestModels.blocking("batch")
+        defer { model.releaseIfNeeded() }
         daemon.send("[" + #"{"jsonrpc":"2.0","id":5,"method":"heed/loadModel","params":{"model":"\#(model.id)"}}"# + ","
                     + InProcessDaemon.request(5, "heed/models") + "]")
         XCTAssertTrue(model.release())
-        let batch = try daemon.wait(for: "the batch response") { $0.arrayValue != nil }
+        let batch = try daemon.first(for: "the batch response") { $0.arrayValue != nil }
         let items = try XCTUnwrap(batch.arrayValue)
         XCTAssertEqual(items.count, 2)
         XCTAssertEqual(Set(items.compactMap(\.errorCode)), [JSONRPCErrorCode.modelLoadFailed.rawValue, JSONRPCErrorCode.invalidRequest.rawValue])
@@ -53,6 +55,7 @@ final class InFlightTests: XCTestCase {
         let daemon = InProcessDaemon(options: InProcessDaemon.options(workers: 1))
         try daemon.initialize()
         let model = TestModels.blocking("queued")
+        defer { model.releaseIfNeeded() }
         blockingLoad(daemon, id: "1", model)
         daemon.request(2, "heed/analyze", #"{"model":"\#(TestModels.tiny)","text":"the cat sat","methods":["norm"]}"#)
         daemon.send(#"{"jsonrpc":"2.0","id":"job-3","method":"heed/tokenize","params":{"model":"\#(TestModels.tiny)","text":"the cat"}}"#)
@@ -90,6 +93,7 @@ final class InFlightTests: XCTestCase {
         let daemon = InProcessDaemon()
         try daemon.initialize()
         let model = TestModels.blocking("shutdown")
+        defer { model.releaseIfNeeded() }
         blockingLoad(daemon, id: "1", model)
         daemon.request(2, "shutdown")
         XCTAssertTrue(model.release())

@@ -39,7 +39,9 @@ final class InProcessDaemon: @unchecked Sendable {
         // A write after the server stopped reading must fail with EPIPE, not kill the test run.
         signal(SIGPIPE, SIG_IGN)
         var input: [Int32] = [0, 0], output: [Int32] = [0, 0]
-        precondition(pipe(&input) == 0 && pipe(&output) == 0, "pipe() failed")
+        // (Not inside a precondition: release test builds use -Ounchecked, which drops them.)
+        let madeInput = pipe(&input), madeOutput = pipe(&output)
+        if madeInput != 0 || madeOutput != 0 { fatalError("pipe() failed: \(String(cString: strerror(errno)))") }
         (inputRead, inputWrite, outputRead, outputWrite) = (input[0], input[1], output[0], output[1])
         server = Server(options: options, outputFD: outputWrite)
 
@@ -139,13 +141,13 @@ final class InProcessDaemon: @unchecked Sendable {
     /// Everything received so far.
     var messages: [JSONValue] { condition.lock(); defer { condition.unlock() }; return received }
 
-    /// Waits for the first message satisfying `match`.
-    func wait(timeout: TimeInterval = 20, for what: String, file: StaticString = #filePath, line: UInt = #line,
-              _ match: (JSONValue) -> Bool) throws -> JSONValue {
+    /// Waits until `find` returns something for the messages received so far.
+    func wait<T>(timeout: TimeInterval = 20, for what: String, file: StaticString = #filePath, line: UInt = #line,
+                 _ find: ([JSONValue]) -> T?) throws -> T {
         let deadline = Date().addingTimeInterval(timeout)
         condition.lock(); defer { condition.unlock() }
         while true {
-            if let m = received.first(where: match) { return m }
+            if let found = find(received) { return found }
             if outputEnded {
                 XCTFail("the server's output ended before \(what); received \(received.count) messages", file: file, line: line)
                 throw DaemonTestError.missing(what)
@@ -157,9 +159,14 @@ final class InProcessDaemon: @unchecked Sendable {
         }
     }
 
+    /// Waits for the first message satisfying `match`.
+    func first(for what: String, file: StaticString = #filePath, line: UInt = #line, _ match: @escaping (JSONValue) -> Bool) throws -> JSONValue {
+        try wait(for: what, file: file, line: line) { $0.first(where: match) }
+    }
+
     /// The (single) response with id `id`.
     func response(id: JSONRPCID?, file: StaticString = #filePath, line: UInt = #line) throws -> JSONValue {
-        try wait(for: "the response to id \(id.map(String.init(describing:)) ?? "null")", file: file, line: line) { m in
+        try first(for: "the response to id \(id.map(String.init(describing:)) ?? "null")", file: file, line: line) { m in
             guard case .object = m, m["method"] == nil else { return false }
             return Self.id(of: m) == id && (id != nil || m["id"]?.isNull == true)
         }
@@ -167,9 +174,10 @@ final class InProcessDaemon: @unchecked Sendable {
 
     /// Waits until `count` responses with id `id` arrived; returns them in order.
     func responses(id: JSONRPCID, count: Int, file: StaticString = #filePath, line: UInt = #line) throws -> [JSONValue] {
-        func matching(_ all: [JSONValue]) -> [JSONValue] { all.filter { $0["method"] == nil && Self.id(of: $0) == id } }
-        _ = try wait(for: "\(count) responses to id \(id)", file: file, line: line) { _ in matching(received).count >= count }
-        return matching(messages)
+        try wait(for: "\(count) responses to id \(id)", file: file, line: line) { all in
+            let matching = all.filter { $0["method"] == nil && Self.id(of: $0) == id }
+            return matching.count >= count ? matching : nil
+        }
     }
 
     /// The result of the response to `id` (fails the test on an error response).

@@ -99,7 +99,7 @@ final class MessageHandlingTests: XCTestCase {
                           InProcessDaemon.request(2, "heed/nothing"), "5", InProcessDaemon.request(3, "heed/tokenize", #"{"text":1}"#),
                           InProcessDaemon.notification("heed/unknownNotification")].joined(separator: ",") + "]"
         daemon.send(body)
-        let batch = try daemon.wait(for: "the batch response") { $0.arrayValue != nil }
+        let batch = try daemon.first(for: "the batch response") { $0.arrayValue != nil }
         let items = try XCTUnwrap(batch.arrayValue)
         XCTAssertEqual(items.count, 4, InProcessDaemon.text(batch))
         let byID = Dictionary(grouping: items, by: { InProcessDaemon.id(of: $0).map(String.init(describing:)) ?? "null" })
@@ -130,7 +130,7 @@ final class MessageHandlingTests: XCTestCase {
 
     func testBatchOfOneRequestIsStillAnArray() throws {
         daemon.send("[" + InProcessDaemon.request(1, "heed/nothing") + "]")
-        let batch = try daemon.wait(for: "the batch response") { $0.arrayValue != nil }
+        let batch = try daemon.first(for: "the batch response") { $0.arrayValue != nil }
         XCTAssertEqual(batch.arrayValue?.count, 1)
         if let r = batch.arrayValue?.first { XCTAssertError(r, .methodNotFound, id: .int(1)) }
     }

@@ -90,6 +90,21 @@ final class ModelLoadingTests: XCTestCase {
                        URL(fileURLWithPath: TestModels.tiny).standardizedFileURL.path)
     }
 
+    /// NaN or infinity in a result is a bug, reported as -32603 with the request's id.
+    func testNonFiniteResultsAreInternalErrors() throws {
+        let model = TestModels.nanWeights
+        XCTAssertNotNil(try daemon.result(id: 1, sending: "heed/tokenize", params: #"{"model":"\#(model)","text":"the cat"}"#)["tokens"])
+        // (Not `attention`: the softmax kernel turns an all-NaN row into zeros, as for a fully
+        // masked row, so no NaN reaches the result. Reported to the kernels' owner.)
+        XCTAssertError(try daemon.call(2, "heed/analyze", #"{"model":"\#(model)","text":"the cat","methods":["norm","attn-res-ln"]}"#),
+                       .internalError, id: .int(2))
+        XCTAssertError(try daemon.call(3, "heed/analyze", #"{"model":"\#(model)","text":"the cat","methods":["norm-summed"],"format":"base64"}"#),
+                       .internalError, id: .int(3))
+        XCTAssertError(try daemon.call(4, "heed/highlight", #"{"model":"\#(model)","text":"the cat","focus":{"start":0,"end":0},"method":"norm"}"#),
+                       .internalError, id: .int(4))
+        try expectStillServing()
+    }
+
     func testModelsListsLoadedModelsUntilUnloaded() throws {
         func ids(_ id: Int) throws -> [String: JSONValue] {
             let models = try daemon.result(id: id, sending: "heed/models")["models"]?.arrayValue ?? []

@@ -11,6 +11,7 @@ enum TestModels {
         let url = FileManager.default.temporaryDirectory
             .appendingPathComponent("heed-daemon-tests-\(getpid())-\(UInt32.random(in: 0...UInt32.max))", isDirectory: true)
         try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        atexit { try? FileManager.default.removeItem(at: TestModels.root) }
         return url
     }()
 
@@ -37,6 +38,24 @@ enum TestModels {
         return dir.path
     }()
 
+    /// The tiny model with NaN in `embeddings.LayerNorm.bias`: loads, tokenizes, and every
+    /// number it computes is NaN.
+    static let nanWeights: String = {
+        let dir = directory("nan")
+        copy("config.json", to: dir)
+        var weights = try! Data(contentsOf: tinyBert.appendingPathComponent("model.safetensors"))
+        let headerLength = weights.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+        let header = try! JSONSerialization.jsonObject(with: weights.subdata(in: 8..<(8 + headerLength))) as! [String: Any]
+        let offsets = (header["embeddings.LayerNorm.bias"] as! [String: Any])["data_offsets"] as! [Int]
+        let nan: [UInt8] = [0x00, 0x00, 0xC0, 0x7F]  // quiet NaN, little-endian float32
+        for k in stride(from: 8 + headerLength + offsets[0], to: 8 + headerLength + offsets[1], by: 4) {
+            weights.replaceSubrange(k..<(k + 4), with: nan)
+        }
+        try! weights.write(to: dir.appendingPathComponent("model.safetensors"))
+        try! tokenizerJSON.write(to: dir.appendingPathComponent("tokenizer.json"), atomically: true, encoding: .utf8)
+        return dir.path
+    }()
+
     /// Only config.json: tokenizer.json and the weights are missing.
     static let incomplete: String = {
         let dir = directory("incomplete")
@@ -52,7 +71,7 @@ enum TestModels {
         copy("config.json", to: dir)
         try! tokenizerJSON.write(to: dir.appendingPathComponent("tokenizer.json"), atomically: true, encoding: .utf8)
         let fifo = dir.appendingPathComponent("model.safetensors").path
-        precondition(mkfifo(fifo, 0o600) == 0, "mkfifo failed")
+        if mkfifo(fifo, 0o600) != 0 { fatalError("mkfifo failed: \(String(cString: strerror(errno)))") }
         return BlockingModel(id: dir.path, fifo: fifo)
     }
 
@@ -104,9 +123,15 @@ enum TestModels {
 }
 
 /// A model directory whose weights file is a named pipe (see `TestModels.blocking`).
-struct BlockingModel {
+final class BlockingModel {
     let id: String
     let fifo: String
+    private var released = false
+
+    init(id: String, fifo: String) {
+        self.id = id
+        self.fifo = fifo
+    }
 
     /// Lets a load blocked on the pipe continue (it then fails: not a regular file). Waits until
     /// a reader has the pipe open; returns false if none came within `timeout`.
@@ -115,9 +140,18 @@ struct BlockingModel {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             let fd = open(fifo, O_WRONLY | O_NONBLOCK)  // ENXIO while nobody is reading
-            if fd >= 0 { close(fd); return true }
+            if fd >= 0 {
+                close(fd)
+                released = true
+                return true
+            }
             usleep(2_000)
         }
         return false
+    }
+
+    /// For `defer`: frees a load that a failing test left blocked (no-op after `release`).
+    func releaseIfNeeded() {
+        if !released { release(timeout: 1) }
     }
 }
