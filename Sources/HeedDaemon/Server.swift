@@ -8,7 +8,7 @@ import Glibc
 
 /// Options of `heed serve`.
 public struct ServerOptions: Sendable {
-    public var maxMemoryBytes: Int = 4 << 30
+    public var maxMemoryBytes: Int = 2 << 30
     public var maxFrameBytes: Int = FrameReader.defaultMaxFrameBytes
     public var logLevel: LogLevel = .warn
     /// Requests computed at the same time (kernels are parallel inside each).
