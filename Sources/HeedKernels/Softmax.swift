@@ -20,14 +20,30 @@ enum Softmax {
         typealias V = SIMD8<Float>
         let s8 = V(repeating: scale)
         var max8 = V(repeating: -.infinity)
+        var nan8 = SIMDMask<SIMD8<Int32>>(repeating: false)
         var j = 0
         if let maskAdd {
-            while j + 8 <= n { max8 = VectorMath.lanewiseMax(max8, load8(p + j) * s8 + load8(maskAdd + j)); j += 8 }
+            while j + 8 <= n {
+                let v = load8(p + j) * s8 + load8(maskAdd + j)
+                nan8 .|= v .!= v; max8 = VectorMath.lanewiseMax(max8, v); j += 8
+            }
         } else {
-            while j + 8 <= n { max8 = VectorMath.lanewiseMax(max8, load8(p + j) * s8); j += 8 }
+            while j + 8 <= n {
+                let v = load8(p + j) * s8
+                nan8 .|= v .!= v; max8 = VectorMath.lanewiseMax(max8, v); j += 8
+            }
         }
         var mx = VectorMath.max(max8)
-        while j < n { mx = Swift.max(mx, p[j] * scale + (maskAdd?[j] ?? 0)); j += 1 }
+        var hasNaN = any(nan8)
+        while j < n {
+            let v = p[j] * scale + (maskAdd?[j] ?? 0)
+            hasNaN = hasNaN || v.isNaN; mx = Swift.max(mx, v); j += 1
+        }
+        if hasNaN {
+            // A NaN score poisons its row, as in PyTorch; never a silent zero row.
+            p.update(repeating: .nan, count: n)
+            return
+        }
         if mx == -.infinity {
             p.update(repeating: 0, count: n)
             return

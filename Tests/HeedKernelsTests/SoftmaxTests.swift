@@ -71,3 +71,18 @@ final class SoftmaxTests: XCTestCase {
         check(rows: 200, cols: 300, scale: 0.125, mask: nil, seed: 99)
     }
 }
+
+final class SoftmaxNaNTests: XCTestCase {
+    /// A NaN score makes its whole row NaN (PyTorch's behaviour), never a zero row.
+    func testNaNPoisonsTheRow() {
+        for n in [3, 8, 13] {
+            var row = [Float](repeating: 0.5, count: n)
+            row[n / 2] = .nan
+            row.withUnsafeMutableBufferPointer { Kernels.softmaxRows($0.baseAddress!, rows: 1, cols: n) }
+            XCTAssertTrue(row.allSatisfy { $0.isNaN }, "n=\(n): \(row)")
+            var allNaN = [Float](repeating: .nan, count: n)
+            allNaN.withUnsafeMutableBufferPointer { Kernels.softmaxRows($0.baseAddress!, rows: 1, cols: n) }
+            XCTAssertTrue(allNaN.allSatisfy { $0.isNaN }, "n=\(n)")
+        }
+    }
+}
