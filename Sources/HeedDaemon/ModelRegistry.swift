@@ -29,7 +29,7 @@ final class ModelRegistry: @unchecked Sendable {
             if let cond = loading[id] {
                 // Another request is loading it: wait, then look again.
                 lock.unlock()
-                cond.lock(); cond.wait(until: Date().addingTimeInterval(0.05)); cond.unlock()
+                cond.lock(); _ = cond.wait(until: Date().addingTimeInterval(0.05)); cond.unlock()
                 lock.lock()
                 if loading[id] == nil, let failure = failures[id] { lock.unlock(); throw failure }
                 continue
