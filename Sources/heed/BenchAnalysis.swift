@@ -43,6 +43,11 @@ enum BenchAnalysis {
             let block = Double(net.headCount * T * T * 4) / 1e6
             print(String(format: "%d\t%.2f\t%.2f\t%.2f\t%.2fx\t%.2fx\t%.1f\t%.1f", T, f, ff, a, a / f, (ff + a) / f, Double(outputBytes) / 1e6, block))
         }
+        let direct = directTimes(model: model, lengths: lengths.filter { $0 <= 128 }, runs: 2)
+        for (T, ms, mb) in direct {
+            print(String(format: "direct (H,T,T,C) route in PyTorch at T=%d: %.1f ms for all layers, largest tensor %.0f MB", T, ms, mb))
+        }
+        if direct.isEmpty { print("(PyTorch not importable by \(BenchCommand.python()): no direct-route comparison; set HEED_PYTHON)") }
         print(String(format: "peak resident memory of this process: %.0f MB (model weights %.0f MB)",
                      Double(peakRSSKB()) / 1024, Double(net.weightBytes) / 1e6))
     }
@@ -56,5 +61,28 @@ enum BenchAnalysis {
         guard let s = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
               let line = s.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }) else { return 0 }
         return Int(line.split(separator: " ").dropFirst().first.map(String.init)?.trimmingCharacters(in: .whitespaces) ?? "") ?? 0
+    }
+
+    /// Runs bench/analysis_direct_torch.py on the same ids; [(T, ms, largest tensor MB)].
+    static func directTimes(model: LoadedModel, lengths: [Int], runs: Int) -> [(Int, Double, Double)] {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("bench/analysis_direct_torch.py")
+        guard !lengths.isEmpty, FileManager.default.fileExists(atPath: script.path) else { return [] }
+        let input = lengths.map { BenchCommand.sampleIDs(model: model, count: $0).map(String.init).joined(separator: " ") }.joined(separator: "\n")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = [BenchCommand.python(), script.path, model.directory.path, String(Parallel.threadCount), String(runs)]
+        let inPipe = Pipe(), outPipe = Pipe()
+        p.standardInput = inPipe; p.standardOutput = outPipe; p.standardError = FileHandle.nullDevice
+        do { try p.run() } catch { return [] }
+        inPipe.fileHandleForWriting.write(Data(input.utf8)); try? inPipe.fileHandleForWriting.close()
+        let out = String(decoding: outPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { return [] }
+        return out.split(separator: "\n").compactMap { line in
+            let f = line.split(separator: " ")
+            guard f.count == 3, let T = Int(f[0]), let ms = Double(f[1]), let mb = Double(f[2]) else { return nil }
+            return (T, ms, mb)
+        }
     }
 }
