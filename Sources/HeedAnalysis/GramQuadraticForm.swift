@@ -93,6 +93,68 @@ enum GramQuadraticForm {
         }
     }
 
+    /// Two quadratic forms over the same alpha in one pass (alpha read once, each pair's
+    /// alpha product shared): `norm-summed` and `attn-res-ln` together.
+    static func evaluateTwo(alpha: [Float], gramA: [Float], gramB: [Float], T: Int, NH: Int,
+                            rowScaleB: [Float]) -> ([Float], [Float]) {
+        let blocks = (T + 15) / 16
+        var outB = [Float](repeating: 0, count: 0)
+        let outA = [Float](unsafeUninitializedCapacity: T * T) { oa, na in
+            outB = [Float](unsafeUninitializedCapacity: T * T) { ob, nb in
+                alpha.withUnsafeBufferPointer { ap in gramA.withUnsafeBufferPointer { gap in gramB.withUnsafeBufferPointer { gbp in
+                    let A = ap.baseAddress!, GA = gap.baseAddress!, GB = gbp.baseAddress!
+                    let OA = oa.baseAddress!, OB = ob.baseAddress!
+                    let chunks = min(blocks, Parallel.threadCount * 4)
+                    Parallel.forEach(chunks) { chunk in
+                        let lo = chunk * blocks / chunks, hi = (chunk + 1) * blocks / chunks
+                        withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 2 * NH) { a in
+                            for block in lo..<hi {
+                                let j = block * 16
+                                if j + 16 > T {
+                                    for i in 0..<T { for jj in j..<T {
+                                        OA[i * T + jj] = scalarForm(A: A, G: GA, T: T, NH: NH, i: i, j: jj)
+                                        OB[i * T + jj] = scalarForm(A: A, G: GB, T: T, NH: NH, i: i, j: jj) * rowScaleB[i]
+                                    } }
+                                    continue
+                                }
+                                for i in 0..<T {
+                                    for h in 0..<NH {
+                                        let row = UnsafeRawPointer(A + (h * T + i) * T + j)
+                                        a[2 * h] = row.loadUnaligned(as: SIMD8<Float>.self)
+                                        a[2 * h + 1] = row.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+                                    }
+                                    var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), b0 = SIMD8<Float>(), b1 = SIMD8<Float>()
+                                    var p = 0
+                                    for h in 0..<NH {
+                                        let ah0 = a[2 * h], ah1 = a[2 * h + 1]
+                                        for h2 in h..<NH {
+                                            let w0 = ah0 * a[2 * h2], w1 = ah1 * a[2 * h2 + 1]
+                                            let ga = UnsafeRawPointer(GA + p * T + j), gb = UnsafeRawPointer(GB + p * T + j)
+                                            a0.addProduct(ga.loadUnaligned(as: SIMD8<Float>.self), w0)
+                                            a1.addProduct(ga.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self), w1)
+                                            b0.addProduct(gb.loadUnaligned(as: SIMD8<Float>.self), w0)
+                                            b1.addProduct(gb.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self), w1)
+                                            p += 1
+                                        }
+                                    }
+                                    let scale = SIMD8<Float>(repeating: rowScaleB[i])
+                                    let oa = UnsafeMutableRawPointer(OA + i * T + j), ob = UnsafeMutableRawPointer(OB + i * T + j)
+                                    oa.storeBytes(of: a0.replacing(with: 0, where: a0 .< 0).squareRoot(), as: SIMD8<Float>.self)
+                                    oa.storeBytes(of: a1.replacing(with: 0, where: a1 .< 0).squareRoot(), toByteOffset: 32, as: SIMD8<Float>.self)
+                                    ob.storeBytes(of: b0.replacing(with: 0, where: b0 .< 0).squareRoot() * scale, as: SIMD8<Float>.self)
+                                    ob.storeBytes(of: b1.replacing(with: 0, where: b1 .< 0).squareRoot() * scale, toByteOffset: 32, as: SIMD8<Float>.self)
+                                }
+                            }
+                        }
+                    }
+                } } }
+                nb = T * T
+            }
+            na = T * T
+        }
+        return (outA, outB)
+    }
+
     @inline(__always)
     static func scalarForm(A: UnsafePointer<Float>, G: UnsafePointer<Float>, T: Int, NH: Int, i: Int, j: Int) -> Float {
         var s: Float = 0, p = 0

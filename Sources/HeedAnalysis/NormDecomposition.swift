@@ -123,12 +123,23 @@ public final class NormDecomposition {
 
     /// `norm-summed` (Attn-N): ||z_ij||   (T, T)
     public func normSummed() -> Tensor {
-        if let cached = normSummedCache { return cached }
-        let t = Tensor(shape: [T, T], data: GramQuadraticForm.evaluate(alpha: alpha, gram: gram(weighted: false), T: T, NH: NH, rowScale: nil))
-        normSummedCache = t
-        return t
+        computeQuadraticForms()
+        return Tensor(shape: [T, T], data: normSummedForm!)
     }
-    private var normSummedCache: Tensor?
+
+    /// ||z_ij|| and, with a LayerNorm, ||g_i(z_ij)|| (off-diagonal attn-res-ln) in one pass over alpha.
+    private var normSummedForm: [Float]?
+    private var layerNormForm: [Float]?
+    private func computeQuadraticForms() {
+        guard normSummedForm == nil else { return }
+        if let s = lnScale {
+            let (a, b) = GramQuadraticForm.evaluateTwo(alpha: alpha, gramA: gram(weighted: false), gramB: gram(weighted: true),
+                                                       T: T, NH: NH, rowScaleB: s.map { 1 / $0 })
+            normSummedForm = a; layerNormForm = b
+        } else {
+            normSummedForm = GramQuadraticForm.evaluate(alpha: alpha, gram: gram(weighted: false), T: T, NH: NH, rowScale: nil)
+        }
+    }
 
     /// `attn-res` (AttnRes-N): ||r_ij||; equals norm-summed off the diagonal   (T, T)
     public func attnRes() -> Tensor {
@@ -144,8 +155,8 @@ public final class NormDecomposition {
     /// `attn-res-ln` (AttnResLn-N): ||g_i(r_ij)||   (T, T); post-LN models only.
     public func attnResLn() -> Tensor {
         precondition(lnScale != nil, "attn-res-ln needs a LayerNorm after the attention block")
-        let inv = lnScale!.map { 1 / $0 }
-        var out = GramQuadraticForm.evaluate(alpha: alpha, gram: gram(weighted: true), T: T, NH: NH, rowScale: inv)
+        computeQuadraticForms()
+        var out = layerNormForm!
         for i in 0..<T {
             var v = [Float](repeating: 0, count: C)
             for c in 0..<C { v[c] = diagonal[i * C + c] + residual[i * C + c] }

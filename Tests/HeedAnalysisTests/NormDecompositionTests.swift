@@ -108,3 +108,20 @@ final class NormDecompositionTests: XCTestCase {
         }
     }
 }
+
+extension NormDecompositionTests {
+    /// The fused two-form kernel against two single evaluations, on awkward sizes.
+    func testFusedQuadraticFormsMatchSingleOnes() {
+        for (T, NH) in [(1, 1), (7, 3), (16, 4), (33, 12), (129, 5)] {
+            let P = GramQuadraticForm.pairCount(NH)
+            let ga = (0..<(P * T)).map { _ in Float.random(in: 0...1) }, gb = (0..<(P * T)).map { _ in Float.random(in: 0...1) }
+            let alpha = (0..<(NH * T * T)).map { _ in Float.random(in: 0...1) }
+            let scale = (0..<T).map { _ in Float.random(in: 0.5...2) }
+            let (a, b) = GramQuadraticForm.evaluateTwo(alpha: alpha, gramA: ga, gramB: gb, T: T, NH: NH, rowScaleB: scale)
+            let ra = GramQuadraticForm.evaluateReference(alpha: alpha, gram: ga, T: T, NH: NH, rowScale: nil)
+            let rb = GramQuadraticForm.evaluateReference(alpha: alpha, gram: gb, T: T, NH: NH, rowScale: scale)
+            XCTAssertTrue(Comparison(expected: ra, actual: a, tolerance: 1e-3).ok, "form A T=\(T) NH=\(NH)")
+            XCTAssertTrue(Comparison(expected: rb, actual: b, tolerance: 1e-3).ok, "form B T=\(T) NH=\(NH)")
+        }
+    }
+}
