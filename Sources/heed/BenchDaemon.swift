@@ -82,7 +82,7 @@ enum BenchDaemon {
         let client = try Client(model: model)
         setvbuf(stdout, nil, _IOLBF, 0)
         print("heed bench daemon: model \(model), \(texts) texts; latencies in ms over stdio (client included)")
-        var first: [Double] = [], refocus: [Double] = [], analyze: [Double] = []
+        var first: [Double] = [], refocus: [Double] = [], analyze: [Double] = [], analyzeBase64: [Double] = []
         for t in 0..<texts {
             let s = text(words: 110, seed: t)   // about 128 tokens with [CLS]/[SEP]
             let u = Array(s.utf16)
@@ -99,11 +99,17 @@ enum BenchDaemon {
             let tokens = (tok["result"] as! [String: Any])["tokens"] as! [[String: Any]]
             let cut = tokens[min(510, tokens.count - 2)]["end"] as! Int
             let text512 = String(String.UnicodeScalarView(s.unicodeScalars.prefix(cut)))   // utf-16 == scalars here (ASCII)
-            analyze.append(try client.request("heed/analyze", ["model": model, "text": text512, "heads": "mean",
-                                                               "methods": ["attention", "norm-summed", "attn-res-ln"]]).0)
+            let params: [String: Any] = ["model": model, "text": text512, "heads": "mean", "methods": ["attention", "norm-summed", "attn-res-ln"]]
+            analyze.append(try client.request("heed/analyze", params).0)
+            // The same request on a new text with format base64 (the forward pass of the first is cached).
+            var b64 = params
+            b64["text"] = text512 + " "
+            b64["format"] = "base64"
+            analyzeBase64.append(try client.request("heed/analyze", b64).0)
         }
         print("request\tn\tp50\tp95")
-        for (name, xs) in [("first highlight, new 128-token text", first), ("new focus, same text", refocus), ("analyze, 512 tokens (attention, norm-summed, attn-res-ln; heads mean; all layers)", analyze)] {
+        for (name, xs) in [("first highlight, new 128-token text", first), ("new focus, same text", refocus), ("analyze, 512 tokens (attention, norm-summed, attn-res-ln; heads mean; all layers)", analyze),
+                          ("  the same, format base64", analyzeBase64)] {
             print(String(format: "%@\t%d\t%.2f\t%.2f", name, xs.count, percentile(xs, 0.5), percentile(xs, 0.95)))
         }
         let before = client.rssMB()
