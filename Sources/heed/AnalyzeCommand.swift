@@ -103,6 +103,7 @@ enum AnalyzeCommand {
             out += decorate(slice(scalars, pos..<scalars.count), focus: r.focus, offset: pos)
             print(out)
         } else {
+            print("token\tvalue\tscore")
             for range in r.ranges {
                 print(String(format: "%@\t%.4f\t%.3f", slice(scalars, range.start..<range.end), range.value, range.score))
             }
