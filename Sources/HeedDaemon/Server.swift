@@ -52,8 +52,8 @@ public final class Server: @unchecked Sendable {
     public init(options: ServerOptions, outputFD: Int32) {
         self.options = options
         self.output = FrameWriter(fileDescriptor: outputFD)
-        // Weights get the budget; cached results share it with them.
-        self.registry = ModelRegistry(budget: options.maxMemoryBytes)
+        // Half the budget for loaded models' weights, half for cached results.
+        self.registry = ModelRegistry(budget: options.maxMemoryBytes / 2)
         self.cache = ResultCache(budget: max(64 << 20, options.maxMemoryBytes / 2))
         self.work = OperationQueue()
         work.maxConcurrentOperationCount = options.workers
