@@ -103,7 +103,9 @@ enum GemmDriver {
                                          nr: min(gemmNR, n - j0), spill: spill)
                     var i = i0
                     while i < i1 {
-                        let mr = min(gemmMR, i1 - i)
+                        // 7 or 8 rows left: two tiles of 4 (and 3) beat 6 + a 1- or 2-row tile.
+                        let left = i1 - i
+                        let mr = left == 7 || left == 8 ? 4 : min(gemmMR, left)
                         gemmTile(mr: mr, kc, a + i * lda + k0, lda, bp, c + i * ldc + j0, ldc, e)
                         i += mr
                     }
