@@ -22,7 +22,6 @@ differ from Tests/Fixtures/requirements.txt.
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import json
 import math
 import platform
@@ -31,7 +30,6 @@ from pathlib import Path
 
 FIXTURES_DIR = Path(__file__).resolve().parent
 MODELS_DIR = FIXTURES_DIR / "models"
-REQUIREMENTS = FIXTURES_DIR / "requirements.txt"
 DEFAULT_MINILM_DIR = Path("/work/models/minilm")
 
 FORMAT_VERSION = 1
@@ -46,37 +44,9 @@ VERIFY_TOLERANCE = 1e-5
 
 
 # ---------------------------------------------------------------------------------------------
-# Version pinning
+# Version pinning: pinned_versions.py (shared by the generators)
 
-
-def check_versions() -> dict[str, str]:
-    """Compare installed packages with requirements.txt; exit with a clear message on mismatch."""
-    pinned: dict[str, str] = {}
-    for line in REQUIREMENTS.read_text().splitlines():
-        line = line.split("#", 1)[0].strip()
-        if not line:
-            continue
-        name, sep, version = line.partition("==")
-        if not sep:
-            sys.exit(f"error: {REQUIREMENTS}: expected 'package==version', got {line!r}")
-        pinned[name.strip()] = version.strip()
-    problems = []
-    for name, version in pinned.items():
-        try:
-            installed = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            installed = None
-        # torch wheels may carry a local tag such as "+cpu"; the public version must match.
-        if installed is None or installed.split("+", 1)[0] != version:
-            problems.append(f"  {name}: pinned {version}, installed {installed or 'nothing'}")
-    if problems:
-        sys.exit(
-            "error: installed packages differ from Tests/Fixtures/requirements.txt; fixtures\n"
-            "would not be reproducible. Use the pinned environment (e.g. /work/venv/bin/python)\n"
-            "or `pip install -r Tests/Fixtures/requirements.txt`.\n" + "\n".join(problems)
-        )
-    return {name: importlib.metadata.version(name) for name in pinned}
-
+from pinned_versions import check_versions  # noqa: E402
 
 # The version check runs before torch is imported, so a wrong environment fails fast.
 if __name__ == "__main__":
