@@ -3,8 +3,8 @@
 
 Run from anywhere, with the pinned virtual environment:
 
-    /work/venv/bin/python Tests/Fixtures/generate_analysis_fixtures.py [--only tiny|minilm] [--minilm DIR]
-    /work/venv/bin/python Tests/Fixtures/generate_analysis_fixtures.py --verify-only
+    python3 Tests/Fixtures/generate_analysis_fixtures.py [--only tiny|minilm] [--minilm DIR]
+    python3 Tests/Fixtures/generate_analysis_fixtures.py --verify-only
 
 Writes under Tests/Fixtures/analysis/ (format: Tests/Fixtures/README.md, "Analysis fixtures"):
 
@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 import time
@@ -39,7 +40,8 @@ from pathlib import Path
 FIXTURES_DIR = Path(__file__).resolve().parent
 MODELS_DIR = FIXTURES_DIR / "models"
 ANALYSIS_DIR = FIXTURES_DIR / "analysis"
-DEFAULT_MINILM_DIR = Path("/work/models/minilm")
+# Where `heed fetch minilm` puts the model.
+DEFAULT_MINILM_DIR = Path(os.environ.get("HEED_CACHE") or "~/.cache/heed").expanduser() / "minilm" / "0.1.0"
 
 FORMAT_VERSION = 1
 TINY_MODELS = ["tiny-bert", "tiny-distilbert", "tiny-electra", "tiny-roberta"]

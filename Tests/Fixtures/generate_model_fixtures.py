@@ -3,7 +3,7 @@
 
 Run from anywhere, with the pinned virtual environment:
 
-    /work/venv/bin/python Tests/Fixtures/generate_model_fixtures.py [--only tiny|minilm] [--minilm DIR]
+    python3 Tests/Fixtures/generate_model_fixtures.py [--only tiny|minilm] [--minilm DIR]
 
 Writes under Tests/Fixtures/models/ (format: Tests/Fixtures/README.md):
 
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import math
 import platform
 import sys
@@ -30,7 +31,8 @@ from pathlib import Path
 
 FIXTURES_DIR = Path(__file__).resolve().parent
 MODELS_DIR = FIXTURES_DIR / "models"
-DEFAULT_MINILM_DIR = Path("/work/models/minilm")
+# Where `heed fetch minilm` puts the model.
+DEFAULT_MINILM_DIR = Path(os.environ.get("HEED_CACHE") or "~/.cache/heed").expanduser() / "minilm" / "0.1.0"
 
 FORMAT_VERSION = 1
 SEED = 20240601

@@ -33,7 +33,7 @@ def check_versions() -> dict[str, str]:
     if problems:
         sys.exit(
             "error: installed packages differ from Tests/Fixtures/requirements.txt; fixtures\n"
-            "would not be reproducible. Use the pinned environment (e.g. /work/venv/bin/python)\n"
+            "would not be reproducible. Use the pinned environment (a virtual environment with them)\n"
             "or `pip install -r Tests/Fixtures/requirements.txt`.\n" + "\n".join(problems)
         )
     return {name: importlib.metadata.version(name) for name in pinned}

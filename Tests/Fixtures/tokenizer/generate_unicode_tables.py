@@ -9,7 +9,7 @@ disagree on recently assigned characters. Instead this script probes every code 
 the installed `tokenizers` wheel and writes down what it does, so the Swift tables reproduce
 the library bit for bit.
 
-Usage: /work/venv/bin/python Tests/Fixtures/tokenizer/generate_unicode_tables.py [OUT.swift]
+Usage: python3 Tests/Fixtures/tokenizer/generate_unicode_tables.py [OUT.swift]
 Deterministic; takes about half a minute.
 """
 
