@@ -75,9 +75,9 @@ GRAM_TOLERANCE = 1e-4
 
 
 # ---------------------------------------------------------------------------------------------
-# Version pinning: pinned_versions.py (shared by the generators)
+# Version pinning and shared helpers: fixture_common.py
 
-from pinned_versions import check_versions  # noqa: E402
+from fixture_common import check_versions, model_kwargs, read_safetensors, tap_modules, write_json  # noqa: E402
 
 # The version check runs before torch is imported, so a wrong environment fails fast.
 if __name__ == "__main__":
@@ -85,7 +85,6 @@ if __name__ == "__main__":
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from safetensors import safe_open  # noqa: E402
 from safetensors.torch import save_file  # noqa: E402
 from torch import nn  # noqa: E402
 from transformers import AutoModel  # noqa: E402
@@ -94,23 +93,6 @@ from transformers.utils import logging as hf_logging  # noqa: E402
 
 # ---------------------------------------------------------------------------------------------
 # Taps: float32 tensors recorded by forward hooks, converted to float64 for the analysis
-
-
-def module_names(family: str, layer: int) -> dict[str, str]:
-    """Submodules whose inputs/outputs are the taps (as in generate_model_fixtures.py)."""
-    if family == "distilbert":
-        base = f"transformer.layer.{layer}"
-        return {"value": f"{base}.attention.v_lin", "dense": f"{base}.attention.out_lin", "ln": f"{base}.sa_layer_norm"}
-    base = f"encoder.layer.{layer}.attention"
-    return {"value": f"{base}.self.value", "dense": f"{base}.output.dense", "ln": f"{base}.output.LayerNorm"}
-
-
-def model_kwargs(family: str, ids: list[int]) -> dict[str, torch.Tensor]:
-    input_ids = torch.tensor([ids], dtype=torch.long)
-    kwargs = {"input_ids": input_ids, "attention_mask": torch.ones_like(input_ids)}
-    if family != "distilbert":
-        kwargs["token_type_ids"] = torch.zeros_like(input_ids)
-    return kwargs
 
 
 @torch.no_grad()
@@ -128,7 +110,7 @@ def capture(model: nn.Module, family: str, ids: list[int]) -> list[dict]:
     taps: list[dict] = [{} for _ in range(n_layers)]
     handles = []
     for layer in range(n_layers):
-        names = module_names(family, layer)
+        names = tap_modules(family, layer)
         store = taps[layer]
 
         def on_value(_m, inp, out, store=store):
@@ -145,7 +127,7 @@ def capture(model: nn.Module, family: str, ids: list[int]) -> list[dict]:
             store["post_ln"] = out[0].clone()
 
         handles.append(modules[names["value"]].register_forward_hook(on_value))
-        handles.append(modules[names["dense"]].register_forward_hook(on_dense))
+        handles.append(modules[names["attn_out"]].register_forward_hook(on_dense))
         handles.append(modules[names["ln"]].register_forward_pre_hook(on_ln_pre))
         handles.append(modules[names["ln"]].register_forward_hook(on_ln))
     try:
@@ -156,8 +138,8 @@ def capture(model: nn.Module, family: str, ids: list[int]) -> list[dict]:
     assert len(out.attentions) == n_layers
     result = []
     for layer in range(n_layers):
-        names = module_names(family, layer)
-        value, dense, ln = modules[names["value"]], modules[names["dense"]], modules[names["ln"]]
+        names = tap_modules(family, layer)
+        value, dense, ln = modules[names["value"]], modules[names["attn_out"]], modules[names["ln"]]
         tap = {key: t.double() for key, t in taps[layer].items()}
         tap["alpha"] = out.attentions[layer][0].double()
         # The value projection's input is the layer input (hidden_states[l]).
@@ -448,11 +430,6 @@ def save_analysis(path: Path, tensors: dict[str, torch.Tensor]) -> None:
     save_file(tensors, str(path), metadata={"format": f"heed-analysis-{FORMAT_VERSION}"})
 
 
-def read_safetensors(path: Path) -> dict[str, torch.Tensor]:
-    with safe_open(str(path), "pt") as f:
-        return {k: f.get_tensor(k) for k in f.keys()}
-
-
 def row_relative_error(stored: np.ndarray, other: np.ndarray) -> float:
     """max |stored - other| / (max |stored| over the same last-axis row)."""
     scale = np.abs(stored).max(axis=-1, keepdims=True)
@@ -462,27 +439,6 @@ def row_relative_error(stored: np.ndarray, other: np.ndarray) -> float:
 
 # ---------------------------------------------------------------------------------------------
 # Models, cases, manifests
-
-
-def write_json(path: Path, value) -> None:
-    """Indented JSON, with lists of numbers or strings (ids, tokens, shapes) kept on one line."""
-    compact: dict[str, str] = {}
-
-    def shrink(node):
-        if isinstance(node, dict):
-            return {key: shrink(item) for key, item in node.items()}
-        if isinstance(node, list) and all(isinstance(item, (int, float, str)) for item in node):
-            marker = f"@@compact{len(compact)}@@"
-            compact[marker] = json.dumps(node, ensure_ascii=False)
-            return marker
-        if isinstance(node, list):
-            return [shrink(item) for item in node]
-        return node
-
-    text = json.dumps(shrink(value), indent=1, ensure_ascii=False)
-    for marker, replacement in compact.items():
-        text = text.replace(json.dumps(marker), replacement, 1)
-    path.write_text(text + "\n", encoding="utf-8")
 
 
 def model_sources(include_tiny: bool, include_minilm: bool, minilm_dir: Path):

@@ -46,9 +46,9 @@ VERIFY_TOLERANCE = 1e-5
 
 
 # ---------------------------------------------------------------------------------------------
-# Version pinning: pinned_versions.py (shared by the generators)
+# Version pinning and shared helpers: fixture_common.py
 
-from pinned_versions import check_versions  # noqa: E402
+from fixture_common import check_versions, model_kwargs, read_safetensors, tap_modules, write_json  # noqa: E402
 
 # The version check runs before torch is imported, so a wrong environment fails fast.
 if __name__ == "__main__":
@@ -56,7 +56,6 @@ if __name__ == "__main__":
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from safetensors import safe_open  # noqa: E402
 from safetensors.torch import save_file  # noqa: E402
 from torch import nn  # noqa: E402
 from transformers import AutoModel  # noqa: E402
@@ -179,27 +178,6 @@ def sinusoidal_table(n_pos: int, dim: int) -> torch.Tensor:
     return out
 
 
-def tap_modules(family: str, layer: int) -> dict[str, str]:
-    """Submodule names whose outputs (or LayerNorm input) are the recorded taps."""
-    if family == "distilbert":
-        base = f"transformer.layer.{layer}"
-        return {
-            "value": f"{base}.attention.v_lin",
-            "attn_out": f"{base}.attention.out_lin",
-            "ln": f"{base}.sa_layer_norm",
-        }
-    base = f"encoder.layer.{layer}.attention"
-    return {"value": f"{base}.self.value", "attn_out": f"{base}.output.dense", "ln": f"{base}.output.LayerNorm"}
-
-
-def model_kwargs(family: str, ids: list[int]) -> dict[str, torch.Tensor]:
-    input_ids = torch.tensor([ids], dtype=torch.long)
-    kwargs = {"input_ids": input_ids, "attention_mask": torch.ones_like(input_ids)}
-    if family != "distilbert":
-        kwargs["token_type_ids"] = torch.zeros_like(input_ids)
-    return kwargs
-
-
 @torch.no_grad()
 def forward(model: nn.Module, family: str, ids: list[int], with_taps: bool):
     """One forward pass; returns (hidden_states list of (T, C), attentions list of (NH, T, T), taps)."""
@@ -294,27 +272,6 @@ def model_facts(model: nn.Module, family: str) -> dict:
         "position_offset": position_offset,
         "max_tokens": cfg.max_position_embeddings - position_offset,
     }
-
-
-def write_json(path: Path, value) -> None:
-    """Indented JSON, with lists of numbers or strings (ids, tokens, rows) kept on one line."""
-    compact: dict[str, str] = {}
-
-    def shrink(node):
-        if isinstance(node, dict):
-            return {key: shrink(item) for key, item in node.items()}
-        if isinstance(node, list) and all(isinstance(item, (int, float, str)) for item in node):
-            marker = f"@@compact{len(compact)}@@"
-            compact[marker] = json.dumps(node, ensure_ascii=False)
-            return marker
-        if isinstance(node, list):
-            return [shrink(item) for item in node]
-        return node
-
-    text = json.dumps(shrink(value), indent=1, ensure_ascii=False)
-    for marker, replacement in compact.items():
-        text = text.replace(json.dumps(marker), replacement, 1)
-    path.write_text(text + "\n", encoding="utf-8")
 
 
 def save_expected(path: Path, tensors: dict[str, torch.Tensor]) -> None:
@@ -507,11 +464,6 @@ def generate_minilm(minilm_dir: Path) -> None:
 
 # ---------------------------------------------------------------------------------------------
 # Verification: reload everything from disk and compare with a fresh forward pass
-
-
-def read_safetensors(path: Path) -> dict[str, torch.Tensor]:
-    with safe_open(str(path), "pt") as f:
-        return {k: f.get_tensor(k) for k in f.keys()}
 
 
 def verify_dir(out_dir: Path, model: nn.Module, family: str) -> float:
