@@ -76,11 +76,13 @@ public enum Pipeline {
     }
 
     /// `heed/analyze`: the whole text, never truncated (too long: PipelineError.inputTooLong).
+    /// `tokenize` and `forward` let the daemon put its caches around those steps.
     public static func analyze(model: LoadedModel, text: String, options: AnalyzeOptions, encoding: PositionEncoding,
-                               forward: Forward? = nil, isCancelled: @escaping () -> Bool = { false }) throws -> AnalyzeResult {
+                               tokenize: ((String) -> Encoding)? = nil, forward: Forward? = nil,
+                               isCancelled: @escaping () -> Bool = { false }) throws -> AnalyzeResult {
         let net = model.network
         try Analyzer.validate(options, layerCount: net.layerCount, postLayerNorm: net.hasPostAttentionLayerNorm)
-        let encoded = model.tokenizer.encode(text)
+        let encoded = tokenize?(text) ?? model.tokenizer.encode(text)
         guard encoded.tokens.count <= net.maxTokens else { throw PipelineError.inputTooLong(tokens: encoded.tokens.count, limit: net.maxTokens) }
         let table = TokenTable(text: text, encoded: encoded, encoding: encoding)
         let run = forward ?? directForward(model, isCancelled: isCancelled)

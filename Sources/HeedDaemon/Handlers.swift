@@ -154,15 +154,8 @@ enum Handlers {
         let format = JSONWriter.TensorFormat(rawValue: try p.optionalOneOf("format", ["nested", "base64"]) ?? "nested")!
         let m = try model(p, c)
         let options = AnalyzeOptions(methods: methods, layers: layers, meanOverHeads: heads == "mean", granularity: granularity)
-        try Analyzer.validate(options, layerCount: m.network.layerCount, postLayerNorm: m.network.hasPostAttentionLayerNorm)
-        let encoded = encode(m, text, c)
-        guard encoded.tokens.count <= m.network.maxTokens else {
-            throw PipelineError.inputTooLong(tokens: encoded.tokens.count, limit: m.network.maxTokens)
-        }
-        let table = TokenTable(text: text, encoded: encoded, encoding: c.encoding)
-        let forward = try cachedForward(m, c)(encoded.ids, options.tapLevel)
-        let result = try Analyzer.analyze(modelID: m.id, forward: forward, table: table, options: options, heads: m.network.headCount,
-                                          postLayerNorm: m.network.hasPostAttentionLayerNorm, isCancelled: c.isCancelled)
+        let result = try Pipeline.analyze(model: m, text: text, options: options, encoding: c.encoding,
+                                          tokenize: { encode(m, $0, c) }, forward: cachedForward(m, c), isCancelled: c.isCancelled)
         if c.isCancelled() { throw ForwardError.cancelled }
         return JSONRPCResponse.result(id: c.id, reservingCapacity: 1 << 16) { w in ResultJSON.writeAnalyze(result, format: format, into: &w) }
     }
