@@ -65,22 +65,10 @@ enum BenchAnalysis {
 
     /// Runs bench/analysis_direct_torch.py on the same ids; [(T, ms, largest tensor MB)].
     static func directTimes(model: LoadedModel, lengths: [Int], runs: Int) -> [(Int, Double, Double)] {
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("bench/analysis_direct_torch.py")
-        guard !lengths.isEmpty, FileManager.default.fileExists(atPath: script.path) else { return [] }
-        let input = lengths.map { BenchCommand.sampleIDs(model: model, count: $0).map(String.init).joined(separator: " ") }.joined(separator: "\n")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = [BenchCommand.python(), script.path, model.directory.path, String(Parallel.threadCount), String(runs)]
-        let inPipe = Pipe(), outPipe = Pipe()
-        p.standardInput = inPipe; p.standardOutput = outPipe; p.standardError = FileHandle.nullDevice
-        do { try p.run() } catch { return [] }
-        inPipe.fileHandleForWriting.write(Data(input.utf8)); try? inPipe.fileHandleForWriting.close()
-        let out = String(decoding: outPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { return [] }
-        return out.split(separator: "\n").compactMap { line in
-            let f = line.split(separator: " ")
+        let sequences = lengths.map { BenchCommand.sampleIDs(model: model, count: $0) }
+        let lines = BenchCommand.runReferenceScript("analysis_direct_torch.py", model: model, sequences: sequences,
+                                                    threads: Parallel.threadCount, runs: runs) ?? []
+        return lines.compactMap { f in
             guard f.count == 3, let T = Int(f[0]), let ms = Double(f[1]), let mb = Double(f[2]) else { return nil }
             return (T, ms, mb)
         }

@@ -66,12 +66,25 @@ enum BenchCommand {
         return perLayer * Double(net.layerCount)
     }
 
-    /// Runs bench/forward_torch.py (next to the package) and reads its "T ms" lines.
+    /// Runs bench/forward_torch.py on the same ids; T -> median ms.
     static func torchTimes(model: LoadedModel, ids: [Int: [Int]], threads: Int, runs: Int) -> [Int: Double]? {
+        let sequences = ids.sorted { $0.key < $1.key }.map(\.value)
+        guard let lines = runReferenceScript("forward_torch.py", model: model, sequences: sequences, threads: threads, runs: runs) else { return nil }
+        var result: [Int: Double] = [:]
+        for parts in lines where parts.count == 2 {
+            if let T = Int(parts[0]), let ms = Double(parts[1]) { result[T] = ms }
+        }
+        return result.isEmpty ? nil : result
+    }
+
+    /// Runs a PyTorch reference script of bench/ with `$HEED_PYTHON` as
+    /// `SCRIPT MODEL_DIR THREADS RUNS`, one sequence of ids per stdin line; returns its stdout
+    /// lines split on spaces, or nil when it cannot run (no torch, no script).
+    static func runReferenceScript(_ name: String, model: LoadedModel, sequences: [[Int]], threads: Int, runs: Int) -> [[Substring]]? {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("bench/forward_torch.py")
-        guard FileManager.default.fileExists(atPath: script.path) else { return nil }
-        let input = ids.sorted { $0.key < $1.key }.map { $0.value.map(String.init).joined(separator: " ") }.joined(separator: "\n")
+            .deletingLastPathComponent().appendingPathComponent("bench/\(name)")
+        guard !sequences.isEmpty, FileManager.default.fileExists(atPath: script.path) else { return nil }
+        let input = sequences.map { $0.map(String.init).joined(separator: " ") }.joined(separator: "\n")
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = [python(), script.path, model.directory.path, String(threads), String(runs)]
@@ -82,11 +95,6 @@ enum BenchCommand {
         let out = String(decoding: outPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
         guard p.terminationStatus == 0 else { return nil }
-        var result: [Int: Double] = [:]
-        for line in out.split(separator: "\n") {
-            let parts = line.split(separator: " ")
-            if parts.count == 2, let T = Int(parts[0]), let ms = Double(parts[1]) { result[T] = ms }
-        }
-        return result.isEmpty ? nil : result
+        return out.split(separator: "\n").map { $0.split(separator: " ") }
     }
 }
