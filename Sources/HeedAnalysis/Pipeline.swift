@@ -84,6 +84,7 @@ public enum Pipeline {
         try Analyzer.validate(options, layerCount: net.layerCount, postLayerNorm: net.hasPostAttentionLayerNorm)
         let encoded = tokenize?(text) ?? model.tokenizer.encode(text)
         guard encoded.tokens.count <= net.maxTokens else { throw PipelineError.inputTooLong(tokens: encoded.tokens.count, limit: net.maxTokens) }
+        try model.checkEmbeddable(encoded)
         let table = TokenTable(text: text, encoded: encoded, encoding: encoding)
         let run = forward ?? directForward(model, isCancelled: isCancelled)
         let result = try run(encoded.ids, options.tapLevel)
@@ -151,6 +152,7 @@ public enum Pipeline {
         let net = model.network
         let options = options(model: model, request: r)
         let table = TokenTable(text: r.text, encoded: windowed, encoding: r.encoding)
+        try model.checkEmbeddable(windowed)
         let result = try forward(windowed.ids, options.tapLevel)
         let analysis = try Analyzer.analyze(modelID: model.id, forward: result, table: table, options: options,
                                             heads: net.headCount, postLayerNorm: net.hasPostAttentionLayerNorm, isCancelled: isCancelled)

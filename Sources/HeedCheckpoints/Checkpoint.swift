@@ -1,21 +1,39 @@
-// All safetensors files of a model directory, seen as one namespace of tensors
-// (single-file models and sharded ones such as model-00001-of-00002.safetensors alike).
+// The weights of a model directory: the safetensors file(s) transformers would load, seen as
+// one namespace of tensors. The choice follows transformers' from_pretrained for a local
+// directory (modeling_utils.py, _get_resolved_checkpoint_files, no variant, safetensors only):
+//   1. model.safetensors, when present, alone;
+//   2. else model.safetensors.index.json: the shards its weight_map names
+//      (model-00001-of-00002.safetensors, ...), each tensor read from the shard the map names;
+//   3. else the only *.safetensors file of the directory (Heed's addition: transformers would
+//      need to be told the variant, e.g. variant="fp16" for model.fp16.safetensors).
+// Nothing else is read (a stray model.fp16.safetensors beside model.safetensors stays unopened),
+// and unrelated files are never merged: several candidates and no rule to pick one is an error.
 
 import Foundation
 import HeedKernels
 
-/// The tensors of every `*.safetensors` file directly inside a directory.
+/// The tensors of a model directory's weights: `model.safetensors`, the shards a
+/// `model.safetensors.index.json` names, or the directory's only `*.safetensors` file.
 public struct Checkpoint: Sendable {
+    /// The single-file weights transformers loads first.
+    public static let singleFileName = "model.safetensors"
+    /// The index of a sharded checkpoint: `{"weight_map": {tensor name: shard file name}}`.
+    public static let indexFileName = "model.safetensors.index.json"
+
     public let directory: URL
-    /// The files, sorted by name.
+    /// The files the weights come from, sorted by name (one, or the shards of an index).
     public let files: [SafeTensorsFile]
-    /// Tensor names across all files, sorted.
+    /// Tensor names across all files, sorted. For a sharded checkpoint, exactly the index's.
     public let tensorNames: [String]
     private let fileIndexByName: [String: Int]
 
-    /// Opens (maps and validates) every `*.safetensors` file of `directory`. Throws
-    /// `CheckpointError` when there is none, when a file is malformed, or when two files
-    /// hold a tensor of the same name.
+    /// Chooses the weights of `directory` (see the file header for the rules) and opens (maps
+    /// and validates) them. Throws `CheckpointError` naming the file and the problem when the
+    /// directory cannot be listed or holds no `*.safetensors` file; when it holds several
+    /// `*.safetensors` files and neither `model.safetensors` nor an index (the message lists
+    /// them and says what to do); when the index is malformed, names a shard that is missing,
+    /// or places a tensor in a shard that lacks it; or when a chosen file is malformed or a Git
+    /// LFS pointer.
     public init(directory: URL) throws {
         self.directory = directory
         let path = directory.path
@@ -25,25 +43,74 @@ public struct Checkpoint: Sendable {
         } catch {
             throw CheckpointError(file: path, problem: "cannot list the directory (\(Self.reason(error)))")
         }
-        let shardNames = names.filter { $0.hasSuffix(".safetensors") }.sorted()
-        if shardNames.isEmpty {
-            throw CheckpointError(file: path, problem: "no *.safetensors file in the directory")
-        }
-        var files: [SafeTensorsFile] = []
-        var index: [String: Int] = [:]
-        for name in shardNames {
-            let file = try SafeTensorsFile(url: directory.appendingPathComponent(name))
-            for tensorName in file.tensorNames {
-                if let other = index[tensorName] {
-                    throw CheckpointError(file: path, problem: "tensor '\(tensorName)' appears in both \(shardNames[other]) and \(name)")
+        let nameSet = Set(names)
+        if nameSet.contains(Self.singleFileName) {
+            let file = try SafeTensorsFile(url: directory.appendingPathComponent(Self.singleFileName))
+            self.files = [file]
+            self.fileIndexByName = Dictionary(uniqueKeysWithValues: file.tensorNames.map { ($0, 0) })
+        } else if nameSet.contains(Self.indexFileName) {
+            let weightMap = try Self.readWeightMap(directory.appendingPathComponent(Self.indexFileName))
+            var files: [SafeTensorsFile] = []
+            var index: [String: Int] = [:]
+            for shard in Set(weightMap.values).sorted() {
+                let url = directory.appendingPathComponent(shard)
+                let tensors = weightMap.filter { $0.value == shard }.keys.sorted()
+                if !nameSet.contains(shard) {
+                    let others = tensors.count > 1 ? " and \(tensors.count - 1) other tensor\(tensors.count == 2 ? "" : "s")" : ""
+                    throw CheckpointError(file: url.path, problem: "missing: \(Self.indexFileName) places tensor '\(tensors[0])'\(others) in this shard (an incomplete download?)")
                 }
-                index[tensorName] = files.count
+                let file = try SafeTensorsFile(url: url)
+                for name in tensors {
+                    if file.info(name) == nil {
+                        throw CheckpointError(file: url.path, problem: "has no tensor '\(name)', which \(Self.indexFileName) places in this shard")
+                    }
+                    index[name] = files.count
+                }
+                files.append(file)
             }
-            files.append(file)
+            self.files = files
+            self.fileIndexByName = index
+        } else {
+            let candidates = names.filter { $0.hasSuffix(".safetensors") && !$0.hasPrefix(".") }.sorted()
+            guard let only = candidates.first else {
+                throw CheckpointError(file: path, problem: "no *.safetensors file in the directory")
+            }
+            guard candidates.count == 1 else {
+                throw CheckpointError(file: path, problem: "\(candidates.count) *.safetensors files (\(candidates.joined(separator: ", "))) "
+                    + "and neither \(Self.singleFileName) nor \(Self.indexFileName), so Heed cannot tell which holds the weights "
+                    + "(it never merges unrelated files). Rename the weights to \(Self.singleFileName), remove the other files, "
+                    + "or name the shards in a \(Self.indexFileName)")
+            }
+            let file = try SafeTensorsFile(url: directory.appendingPathComponent(only))
+            self.files = [file]
+            self.fileIndexByName = Dictionary(uniqueKeysWithValues: file.tensorNames.map { ($0, 0) })
         }
-        self.files = files
-        self.fileIndexByName = index
-        self.tensorNames = index.keys.sorted()
+        self.tensorNames = fileIndexByName.keys.sorted()
+    }
+
+    /// The `weight_map` of an index file: tensor name -> shard file name (a plain file name in
+    /// the same directory). Throws `CheckpointError` naming the index file.
+    static func readWeightMap(_ url: URL) throws -> [String: String] {
+        func fail(_ problem: String) -> CheckpointError { CheckpointError(file: url.path, problem: problem) }
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch { throw fail("cannot read (\(reason(error)))") }
+        try data.withUnsafeBytes { try GitLFSPointer.check($0, file: url.path, standsFor: "the index of the weights") }
+        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw fail("not a JSON object")
+        }
+        guard let map = object["weight_map"] as? [String: Any] else {
+            throw fail("has no \"weight_map\" object (tensor name -> shard file)")
+        }
+        var weightMap: [String: String] = [:]
+        for (tensor, value) in map {
+            guard let shard = value as? String else { throw fail("weight_map entry '\(tensor)' is not a file name string") }
+            guard !shard.isEmpty, !shard.contains("/"), shard != ".", shard != ".." else {
+                throw fail("weight_map entry '\(tensor)' names '\(shard)', not a file of the same directory")
+            }
+            weightMap[tensor] = shard
+        }
+        if weightMap.isEmpty { throw fail("weight_map is empty") }
+        return weightMap
     }
 
     public func has(_ name: String) -> Bool { fileIndexByName[name] != nil }

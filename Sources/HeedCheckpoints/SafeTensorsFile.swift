@@ -36,6 +36,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
         self.url = url
         let path = url.path
         let mapping = try MappedFile(path: path)
+        try GitLFSPointer.check(mapping.bytes, file: path, standsFor: "the weights")
         func fail(_ problem: String) -> CheckpointError { CheckpointError(file: path, problem: problem) }
 
         let fileByteCount = mapping.count

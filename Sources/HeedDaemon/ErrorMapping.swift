@@ -17,6 +17,13 @@ enum ErrorMapping {
         case let ForwardError.tooLong(tokens, limit), let PipelineError.inputTooLong(tokens, limit):
             return JSONRPCError(.inputTooLong, "input too long: \(tokens) tokens; the model allows at most \(limit)",
                                 data: .object(JSONObject([("limit", .number(JSONNumber(limit))), ("tokens", .number(JSONNumber(tokens)))])))
+        case let e as TokenBeyondEmbeddings:
+            return JSONRPCError(.modelInconsistent, "model inconsistent: \(e)", data: .object(JSONObject([
+                ("tokenId", .number(JSONNumber(e.tokenID))), ("token", e.tokenText.map { .string($0) } ?? .null),
+                ("embeddingRows", .number(JSONNumber(e.embeddingRows)))])))
+        case let ForwardError.tokenOutOfRange(id, rows):
+            // Ids only come from the model's own tokenizer: the same fault, without the token's text.
+            return rpcError(TokenBeyondEmbeddings(tokenID: id, tokenText: nil, embeddingRows: rows))
         case let e as ForwardError:
             return JSONRPCError(.invalidParams, "\(e)")
         case let AnalysisError.unsupportedMethod(m, supported):

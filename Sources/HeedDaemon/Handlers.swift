@@ -129,7 +129,9 @@ enum Handlers {
     static func tokenize(_ p: RequestParams, _ c: RequestContext) throws -> Response {
         let text = try text(p)
         let m = try model(p, c)
-        let table = TokenTable(text: text, encoded: encode(m, text, c), encoding: c.encoding)
+        let encoded = encode(m, text, c)
+        try m.checkEmbeddable(encoded)
+        let table = TokenTable(text: text, encoded: encoded, encoding: c.encoding)
         return JSONRPCResponse.result(id: c.id) { w in
             w.beginObject(); w.key("tokens"); ResultJSON.writeTokens(table, into: &w); w.endObject()
         }

@@ -22,6 +22,10 @@ public enum JSONRPCErrorCode: Int, CaseIterable, Sendable {
     case methodNotSupported = -32012
     /// The text is longer than the model's token limit (the limit in `data`).
     case inputTooLong = -32013
+    /// The model's files disagree: its tokenizer produced a token id its checkpoint has no
+    /// embedding for (the id, the token and the embedding rows in `data`). The model stays
+    /// loaded; texts without that token work.
+    case modelInconsistent = -32014
 
     /// A short default message.
     public var defaultMessage: String {
@@ -37,6 +41,7 @@ public enum JSONRPCErrorCode: Int, CaseIterable, Sendable {
         case .modelLoadFailed: return "Model failed to load"
         case .methodNotSupported: return "Method not supported by this model"
         case .inputTooLong: return "Input too long"
+        case .modelInconsistent: return "Model inconsistent"
         }
     }
 }

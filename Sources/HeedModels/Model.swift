@@ -11,6 +11,8 @@ public protocol TransformerModel: AnyObject, Sendable {
     var hiddenSize: Int { get }
     /// Usable positions: max_position_embeddings minus the family's position offset.
     var maxTokens: Int { get }
+    /// Rows of the word-embedding matrix: the token ids the network can run are 0..<embeddingRows.
+    var embeddingRows: Int { get }
     /// True for post-LN encoders, where a LayerNorm follows attention + residual.
     var hasPostAttentionLayerNorm: Bool { get }
     /// Approximate bytes the weights hold in memory (packed and plain copies included).
@@ -47,16 +49,26 @@ public final class LoadedModel: @unchecked Sendable {
         self.tokenizer = tokenizer
     }
 
-    /// Loads config.json, every *.safetensors and tokenizer.json from `directory`.
-    /// Errors name the file and the problem (ModelLoadError).
+    /// Loads config.json, the weights (`Checkpoint`: model.safetensors, the shards of
+    /// model.safetensors.index.json, or the only *.safetensors) and tokenizer.json from
+    /// `directory`. Errors name the file and the problem (ModelLoadError), including a Git LFS
+    /// pointer in place of any of these files.
     public static func load(id: String, directory: URL) throws -> LoadedModel {
         let configURL = directory.appendingPathComponent("config.json")
         let tokenizerURL = directory.appendingPathComponent("tokenizer.json")
+        do {
+            try GitLFSPointer.check(fileAt: configURL, standsFor: "the model's config.json")
+            try GitLFSPointer.check(fileAt: tokenizerURL, standsFor: "the model's tokenizer.json")
+        } catch let e as CheckpointError {
+            throw ModelLoadError(file: e.file, problem: e.problem)
+        }
         let config: ModelConfig
         let checkpoint: Checkpoint
         let tokenizer: Tokenizer
         do { config = try ModelConfig.load(from: configURL) } catch { throw ModelLoadError(file: configURL.path, problem: "\(error)") }
-        do { checkpoint = try Checkpoint(directory: directory) } catch { throw ModelLoadError(file: directory.path, problem: "\(error)") }
+        do { checkpoint = try Checkpoint(directory: directory) } catch let e as CheckpointError {
+            throw ModelLoadError(file: e.file, problem: e.problem)
+        }
         do { tokenizer = try Tokenizer(url: tokenizerURL) } catch { throw ModelLoadError(file: tokenizerURL.path, problem: "\(error)") }
         let network: BertEncoder
         do { network = try BertEncoder(config: config, checkpoint: checkpoint) } catch let e as ModelLoadError {

@@ -6,8 +6,11 @@ import HeedModels
 
 /// `heed tokenize`: every token, never truncated; offsets count Unicode scalars.
 enum TokenizeCommand {
-    static func run(model: LoadedModel, text: String, json: Bool) {
-        let table = TokenTable(text: text, encoded: model.tokenizer.encode(text), encoding: .utf32)
+    /// Throws `TokenBeyondEmbeddings` when the text has a token the checkpoint cannot embed.
+    static func run(model: LoadedModel, text: String, json: Bool) throws {
+        let encoded = model.tokenizer.encode(text)
+        try model.checkEmbeddable(encoded)
+        let table = TokenTable(text: text, encoded: encoded, encoding: .utf32)
         if json {
             // The heed/tokenize result: {tokens: [Token]}
             var w = JSONWriter()

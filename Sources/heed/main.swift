@@ -91,7 +91,7 @@ do {
         let args = try Arguments(argv, valued: ["model"], boolean: ["json"])
         let text = joinedText(args)
         let model = loadModel(args.value("model") ?? "minilm")
-        TokenizeCommand.run(model: model, text: text, json: args.has("json"))
+        try TokenizeCommand.run(model: model, text: text, json: args.has("json"))
     case "analyze":
         let args = try Arguments(argv, valued: AnalyzeCommand.valued, boolean: ["json"])
         let text = joinedText(args)
@@ -136,6 +136,8 @@ do {
     default:
         fail("unknown command \(command)\n\n\(usage)", code: 2)
     }
+} catch let error as TokenBeyondEmbeddings {
+    fail("model inconsistent: \(error)")
 } catch {
     fail("\(error)", code: 2)
 }
