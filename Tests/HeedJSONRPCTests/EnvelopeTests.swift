@@ -3,12 +3,13 @@ import XCTest
 
 final class EnvelopeTests: XCTestCase {
     /// The numbers come from the specs, not from the table: JSON-RPC 2.0 section 5.1, LSP 3.17
-    /// (ServerNotInitialized, RequestCancelled), and DESIGN.md for Heed's own.
+    /// (ServerNotInitialized, RequestCancelled), and DESIGN.md for Heed's own (-32014: protocol.md, section 9).
     func testErrorCodesMatchTheSpecs() {
         let spec: [JSONRPCErrorCode: Int] = [
             .parseError: -32700, .invalidRequest: -32600, .methodNotFound: -32601, .invalidParams: -32602,
             .internalError: -32603, .serverNotInitialized: -32002, .requestCancelled: -32800,
             .unknownModel: -32010, .modelLoadFailed: -32011, .methodNotSupported: -32012, .inputTooLong: -32013,
+            .modelInconsistent: -32014,
         ]
         XCTAssertEqual(JSONRPCErrorCode.allCases.count, spec.count, "a code was added without pinning it here")
         for code in JSONRPCErrorCode.allCases {
