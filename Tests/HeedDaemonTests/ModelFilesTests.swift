@@ -42,8 +42,22 @@ enum FieldModels {
         return writer.serialized()
     }
 
-    /// tiny-bert's weights in two shards with a model.safetensors.index.json, no model.safetensors.
-    static let sharded: String = { makeSharded("sharded") }()
+    /// tiny-bert's weights in two shards with a model.safetensors.index.json, no model.safetensors,
+    /// beside the same saved with variant "fp16" (as transformers names it:
+    /// model.fp16-0000k-of-00002.safetensors and model.safetensors.index.fp16.json).
+    static let sharded: String = {
+        let dir = makeSharded("sharded")
+        var writers: [String: SafeTensorsWriter] = [:]
+        for (tensor, t) in weights {
+            let file = shardName(of: tensor).replacingOccurrences(of: "model-", with: "model.fp16-")
+            writers[file, default: SafeTensorsWriter()].add(tensor, dtype: .f16, shape: t.shape, bits16: t.data.map { Float16($0).bitPattern })
+        }
+        for (file, writer) in writers { try! writer.write(to: URL(fileURLWithPath: dir).appendingPathComponent(file)) }
+        let index = try! String(contentsOfFile: dir + "/model.safetensors.index.json", encoding: .utf8)
+        try! index.replacingOccurrences(of: "model-", with: "model.fp16-")
+            .write(toFile: dir + "/model.safetensors.index.fp16.json", atomically: true, encoding: .utf8)
+        return dir
+    }()
 
     /// As `sharded`, without its second shard.
     static let missingShard: String = {
@@ -163,7 +177,8 @@ final class ModelFilesTests: XCTestCase {
         XCTAssertNotEqual(fp16.layers, plain.layers, "float16-rounded weights give other numbers")
     }
 
-    /// Two shards + index give exactly the numbers of the single file.
+    /// Two shards + index give exactly the numbers of the single file (the fp16 variant's shards
+    /// beside them are not read).
     func testShardedCheckpointGivesTheUnshardedNumbers() throws {
         let plain = try analyze(1, TestModels.tiny)
         let sharded = try analyze(2, FieldModels.sharded)
