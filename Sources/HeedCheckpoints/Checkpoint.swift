@@ -20,6 +20,7 @@ public struct Checkpoint: Sendable {
     /// The index of a sharded checkpoint: `{"weight_map": {tensor name: shard file name}}`.
     public static let indexFileName = "model.safetensors.index.json"
 
+    /// The model directory the weights were chosen from.
     public let directory: URL
     /// The files the weights come from, sorted by name (one, or the shards of an index).
     public let files: [SafeTensorsFile]
@@ -113,6 +114,7 @@ public struct Checkpoint: Sendable {
         return weightMap
     }
 
+    /// True when the checkpoint holds a tensor called `name`.
     public func has(_ name: String) -> Bool { fileIndexByName[name] != nil }
 
     /// Type and shape of `name`, or nil when no file holds it.

@@ -16,12 +16,14 @@ public struct TokenBeyondEmbeddings: Error, Equatable, CustomStringConvertible {
     /// Rows of the checkpoint's word-embedding matrix: the ids it can embed are 0..<embeddingRows.
     public let embeddingRows: Int
 
+    /// The fault for the token `tokenID` (text `tokenText`, if known) and a matrix of `embeddingRows` rows.
     public init(tokenID: Int, tokenText: String?, embeddingRows: Int) {
         self.tokenID = tokenID
         self.tokenText = tokenText
         self.embeddingRows = embeddingRows
     }
 
+    /// One sentence a person can act on: the token, its id, the rows, and what to do.
     public var description: String {
         let token = tokenText.map { "\"\($0)\" (id \(tokenID))" } ?? "id \(tokenID)"
         return "the model's checkpoint and tokenizer disagree: the tokenizer gives the token \(token), but the checkpoint's "
