@@ -21,7 +21,7 @@ final class TokenTableTests: XCTestCase {
         XCTAssertGreaterThan(unbelievably.tokens.count, 1, "a word of several subwords")
         XCTAssertEqual(unbelievably.start, 0)
         XCTAssertEqual(unbelievably.end, 12)
-        XCTAssertEqual(table.tokens.first?.start, table.tokens.first?.end, "special tokens have empty spans")
+        XCTAssertEqual(table.tokens.first?.start, table.tokens.first?.end, "the inserted [CLS] has an empty span")
     }
 
     func testOffsetsInEveryEncoding() {
