@@ -114,6 +114,23 @@ final class TypedSpecialTokenTests: XCTestCase {
         _ = d.finish()
     }
 
+    /// Beyond the limit (702 tokens, limit 600) the window is centred on a typed [MASK] focus, at
+    /// either granularity: tokens 52..<650 between the inserted [CLS] and [SEP].
+    func testWindowBeyondTheLimitCentredOnATypedMask() throws {
+        let d = try daemon("utf-16")
+        let text = (Array(repeating: "cat", count: 350) + ["[MASK]"] + Array(repeating: "cat", count: 349)).joined(separator: " ")
+        for (k, granularity) in ["token", "word"].enumerated() {
+            let r = try highlight(d, k + 1, text: text, focus: 1400..<1406, extra: #","granularity":"\#(granularity)""#)
+            XCTAssertEqual(Self.focus(r), 1400..<1406, granularity)
+            XCTAssertEqual((r["window"]?["start"]?.intValue ?? -1)..<(r["window"]?["end"]?.intValue ?? -1), 204..<2598, granularity)
+            let spans = Self.spans(r)
+            XCTAssertEqual(spans.count, 597, "the window's 598 tokens but the focus (\(granularity))")
+            XCTAssertEqual(spans.first, 204..<207)
+            XCTAssertEqual(spans.last, 2595..<2598)
+        }
+        _ = d.finish()
+    }
+
     /// A non-empty focus over whitespace only is refused with the reason, at either granularity;
     /// it never moves to a neighbouring word.
     func testFocusOverlappingNoTokenIsInvalidParams() throws {
