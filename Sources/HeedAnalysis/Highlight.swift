@@ -24,9 +24,12 @@ public struct HighlightRange: Equatable, Sendable {
 /// encoding. Only units with a non-empty span take part (special tokens typed in the text
 /// included); the tokens the post-processor inserts, whose span is empty, never do.
 public struct HighlightUnit: Equatable, Sendable {
+    /// Start of the unit's source text, in the request's position encoding units.
     public let start: Int
+    /// End (exclusive) of the unit's source text; `start == end` for an inserted token.
     public let end: Int
 
+    /// A unit spanning `start..<end` in the request's position encoding.
     public init(start: Int, end: Int) { self.start = start; self.end = end }
 
     /// True when the unit covers some text: it can be the focus and appear in the ranges.

@@ -191,7 +191,7 @@ public enum Pipeline {
     public static func finishHighlight(_ basis: HighlightBasis, request r: HighlightRequest) throws -> HighlightResult {
         let focusUnits = try Highlighter.focusUnits(basis.units, focus: r.focus, granularity: r.granularity)
         let ranges = Highlighter.ranges(matrix: basis.matrix, units: basis.units, focus: focusUnits, direction: r.direction, topK: r.topK)
-        let usedFocus = basis.units[focusUnits.first!].start..<focusUnits.map { basis.units[$0].end }.max()!
+        let usedFocus = focusUnits.map { basis.units[$0].start }.min()!..<focusUnits.map { basis.units[$0].end }.max()!
         return HighlightResult(encoding: r.encoding, ranges: ranges, focus: usedFocus, method: basis.method,
                                layer: basis.layer, window: basis.window)
     }
