@@ -56,11 +56,20 @@ public enum PipelineError: Error, Equatable, CustomStringConvertible {
     case inputTooLong(tokens: Int, limit: Int)
     case focusOutOfRange(focus: Range<Int>, length: Int)
     case methodNotHighlightable(AnalysisMethod)
+    /// A non-empty focus (offsets in the request's encoding) that overlaps no unit with a span.
+    case focusOverlapsNoUnit(focus: Range<Int>, granularity: Granularity)
+    /// A text none of whose units has a span (empty, or only whitespace and dropped characters):
+    /// there is nothing to focus on.
+    case textHasNoUnit(granularity: Granularity)
 
     public var description: String {
         switch self {
         case let .inputTooLong(tokens, limit): return "the text has \(tokens) tokens; the model allows at most \(limit)"
         case let .focusOutOfRange(focus, length): return "focus \(focus.lowerBound)..<\(focus.upperBound) is outside the text (length \(length))"
+        case let .focusOverlapsNoUnit(focus, granularity):
+            return "focus \(focus.lowerBound)..<\(focus.upperBound) overlaps no \(granularity.rawValue) of the text (it covers only whitespace or characters the tokenizer drops); give a span that overlaps one, or an empty focus (a cursor) for the nearest"
+        case let .textHasNoUnit(granularity):
+            return "the text has no \(granularity.rawValue) to focus on: it is empty or holds only whitespace or characters the tokenizer drops (the [CLS] and [SEP] the tokenizer inserts have no span)"
         case let .methodNotHighlightable(m): return "method \"\(m.rawValue)\" cannot be highlighted (use attention, norm, norm-summed, attn-res, attn-res-ln, rollout or norm-rollout)"
         }
     }
@@ -105,10 +114,10 @@ public enum Pipeline {
     public static func highlight(model: LoadedModel, request r: HighlightRequest, forward: Forward? = nil,
                                  isCancelled: @escaping () -> Bool = { false }) throws -> HighlightResult {
         try validate(model: model, request: r)
-        let (windowed, window) = highlightWindow(model: model, encoded: model.tokenizer.encode(r.text), request: r)
+        let (windowed, window) = try highlightWindow(model: model, encoded: model.tokenizer.encode(r.text), request: r)
         let basis = try highlightBasis(model: model, request: r, windowed: windowed, window: window,
                                        forward: forward ?? directForward(model, isCancelled: isCancelled), isCancelled: isCancelled)
-        return finishHighlight(basis, request: r)
+        return try finishHighlight(basis, request: r)
     }
 
     /// Checks a highlight request before any work: method, layer and focus bounds.
@@ -132,15 +141,25 @@ public enum Pipeline {
                        meanOverHeads: true, granularity: r.granularity)
     }
 
+    /// The units of a table at a granularity: its tokens or its words, with their spans.
+    static func highlightUnits(_ table: TokenTable, granularity: Granularity) -> [HighlightUnit] {
+        granularity == .word
+            ? table.words.map { HighlightUnit(start: $0.start, end: $0.end) }
+            : table.tokens.map { HighlightUnit(start: $0.start, end: $0.end) }
+    }
+
     /// The encoding a highlight analyses: all of it, or, beyond the model's limit, the window of
-    /// the limit centred on the focus, with its span in the request's encoding.
-    public static func highlightWindow(model: LoadedModel, encoded: Encoding, request r: HighlightRequest) -> (Encoding, Range<Int>?) {
+    /// the limit centred on the focus, with the span (in the request's encoding) of its first to
+    /// last token that has one. Resolves the focus first, before any model work.
+    /// - Throws: `PipelineError.focusOverlapsNoUnit` or `.textHasNoUnit` (see `Highlighter.focusUnits`).
+    public static func highlightWindow(model: LoadedModel, encoded: Encoding, request r: HighlightRequest) throws -> (Encoding, Range<Int>?) {
         let limit = model.network.maxTokens
-        guard encoded.tokens.count > limit else { return (encoded, nil) }
         let full = TokenTable(text: r.text, encoded: encoded, encoding: r.encoding)
-        let units = full.tokens.map { HighlightUnit(start: $0.start, end: $0.end, special: $0.special) }
-        let windowed = centredWindow(encoded, around: Highlighter.focusUnits(units, focus: r.focus), limit: limit)
-        let body = windowed.tokens.filter { !$0.special }
+        let focus = try Highlighter.focusUnits(highlightUnits(full, granularity: r.granularity), focus: r.focus, granularity: r.granularity)
+        guard encoded.tokens.count > limit else { return (encoded, nil) }
+        let focusTokens = r.granularity == .word ? focus.flatMap { full.words[$0].tokens } : focus
+        let windowed = centredWindow(encoded, around: focusTokens, limit: limit)
+        let body = windowed.tokens.filter { !$0.span.scalars.isEmpty }
         guard let first = body.first, let last = body.last else { return (windowed, nil) }
         return (windowed, r.encoding.range(of: first.span).lowerBound..<r.encoding.range(of: last.span).upperBound)
     }
@@ -164,31 +183,30 @@ public enum Pipeline {
             guard case let .tensor(t)? = analysis.layers.first?.values.first?.value else { preconditionFailure("analysis returned no matrix") }
             matrix = t
         }
-        let units: [HighlightUnit] = r.granularity == .word
-            ? table.words.map { HighlightUnit(start: $0.start, end: $0.end, special: $0.special) }
-            : table.tokens.map { HighlightUnit(start: $0.start, end: $0.end, special: $0.special) }
+        let units = highlightUnits(table, granularity: r.granularity)
         return HighlightBasis(matrix: matrix.data, units: units, method: r.method,
                               layer: r.method.isAcrossLayers ? nil : layerIndex(model: model, request: r), window: window)
     }
 
     /// Focus, direction and topK applied to a basis: O(T^2) at most, no model work.
-    public static func finishHighlight(_ basis: HighlightBasis, request r: HighlightRequest) -> HighlightResult {
-        let focusUnits = Highlighter.focusUnits(basis.units, focus: r.focus)
+    /// - Throws: `PipelineError.focusOverlapsNoUnit` or `.textHasNoUnit` (see `Highlighter.focusUnits`).
+    public static func finishHighlight(_ basis: HighlightBasis, request r: HighlightRequest) throws -> HighlightResult {
+        let focusUnits = try Highlighter.focusUnits(basis.units, focus: r.focus, granularity: r.granularity)
         let ranges = Highlighter.ranges(matrix: basis.matrix, units: basis.units, focus: focusUnits, direction: r.direction, topK: r.topK)
-        let usedFocus = focusUnits.isEmpty ? r.focus
-            : basis.units[focusUnits.first!].start..<focusUnits.map { basis.units[$0].end }.max()!
+        let usedFocus = focusUnits.map { basis.units[$0].start }.min()!..<focusUnits.map { basis.units[$0].end }.max()!
         return HighlightResult(encoding: r.encoding, ranges: ranges, focus: usedFocus, method: basis.method,
                                layer: basis.layer, window: basis.window)
     }
 
-    /// The limit's worth of tokens centred on the focus: the leading and trailing special tokens
-    /// of the full encoding, around a slice of the body.
+    /// The limit's worth of tokens centred on the focus (token indices): the tokens the
+    /// post-processor inserted at either end of the full encoding, around a slice of the body
+    /// (the tokens from the text, special tokens typed in it included).
     static func centredWindow(_ encoded: Encoding, around focus: [Int], limit: Int) -> Encoding {
         let tokens = encoded.tokens
         var lead = 0
-        while lead < tokens.count, tokens[lead].special { lead += 1 }
+        while lead < tokens.count, tokens[lead].isInserted { lead += 1 }
         var trail = 0
-        while trail < tokens.count - lead, tokens[tokens.count - 1 - trail].special { trail += 1 }
+        while trail < tokens.count - lead, tokens[tokens.count - 1 - trail].isInserted { trail += 1 }
         let bodyRange = lead..<(tokens.count - trail)
         let size = max(1, limit - lead - trail)
         let centre = focus.isEmpty ? bodyRange.lowerBound : (focus.first! + focus.last!) / 2

@@ -14,14 +14,20 @@ public enum PositionEncoding: String, CaseIterable, Sendable {
     }
 }
 
-/// A token as the protocol shows it (DESIGN.md, Protocol contract).
+/// A token as the protocol shows it (protocol.md, section 5.4).
 public struct TokenRow: Equatable, Sendable {
     public let index: Int
     public let id: Int
     /// The vocabulary string ("##ing", "[CLS]").
     public let text: String
+    /// Start of the token's source text, in the table's position encoding (bytes, UTF-16 code
+    /// units or Unicode scalars). `start == end == 0` only for the tokens the post-processor
+    /// inserts; a special token typed in the text keeps its span.
     public let start: Int
+    /// End (exclusive) of the token's source text, in the same units as `start`.
     public let end: Int
+    /// True for special tokens, inserted ones and those typed in the text alike: tell them
+    /// apart by the span, never by this flag.
     public let special: Bool
     /// Index into `TokenTable.words`; every special token is a word of its own.
     public let word: Int
@@ -30,20 +36,31 @@ public struct TokenRow: Equatable, Sendable {
 /// A word: consecutive tokens of one pre-tokenized word, or one special token.
 public struct WordRow: Equatable, Sendable {
     public let index: Int
-    /// The original text the word covers (empty for special tokens).
+    /// The original text the word covers (empty for the tokens the post-processor inserts;
+    /// `"[MASK]"` for a `[MASK]` typed in the text).
     public let text: String
+    /// Start of the word's source text in the table's position encoding (`start == end == 0`
+    /// only for a word made of an inserted token).
     public let start: Int
+    /// End (exclusive) of the word's source text, in the same units as `start`.
     public let end: Int
+    /// True for a word made of one special token (inserted or typed in the text).
     public let special: Bool
+    /// Indices of the word's tokens, in order.
     public let tokens: [Int]
 }
 
 /// The tokens and words of one encoded text, with offsets in one position encoding.
 public struct TokenTable: Equatable, Sendable {
+    /// The unit of every `start` and `end` in the table.
     public let encoding: PositionEncoding
+    /// One row per token of the encoding, in order.
     public let tokens: [TokenRow]
+    /// The words that word granularity uses: consecutive tokens of one pre-tokenized word, and
+    /// every special token (inserted or typed in the text) as a word of its own.
     public let words: [WordRow]
 
+    /// The table of `encoded`, the tokenizer's encoding of `text`, with offsets in `encoding`.
     public init(text: String, encoded: Encoding, encoding: PositionEncoding) {
         self.encoding = encoding
         let scalars = Array(text.unicodeScalars)
@@ -63,10 +80,14 @@ public struct TokenTable: Equatable, Sendable {
         }
         for (i, t) in encoded.tokens.enumerated() {
             let r = encoding.range(of: t.span)
-            if t.special || t.word == nil {
+            if t.special || t.isInserted {
+                // A word of its own, with the token's span: empty for an inserted token, the
+                // source text for a special token typed in the text.
                 closeWord(); lastWordID = nil
-                words.append(WordRow(index: words.count, text: "", start: r.lowerBound, end: r.lowerBound, special: t.special, tokens: [i]))
-                tokens.append(TokenRow(index: i, id: t.id, text: t.text, start: r.lowerBound, end: t.special ? r.lowerBound : r.upperBound, special: t.special, word: words.count - 1))
+                var s = String.UnicodeScalarView()
+                s.append(contentsOf: scalars[t.span.scalars])
+                words.append(WordRow(index: words.count, text: String(s), start: r.lowerBound, end: r.upperBound, special: t.special, tokens: [i]))
+                tokens.append(TokenRow(index: i, id: t.id, text: t.text, start: r.lowerBound, end: r.upperBound, special: t.special, word: words.count - 1))
                 continue
             }
             if t.word != lastWordID { closeWord() }

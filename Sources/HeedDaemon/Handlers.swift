@@ -183,7 +183,7 @@ enum Handlers {
         let request = HighlightRequest(text: text, focus: focusStart..<focusEnd, method: method, layer: layer,
                                        direction: direction, granularity: granularity, topK: topK, encoding: c.encoding)
         try Pipeline.validate(model: m, request: request)
-        let (windowed, window) = Pipeline.highlightWindow(model: m, encoded: encode(m, text, c), request: request)
+        let (windowed, window) = try Pipeline.highlightWindow(model: m, encoded: encode(m, text, c), request: request)
         let layerKey: String
         switch layer { case .last: layerKey = "last"; case let .index(n): layerKey = String(n) }
         let key = cachePrefix(model: m.id) + "basis|\(method.rawValue)|\(method.isAcrossLayers ? "-" : layerKey)|\(granularity.rawValue)|\(c.encoding.rawValue)|\(window.map { "\($0.lowerBound)" } ?? "-")|" + text
@@ -195,7 +195,7 @@ enum Handlers {
                                                 forward: cachedForward(m, c), isCancelled: c.isCancelled)
             c.server.cache.put(key, basis, bytes: basis.byteCount + text.utf8.count)
         }
-        let result = Pipeline.finishHighlight(basis, request: request)
+        let result = try Pipeline.finishHighlight(basis, request: request)
         return JSONRPCResponse.result(id: c.id) { w in ResultJSON.writeHighlight(result, into: &w) }
     }
 }

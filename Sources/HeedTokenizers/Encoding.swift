@@ -16,7 +16,8 @@ public struct TextSpan: Equatable, Hashable, Sendable {
         self.utf8 = utf8
     }
 
-    /// The empty span at 0, which special tokens added by the post-processor get.
+    /// The empty span at 0, which the tokens the post-processor inserts get (and only they:
+    /// a special token typed in the text keeps the span of its source text).
     public static let empty = TextSpan(scalars: 0..<0, utf16: 0..<0, utf8: 0..<0)
 }
 
@@ -28,13 +29,15 @@ public struct EncodedToken: Equatable, Sendable {
     /// ("##ing") and the post-processor's special tokens ("[CLS]"); for an added token found in
     /// the text, the matched text (including whitespace an `lstrip`/`rstrip` token absorbed).
     public var text: String
-    /// True for tokens added by the post-processor and for special added tokens.
+    /// True for tokens added by the post-processor and for special added tokens, including those
+    /// typed in the text (`"The [MASK] is blue."`), which keep their source span and word.
     public var special: Bool
     /// Index of the token's word, exactly as transformers' `word_ids()` (nil for tokens added
     /// by the post-processor). Every pre-tokenized piece is a word, added tokens included.
     public var word: Int?
     /// Where the token comes from in the original text (`TextSpan.empty` for tokens added by
-    /// the post-processor).
+    /// the post-processor; the matched text, in every unit, for added tokens found in the text,
+    /// special or not).
     public var span: TextSpan
     /// Segment (token type) id.
     public var typeID: Int
@@ -47,6 +50,10 @@ public struct EncodedToken: Equatable, Sendable {
         self.span = span
         self.typeID = typeID
     }
+
+    /// True for the tokens the post-processor inserts around the text (`[CLS]`, `[SEP]`): they
+    /// have no word and the empty span. A special token typed in the text is not inserted.
+    public var isInserted: Bool { word == nil }
 }
 
 /// The tokens of one encoded text, in order.

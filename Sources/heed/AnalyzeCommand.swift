@@ -86,6 +86,12 @@ enum AnalyzeCommand {
         var s = String.UnicodeScalarView(); s.append(contentsOf: scalars[r]); return String(s)
     }
 
+    /// A token's label: its source text, or its vocabulary string when it has no span (the
+    /// tokens the post-processor inserts). Offsets in Unicode scalars.
+    static func label(_ t: TokenRow, _ scalars: [Unicode.Scalar]) -> String {
+        t.start == t.end ? t.text : slice(scalars, t.start..<t.end)
+    }
+
     /// The text with each highlighted range shaded by its score and the focus in bold.
     static func printHighlight(_ r: HighlightResult, text: String, model: LoadedModel) {
         let scalars = Array(text.unicodeScalars)
@@ -124,8 +130,8 @@ enum AnalyzeCommand {
     static func printReceived(_ result: AnalyzeResult, text: String) {
         let scalars = Array(text.unicodeScalars)
         let labels: [String] = result.granularity == .word
-            ? result.table.words.map { $0.special ? result.table.tokens[$0.tokens[0]].text : $0.text }
-            : result.table.tokens.map { $0.special ? $0.text : slice(scalars, $0.start..<$0.end) }
+            ? result.table.words.map { $0.start == $0.end ? result.table.tokens[$0.tokens[0]].text : $0.text }
+            : result.table.tokens.map { label($0, scalars) }
         print("what each token receives (mean over heads and attending tokens), by weight and by norm; \(result.modelID)")
         if Terminal.isTTY { print(Terminal.legend()) }
         for layer in result.layers {
@@ -147,7 +153,7 @@ enum AnalyzeCommand {
         let options = AnalyzeOptions(methods: [.attention, .normSummed], layers: [layer], meanOverHeads: true)
         let result = try Pipeline.analyze(model: model, text: text, options: options, encoding: .utf32)
         let scalars = Array(text.unicodeScalars)
-        let labels = result.table.tokens.map { $0.special ? $0.text : slice(scalars, $0.start..<$0.end) }
+        let labels = result.table.tokens.map { label($0, scalars) }
         var panels: [HeatmapPanel] = []
         for case let (method, .tensor(t)) in result.layers[0].values {
             panels.append(HeatmapPanel(title: method == .attention ? "Attention weight α (mean over heads)" : "Norm ‖Σₕ α f(x)‖",

