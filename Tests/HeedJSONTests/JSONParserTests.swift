@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
-@testable import HeedJSONRPC
+@testable import HeedJSON
+import HeedJSONTestSupport
 
 final class JSONParserTests: XCTestCase {
     /// Tallies of a conformance run.
@@ -167,9 +168,9 @@ final class JSONParserTests: XCTestCase {
         XCTAssertThrowsError(try JSONParser.parse(String(repeating: "[", count: 100_000)))
         XCTAssertThrowsError(try JSONParser.parse(String(repeating: "{\"a\":", count: 100_000)))
         XCTAssertNoThrow(try JSONParser.parse(String(repeating: "{\"a\":", count: 20) + "1" + String(repeating: "}", count: 20),
-                                              maxDepth: 20))
+                                              options: .init(maxDepth: 20)))
         XCTAssertThrowsError(try JSONParser.parse(String(repeating: "{\"a\":", count: 21) + "1" + String(repeating: "}", count: 21),
-                                                  maxDepth: 20))
+                                                  options: .init(maxDepth: 20)))
     }
 
     func testStructuralErrorsReportOffsets() {
@@ -178,18 +179,5 @@ final class JSONParserTests: XCTestCase {
                 XCTAssertEqual((error as? JSONParseError)?.byteOffset, offset, "\(text): \(error)")
             }
         }
-    }
-}
-
-/// A small seeded generator so randomized tests are reproducible.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
