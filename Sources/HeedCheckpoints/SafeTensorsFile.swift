@@ -85,10 +85,12 @@ public final class SafeTensorsFile: @unchecked Sendable {
         var ranges: [(begin: Int, end: Int, name: String)] = []
         for (name, value) in object {
             if name == "__metadata__" {
-                guard let pairs = value.objectValue else { throw fail("__metadata__ is not an object") }
+                guard let pairs = value.objectValue else {
+                    throw fail("__metadata__ is not an object (it is \(value.typeName)); __metadata__ must map strings to strings")
+                }
                 for (key, item) in pairs {
                     guard let text = item.stringValue else {
-                        throw fail("__metadata__ entry '\(key)' is \(item.shortDescription), not a string")
+                        throw fail("__metadata__ entry '\(key)' is \(item.shortDescription), not a string; __metadata__ must map strings to strings")
                     }
                     metadata[key] = text
                 }
@@ -173,7 +175,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
         }
         let bytes = elementCount.multipliedReportingOverflow(by: dtype.byteSize)
         if overflow || bytes.overflow {
-            throw fail("tensor '\(name)' has shape \(shape) too large to address")
+            throw fail("tensor '\(name)' has shape \(shape) too large to address; its byte count must fit in a 64-bit integer")
         }
         guard let offsetsValue = fields["data_offsets"] else { throw fail("tensor '\(name)' has no data_offsets") }
         guard let offsets = offsetsValue.arrayValue, offsets.count == 2,
@@ -184,13 +186,13 @@ public final class SafeTensorsFile: @unchecked Sendable {
             throw fail("tensor '\(name)' has data_offsets \(shown); expected [begin, end] with non-negative integers")
         }
         if end < begin {
-            throw fail("tensor '\(name)' has data_offsets [\(begin), \(end)] that end before they begin")
+            throw fail("tensor '\(name)' has data_offsets [\(begin), \(end)] that end before they begin; begin must not exceed end")
         }
         if end > dataByteCount {
-            throw fail("tensor '\(name)' has data_offsets [\(begin), \(end)] beyond the data section of \(dataByteCount) bytes (file truncated?)")
+            throw fail("tensor '\(name)' has data_offsets [\(begin), \(end)] beyond the data section of \(dataByteCount) bytes (file truncated?); every tensor must lie inside the data section")
         }
         if end - begin != bytes.partialValue {
-            throw fail("tensor '\(name)' has \(end - begin) bytes but dtype \(dtype.rawValue) and shape \(shape) need \(bytes.partialValue)")
+            throw fail("tensor '\(name)' has \(end - begin) bytes but dtype \(dtype.rawValue) and shape \(shape) need \(bytes.partialValue); a tensor's byte count must be its dtype size times the product of its shape")
         }
         return (TensorInfo(dtype: dtype, shape: shape), begin, end)
     }
