@@ -299,8 +299,11 @@ public struct JSONKey: Hashable, Sendable, CustomStringConvertible {
 
     /// Hashes the UTF-8 bytes.
     public func hash(into hasher: inout Hasher) {
-        var s = string
-        s.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        let done: Void? = string.utf8.withContiguousStorageIfAvailable { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        if done == nil {
+            for byte in string.utf8 { hasher.combine(byte) }
+            hasher.combine(0xFF as UInt8)  // not a UTF-8 byte: ends the key, as combine(bytes:) cannot
+        }
     }
 
     /// True when `a` and `b` have the same UTF-8 bytes.
