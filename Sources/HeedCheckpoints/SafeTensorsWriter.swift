@@ -15,8 +15,10 @@ public struct SafeTensorsWriter {
     }
 
     private var items: [Item] = []
+    /// The header's `__metadata__` (omitted when empty).
     public var metadata: [String: String]
 
+    /// An empty file with `metadata`.
     public init(metadata: [String: String] = [:]) {
         self.metadata = metadata
     }
@@ -78,6 +80,7 @@ public struct SafeTensorsWriter {
         return out
     }
 
+    /// Writes `serialized(headerAlignment:)` to `url`.
     public func write(to url: URL, headerAlignment: Int = 8) throws {
         try serialized(headerAlignment: headerAlignment).write(to: url)
     }
