@@ -55,12 +55,10 @@ public final class LoadedModel: @unchecked Sendable {
         let config: ModelConfig
         let checkpoint: Checkpoint
         let tokenizer: Tokenizer
-        do { config = try ModelConfig.load(from: configURL) } catch let e as CheckpointError {
-            throw ModelLoadError(file: e.file, problem: e.problem)
-        } catch { throw ModelLoadError(file: configURL.path, problem: "\(error)") }
+        do { config = try ModelConfig.load(from: configURL) } catch { throw ModelLoadError(file: configURL.path, problem: "\(error)") }
         do { checkpoint = try Checkpoint(directory: directory) } catch let e as CheckpointError {
-            throw ModelLoadError(file: e.file, problem: e.problem)  // it names its file (the directory or one *.safetensors)
-        } catch { throw ModelLoadError(file: directory.path, problem: "\(error)") }
+            throw ModelLoadError(file: e.file, problem: e.problem)
+        }
         do { tokenizer = try Tokenizer(url: tokenizerURL) } catch { throw ModelLoadError(file: tokenizerURL.path, problem: "\(error)") }
         let network: BertEncoder
         do { network = try BertEncoder(config: config, checkpoint: checkpoint) } catch let e as ModelLoadError {
