@@ -5,6 +5,7 @@
 // A key absent from config.json takes the default of the family's config class.
 
 import Foundation
+import HeedJSON
 
 /// The architecture hyper-parameters of an encoder checkpoint.
 public struct ModelConfig: Equatable, Sendable {
@@ -54,13 +55,14 @@ public struct ModelConfig: Equatable, Sendable {
     /// Parses config.json bytes; `file` names the source in errors.
     public init(json: Data, file: String) throws {
         func fail(_ problem: String) -> CheckpointError { CheckpointError(file: file, problem: problem) }
-        let parsed: Any
+        // Python's json module (transformers) keeps the last of duplicate keys; so does this.
+        let parsed: JSONValue
         do {
-            parsed = try JSONSerialization.jsonObject(with: json, options: [.fragmentsAllowed])
-        } catch {
-            throw fail("not valid JSON")
+            parsed = try JSONParser.parse(json, options: .configuration)
+        } catch let error as JSONParseError {
+            throw fail("not valid JSON: \(error.message) at byte \(error.byteOffset)")
         }
-        guard let object = parsed as? [String: Any] else { throw fail("not a JSON object") }
+        guard let object = parsed.objectValue else { throw fail("not a JSON object") }
         let keys = ConfigKeys(object: object, fail: fail)
 
         let supported = Family.allCases.map(\.rawValue).joined(separator: ", ")
@@ -155,7 +157,7 @@ public struct ModelConfig: Equatable, Sendable {
 
 /// Typed access to config.json keys with transformers' defaults for absent keys.
 private struct ConfigKeys {
-    let object: [String: Any]
+    let object: JSONObject
     let fail: (String) -> CheckpointError
 
     func int(_ key: String, alias: String? = nil, default fallback: Int) throws -> Int {
@@ -168,40 +170,41 @@ private struct ConfigKeys {
     /// Nil only for an explicit JSON null.
     func optionalInt(_ key: String, alias: String? = nil, default fallback: Int) throws -> Int? {
         guard let (name, value) = lookup(key, alias: alias) else { return fallback }
-        if JSONValue.isNull(value) { return nil }
-        guard let n = JSONValue.integer(value) else {
-            throw fail("\(name) is \(JSONValue.describe(value)); expected an integer")
+        if value.isNull { return nil }
+        // An integer literal only: 384.0 and 3.84e2 are not integers here.
+        guard let n = value.numberValue?.int else {
+            throw fail("\(name) is \(value.shortDescription); expected an integer")
         }
         return n
     }
 
     func number(_ key: String, default fallback: Double) throws -> Double {
         guard let (name, value) = lookup(key, alias: nil) else { return fallback }
-        guard let x = JSONValue.number(value) else {
-            throw fail("\(name) is \(JSONValue.describe(value)); expected a number")
+        guard let x = value.doubleValue else {
+            throw fail("\(name) is \(value.shortDescription); expected a number")
         }
         return x
     }
 
     func bool(_ key: String, default fallback: Bool) throws -> Bool {
         guard let (name, value) = lookup(key, alias: nil) else { return fallback }
-        if JSONValue.isNull(value) { return fallback }
-        guard let b = JSONValue.boolean(value) else {
-            throw fail("\(name) is \(JSONValue.describe(value)); expected true or false")
+        if value.isNull { return fallback }
+        guard let b = value.boolValue else {
+            throw fail("\(name) is \(value.shortDescription); expected true or false")
         }
         return b
     }
 
     func string(_ key: String, default fallback: String?) throws -> String? {
         guard let (name, value) = lookup(key, alias: nil) else { return fallback }
-        if JSONValue.isNull(value) { return fallback }
-        guard let s = value as? String else {
-            throw fail("\(name) is \(JSONValue.describe(value)); expected a string")
+        if value.isNull { return fallback }
+        guard let s = value.stringValue else {
+            throw fail("\(name) is \(value.shortDescription); expected a string")
         }
         return s
     }
 
-    private func lookup(_ key: String, alias: String?) -> (String, Any)? {
+    private func lookup(_ key: String, alias: String?) -> (String, JSONValue)? {
         if let value = object[key] { return (key, value) }
         if let alias, let value = object[alias] { return (alias, value) }
         return nil

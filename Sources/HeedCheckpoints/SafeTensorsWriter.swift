@@ -2,6 +2,7 @@
 // Tensors are laid out in the order they are added, with no padding between them.
 
 import Foundation
+import HeedJSON
 import HeedKernels
 
 /// Builds a safetensors file in memory.
@@ -14,8 +15,10 @@ public struct SafeTensorsWriter {
     }
 
     private var items: [Item] = []
+    /// The header's `__metadata__` (omitted when empty).
     public var metadata: [String: String]
 
+    /// An empty file with `metadata`.
     public init(metadata: [String: String] = [:]) {
         self.metadata = metadata
     }
@@ -42,16 +45,33 @@ public struct SafeTensorsWriter {
     /// The file's bytes. The header is padded with spaces so the data section starts at a
     /// multiple of `headerAlignment` (8, as the reference writer does; 1 means no padding).
     public func serialized(headerAlignment: Int = 8) -> Data {
-        var header: [String: Any] = [:]
+        // Keys sorted by their UTF-8 bytes ("__metadata__" and the inner keys included), as
+        // serde_json writes a BTreeMap; tensor data stays in the order the tensors were added.
+        func byBytes(_ a: String, _ b: String) -> Bool { Array(a.utf8).lexicographicallyPrecedes(Array(b.utf8)) }
+        var members: [(name: String, item: Item?, begin: Int)] = []
         var offset = 0
         for item in items {
-            header[item.name] = ["dtype": item.dtype.rawValue, "shape": item.shape,
-                                 "data_offsets": [offset, offset + item.bytes.count]] as [String: Any]
+            members.append((item.name, item, offset))
             offset += item.bytes.count
         }
-        if !metadata.isEmpty { header["__metadata__"] = metadata }
-        // JSONSerialization only fails for non-JSON types, which cannot occur here.
-        var json = try! JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+        if !metadata.isEmpty { members.append(("__metadata__", nil, 0)) }
+        var writer = JSONWriter()
+        writer.beginObject()
+        for (name, item, begin) in members.sorted(by: { byBytes($0.name, $1.name) }) {
+            writer.key(name)
+            writer.beginObject()
+            if let item {
+                let end = begin + item.bytes.count
+                writer.key("data_offsets"); writer.beginArray(); writer.int(begin); writer.int(end); writer.endArray()
+                writer.key("dtype"); writer.string(item.dtype.rawValue)
+                writer.key("shape"); writer.beginArray(); for d in item.shape { writer.int(d) }; writer.endArray()
+            } else {
+                for key in metadata.keys.sorted(by: byBytes) { writer.key(key); writer.string(metadata[key]!) }
+            }
+            writer.endObject()
+        }
+        writer.endObject()
+        var json = Data(writer.bytes)
         let alignment = max(1, headerAlignment)
         while (8 + json.count) % alignment != 0 { json.append(UInt8(ascii: " ")) }
         var out = Data(Self.littleEndianBytes([UInt64(json.count)]))
@@ -60,6 +80,7 @@ public struct SafeTensorsWriter {
         return out
     }
 
+    /// Writes `serialized(headerAlignment:)` to `url`.
     public func write(to url: URL, headerAlignment: Int = 8) throws {
         try serialized(headerAlignment: headerAlignment).write(to: url)
     }

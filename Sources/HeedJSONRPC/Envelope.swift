@@ -1,6 +1,8 @@
 // JSON-RPC 2.0 envelopes: what a frame body is (one message, a batch, or junk), checked once so
 // handlers only ever see well-formed requests.
 
+import HeedJSON
+
 /// A request id: an integer or a string (JSON-RPC 2.0 and LSP).
 public enum JSONRPCID: Hashable, Sendable, CustomStringConvertible {
     case int(Int)
@@ -72,7 +74,7 @@ public enum JSONRPCEnvelope {
     /// -32600; both with id null.
     public static func classify<C: Collection>(body: C) -> JSONRPCBody where C.Element == UInt8 {
         do {
-            return classify(try JSONParser.parse(body))
+            return classify(try JSONParser.parse(body, options: .jsonRPC))
         } catch {
             return .single(.invalid(JSONRPCError(.parseError, "Parse error: \(error)"), id: nil))
         }

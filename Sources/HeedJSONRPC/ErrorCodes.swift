@@ -1,3 +1,5 @@
+import HeedJSON
+
 /// The one table of JSON-RPC error codes Heed answers with (JSON-RPC 2.0, LSP, and Heed's own).
 /// Every error response takes its code from here; a test pins the numbers to the specs.
 public enum JSONRPCErrorCode: Int, CaseIterable, Sendable {

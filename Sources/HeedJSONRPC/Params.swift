@@ -1,6 +1,8 @@
 // Typed access to request params. Every wrong or missing field throws `InvalidParams` naming the
 // field and the expected type; the daemon answers it -32602 with the request's id.
 
+import HeedJSON
+
 /// A params problem: which field, and a message fit for the client.
 public struct InvalidParams: Error, Equatable, Sendable, CustomStringConvertible {
     /// The field's path, e.g. `text` or `focus.start` (empty for params as a whole).

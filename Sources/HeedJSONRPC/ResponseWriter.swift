@@ -1,6 +1,8 @@
 // Outgoing messages as frame bodies. Results arrive pre-serialised (or are written straight into
 // the response's buffer), so a large matrix is formatted once and never becomes a JSONValue.
 
+import HeedJSON
+
 extension JSONWriter {
     /// Writes a request id (null when nil).
     public mutating func id(_ id: JSONRPCID?) {

@@ -19,13 +19,20 @@ enum BenchDaemon {
             process.standardOutput = output
             try process.run()
             _ = try request("initialize", ["capabilities": ["general": ["positionEncodings": ["utf-16"]]]])
-            _ = try request("heed/loadModel", ["model": model])
+            _ = try request("heed/loadModel", ["model": .string(model)])
         }
 
         /// Sends a request and waits for its response (skipping notifications); returns (ms, response).
-        func request(_ method: String, _ params: [String: Any]) throws -> (Double, [String: Any]) {
+        func request(_ method: String, _ params: JSONValue) throws -> (Double, JSONValue) {
             let id = nextID; nextID += 1
-            let body = try JSONSerialization.data(withJSONObject: ["jsonrpc": "2.0", "id": id, "method": method, "params": params])
+            var w = JSONWriter()
+            w.beginObject()
+            w.key("jsonrpc"); w.string("2.0")
+            w.key("id"); w.int(id)
+            w.key("method"); w.string(method)
+            w.key("params"); w.value(params)
+            w.endObject()
+            let body = w.bytes
             let t0 = DispatchTime.now().uptimeNanoseconds
             input.fileHandleForWriting.write(Data(FrameWriter.encodeFrame(body: Array(body))))
             let prefix = Array("{\"jsonrpc\":\"2.0\",\"id\":\(id),".utf8)
@@ -41,8 +48,8 @@ enum BenchDaemon {
                 guard f.starts(with: prefix) else { continue }   // a notification or another response
                 let ms = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
                 // Only small responses are decoded; big results are timed, not parsed.
-                let obj = f.count < 1 << 16 ? (try JSONSerialization.jsonObject(with: Data(f)) as? [String: Any] ?? [:]) : [:]
-                if f.count < 1 << 16, let e = obj["error"] { throw Arguments.Error(description: "\(method) failed: \(e)") }
+                let obj = f.count < 1 << 16 ? try JSONParser.parse(f) : [:]
+                if obj["error"] != nil { throw Arguments.Error(description: "\(method) failed: \(String(decoding: f, as: UTF8.self))") }
                 return (ms, obj)
             }
         }
@@ -86,26 +93,27 @@ enum BenchDaemon {
         for t in 0..<texts {
             let s = text(words: 110, seed: t)   // about 128 tokens with [CLS]/[SEP]
             let u = Array(s.utf16)
-            first.append(try client.request("heed/highlight", ["model": model, "text": s, "focus": ["start": 10, "end": 10], "method": "norm-summed"]).0)
+            first.append(try client.request("heed/highlight", ["model": .string(model), "text": .string(s), "focus": ["start": 10, "end": 10], "method": "norm-summed"]).0)
             for k in 1...20 {
                 let cursor = (k * 37) % u.count
-                refocus.append(try client.request("heed/highlight", ["model": model, "text": s, "focus": ["start": cursor, "end": cursor], "method": "norm-summed"]).0)
+                refocus.append(try client.request("heed/highlight", ["model": .string(model), "text": .string(s), "focus": ["start": .number(JSONNumber(cursor)), "end": .number(JSONNumber(cursor))], "method": "norm-summed"]).0)
             }
         }
         for t in 0..<max(3, texts / 4) {
             let s = text(words: 600, seed: 1000 + t)
             // Trim to 512 tokens: the daemon answers -32013 beyond the limit.
-            let (_, tok) = try client.request("heed/tokenize", ["model": model, "text": s])
-            let tokens = (tok["result"] as! [String: Any])["tokens"] as! [[String: Any]]
-            let cut = tokens[min(510, tokens.count - 2)]["end"] as! Int
+            let (_, tok) = try client.request("heed/tokenize", ["model": .string(model), "text": .string(s)])
+            let tokens = tok["result"]!["tokens"]!.arrayValue!
+            let cut = tokens[min(510, tokens.count - 2)]["end"]!.intValue!
             let text512 = String(String.UnicodeScalarView(s.unicodeScalars.prefix(cut)))   // utf-16 == scalars here (ASCII)
-            let params: [String: Any] = ["model": model, "text": text512, "heads": "mean", "methods": ["attention", "norm-summed", "attn-res-ln"]]
-            analyze.append(try client.request("heed/analyze", params).0)
+            let params = JSONObject([("model", .string(model)), ("text", .string(text512)), ("heads", "mean"),
+                                     ("methods", ["attention", "norm-summed", "attn-res-ln"])])
+            analyze.append(try client.request("heed/analyze", .object(params)).0)
             // The same request on a new text with format base64 (the forward pass of the first is cached).
             var b64 = params
-            b64["text"] = text512 + " "
+            b64["text"] = .string(text512 + " ")
             b64["format"] = "base64"
-            analyzeBase64.append(try client.request("heed/analyze", b64).0)
+            analyzeBase64.append(try client.request("heed/analyze", .object(b64)).0)
         }
         print("request\tn\tp50\tp95")
         for (name, xs) in [("first highlight, new 128-token text", first), ("new focus, same text", refocus), ("analyze, 512 tokens (attention, norm-summed, attn-res-ln; heads mean; all layers)", analyze),
@@ -116,7 +124,8 @@ enum BenchDaemon {
         var soakTimes: [Double] = []
         for k in 0..<soak {
             let s = text(words: 40, seed: 5000 + k % 200)
-            soakTimes.append(try client.request("heed/highlight", ["model": model, "text": s, "focus": ["start": (k * 7) % 100, "end": (k * 7) % 100],
+            let cursor: JSONValue = .number(JSONNumber((k * 7) % 100))
+            soakTimes.append(try client.request("heed/highlight", ["model": .string(model), "text": .string(s), "focus": ["start": cursor, "end": cursor],
                                                                    "method": k % 2 == 0 ? "attention" : "attn-res-ln"]).0)
             if k == soak / 2 { print(String(format: "resident memory after %d soak requests: %.0f MB", k, client.rssMB())) }
         }

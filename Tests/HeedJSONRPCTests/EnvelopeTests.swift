@@ -1,5 +1,6 @@
 import XCTest
 @testable import HeedJSONRPC
+import HeedJSONTestSupport
 
 final class EnvelopeTests: XCTestCase {
     /// The numbers come from the specs, not from the table: JSON-RPC 2.0 section 5.1, LSP 3.17

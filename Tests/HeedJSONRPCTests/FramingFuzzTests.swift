@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import HeedJSONRPC
+import HeedJSONTestSupport
 
 /// Seeded random damage to frames: byte flips, insertions, deletions, truncations. Whatever the
 /// damage, nothing crashes, memory stays bounded, and a valid request sent afterwards is decoded

@@ -1,10 +1,13 @@
 import Foundation
 import XCTest
-@testable import HeedJSONRPC
+@testable import HeedJSON
+import HeedJSONTestSupport
 
 /// Timings of the hot paths, run only on request (they are benchmarks, not unit tests):
 ///
 ///     HEED_BENCH=1 swift test -c release -Xswiftc -enable-testing --filter JSONBenchmarkTests
+///
+/// (Framing throughput is in HeedJSONRPCTests' FramingBenchmarkTests.)
 ///
 /// Each checks its output before printing the time.
 final class JSONBenchmarkTests: XCTestCase {
@@ -71,24 +74,5 @@ final class JSONBenchmarkTests: XCTestCase {
         XCTAssertEqual(parsed.arrayValue?.count, 100_000)
         print(String(format: "parse: %.2f MB body with escapes %.2f ms; 1 MB plain ASCII string %.2f ms; %.2f MB of 100k numbers %.2f ms",
                      Double(body.count) / 1e6, ms, plainMs, Double(numbers.bytes.count) / 1e6, numbersMs))
-    }
-
-    /// Framing throughput: 64 KiB reads of a stream of 1 MB frames.
-    func testFramingThroughput() {
-        let body = [UInt8](repeating: UInt8(ascii: "x"), count: 1 << 20)
-        let stream = (0..<16).flatMap { _ in FrameWriter.encodeFrame(body: body) }
-        var frames = 0
-        let ms = best(of: 3) {
-            var reader = FrameReader()
-            frames = 0
-            var k = 0
-            while k < stream.count {
-                let n = min(1 << 16, stream.count - k)
-                for case .frame(_) in reader.feed(stream[k..<(k + n)]) { frames += 1 }
-                k += n
-            }
-        }
-        XCTAssertEqual(frames, 16)
-        print(String(format: "framing: 16 MB in 64 KiB chunks %.2f ms", ms))
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
-@testable import HeedJSONRPC
+@testable import HeedJSON
+import HeedJSONTestSupport
 
 final class JSONWriterTests: XCTestCase {
     private func text(_ w: JSONWriter) -> String { String(decoding: w.bytes, as: UTF8.self) }

@@ -1,4 +1,13 @@
+// Heed's one JSON module: values, a strict iterative reader (JSONParser) and a streaming writer
+// (JSONWriter). No dependencies, not even Foundation. Byte-exact: strings and member names are
+// compared as UTF-8 bytes (that is, as raw Unicode scalars), never with Swift String equality,
+// which is canonical equivalence and would merge "\u00e9" and "e\u0301" (two distinct keys of a
+// vocabulary).
+
 /// A parsed JSON document (RFC 8259), as read by `JSONParser` and written by `JSONWriter`.
+///
+/// Equality is byte-exact: two strings are equal when their UTF-8 bytes are (and their
+/// `loneSurrogate` flags agree), not when Swift would call them canonically equivalent.
 ///
 /// Strings that contained a lone or unpaired surrogate escape (`"\uD800"`) are kept, with the
 /// surrogate replaced by U+FFFD and `loneSurrogate` set, so the daemon can answer the request
@@ -13,6 +22,19 @@ public enum JSONValue: Equatable, Sendable {
     case array([JSONValue])
     case object(JSONObject)
 
+    /// Byte-exact structural equality (see the type's documentation).
+    public static func == (a: JSONValue, b: JSONValue) -> Bool {
+        switch (a, b) {
+        case (.null, .null): return true
+        case let (.bool(x), .bool(y)): return x == y
+        case let (.number(x), .number(y)): return x == y
+        case let (.string(x, lx), .string(y, ly)): return lx == ly && JSONKey.bytesEqual(x, y)
+        case let (.array(x), .array(y)): return x == y
+        case let (.object(x), .object(y)): return x == y
+        default: return false
+        }
+    }
+
     /// "null", "a boolean", "a number", "a string", "an array" or "an object", for messages.
     public var typeName: String {
         switch self {
@@ -25,11 +47,26 @@ public enum JSONValue: Equatable, Sendable {
         }
     }
 
+    /// A short rendering for error messages: `null`, `true`, `3`, `2.5`, `"text"` (quoted, not
+    /// escaped), and for containers "an array" or "an object".
+    public var shortDescription: String {
+        switch self {
+        case .null: return "null"
+        case .bool(let b): return b ? "true" : "false"
+        case .number(let n): return n.description
+        case .string(let s, _): return "\"\(s)\""
+        case .array: return "an array"
+        case .object: return "an object"
+        }
+    }
+
+    /// True for JSON `null`.
     public var isNull: Bool {
         if case .null = self { return true }
         return false
     }
 
+    /// The boolean, or nil for any other kind of value.
     public var boolValue: Bool? {
         if case .bool(let b) = self { return b }
         return nil
@@ -41,6 +78,7 @@ public enum JSONValue: Equatable, Sendable {
         return nil
     }
 
+    /// The number, or nil for any other kind of value.
     public var numberValue: JSONNumber? {
         if case .number(let n) = self { return n }
         return nil
@@ -53,22 +91,26 @@ public enum JSONValue: Equatable, Sendable {
         return nil
     }
 
+    /// The number as a Double (nearest to the literal), or nil for any other kind of value.
     public var doubleValue: Double? {
         if case .number(let n) = self { return n.double }
         return nil
     }
 
+    /// The elements, or nil for any other kind of value.
     public var arrayValue: [JSONValue]? {
         if case .array(let a) = self { return a }
         return nil
     }
 
+    /// The object, or nil for any other kind of value.
     public var objectValue: JSONObject? {
         if case .object(let o) = self { return o }
         return nil
     }
 
-    /// The member `key` of an object (nil for a missing key or a value that is not an object).
+    /// The member `key` of an object (nil for a missing key or a value that is not an object);
+    /// names are compared byte for byte.
     public subscript(key: String) -> JSONValue? {
         if case .object(let o) = self { return o[key] }
         return nil
@@ -108,7 +150,7 @@ public enum JSONValue: Equatable, Sendable {
 
 /// A JSON number: the literal's value as a Double, and whether the literal was an integer
 /// (no fraction, no exponent), with its exact value when it fits in Int.
-public struct JSONNumber: Hashable, Sendable {
+public struct JSONNumber: Hashable, Sendable, CustomStringConvertible {
     /// The nearest Double to the literal (correctly rounded; +-infinity past Double's range).
     public let double: Double
     /// True when the literal had neither a fraction nor an exponent.
@@ -116,12 +158,14 @@ public struct JSONNumber: Hashable, Sendable {
     /// The exact value of an integer literal that fits in Int; nil otherwise.
     public let int: Int?
 
+    /// An integer literal.
     public init(_ value: Int) {
         double = Double(value)
         isIntegerLiteral = true
         int = value
     }
 
+    /// A literal with a fraction (written as the shortest text that reads back to `value`).
     public init(_ value: Double) {
         double = value
         isIntegerLiteral = false
@@ -135,6 +179,13 @@ public struct JSONNumber: Hashable, Sendable {
         self.int = int
     }
 
+    /// The exact integer of an integer literal in Int's range (`3`, `-0`), else the Double's
+    /// shortest text (`2.5`, `2.0` for the literal `2.0`, `1e+300`), for messages.
+    public var description: String {
+        if let i = int { return String(i) }
+        return double.description
+    }
+
     /// The value as an exact integer when it is one (see `JSONValue.intValue`).
     public var exactInt: Int? {
         if let i = int { return i }
@@ -146,14 +197,19 @@ public struct JSONNumber: Hashable, Sendable {
     }
 }
 
-/// An object's members in document order. Duplicate names were resolved by the parser: the last
-/// value wins and keeps the position of the first occurrence.
+/// An object's members in document order. Member names are compared byte for byte (raw Unicode
+/// scalars): "\u{E9}" and "e\u{301}" are two members. Duplicate names were resolved by the
+/// parser (`JSONParser.DuplicateKeys`): the last value wins and keeps the position of the first
+/// occurrence.
 public struct JSONObject: Equatable, Sendable, Sequence {
+    /// Member names, in document order, without duplicates.
     public private(set) var keys: [String]
+    /// Member values, parallel to `keys`.
     public private(set) var values: [JSONValue]
     /// Indices of member names that held a lone surrogate escape (rare; empty almost always).
     private var loneSurrogateKeys: [Int]
 
+    /// An empty object.
     public init() {
         keys = []
         values = []
@@ -173,10 +229,20 @@ public struct JSONObject: Equatable, Sendable, Sequence {
         self.loneSurrogateKeys = loneSurrogateKeys
     }
 
+    /// Number of members.
     public var count: Int { keys.count }
+    /// True when the object has no members.
     public var isEmpty: Bool { keys.isEmpty }
 
-    /// The value of member `key`; setting replaces it in place or appends a new member.
+    /// Byte-exact equality: the same names (byte for byte) with equal values, in the same order.
+    public static func == (a: JSONObject, b: JSONObject) -> Bool {
+        guard a.keys.count == b.keys.count, a.loneSurrogateKeys.sorted() == b.loneSurrogateKeys.sorted() else { return false }
+        for i in a.keys.indices where !JSONKey.bytesEqual(a.keys[i], b.keys[i]) { return false }
+        return a.values == b.values
+    }
+
+    /// The value of member `key` (compared byte for byte); setting replaces it in place or
+    /// appends a new member.
     public subscript(key: String) -> JSONValue? {
         get {
             if let i = index(of: key) { return values[i] }
@@ -198,8 +264,9 @@ public struct JSONObject: Equatable, Sendable, Sequence {
         }
     }
 
+    /// Position of the member named `key` (compared byte for byte), or nil.
     public func index(of key: String) -> Int? {
-        keys.firstIndex(of: key)
+        keys.firstIndex { JSONKey.bytesEqual($0, key) }
     }
 
     func keyHasLoneSurrogate(at index: Int) -> Bool {
@@ -208,8 +275,51 @@ public struct JSONObject: Equatable, Sendable, Sequence {
 
     var hasLoneSurrogateKey: Bool { !loneSurrogateKeys.isEmpty }
 
+    /// The members as (name, value) pairs, in order.
     public func makeIterator() -> Zip2Sequence<[String], [JSONValue]>.Iterator {
         zip(keys, values).makeIterator()
+    }
+}
+
+/// A string compared and hashed by its UTF-8 bytes (raw Unicode scalars), for dictionaries whose
+/// keys must stay distinct when Swift would call them canonically equivalent (vocabulary keys,
+/// tensor names). `String`'s own `==` and `hash(into:)` use canonical equivalence.
+public struct JSONKey: Hashable, Sendable, CustomStringConvertible {
+    /// The key.
+    public let string: String
+
+    /// Wraps `string`.
+    public init(_ string: String) { self.string = string }
+
+    /// The key itself.
+    public var description: String { string }
+
+    /// Byte-exact equality of the UTF-8 of `a` and `b`.
+    public static func == (a: JSONKey, b: JSONKey) -> Bool { bytesEqual(a.string, b.string) }
+
+    /// Hashes the UTF-8 bytes.
+    public func hash(into hasher: inout Hasher) {
+        let done: Void? = string.utf8.withContiguousStorageIfAvailable { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        if done == nil {
+            for byte in string.utf8 { hasher.combine(byte) }
+            hasher.combine(0xFF as UInt8)  // not a UTF-8 byte: ends the key, as combine(bytes:) cannot
+        }
+    }
+
+    /// True when `a` and `b` have the same UTF-8 bytes.
+    @inline(__always)
+    public static func bytesEqual(_ a: String, _ b: String) -> Bool {
+        let au = a.utf8, bu = b.utf8
+        guard au.count == bu.count else { return false }
+        if let r = au.withContiguousStorageIfAvailable({ pa in
+            bu.withContiguousStorageIfAvailable { pb in
+                for k in 0..<pa.count where pa[k] != pb[k] { return false }
+                return true
+            }
+        }), let equal = r {
+            return equal
+        }
+        return au.elementsEqual(bu)
     }
 }
 

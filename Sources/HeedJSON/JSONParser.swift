@@ -1,18 +1,35 @@
-// Heed's own strict JSON reader (RFC 8259).
+// Heed's own strict JSON reader (RFC 8259), shared by the tokenizer (tokenizer.json), the
+// checkpoints (config.json, safetensors headers) and the daemon (JSON-RPC bodies).
 //
 // Why not JSONSerialization: it rejects a whole document for one lone surrogate escape, while the
-// protocol answers such a request -32602 with its own id (DESIGN.md); it is also slow and bridges
+// protocol answers such a request -32602 with its own id (DESIGN.md); it compares member names
+// with canonical equivalence (two vocabulary keys that differ only in normalization collide); it
+// cannot report duplicate names (a safetensors header must reject them); it is slow and bridges
 // through Foundation objects. This reader is iterative (an explicit container stack, so deep input
 // cannot overflow the call stack), bounded by `maxDepth`, validates UTF-8, and rejects everything
 // the RFC does not allow: trailing commas, leading zeros, unescaped control characters, comments,
-// a byte order mark, trailing data.
+// a byte order mark, trailing data. What callers disagree on is an option (`JSONParser.Options`).
 
-/// Why a document is not JSON, and where.
+/// Why a document is not JSON (or breaks an option), and where.
 public struct JSONParseError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// What is wrong, e.g. "expected ',' or ']' after an array element, found 'x'".
     public let message: String
     /// Offset of the offending byte in the input.
     public let byteOffset: Int
+    /// With `DuplicateKeys.reject`: the repeated member name when that is the problem, else nil.
+    public let duplicateKey: String?
+    /// With a `duplicateKey`: how deep its object sits (1 for the top-level object).
+    public let depth: Int
 
+    /// An error of `message` at `byteOffset`.
+    public init(message: String, byteOffset: Int, duplicateKey: String? = nil, depth: Int = 0) {
+        self.message = message
+        self.byteOffset = byteOffset
+        self.duplicateKey = duplicateKey
+        self.depth = depth
+    }
+
+    /// "invalid JSON at byte N: MESSAGE".
     public var description: String { "invalid JSON at byte \(byteOffset): \(message)" }
 }
 
@@ -21,25 +38,73 @@ public enum JSONParser {
     /// The default nesting limit (arrays and objects inside each other).
     public static let defaultMaxDepth = 512
 
+    /// What to do with a `\uD800`-`\uDFFF` escape that is not part of a surrogate pair.
+    public enum LoneSurrogates: Sendable {
+        /// Keep the string with U+FFFD in place of each lone surrogate and set its
+        /// `loneSurrogate` flag (JSON-RPC: the daemon answers -32602 with the request's id).
+        case replace
+        /// Reject the document (serde_json and Foundation do; tokenizer.json, config.json and
+        /// safetensors headers).
+        case reject
+    }
+
+    /// What to do with an object that repeats a member name (names compared byte for byte).
+    public enum DuplicateKeys: Sendable {
+        /// Keep one member: the last value wins, at the position of the first occurrence (what
+        /// serde_json does for maps, Python's json module and JSONTestSuite's
+        /// y_object_duplicated_key expect).
+        case lastWins
+        /// Reject the document with a `JSONParseError` whose `duplicateKey` names the member
+        /// (safetensors headers: tensor names must be unique).
+        case reject
+    }
+
+    /// Reader options: everything callers disagree on.
+    public struct Options: Sendable {
+        /// Lone surrogate escapes: replaced and flagged, or rejected.
+        public var loneSurrogates: LoneSurrogates
+        /// Repeated member names: last wins, or rejected.
+        public var duplicateKeys: DuplicateKeys
+        /// Nesting limit (arrays and objects inside each other).
+        public var maxDepth: Int
+
+        /// Options; the defaults are `jsonRPC`'s.
+        public init(loneSurrogates: LoneSurrogates = .replace, duplicateKeys: DuplicateKeys = .lastWins,
+                    maxDepth: Int = JSONParser.defaultMaxDepth) {
+            self.loneSurrogates = loneSurrogates
+            self.duplicateKeys = duplicateKeys
+            self.maxDepth = maxDepth
+        }
+
+        /// JSON-RPC bodies: lone surrogates replaced and flagged, duplicate names last-wins.
+        public static let jsonRPC = Options()
+        /// Configuration files (tokenizer.json, config.json): lone surrogates rejected, duplicate
+        /// names last-wins (serde_json maps and Python's json module keep the last).
+        public static let configuration = Options(loneSurrogates: .reject, duplicateKeys: .lastWins)
+        /// Both rejected (safetensors headers).
+        public static let strict = Options(loneSurrogates: .reject, duplicateKeys: .reject)
+    }
+
     /// Parses one complete document (surrounding whitespace allowed, nothing else).
-    public static func parse(_ bytes: some Collection<UInt8>, maxDepth: Int = defaultMaxDepth) throws -> JSONValue {
-        if let value = try bytes.withContiguousStorageIfAvailable({ try parse(buffer: $0, maxDepth: maxDepth) }) {
+    public static func parse(_ bytes: some Collection<UInt8>, options: Options = .jsonRPC) throws -> JSONValue {
+        if let value = try bytes.withContiguousStorageIfAvailable({ try parse(buffer: $0, options: options) }) {
             return value
         }
-        return try Array(bytes).withUnsafeBufferPointer { try parse(buffer: $0, maxDepth: maxDepth) }
+        return try Array(bytes).withUnsafeBufferPointer { try parse(buffer: $0, options: options) }
     }
 
     /// Parses the UTF-8 of `text` (a convenience for tests and literals).
-    public static func parse(_ text: String, maxDepth: Int = defaultMaxDepth) throws -> JSONValue {
+    public static func parse(_ text: String, options: Options = .jsonRPC) throws -> JSONValue {
         var text = text
-        return try text.withUTF8 { try parse(buffer: $0, maxDepth: maxDepth) }
+        return try text.withUTF8 { try parse(buffer: $0, options: options) }
     }
 
-    static func parse(buffer: UnsafeBufferPointer<UInt8>, maxDepth: Int) throws -> JSONValue {
+    /// Parses the bytes of `buffer` (one complete document).
+    public static func parse(buffer: UnsafeBufferPointer<UInt8>, options: Options = .jsonRPC) throws -> JSONValue {
         guard let base = buffer.baseAddress, buffer.count > 0 else {
             throw JSONParseError(message: "empty document", byteOffset: 0)
         }
-        var reader = JSONReader(base: base, end: buffer.count, maxDepth: maxDepth)
+        var reader = JSONReader(base: base, end: buffer.count, options: options)
         return try reader.parseDocument()
     }
 }
@@ -57,6 +122,8 @@ private struct JSONReader {
     let base: UnsafePointer<UInt8>
     let end: Int
     let maxDepth: Int
+    let rejectLoneSurrogates: Bool
+    let rejectDuplicateKeys: Bool
     var i = 0
 
     /// Open containers, innermost last.
@@ -71,13 +138,17 @@ private struct JSONReader {
     /// Member names of all open objects, in order, with their lone-surrogate flags.
     var keys: [String] = []
     var keyHasLoneSurrogate: [Bool] = []
+    /// Offsets of the member names' opening quotes (kept only to report duplicates).
+    var keyOffsets: [Int] = []
     /// Decoded bytes of a string with escapes.
     var scratch: [UInt8] = []
 
-    init(base: UnsafePointer<UInt8>, end: Int, maxDepth: Int) {
+    init(base: UnsafePointer<UInt8>, end: Int, options: JSONParser.Options) {
         self.base = base
         self.end = end
-        self.maxDepth = maxDepth
+        self.maxDepth = options.maxDepth
+        self.rejectLoneSurrogates = options.loneSurrogates == .reject
+        self.rejectDuplicateKeys = options.duplicateKeys == .reject
     }
 
     func error(_ message: String, at offset: Int? = nil) -> JSONParseError {
@@ -105,7 +176,7 @@ private struct JSONReader {
                 skipWhitespace()
                 if i < end && base[i] == closeBrace {
                     i += 1
-                    value = closeObject()
+                    value = try closeObject()
                 } else {
                     try readMemberName()
                     continue readValue
@@ -158,7 +229,7 @@ private struct JSONReader {
                         continue readValue
                     }
                     if c == closeBrace {
-                        value = closeObject()
+                        value = try closeObject()
                         continue
                     }
                     i -= 1
@@ -199,8 +270,9 @@ private struct JSONReader {
         return .array(items)
     }
 
-    /// Pops the innermost object; duplicate names keep the first position and the last value.
-    mutating func closeObject() -> JSONValue {
+    /// Pops the innermost object; duplicate names (compared byte for byte) keep the first
+    /// position and the last value, or throw with `rejectDuplicateKeys`.
+    mutating func closeObject() throws -> JSONValue {
         let c = containers.removeLast()
         let n = keys.count - c.keyStart
         var outKeys: [String] = []
@@ -208,17 +280,21 @@ private struct JSONReader {
         var lone: [Int] = []
         outKeys.reserveCapacity(n)
         outValues.reserveCapacity(n)
-        var index: [String: Int] = [:]
+        var index: [JSONKey: Int] = [:]
         let useIndex = n > 16
         for m in 0..<n {
             let key = keys[c.keyStart + m]
             let value = values[c.valueStart + m]
-            let existing: Int? = useIndex ? index[key] : outKeys.firstIndex(of: key)
+            let existing: Int? = useIndex ? index[JSONKey(key)] : outKeys.firstIndex { JSONKey.bytesEqual($0, key) }
             if let e = existing {
+                if rejectDuplicateKeys {
+                    throw JSONParseError(message: "duplicate member name \"\(key)\"", byteOffset: keyOffsets[c.keyStart + m],
+                                         duplicateKey: key, depth: containers.count + 1)
+                }
                 outValues[e] = value
                 if keyHasLoneSurrogate[c.keyStart + m] && !lone.contains(e) { lone.append(e) }
             } else {
-                if useIndex { index[key] = outKeys.count }
+                if useIndex { index[JSONKey(key)] = outKeys.count }
                 if keyHasLoneSurrogate[c.keyStart + m] { lone.append(outKeys.count) }
                 outKeys.append(key)
                 outValues.append(value)
@@ -226,6 +302,7 @@ private struct JSONReader {
         }
         keys.removeSubrange(c.keyStart...)
         keyHasLoneSurrogate.removeSubrange(c.keyStart...)
+        if rejectDuplicateKeys { keyOffsets.removeSubrange(c.keyStart...) }
         values.removeSubrange(c.valueStart...)
         return .object(JSONObject(uniqueKeys: outKeys, values: outValues, loneSurrogateKeys: lone))
     }
@@ -235,6 +312,7 @@ private struct JSONReader {
         guard i < end, base[i] == quote else {
             throw error(i < end ? unexpectedCharacterMessage("expected a member name in double quotes") : "unexpected end of input inside an object")
         }
+        if rejectDuplicateKeys { keyOffsets.append(i) }
         let (key, lone) = try readString()
         keys.append(key)
         keyHasLoneSurrogate.append(lone)
@@ -314,10 +392,12 @@ private struct JSONReader {
                             scalar = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
                             i += 6
                         } else {
+                            if rejectLoneSurrogates { throw loneSurrogate(unit, at: i - 6) }
                             lone = true
                             scalar = 0xFFFD
                         }
                     } else if unit >= 0xDC00 && unit < 0xE000 {
+                        if rejectLoneSurrogates { throw loneSurrogate(unit, at: i - 6) }
                         lone = true
                         scalar = 0xFFFD
                     }
@@ -344,6 +424,11 @@ private struct JSONReader {
             }
         }
         throw error("unterminated string", at: start - 1)
+    }
+
+    func loneSurrogate(_ unit: UInt32, at offset: Int) -> JSONParseError {
+        let hex = String(unit, radix: 16, uppercase: true)
+        return error("lone surrogate escape \\u\(hex) (not part of a surrogate pair)", at: offset)
     }
 
     func hex4(at k: Int) -> UInt32? {

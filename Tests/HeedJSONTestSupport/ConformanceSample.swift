@@ -26,23 +26,29 @@
 // SOFTWARE.
 
 /// One conformance case: the file's name (without `.json`) and its exact bytes.
-struct ConformanceCase {
-    let name: String
-    let bytes: [UInt8]
+public struct ConformanceCase: Sendable {
+    /// The file's name without `.json`; its prefix (`y_`, `n_`, `i_`) says what a reader must do.
+    public let name: String
+    /// The file's exact bytes.
+    public let bytes: [UInt8]
 
-    init(_ name: String, text: String) {
+    /// A case whose bytes are the UTF-8 of `text`.
+    public init(_ name: String, text: String) {
         self.name = name
         self.bytes = Array(text.utf8)
     }
 
-    init(_ name: String, bytes: [UInt8]) {
+    /// A case of raw bytes (not necessarily UTF-8).
+    public init(_ name: String, bytes: [UInt8]) {
         self.name = name
         self.bytes = bytes
     }
 }
 
-enum ConformanceSample {
-    static let cases: [ConformanceCase] = [
+/// The embedded sample, for the JSON reader's tests and the JSON-RPC envelope's.
+public enum ConformanceSample {
+    /// The sample's files, `y_` first, then `n_`, then `i_`.
+    public static let cases: [ConformanceCase] = [
         ConformanceCase("y_array_empty", text: "[]"),
         ConformanceCase("y_array_heterogeneous", text: "[null, 1, \"1\", {}]"),
         ConformanceCase("y_array_with_several_null", text: "[1,null,null,null,2]"),

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
-@testable import HeedJSONRPC
+@testable import HeedJSON
+import HeedJSONTestSupport
 
 final class JSONParserTests: XCTestCase {
     /// Tallies of a conformance run.
@@ -13,10 +14,10 @@ final class JSONParserTests: XCTestCase {
         }
     }
 
-    static func run(_ cases: [(name: String, bytes: [UInt8])]) -> Tally {
+    static func run(_ cases: [(name: String, bytes: [UInt8])], options: JSONParser.Options = .jsonRPC) -> Tally {
         var t = Tally()
         for c in cases {
-            let result = Result { try JSONParser.parse(c.bytes) }
+            let result = Result { try JSONParser.parse(c.bytes, options: options) }
             switch (c.name.first, result) {
             case ("y", .success): t.accepted += 1
             case ("y", .failure(let e)): t.failures.append("\(c.name) rejected: \(e)")
@@ -40,20 +41,45 @@ final class JSONParserTests: XCTestCase {
         print("JSONTestSuite sample (\(cases.count) files): \(tally)")
     }
 
-    /// The whole corpus when ../shared is present (it is during development and in CI).
+    /// The whole corpus at ../shared/data/JSONTestSuite (relative to the package root) when it is
+    /// present, as it is during development and in CI; skipped only when the folder is absent.
+    /// With the JSON-RPC options every y_ file is accepted and every n_ file rejected; with the
+    /// configuration options too (lone surrogates appear in i_ files only); with the strict
+    /// options exactly the two y_ files that repeat a name are rejected, as duplicates. No option
+    /// set crashes on any file.
     func testFullConformanceCorpusWhenPresent() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let dir = root.deletingLastPathComponent().appendingPathComponent("shared/data/JSONTestSuite/test_parsing")
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else {
+        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let dir = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/data/JSONTestSuite/test_parsing")
+        guard FileManager.default.fileExists(atPath: dir.path) else {
             throw XCTSkip("\(dir.path) not present; the embedded sample covers the reader")
         }
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir.path)
         let cases = try names.filter { $0.hasSuffix(".json") }.sorted().map { name in
-            (name: name, bytes: [UInt8](try Data(contentsOf: dir.appendingPathComponent(name))))
+            (name: String(name.dropLast(5)), bytes: [UInt8](try Data(contentsOf: dir.appendingPathComponent(name))))
         }
-        let tally = Self.run(cases)
-        XCTAssertEqual(tally.failures, [], "\(tally)")
-        XCTAssertEqual(tally.accepted + tally.rejected + tally.acceptedI + tally.rejectedI, cases.count)
-        print("JSONTestSuite full corpus (\(cases.count) files): \(tally)")
+        XCTAssertEqual(cases.count, 318)
+        let yCount = cases.filter { $0.name.hasPrefix("y_") }.count
+        let nCount = cases.filter { $0.name.hasPrefix("n_") }.count
+        for options in [JSONParser.Options.jsonRPC, .configuration] {
+            let tally = Self.run(cases, options: options)
+            XCTAssertEqual(tally.failures, [], "\(tally)")
+            XCTAssertEqual(tally.accepted, yCount)
+            XCTAssertEqual(tally.rejected, nCount)
+            XCTAssertEqual(tally.accepted + tally.rejected + tally.acceptedI + tally.rejectedI, cases.count)
+            print("JSONTestSuite full corpus (\(cases.count) files), \(options.loneSurrogates), \(options.duplicateKeys): \(tally)")
+        }
+        let strict = Self.run(cases, options: .strict)
+        XCTAssertEqual(strict.failures.filter { !$0.contains("duplicate member name") }, [])
+        XCTAssertEqual(strict.failures.map { String($0.prefix { $0 != " " }) },
+                       ["y_object_duplicated_key", "y_object_duplicated_key_and_value"])
+        XCTAssertEqual(strict.rejected, nCount)
+        for name in ["y_object_duplicated_key", "y_object_duplicated_key_and_value"] {
+            let bytes = try XCTUnwrap(cases.first { $0.name == name }?.bytes)
+            XCTAssertThrowsError(try JSONParser.parse(bytes, options: .strict)) { error in
+                XCTAssertEqual(error as? JSONParseError,
+                               JSONParseError(message: "duplicate member name \"a\"", byteOffset: 9, duplicateKey: "a", depth: 1))
+            }
+        }
     }
 
     func testValuesAndOrder() throws {
@@ -167,9 +193,9 @@ final class JSONParserTests: XCTestCase {
         XCTAssertThrowsError(try JSONParser.parse(String(repeating: "[", count: 100_000)))
         XCTAssertThrowsError(try JSONParser.parse(String(repeating: "{\"a\":", count: 100_000)))
         XCTAssertNoThrow(try JSONParser.parse(String(repeating: "{\"a\":", count: 20) + "1" + String(repeating: "}", count: 20),
-                                              maxDepth: 20))
+                                              options: .init(maxDepth: 20)))
         XCTAssertThrowsError(try JSONParser.parse(String(repeating: "{\"a\":", count: 21) + "1" + String(repeating: "}", count: 21),
-                                                  maxDepth: 20))
+                                                  options: .init(maxDepth: 20)))
     }
 
     func testStructuralErrorsReportOffsets() {
@@ -178,18 +204,5 @@ final class JSONParserTests: XCTestCase {
                 XCTAssertEqual((error as? JSONParseError)?.byteOffset, offset, "\(text): \(error)")
             }
         }
-    }
-}
-
-/// A small seeded generator so randomized tests are reproducible.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -5,11 +5,13 @@
 /// Non-finite numbers are a caller bug: they are written as `null` and reported through `nonFinite`.
 /// Values are separated automatically: call `key(_:)` before each member value inside an object.
 public struct JSONWriter {
+    /// The UTF-8 written so far.
     public private(set) var bytes: [UInt8] = []
     /// Set when a NaN or infinity was asked to be written (written as null).
     public private(set) var nonFinite = false
     private var needsComma: [Bool] = [false]
 
+    /// An empty writer with room for `n` bytes.
     public init(reservingCapacity n: Int = 1024) { bytes.reserveCapacity(n) }
 
     /// Numbers formatted per stack-buffer block when writing rows of floats.
@@ -21,9 +23,13 @@ public struct JSONWriter {
         needsComma[needsComma.count - 1] = true
     }
 
+    /// Opens an object (`{`).
     public mutating func beginObject() { separate(); bytes.append(UInt8(ascii: "{")); needsComma.append(false) }
+    /// Closes the innermost object (`}`).
     public mutating func endObject() { needsComma.removeLast(); bytes.append(UInt8(ascii: "}")) }
+    /// Opens an array (`[`).
     public mutating func beginArray() { separate(); bytes.append(UInt8(ascii: "[")); needsComma.append(false) }
+    /// Closes the innermost array (`]`).
     public mutating func endArray() { needsComma.removeLast(); bytes.append(UInt8(ascii: "]")) }
 
     /// Writes an object key; the next value written is its value.
@@ -34,10 +40,14 @@ public struct JSONWriter {
         needsComma[needsComma.count - 1] = false
     }
 
+    /// A string, escaped (`"`, `\` and control characters).
     public mutating func string(_ s: String) { separate(); appendString(s) }
+    /// `true` or `false`.
     public mutating func bool(_ b: Bool) { separate(); bytes.append(contentsOf: (b ? "true" : "false").utf8) }
+    /// `null`.
     public mutating func null() { separate(); bytes.append(contentsOf: "null".utf8) }
 
+    /// An integer.
     public mutating func int(_ i: Int) {
         separate()
         appendInt(i)

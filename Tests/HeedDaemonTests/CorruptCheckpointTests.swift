@@ -1,0 +1,49 @@
+import Foundation
+import HeedJSONRPC
+import HeedTestSupport
+import XCTest
+
+/// A checkpoint whose safetensors header breaks the format's rules reaches the client as -32011
+/// naming the file, the tensor and the rule (issue 7, item 2), and the daemon keeps serving.
+final class CorruptCheckpointTests: XCTestCase {
+    /// The tiny model with `embeddings.LayerNorm.bias` listed a second time in the header, that
+    /// entry pointing at 128 bytes appended after the original data (as in the field report: it
+    /// loaded, and layer 0's attention changed).
+    private static func duplicateTensorModel() throws -> URL {
+        let tinyBert = Fixtures.url("models/tiny-bert")
+        let dir = FileManager.default.temporaryDirectory
+            .appendingPathComponent("heed-duplicate-tensor-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: tinyBert.appendingPathComponent("config.json"), to: dir.appendingPathComponent("config.json"))
+        try TestModels.tokenizerJSON.write(to: dir.appendingPathComponent("tokenizer.json"), atomically: true, encoding: .utf8)
+
+        let weights = [UInt8](try Data(contentsOf: tinyBert.appendingPathComponent("model.safetensors")))
+        let headerLength = weights.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+        let data = weights[(8 + headerLength)...]
+        var header = String(decoding: weights[8..<(8 + headerLength)], as: UTF8.self)
+        while header.last == " " { header.removeLast() }
+        XCTAssertEqual(header.removeLast(), "}")
+        header += #","embeddings.LayerNorm.bias":{"dtype":"F32","shape":[32],"data_offsets":[\#(data.count),\#(data.count + 128)]}}"#
+        var length = UInt64(header.utf8.count).littleEndian
+        var file = withUnsafeBytes(of: &length) { [UInt8]($0) }
+        file += Array(header.utf8) + data + [UInt8](repeating: 0, count: 128)
+        try Data(file).write(to: dir.appendingPathComponent("model.safetensors"))
+        return dir
+    }
+
+    func testDuplicateTensorNameFailsToLoadNamingFileTensorAndRule() throws {
+        let dir = try Self.duplicateTensorModel()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let daemon = InProcessDaemon()
+        try daemon.initialize()
+        let weights = dir.appendingPathComponent("model.safetensors").path
+        let expected = "model failed to load: \(weights): tensor 'embeddings.LayerNorm.bias' is listed twice in the header; tensor names must be unique"
+        let model = #""model":"\#(dir.path)""#
+        for (id, method, params) in [(1, "heed/loadModel", "{\(model)}"), (2, "heed/tokenize", #"{\#(model),"text":"the cat"}"#)] {
+            let r = try daemon.call(id, method, params)
+            XCTAssertError(r, .modelLoadFailed, id: .int(id))
+            XCTAssertEqual(r.errorMessage, expected)
+        }
+        XCTAssertNotNil(try daemon.result(id: 3, sending: "heed/models")["models"])
+    }
+}
