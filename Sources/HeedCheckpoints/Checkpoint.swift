@@ -10,6 +10,7 @@
 // and unrelated files are never merged: several candidates and no rule to pick one is an error.
 
 import Foundation
+import HeedJSON
 import HeedKernels
 
 /// The tensors of a model directory's weights: `model.safetensors`, the shards a
@@ -96,15 +97,15 @@ public struct Checkpoint: Sendable {
         let data: Data
         do { data = try Data(contentsOf: url) } catch { throw fail("cannot read (\(reason(error)))") }
         try data.withUnsafeBytes { try GitLFSPointer.check($0, file: url.path, standsFor: "the index of the weights") }
-        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw fail("not a JSON object")
-        }
-        guard let map = object["weight_map"] as? [String: Any] else {
+        let object: JSONValue
+        do { object = try JSONParser.parse(data, options: .configuration) } catch { throw fail("not JSON (\(error))") }
+        guard object.objectValue != nil else { throw fail("not a JSON object") }
+        guard let map = object["weight_map"]?.objectValue else {
             throw fail("has no \"weight_map\" object (tensor name -> shard file)")
         }
         var weightMap: [String: String] = [:]
         for (tensor, value) in map {
-            guard let shard = value as? String else { throw fail("weight_map entry '\(tensor)' is not a file name string") }
+            guard let shard = value.stringValue else { throw fail("weight_map entry '\(tensor)' is not a file name string") }
             guard !shard.isEmpty, !shard.contains("/"), shard != ".", shard != ".." else {
                 throw fail("weight_map entry '\(tensor)' names '\(shard)', not a file of the same directory")
             }

@@ -65,7 +65,9 @@ public final class LoadedModel: @unchecked Sendable {
         let config: ModelConfig
         let checkpoint: Checkpoint
         let tokenizer: Tokenizer
-        do { config = try ModelConfig.load(from: configURL) } catch { throw ModelLoadError(file: configURL.path, problem: "\(error)") }
+        do { config = try ModelConfig.load(from: configURL) } catch let e as CheckpointError {
+            throw ModelLoadError(file: e.file, problem: e.problem)
+        }
         do { checkpoint = try Checkpoint(directory: directory) } catch let e as CheckpointError {
             throw ModelLoadError(file: e.file, problem: e.problem)
         }

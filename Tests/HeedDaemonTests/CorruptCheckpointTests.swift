@@ -46,4 +46,22 @@ final class CorruptCheckpointTests: XCTestCase {
         }
         XCTAssertNotNil(try daemon.result(id: 3, sending: "heed/models")["models"])
     }
+
+    /// A config.json that is not JSON names its path once (it used to read "PATH: PATH: ...").
+    func testMalformedConfigNamesItsFileOnce() throws {
+        let tinyBert = Fixtures.url("models/tiny-bert")
+        let dir = FileManager.default.temporaryDirectory
+            .appendingPathComponent("heed-bad-config-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Data("{\"model_type\": \"bert\",".utf8).write(to: dir.appendingPathComponent("config.json"))
+        try TestModels.tokenizerJSON.write(to: dir.appendingPathComponent("tokenizer.json"), atomically: true, encoding: .utf8)
+        try FileManager.default.copyItem(at: tinyBert.appendingPathComponent("model.safetensors"), to: dir.appendingPathComponent("model.safetensors"))
+        let daemon = InProcessDaemon()
+        try daemon.initialize()
+        let r = try daemon.call(1, "heed/loadModel", #"{"model":"\#(dir.path)"}"#)
+        XCTAssertError(r, .modelLoadFailed, id: .int(1))
+        let config = dir.appendingPathComponent("config.json").path
+        XCTAssertEqual(r.errorMessage, "model failed to load: \(config): not valid JSON: unexpected end of input inside an object at byte 22")
+    }
 }
