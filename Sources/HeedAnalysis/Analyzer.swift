@@ -21,6 +21,16 @@ public enum AnalysisMethod: String, CaseIterable, Sendable {
     public static func supported(postLayerNorm: Bool) -> [AnalysisMethod] {
         postLayerNorm ? allCases : allCases.filter { $0 != .attnResLn }
     }
+
+    /// The methods `heed/highlight` takes, in the order an editor cycles through them (the
+    /// paper's norm first, then its weight, then the residual-aware variants and the rollouts).
+    public static let highlightOrder: [AnalysisMethod] = [.normSummed, .attention, .attnResLn, .attnRes, .norm, .rollout, .normRollout]
+
+    /// The highlight methods a model supports, in `highlightOrder` (ModelInfo's `methods`).
+    public static func highlightable(postLayerNorm: Bool) -> [AnalysisMethod] {
+        let supported = supported(postLayerNorm: postLayerNorm)
+        return highlightOrder.filter(supported.contains)
+    }
 }
 
 public enum Granularity: String, Sendable { case token, word }

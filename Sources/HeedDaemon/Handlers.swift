@@ -30,21 +30,27 @@ enum Handlers {
         func num(_ n: Int?) -> JSONValue { n.map { .number(JSONNumber($0)) } ?? .null }
         var family: String? = nil, layers: Int? = nil, heads: Int? = nil, hidden: Int? = nil, maxTokens: Int? = nil
         var source: String? = nil
+        var methods: [AnalysisMethod]? = nil, causal: Bool? = nil
         if let model {
             let n = model.network
             family = n.family; layers = n.layerCount; heads = n.headCount; hidden = n.hiddenSize; maxTokens = n.maxTokens
             source = model.directory.path
+            methods = AnalysisMethod.highlightable(postLayerNorm: n.hasPostAttentionLayerNorm); causal = false
         } else if let entry = ModelStore.catalog.first(where: { $0.name == id }) {
             let dir = ModelStore.installDirectory(for: entry, environment: ProcessInfo.processInfo.environment)
             if let config = try? ModelConfig.load(from: dir.appendingPathComponent("config.json")) {
                 family = config.family.rawValue; layers = config.numLayers; heads = config.numHeads
                 hidden = config.hiddenSize; maxTokens = config.maxTokens; source = dir.path
+                // Every family Heed loads today is a post-LN encoder.
+                methods = AnalysisMethod.highlightable(postLayerNorm: true); causal = false
             }
         }
         return .object(JSONObject([
             ("id", .string(id)), ("family", family.map { .string($0) } ?? .null), ("loaded", .bool(model != nil)),
             ("layers", num(layers)), ("heads", num(heads)), ("hidden", num(hidden)), ("maxTokens", num(maxTokens)),
             ("source", source.map { .string($0) } ?? .null),
+            ("methods", methods.map { .array($0.map { .string($0.rawValue) }) } ?? .null),
+            ("causal", causal.map { .bool($0) } ?? .null),
         ]))
     }
 

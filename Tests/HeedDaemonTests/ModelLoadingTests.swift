@@ -86,6 +86,9 @@ final class ModelLoadingTests: XCTestCase {
         XCTAssertEqual(info["heads"]?.intValue, 4)
         XCTAssertEqual(info["hidden"]?.intValue, 32)
         XCTAssertEqual(info["maxTokens"]?.intValue, 600)
+        XCTAssertEqual(info["methods"]?.arrayValue?.compactMap(\.stringValue),
+                       ["norm-summed", "attention", "attn-res-ln", "attn-res", "norm", "rollout", "norm-rollout"])
+        XCTAssertEqual(info["causal"], .bool(false))
         XCTAssertEqual(info["source"]?.stringValue.map { URL(fileURLWithPath: $0).standardizedFileURL.path },
                        URL(fileURLWithPath: TestModels.tiny).standardizedFileURL.path)
     }

@@ -37,6 +37,9 @@ final class DaemonProcessTests: XCTestCase {
         XCTAssertEqual(info["heads"]?.intValue, 12)
         XCTAssertEqual(info["hidden"]?.intValue, 384)
         XCTAssertEqual(info["maxTokens"]?.intValue, 512)
+        XCTAssertEqual(info["methods"]?.arrayValue?.compactMap(\.stringValue),
+                       ["norm-summed", "attention", "attn-res-ln", "attn-res", "norm", "rollout", "norm-rollout"])
+        XCTAssertEqual(info["causal"], .bool(false))
         XCTAssertEqual(info["source"]?.stringValue, model.directory.path)
 
         // tokenize: the example of protocol.md 5.4.
