@@ -31,7 +31,7 @@ let package = Package(
         .executableTarget(name: "heed", dependencies: ["HeedDaemon"], swiftSettings: simd),
 
         .target(name: "HeedTestSupport", dependencies: ["HeedCheckpoints", "HeedAnalysis"], path: "Tests/HeedTestSupport"),
-        .testTarget(name: "HeedKernelsTests", dependencies: ["HeedKernels"], swiftSettings: simd),
+        .testTarget(name: "HeedKernelsTests", dependencies: ["HeedKernels", "HeedTestSupport"], swiftSettings: simd),
         .testTarget(name: "HeedCheckpointsTests", dependencies: ["HeedCheckpoints"]),
         .testTarget(name: "HeedTokenizersTests", dependencies: ["HeedTokenizers"]),
         .testTarget(name: "HeedModelsTests", dependencies: ["HeedModels", "HeedTestSupport"], swiftSettings: simd),

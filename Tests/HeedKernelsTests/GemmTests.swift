@@ -1,3 +1,4 @@
+import HeedTestSupport
 import XCTest
 @testable import HeedKernels
 
@@ -62,7 +63,7 @@ final class GemmTests: XCTestCase {
                 tolerance[idx] = 1e-5 * (mag[idx] + (t.accumulate ? abs(c0[idx]) : 0)) + 1e-30
             }
         }
-        assertClose(fast, ref, tolerance: tolerance, "\(form) \(t)", file: file, line: line)
+        assertClose(actual: fast, expected: ref, tolerances: tolerance, "\(form) \(t)", file: file, line: line)
     }
 
     func testAwkwardShapesAllCombinations() {
@@ -138,7 +139,7 @@ final class GemmTests: XCTestCase {
                 }
             }
         }
-        assertClose(nested, plain, tolerance: plain.map { 1e-5 * (abs($0) + 1) }, "nested heads")
+        assertClose(actual: nested, expected: plain, tolerances: plain.map { 1e-5 * (abs($0) + 1) }, "nested heads")
         XCTAssertFalse(Parallel.isInsideParallelRegion)
     }
 
