@@ -79,7 +79,9 @@ final class GemmTests: XCTestCase {
     }
 
     func testShapesWith513() {
-        // 513 = 2 * KC + 1 along k, 32 panels + 1 column along n, 85 tiles + 3 rows along m.
+        // 513 along k: two k blocks (gemmKC is 384: 257 + 256); along n 32 panels + 1 column;
+        // along m 85 tiles of 6 + 3 rows.
+        XCTAssertEqual((513 + gemmKC - 1) / gemmKC, 2, "k = 513 spans two k blocks")
         var cases = [Case(m: 513, n: 7, k: 33), Case(m: 7, n: 513, k: 33, bias: true), Case(m: 33, n: 7, k: 513),
                      Case(m: 1, n: 513, k: 129, bias: true), Case(m: 129, n: 1, k: 513, accumulate: true),
                      Case(m: 513, n: 33, k: 1, bias: true, accumulate: true)]

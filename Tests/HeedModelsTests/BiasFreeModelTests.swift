@@ -89,4 +89,17 @@ final class BiasFreeModelTests: XCTestCase {
             XCTAssertEqual(layer.qkv.bias, q + [Float](repeating: 0, count: 32) + v)
         }
     }
+
+    /// What a loaded model holds: embeddings, the packed linears (W^T in 16-column panels, padded)
+    /// with their biases, LayerNorm parameters and one plain copy of W_O per layer (the analysis
+    /// reads it), and nothing else: no plain copy of the other weights.
+    func testWeightBytesCountPackedWeightsAndThePlainWOOnly() throws {
+        // tiny-bert: C 32, I 37, V 123, P 600, 2 layers. Floats:
+        //   embeddings 123*32 + 600*32 + 32 (token type row) + 2*32 (LayerNorm) = 23_232
+        //   per layer: qkv 6 panels*32*16 + 96, attn out 2*32*16 + 32, ffn in 3*32*16 + 37,
+        //   ffn out 2*37*16 + 32, W_O 32*32, LayerNorms 4*32 = 8_165
+        XCTAssertEqual(try Self.encoder(Fixtures.url("models/tiny-bert")).weightBytes, 4 * (23_232 + 2 * 8_165))
+        // tiny-bert-nobias: P 64, no biases: 123*32 + 64*32 + 32 + 32 = 6_048; per layer 7_904.
+        XCTAssertEqual(try Self.encoder(Fixtures.url("models/\(Self.name)")).weightBytes, 4 * (6_048 + 2 * 7_904))
+    }
 }
