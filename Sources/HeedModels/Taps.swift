@@ -30,6 +30,7 @@ public struct AttentionOutputParameters {
     /// eps of that LayerNorm (config.json's `layer_norm_eps`).
     public let layerNormEps: Float
 
+    /// W_O (C, C), b_O (C) or nil, gamma (C), beta (C) or nil, eps: as the fields above.
     public init(outputWeight: [Float], outputBias: [Float]?, layerNormWeight: [Float], layerNormBias: [Float]?, layerNormEps: Float) {
         self.outputWeight = outputWeight; self.outputBias = outputBias
         self.layerNormWeight = layerNormWeight; self.layerNormBias = layerNormBias; self.layerNormEps = layerNormEps
