@@ -34,9 +34,9 @@ let package = Package(
         .executableTarget(name: "heed", dependencies: ["HeedDaemon"], swiftSettings: simd),
 
         .target(name: "HeedTestSupport", dependencies: ["HeedCheckpoints", "HeedAnalysis"], path: "Tests/HeedTestSupport"),
-        .target(name: "HeedJSONTestSupport", path: "Tests/HeedJSONTestSupport"),
+        .target(name: "HeedJSONTestSupport", dependencies: ["HeedAnalysis"], path: "Tests/HeedJSONTestSupport"),
         .testTarget(name: "HeedJSONTests", dependencies: ["HeedJSON", "HeedJSONTestSupport"]),
-        .testTarget(name: "HeedKernelsTests", dependencies: ["HeedKernels"], swiftSettings: simd),
+        .testTarget(name: "HeedKernelsTests", dependencies: ["HeedKernels", "HeedTestSupport"], swiftSettings: simd),
         .testTarget(name: "HeedCheckpointsTests", dependencies: ["HeedCheckpoints"]),
         .testTarget(name: "HeedTokenizersTests", dependencies: ["HeedTokenizers"]),
         .testTarget(name: "HeedModelsTests", dependencies: ["HeedModels", "HeedTestSupport"], swiftSettings: simd),

@@ -108,7 +108,9 @@ public enum Analyzer {
                                heads NH: Int, postLayerNorm: Bool, isCancelled: () -> Bool = { false }) throws -> AnalyzeResult {
         let L = forward.layers.count
         try validate(options, layerCount: L, postLayerNorm: postLayerNorm)
-        let perLayer = options.methods.filter { !$0.isAcrossLayers }
+        // A repeated method counts once (first occurrence), as a repeated layer does.
+        var seen = Set<AnalysisMethod>()
+        let perLayer = options.methods.filter { !$0.isAcrossLayers && seen.insert($0).inserted }
         let wantNormRollout = options.methods.contains(.normRollout)
         let words = options.granularity == .word ? table.words : nil
         let layerIndices = Set(options.layers ?? Array(0..<L))

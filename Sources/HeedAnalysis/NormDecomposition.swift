@@ -54,10 +54,11 @@ public final class NormDecomposition {
         for r in 0..<(NH * T) { norms[r] = Self.norm(f, offset: r * C, count: C) }
         self.valueNorms = norms
 
-        // o_i = y_i - x_i - b_O ; z_ii = sum_h alpha[h,i,i] f^h(x_i)
+        // o_i = y_i - x_i - b_O (b_O = 0 when the out-projection has none) ; z_ii = sum_h alpha[h,i,i] f^h(x_i)
         var o = [Float](repeating: 0, count: T * C), zd = [Float](repeating: 0, count: T * C)
         for i in 0..<T {
-            for c in 0..<C { o[i * C + c] = y.data[i * C + c] - x.data[i * C + c] - p.outputBias[c] }
+            for c in 0..<C { o[i * C + c] = y.data[i * C + c] - x.data[i * C + c] }
+            if let bO = p.outputBias { for c in 0..<C { o[i * C + c] -= bO[c] } }
             for h in 0..<NH {
                 let a = alphaT.data[(h * T + i) * T + i]
                 let fo = (h * T + i) * C

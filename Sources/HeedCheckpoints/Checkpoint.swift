@@ -27,6 +27,9 @@ public struct Checkpoint: Sendable {
     public let files: [SafeTensorsFile]
     /// Tensor names across all files, sorted. For a sharded checkpoint, exactly the index's.
     public let tensorNames: [String]
+    /// The file a person should look at for the weights as a whole, relative to `directory`:
+    /// the single weights file, or the index of a sharded checkpoint.
+    public let sourceFileName: String
     private let fileIndexByName: [String: Int]
 
     /// Chooses the weights of `directory` (see the file header for the rules) and opens (maps
@@ -49,6 +52,7 @@ public struct Checkpoint: Sendable {
         if nameSet.contains(Self.singleFileName) {
             let file = try SafeTensorsFile(url: directory.appendingPathComponent(Self.singleFileName))
             self.files = [file]
+            self.sourceFileName = Self.singleFileName
             self.fileIndexByName = Dictionary(uniqueKeysWithValues: file.tensorNames.map { ($0, 0) })
         } else if nameSet.contains(Self.indexFileName) {
             let weightMap = try Self.readWeightMap(directory.appendingPathComponent(Self.indexFileName))
@@ -71,6 +75,7 @@ public struct Checkpoint: Sendable {
                 files.append(file)
             }
             self.files = files
+            self.sourceFileName = Self.indexFileName
             self.fileIndexByName = index
         } else {
             let candidates = names.filter { $0.hasSuffix(".safetensors") && !$0.hasPrefix(".") }.sorted()
@@ -85,6 +90,7 @@ public struct Checkpoint: Sendable {
             }
             let file = try SafeTensorsFile(url: directory.appendingPathComponent(only))
             self.files = [file]
+            self.sourceFileName = only
             self.fileIndexByName = Dictionary(uniqueKeysWithValues: file.tensorNames.map { ($0, 0) })
         }
         self.tensorNames = fileIndexByName.keys.sorted()
@@ -113,6 +119,11 @@ public struct Checkpoint: Sendable {
         }
         if weightMap.isEmpty { throw fail("weight_map is empty") }
         return weightMap
+    }
+
+    /// The file holding `name`, relative to `directory` (nil when no file holds it).
+    public func fileName(holding name: String) -> String? {
+        fileIndexByName[name].map { files[$0].url.lastPathComponent }
     }
 
     /// True when the checkpoint holds a tensor called `name`.

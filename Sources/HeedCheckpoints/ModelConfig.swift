@@ -33,8 +33,6 @@ public struct ModelConfig: Equatable, Sendable {
     public var padTokenId: Int
     /// First position id: `padTokenId + 1` for RoBERTa and XLM-R, 0 otherwise.
     public var positionOffset: Int
-    /// DistilBERT's `sinusoidal_pos_embds`.
-    public var sinusoidalPositions: Bool
 
     /// Usable positions, the model's token limit (e.g. 514 - 2 = 512 for RoBERTa).
     public var maxTokens: Int { maxPositionEmbeddings - positionOffset }
@@ -99,7 +97,6 @@ public struct ModelConfig: Equatable, Sendable {
             typeVocabSize = 0
             embeddingSize = hiddenSize
             layerNormEps = 1e-12
-            sinusoidalPositions = try keys.bool("sinusoidal_pos_embds", default: false)
             defaultPad = 0
         case .bert, .electra, .roberta, .xlmRoberta:
             let defaults: (vocab: Int, hidden: Int, heads: Int, intermediate: Int, pad: Int)
@@ -119,7 +116,6 @@ public struct ModelConfig: Equatable, Sendable {
             typeVocabSize = try keys.int("type_vocab_size", default: 2)
             embeddingSize = family == .electra ? try keys.int("embedding_size", default: 128) : hiddenSize
             layerNormEps = Float(try keys.number("layer_norm_eps", default: 1e-12))
-            sinusoidalPositions = false
             defaultPad = defaults.pad
         }
 

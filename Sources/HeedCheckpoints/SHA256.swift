@@ -46,13 +46,13 @@ public struct SHA256 {
     public mutating func finalize() -> [UInt8] {
         let bitCount = totalByteCount &* 8
         var tail: [UInt8] = [0x80]
+        // pendingCount + 1 + padding + 8 is a multiple of 64: the tail completes the last block.
         let padding = (64 + 56 - (pendingCount + 1) % 64) % 64
         tail += [UInt8](repeating: 0, count: padding)
         for shift in stride(from: 56, through: 0, by: -8) { tail.append(UInt8(truncatingIfNeeded: bitCount >> UInt64(shift))) }
         let savedCount = totalByteCount
         tail.withUnsafeBytes { update($0) }
         totalByteCount = savedCount
-        precondition(pendingCount == 0, "SHA256: padding did not complete a block")
         var digest: [UInt8] = []
         digest.reserveCapacity(32)
         for word in [state.0, state.1, state.2, state.3, state.4, state.5, state.6, state.7] {

@@ -161,6 +161,9 @@ enum Handlers {
         let granularity = Granularity(rawValue: try p.optionalOneOf("granularity", ["token", "word"]) ?? "token")!
         let format = JSONWriter.TensorFormat(rawValue: try p.optionalOneOf("format", ["nested", "base64"]) ?? "nested")!
         let m = try model(p, c)
+        for (k, l) in (layers ?? []).enumerated() {
+            try Offsets.checkLayer(l, field: "layers[\(k)]", layerCount: m.network.layerCount, orLast: false)
+        }
         let options = AnalyzeOptions(methods: methods, layers: layers, meanOverHeads: heads == "mean", granularity: granularity)
         let result = try Pipeline.analyze(model: m, text: text, options: options, encoding: c.encoding,
                                           tokenize: { encode(m, $0, c) }, forward: cachedForward(m, c), isCancelled: c.isCancelled)
@@ -186,6 +189,7 @@ enum Handlers {
         let topK = try p.optionalInt("topK")
         if let k = topK, k < 0 { throw p.invalid("topK", "must not be negative") }
         let m = try model(p, c)
+        if case let .index(n) = layer { try Offsets.checkLayer(n, field: "layer", layerCount: m.network.layerCount, orLast: true) }
         let request = HighlightRequest(text: text, focus: focusStart..<focusEnd, method: method, layer: layer,
                                        direction: direction, granularity: granularity, topK: topK, encoding: c.encoding)
         try Pipeline.validate(model: m, request: request)

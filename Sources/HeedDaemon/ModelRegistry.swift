@@ -73,8 +73,6 @@ final class ModelRegistry: @unchecked Sendable {
 
     var loadedIDs: [String] { lock.lock(); defer { lock.unlock() }; return loaded.keys.sorted() }
 
-    var weightBytes: Int { lock.lock(); defer { lock.unlock() }; return loaded.values.reduce(0) { $0 + $1.model.network.weightBytes } }
-
     /// Unloads least recently used models (never `keeping`) until weights fit the budget.
     private func evictOverBudget(keeping: String) -> [String] {
         var evicted: [String] = []

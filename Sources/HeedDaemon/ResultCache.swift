@@ -34,13 +34,6 @@ final class ResultCache: @unchecked Sendable {
         for (k, e) in entries where k.hasPrefix(prefix) { byteCount -= e.bytes; entries[k] = nil }
     }
 
-    func shrink(to bytes: Int) {
-        lock.lock(); defer { lock.unlock() }
-        evict(to: bytes)
-    }
-
-    var count: Int { lock.lock(); defer { lock.unlock() }; return entries.count }
-
     private func evict(to limit: Int) {
         while byteCount > limit, let oldest = entries.min(by: { $0.value.stamp < $1.value.stamp }) {
             byteCount -= oldest.value.bytes

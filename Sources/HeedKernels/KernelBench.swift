@@ -1,8 +1,8 @@
 import Foundation
 
 /// Throughput of the kernels on MiniLM-like shapes (T tokens, C = 384, I = 1536, HS = 32),
-/// for the CLI's `bench` command and the opt-in benchmark test. Threads: `Parallel.threadCount`
-/// (set `HEED_THREADS` before the process starts). Each figure is the best of several runs.
+/// for `heed bench kernels`. Threads: `Parallel.threadCount` (set `HEED_THREADS` before the
+/// process starts). Each figure is the best of several runs.
 public enum KernelBench {
     public struct Result: CustomStringConvertible {
         public let name: String

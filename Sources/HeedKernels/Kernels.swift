@@ -36,10 +36,10 @@ public enum Kernels {
         Softmax.rows(x, rows: rows, cols: cols, scale: scale, maskAdd: maskAdd)
     }
 
-    /// out (rows, C) = LayerNorm(x) * gamma + beta, biased variance, eps inside the sqrt.
-    /// `out` may be `x` (in place).
+    /// out (rows, C) = LayerNorm(x) * gamma + beta, biased variance, eps inside the sqrt;
+    /// gamma and beta (C); beta nil for a LayerNorm without bias. `out` may be `x` (in place).
     public static func layerNorm(_ x: UnsafePointer<Float>, rows: Int, cols: Int,
-                                 gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, eps: Float,
+                                 gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>?, eps: Float,
                                  out: UnsafeMutablePointer<Float>) {
         LayerNorm.rows(x, rows: rows, cols: cols, gamma: gamma, beta: beta, eps: eps, out: out)
     }

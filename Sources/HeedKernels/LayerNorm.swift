@@ -1,11 +1,12 @@
-// LayerNorm over rows: out = (x - mean) / sqrt(var + eps) * gamma + beta (biased variance).
+// LayerNorm over rows: out = (x - mean) / sqrt(var + eps) * gamma + beta (biased variance);
+// beta nil is a LayerNorm without bias (out = normalised * gamma).
 
 enum LayerNorm {
     /// Smallest parallel chunk, in elements (a few microseconds of work).
     static let parallelGrainElements = 8_192
 
     static func rows(_ x: UnsafePointer<Float>, rows: Int, cols: Int, gamma: UnsafePointer<Float>,
-                     beta: UnsafePointer<Float>, eps: Float, out: UnsafeMutablePointer<Float>) {
+                     beta: UnsafePointer<Float>?, eps: Float, out: UnsafeMutablePointer<Float>) {
         if rows <= 0 || cols <= 0 { return }
         Parallel.forRanges(rows, grain: max(1, parallelGrainElements / cols)) { range in
             for r in range {
@@ -17,7 +18,7 @@ enum LayerNorm {
     /// One row; `out` may alias `x` (statistics are complete before the first write).
     @inline(__always)
     static func row(_ x: UnsafePointer<Float>, cols n: Int, gamma: UnsafePointer<Float>,
-                    beta: UnsafePointer<Float>, eps: Float, out: UnsafeMutablePointer<Float>) {
+                    beta: UnsafePointer<Float>?, eps: Float, out: UnsafeMutablePointer<Float>) {
         typealias V = SIMD8<Float>
         var s0 = V(), s1 = V()
         var j = 0
@@ -48,11 +49,20 @@ enum LayerNorm {
         let shift8 = V(repeating: shift)
         let i8 = V(repeating: inv)
         j = 0
-        while j + 8 <= n {
-            let normed = ((load8(x + j) - m8) - shift8) * i8
-            store8(load8(beta + j).addingProduct(normed, load8(gamma + j)), out + j)
-            j += 8
+        if let beta {
+            while j + 8 <= n {
+                let normed = ((load8(x + j) - m8) - shift8) * i8
+                store8(load8(beta + j).addingProduct(normed, load8(gamma + j)), out + j)
+                j += 8
+            }
+            while j < n { out[j] = ((x[j] - mean) - shift) * inv * gamma[j] + beta[j]; j += 1 }
+        } else {
+            while j + 8 <= n {
+                let normed = ((load8(x + j) - m8) - shift8) * i8
+                store8(normed * load8(gamma + j), out + j)
+                j += 8
+            }
+            while j < n { out[j] = ((x[j] - mean) - shift) * inv * gamma[j]; j += 1 }
         }
-        while j < n { out[j] = ((x[j] - mean) - shift) * inv * gamma[j] + beta[j]; j += 1 }
     }
 }

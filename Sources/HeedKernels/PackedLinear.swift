@@ -1,22 +1,24 @@
 /// A weight matrix W (OC, C) (HF `Linear.weight`, out x in) packed once at load time into
 /// the panel layout the GEMM micro-kernel reads, for y (T, OC) = x (T, C) * W^T + b.
-/// `forward` never repacks W.
+/// `forward` never repacks W. Only the packed copy is kept: a caller that needs W itself in
+/// plain row-major form (the analysis reads W_O) keeps its own array.
 public final class PackedLinear: @unchecked Sendable {
+    /// OC.
     public let outFeatures: Int
+    /// C (the input width).
     public let inFeatures: Int
-    /// The unpacked weight, row-major (OC, C), kept for the reference path and for taps.
-    public let weight: [Float]
+    /// b (OC), or nil for a Linear without bias (`bias=False`): then y = x W^T.
     public let bias: [Float]?
     /// W^T in (C x 16) panels, ceil(OC / 16) of them, zero-padded (see Gemm/Packing.swift).
     private let panels: UnsafeMutablePointer<Float>
     private let biasPointer: UnsafeMutablePointer<Float>?
 
+    /// Packs `weight` (OC, C) row-major; `bias` is (OC) or nil. The weight array is not retained.
     public init(weight: [Float], bias: [Float]?, outFeatures: Int, inFeatures: Int) {
         precondition(weight.count == outFeatures * inFeatures)
         precondition(bias == nil || bias!.count == outFeatures)
         self.outFeatures = outFeatures
         self.inFeatures = inFeatures
-        self.weight = weight
         self.bias = bias
         let panelCount = (outFeatures + gemmNR - 1) / gemmNR
         let floats = max(1, packedPanelFloats(panels: panelCount, k: inFeatures))
@@ -35,6 +37,11 @@ public final class PackedLinear: @unchecked Sendable {
         } else {
             biasPointer = nil
         }
+    }
+
+    /// Bytes held by the packed panels and the bias.
+    public var byteCount: Int {
+        4 * (max(1, packedPanelFloats(panels: (outFeatures + gemmNR - 1) / gemmNR, k: inFeatures)) + (bias?.count ?? 0))
     }
 
     deinit {

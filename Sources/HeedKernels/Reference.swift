@@ -55,9 +55,10 @@ public enum Reference {
         }
     }
 
-    /// out (rows, C) = LayerNorm(x) * gamma + beta, biased variance, eps inside the sqrt.
+    /// out (rows, C) = LayerNorm(x) * gamma + beta, biased variance, eps inside the sqrt;
+    /// beta nil for a LayerNorm without bias.
     public static func layerNorm(_ x: UnsafePointer<Float>, rows: Int, cols: Int,
-                                 gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, eps: Float,
+                                 gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>?, eps: Float,
                                  out: UnsafeMutablePointer<Float>) {
         for r in 0..<rows {
             let p = x + r * cols, o = out + r * cols
@@ -68,7 +69,7 @@ public enum Reference {
             for j in 0..<cols { let d = Double(p[j]) - mean; v += d * d }
             v /= Double(cols)
             let inv = 1 / (v + Double(eps)).squareRoot()
-            for j in 0..<cols { o[j] = Float((Double(p[j]) - mean) * inv) * gamma[j] + beta[j] }
+            for j in 0..<cols { o[j] = Float((Double(p[j]) - mean) * inv) * gamma[j] + (beta?[j] ?? 0) }
         }
     }
 

@@ -8,14 +8,17 @@ import HeedKernels
 // the weight names (EncoderWeightNames), RoBERTa's position ids, ELECTRA's embedding
 // projection and DistilBERT's missing token types. A single unpadded sequence per call.
 
-/// One encoder layer's weights. Q, K and V are fused into one (3C, C) projection.
+/// One encoder layer's weights. Q, K and V are fused into one (3C, C) projection. A bias the
+/// checkpoint does not have is nil (the Linear or LayerNorm was built with `bias=False`).
 struct EncoderLayer {
     let qkv: PackedLinear          // (3C, C): rows [W_Q; W_K; W_V]
     let attnOut: PackedLinear      // (C, C)
-    let attnLNWeight: [Float], attnLNBias: [Float]
+    /// W_O (C, C) row-major, plain: the analysis forms f^h(x) from it (the packed copy is the GEMM's).
+    let attnOutWeight: [Float]
+    let attnLNWeight: [Float], attnLNBias: [Float]?
     let ffnIn: PackedLinear        // (I, C)
     let ffnOut: PackedLinear       // (C, I)
-    let outLNWeight: [Float], outLNBias: [Float]
+    let outLNWeight: [Float], outLNBias: [Float]?
 }
 
 /// Activation of the feed-forward block, from config.json's hidden_act.
@@ -56,27 +59,40 @@ public final class BertEncoder: @unchecked Sendable {
     let wordEmbeddings: [Float]
     let positionEmbeddings: [Float]
     let tokenTypeRow: [Float]?
-    let embLNWeight: [Float], embLNBias: [Float]
+    let embLNWeight: [Float], embLNBias: [Float]?
     let embeddingsProject: PackedLinear?      // ELECTRA: (C, E)
     let layers: [EncoderLayer]
 
-    /// Loads the weights of `config`'s family from `checkpoint`.
+    /// Loads the weights of `config`'s family from `checkpoint`. Every weight is required; biases
+    /// (of the Linears and LayerNorms) are optional, but a bias role is present in every layer or
+    /// in none: a checkpoint that has it for some layers only is incomplete. Throws
+    /// `ModelLoadError` naming the tensor (missing weight, wrong shape, partial bias).
     public init(config: ModelConfig, checkpoint: Checkpoint) throws {
         self.config = config
         self.activation = try Activation(config.hiddenAct)
         let names = EncoderWeightNames(family: config.family)
         let prefix = EncoderWeightNames.prefixes.first { checkpoint.has($0 + names.name(.wordEmbeddings)) }
         guard let prefix else {
-            throw ModelLoadError(file: "model.safetensors", problem: "no tensor named \(names.name(.wordEmbeddings)) (with or without a base-model prefix): not a \(config.family.rawValue) checkpoint")
+            throw ModelLoadError(file: checkpoint.sourceFileName, problem: "no tensor named \(names.name(.wordEmbeddings)) (with or without a base-model prefix): not a \(config.family.rawValue) checkpoint")
         }
-        let C = config.hiddenSize, E = config.embeddingSize, I = config.intermediateSize
+        let C = config.hiddenSize, E = config.embeddingSize, I = config.intermediateSize, L = config.numLayers
         func load(_ role: EncoderTensor, layer: Int = 0, _ shape: [Int]) throws -> [Float] {
             let name = prefix + names.name(role, layer: layer)
             let t = try checkpoint.tensor(name)
             guard t.shape == shape else {
-                throw ModelLoadError(file: "model.safetensors", problem: "tensor \(name) has shape \(t.shape), expected \(shape) from config.json")
+                throw ModelLoadError(file: checkpoint.fileName(holding: name) ?? checkpoint.sourceFileName, problem: "tensor \(name) has shape \(t.shape), expected \(shape) from config.json")
             }
             return t.data
+        }
+        /// A bias: nil when the checkpoint has no tensor of that name.
+        func bias(_ role: EncoderTensor, layer: Int = 0, _ count: Int) throws -> [Float]? {
+            checkpoint.has(prefix + names.name(role, layer: layer)) ? try load(role, layer: layer, [count]) : nil
+        }
+        for role in EncoderTensor.layerBiases {
+            let present = (0..<L).map { checkpoint.has(prefix + names.name(role, layer: $0)) }
+            if present.contains(true), let missing = present.firstIndex(of: false) {
+                throw ModelLoadError(file: checkpoint.sourceFileName, problem: "no tensor named \(prefix + names.name(role, layer: missing)), while layer \(present.firstIndex(of: true)!) has one: a bias is in every layer or in none")
+            }
         }
         wordEmbeddings = try load(.wordEmbeddings, [config.vocabSize, E])
         positionEmbeddings = try load(.positionEmbeddings, [config.maxPositionEmbeddings, E])
@@ -86,24 +102,30 @@ public final class BertEncoder: @unchecked Sendable {
             tokenTypeRow = Array(try load(.tokenTypeEmbeddings, [config.typeVocabSize, E])[0..<E])
         }
         embLNWeight = try load(.embeddingsLNWeight, [E])
-        embLNBias = try load(.embeddingsLNBias, [E])
+        embLNBias = try bias(.embeddingsLNBias, E)
         if E != C {
             embeddingsProject = PackedLinear(weight: try load(.embeddingsProjectWeight, [C, E]),
-                                             bias: try load(.embeddingsProjectBias, [C]), outFeatures: C, inFeatures: E)
+                                             bias: try bias(.embeddingsProjectBias, C), outFeatures: C, inFeatures: E)
         } else {
             embeddingsProject = nil
         }
         var layers: [EncoderLayer] = []
-        for l in 0..<config.numLayers {
+        for l in 0..<L {
             let qkvWeight = try load(.queryWeight, layer: l, [C, C]) + load(.keyWeight, layer: l, [C, C]) + load(.valueWeight, layer: l, [C, C])
-            let qkvBias = try load(.queryBias, layer: l, [C]) + load(.keyBias, layer: l, [C]) + load(.valueBias, layer: l, [C])
+            // Q, K and V may each lack a bias (some families drop only K's): the fused bias has
+            // zeros there, and is nil when none of the three has one.
+            let qkvBiases = try [EncoderTensor.queryBias, .keyBias, .valueBias].map { try bias($0, layer: l, C) }
+            let qkvBias: [Float]? = qkvBiases.allSatisfy { $0 == nil } ? nil
+                : qkvBiases.flatMap { $0 ?? [Float](repeating: 0, count: C) }
+            let attnOutWeight = try load(.attnOutWeight, layer: l, [C, C])
             layers.append(EncoderLayer(
                 qkv: PackedLinear(weight: qkvWeight, bias: qkvBias, outFeatures: 3 * C, inFeatures: C),
-                attnOut: PackedLinear(weight: try load(.attnOutWeight, layer: l, [C, C]), bias: try load(.attnOutBias, layer: l, [C]), outFeatures: C, inFeatures: C),
-                attnLNWeight: try load(.attnLNWeight, layer: l, [C]), attnLNBias: try load(.attnLNBias, layer: l, [C]),
-                ffnIn: PackedLinear(weight: try load(.ffnInWeight, layer: l, [I, C]), bias: try load(.ffnInBias, layer: l, [I]), outFeatures: I, inFeatures: C),
-                ffnOut: PackedLinear(weight: try load(.ffnOutWeight, layer: l, [C, I]), bias: try load(.ffnOutBias, layer: l, [C]), outFeatures: C, inFeatures: I),
-                outLNWeight: try load(.outLNWeight, layer: l, [C]), outLNBias: try load(.outLNBias, layer: l, [C])))
+                attnOut: PackedLinear(weight: attnOutWeight, bias: try bias(.attnOutBias, layer: l, C), outFeatures: C, inFeatures: C),
+                attnOutWeight: attnOutWeight,
+                attnLNWeight: try load(.attnLNWeight, layer: l, [C]), attnLNBias: try bias(.attnLNBias, layer: l, C),
+                ffnIn: PackedLinear(weight: try load(.ffnInWeight, layer: l, [I, C]), bias: try bias(.ffnInBias, layer: l, I), outFeatures: I, inFeatures: C),
+                ffnOut: PackedLinear(weight: try load(.ffnOutWeight, layer: l, [C, I]), bias: try bias(.ffnOutBias, layer: l, C), outFeatures: C, inFeatures: I),
+                outLNWeight: try load(.outLNWeight, layer: l, [C]), outLNBias: try bias(.outLNBias, layer: l, C)))
         }
         self.layers = layers
     }
@@ -138,7 +160,7 @@ public final class BertEncoder: @unchecked Sendable {
             for c in 0..<E { emb[o + c] = wordEmbeddings[w + c] + (tokenTypeRow?[c] ?? 0) + positionEmbeddings[p + c] }
         }
         emb.withUnsafeMutableBufferPointer { e in
-            Kernels.layerNorm(e.baseAddress!, rows: T, cols: E, gamma: embLNWeight, beta: embLNBias, eps: config.layerNormEps, out: e.baseAddress!)
+            Self.layerNorm(e.baseAddress!, rows: T, cols: E, gamma: embLNWeight, beta: embLNBias, eps: config.layerNormEps, out: e.baseAddress!)
         }
         var x: [Float]
         if let embeddingsProject {
@@ -182,7 +204,7 @@ public final class BertEncoder: @unchecked Sendable {
             for i in 0..<(T * C) { attnOut[i] += x[i] }
             let eps = config.layerNormEps
             attnOut.withUnsafeBufferPointer { y in h1.withUnsafeMutableBufferPointer {
-                Kernels.layerNorm(y.baseAddress!, rows: T, cols: C, gamma: layer.attnLNWeight, beta: layer.attnLNBias, eps: eps, out: $0.baseAddress!)
+                Self.layerNorm(y.baseAddress!, rows: T, cols: C, gamma: layer.attnLNWeight, beta: layer.attnLNBias, eps: eps, out: $0.baseAddress!)
             } }
             // intermediate = act(self.intermediate(h1)); output = self.LayerNorm(self.output(intermediate) + h1)
             h1.withUnsafeBufferPointer { hp in inter.withUnsafeMutableBufferPointer { ip in
@@ -193,10 +215,10 @@ public final class BertEncoder: @unchecked Sendable {
             inter.withUnsafeBufferPointer { ip in out.withUnsafeMutableBufferPointer { layer.ffnOut.forward(ip.baseAddress!, rows: T, into: $0.baseAddress!) } }
             for i in 0..<(T * C) { out[i] += h1[i] }
             out.withUnsafeMutableBufferPointer { op in
-                Kernels.layerNorm(op.baseAddress!, rows: T, cols: C, gamma: layer.outLNWeight, beta: layer.outLNBias, eps: eps, out: op.baseAddress!)
+                Self.layerNorm(op.baseAddress!, rows: T, cols: C, gamma: layer.outLNWeight, beta: layer.outLNBias, eps: eps, out: op.baseAddress!)
             }
 
-            let parameters = AttentionOutputParameters(outputWeight: layer.attnOut.weight, outputBias: layer.attnOut.bias ?? [],
+            let parameters = AttentionOutputParameters(outputWeight: layer.attnOutWeight, outputBias: layer.attnOut.bias,
                                                        layerNormWeight: layer.attnLNWeight, layerNormBias: layer.attnLNBias, layerNormEps: eps)
             var tap = LayerTaps(layer: l, parameters: parameters)
             if taps != .none { tap.attention = Tensor(shape: [NH, T, T], data: probs) }
@@ -213,5 +235,15 @@ public final class BertEncoder: @unchecked Sendable {
             hidden.append(Tensor(shape: [T, C], data: out))
         }
         return ForwardResult(tokenIDs: ids, hiddenStates: hidden, layers: recorded)
+    }
+
+    /// Kernels.layerNorm with gamma (cols) and an optional beta (cols; nil: no bias).
+    private static func layerNorm(_ x: UnsafePointer<Float>, rows: Int, cols: Int, gamma: [Float], beta: [Float]?, eps: Float,
+                                  out: UnsafeMutablePointer<Float>) {
+        if let beta {
+            Kernels.layerNorm(x, rows: rows, cols: cols, gamma: gamma, beta: beta, eps: eps, out: out)
+        } else {
+            Kernels.layerNorm(x, rows: rows, cols: cols, gamma: gamma, beta: nil, eps: eps, out: out)
+        }
     }
 }

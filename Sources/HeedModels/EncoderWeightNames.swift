@@ -13,6 +13,10 @@ enum EncoderTensor: CaseIterable {
     case queryWeight, queryBias, keyWeight, keyBias, valueWeight, valueBias
     case attnOutWeight, attnOutBias, attnLNWeight, attnLNBias
     case ffnInWeight, ffnInBias, ffnOutWeight, ffnOutBias, outLNWeight, outLNBias
+
+    /// The per-layer biases: each is optional, but present in every layer or in none.
+    static let layerBiases: [EncoderTensor] = [.queryBias, .keyBias, .valueBias, .attnOutBias, .attnLNBias,
+                                               .ffnInBias, .ffnOutBias, .outLNBias]
 }
 
 struct EncoderWeightNames {

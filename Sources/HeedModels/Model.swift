@@ -15,7 +15,8 @@ public protocol TransformerModel: AnyObject, Sendable {
     var embeddingRows: Int { get }
     /// True for post-LN encoders, where a LayerNorm follows attention + residual.
     var hasPostAttentionLayerNorm: Bool { get }
-    /// Approximate bytes the weights hold in memory (packed and plain copies included).
+    /// Approximate bytes the weights hold in memory: embeddings, packed linears, the plain W_O
+    /// copies the analysis reads, LayerNorm parameters.
     var weightBytes: Int { get }
     func forward(_ ids: [Int], taps: TapLevel, isCancelled: () -> Bool) throws -> ForwardResult
 }
@@ -28,9 +29,12 @@ extension BertEncoder: TransformerModel {
     public var maxTokens: Int { config.maxTokens }
     public var hasPostAttentionLayerNorm: Bool { true }
     public var weightBytes: Int {
-        let embeddings = wordEmbeddings.count + positionEmbeddings.count
-        let linears = layers.reduce(0) { $0 + $1.qkv.weight.count + $1.attnOut.weight.count + $1.ffnIn.weight.count + $1.ffnOut.weight.count }
-        return 4 * (embeddings + 2 * linears)
+        let embeddings = 4 * (wordEmbeddings.count + positionEmbeddings.count + (tokenTypeRow?.count ?? 0)
+                              + embLNWeight.count + (embLNBias?.count ?? 0)) + (embeddingsProject?.byteCount ?? 0)
+        return layers.reduce(embeddings) { n, l in
+            let norms = l.attnLNWeight.count + (l.attnLNBias?.count ?? 0) + l.outLNWeight.count + (l.outLNBias?.count ?? 0)
+            return n + l.qkv.byteCount + l.attnOut.byteCount + l.ffnIn.byteCount + l.ffnOut.byteCount + 4 * (l.attnOutWeight.count + norms)
+        }
     }
 }
 

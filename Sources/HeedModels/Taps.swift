@@ -16,15 +16,25 @@ public enum TapLevel: Sendable {
 }
 
 /// The parameters of one layer's attention output and LayerNorm, shared with the model (no copy).
+/// A bias the checkpoint does not have (a Linear or LayerNorm built with `bias=False`, as in
+/// every Llama-family model) is nil, never an empty or zero-filled array.
 public struct AttentionOutputParameters {
     /// W_O as stored by transformers (out, in) = (C, C): f^h(x) = v^h * W_O[:, h*HS ..< (h+1)*HS]^T.
     public let outputWeight: [Float]
-    /// b_O (C): never attributed to a token.
-    public let outputBias: [Float]
-    /// gamma, beta (C) and eps of the LayerNorm applied to y = attention output + x.
+    /// b_O (C), nil when the out-projection has no bias: never attributed to a token.
+    public let outputBias: [Float]?
+    /// gamma (C) of the LayerNorm applied to y = attention output + x.
     public let layerNormWeight: [Float]
-    public let layerNormBias: [Float]
+    /// beta (C) of that LayerNorm, nil when it has no bias.
+    public let layerNormBias: [Float]?
+    /// eps of that LayerNorm (config.json's `layer_norm_eps`).
     public let layerNormEps: Float
+
+    /// W_O (C, C), b_O (C) or nil, gamma (C), beta (C) or nil, eps: as the fields above.
+    public init(outputWeight: [Float], outputBias: [Float]?, layerNormWeight: [Float], layerNormBias: [Float]?, layerNormEps: Float) {
+        self.outputWeight = outputWeight; self.outputBias = outputBias
+        self.layerNormWeight = layerNormWeight; self.layerNormBias = layerNormBias; self.layerNormEps = layerNormEps
+    }
 }
 
 /// What one encoder layer recorded. Optional fields are nil below `TapLevel.full`.

@@ -28,6 +28,7 @@ usage: heed <command> [options]
   bench    forward [--model M] [--runs N]   forward-pass timings, GFLOP/s, ratio against PyTorch
   bench    analysis [--model M]             full analysis of all layers against one forward pass
   bench    daemon [--model M]               an editor session over stdio: latencies, resident memory
+  bench    kernels [--part gemm|rows]       kernel throughput on MiniLM shapes against the FMA peak
   models                                    the catalog
 
 A model M is a catalog name (default: minilm), a directory with config.json, *.safetensors and
@@ -124,12 +125,19 @@ do {
     case "models":
         for e in ModelStore.catalog { print("\(e.name)\t\(e.package)==\(e.version)") }
     case "bench":
-        let args = try Arguments(argv, valued: ["model", "runs", "lengths", "texts", "requests"], boolean: [])
+        let args = try Arguments(argv, valued: ["model", "runs", "lengths", "texts", "requests", "part"], boolean: [])
         switch args.positional {
         case ["forward"]: BenchCommand.forward(model: loadModel(args.value("model") ?? "minilm"), args: args)
         case ["analysis"]: BenchAnalysis.run(model: loadModel(args.value("model") ?? "minilm"), args: args)
         case ["daemon"]: try BenchDaemon.run(args: args)
-        default: fail("usage: heed bench forward|analysis|daemon [--model M] [--runs N] [--lengths 16,128,512] [--texts N] [--requests N]", code: 2)
+        case ["kernels"]:
+            switch args.value("part") {
+            case nil: print(KernelBench.report())
+            case "gemm"?: KernelBench.gemmResults().forEach { print($0) }
+            case "rows"?: KernelBench.rowResults().forEach { print($0) }
+            default: fail("--part is gemm or rows", code: 2)
+            }
+        default: fail("usage: heed bench forward|analysis|daemon|kernels [--model M] [--runs N] [--lengths 16,128,512] [--texts N] [--requests N] [--part gemm|rows]", code: 2)
         }
     case "help", "--help", "-h":
         print(usage)

@@ -70,6 +70,29 @@ def read_safetensors(path: Path):
         return {k: f.get_tensor(k) for k in f.keys()}
 
 
+def load_tiny(directory: Path):
+    """A tiny model from its directory (eval mode, eager attention). A checkpoint without any
+    bias tensor (tiny-bert-nobias: transformers' BertModel cannot be built without biases) is
+    loaded into a model built from its config.json, with every bias parameter set to zero, which
+    computes exactly what a model without biases computes; any other missing tensor is an error."""
+    import torch
+    from transformers import AutoConfig, AutoModel
+
+    state = read_safetensors(directory / "model.safetensors")
+    if any(key.endswith(".bias") for key in state):
+        return AutoModel.from_pretrained(str(directory), attn_implementation="eager").eval()
+    model = AutoModel.from_config(AutoConfig.from_pretrained(str(directory)), attn_implementation="eager")
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    biases = {name for name, _ in model.named_parameters() if name.endswith(".bias")}
+    assert not unexpected, f"{directory.name}: unexpected tensors {unexpected}"
+    assert set(missing) == biases, f"{directory.name}: missing tensors other than biases: {set(missing) ^ biases}"
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            if name in biases:
+                parameter.zero_()
+    return model.eval()
+
+
 def write_json(path: Path, value) -> None:
     """Indented JSON, with lists of numbers or strings (ids, tokens, shapes) kept on one line."""
     compact: dict[str, str] = {}

@@ -3,7 +3,7 @@
 
 Run from anywhere, with the pinned virtual environment:
 
-    python3 Tests/Fixtures/generate_analysis_fixtures.py [--only tiny|minilm] [--minilm DIR]
+    python3 Tests/Fixtures/generate_analysis_fixtures.py [--only tiny|minilm] [--model NAME] [--minilm DIR]
     python3 Tests/Fixtures/generate_analysis_fixtures.py --verify-only
 
 Writes under Tests/Fixtures/analysis/ (format: Tests/Fixtures/README.md, "Analysis fixtures"):
@@ -12,7 +12,7 @@ Writes under Tests/Fixtures/analysis/ (format: Tests/Fixtures/README.md, "Analys
     <model>/manifest.json        input ids, key shapes, conventions
     versions.json                package versions used
 
-Models: the tiny encoders of Tests/Fixtures/models/tiny-{bert,distilbert,electra,roberta} (cases
+Models: the tiny encoders of Tests/Fixtures/models/tiny-{bert,distilbert,electra,roberta,bert-nobias} (cases
 T7 and T33, ids from their manifests) and all-MiniLM-L6-v2 (cases "short", T 10, and "paragraph",
 T 128, ids from Tests/Fixtures/models/minilm/manifest.json).
 
@@ -44,7 +44,7 @@ ANALYSIS_DIR = FIXTURES_DIR / "analysis"
 DEFAULT_MINILM_DIR = Path(os.environ.get("HEED_CACHE") or "~/.cache/heed").expanduser() / "minilm" / "0.1.0"
 
 FORMAT_VERSION = 1
-TINY_MODELS = ["tiny-bert", "tiny-distilbert", "tiny-electra", "tiny-roberta"]
+TINY_MODELS = ["tiny-bert", "tiny-distilbert", "tiny-electra", "tiny-roberta", "tiny-bert-nobias"]
 TINY_CASES = ["T7", "T33"]
 MINILM_CASES = ["short", "paragraph"]
 # Per-head T x T tensors (`attention`, `norm`) are stored only up to this length: MiniLM at T=128
@@ -77,7 +77,7 @@ GRAM_TOLERANCE = 1e-4
 # ---------------------------------------------------------------------------------------------
 # Version pinning and shared helpers: fixture_common.py
 
-from fixture_common import check_versions, model_kwargs, read_safetensors, tap_modules, write_json  # noqa: E402
+from fixture_common import check_versions, load_tiny, model_kwargs, read_safetensors, tap_modules, write_json  # noqa: E402
 
 # The version check runs before torch is imported, so a wrong environment fails fast.
 if __name__ == "__main__":
@@ -441,18 +441,17 @@ def row_relative_error(stored: np.ndarray, other: np.ndarray) -> float:
 # Models, cases, manifests
 
 
-def model_sources(include_tiny: bool, include_minilm: bool, minilm_dir: Path):
+def model_sources(tiny_names: list[str], include_minilm: bool, minilm_dir: Path):
     """(name, family, loader, source description, model manifest, case names)."""
     sources = []
-    if include_tiny:
-        for name in TINY_MODELS:
-            directory = MODELS_DIR / name
-            manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
-            sources.append((
-                name, manifest["family"],
-                lambda d=directory: AutoModel.from_pretrained(str(d), attn_implementation="eager").eval(),
-                f"Tests/Fixtures/models/{name} (weights in the repository)", manifest, TINY_CASES,
-            ))
+    for name in tiny_names:
+        directory = MODELS_DIR / name
+        manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+        sources.append((
+            name, manifest["family"],
+            lambda d=directory: load_tiny(d),
+            f"Tests/Fixtures/models/{name} (weights in the repository)", manifest, TINY_CASES,
+        ))
     if include_minilm:
         manifest = json.loads((MODELS_DIR / "minilm" / "manifest.json").read_text(encoding="utf-8"))
         sources.append((
@@ -606,11 +605,16 @@ def verify_model(name, family, load, source, model_manifest, case_names) -> tupl
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", choices=["tiny", "minilm"], help="generate only one group")
+    parser.add_argument("--model", choices=TINY_MODELS,
+                        help="generate only this tiny model (implies --only tiny; versions.json is rewritten)")
     parser.add_argument("--minilm", type=Path, default=DEFAULT_MINILM_DIR, help="all-MiniLM-L6-v2 directory")
     parser.add_argument("--verify-only", action="store_true", help="check existing fixtures, write nothing")
     args = parser.parse_args()
+    if args.model:
+        args.only = "tiny"
     include_tiny = args.only in (None, "tiny")
     include_minilm = args.only in (None, "minilm")
+    tiny_names = [name for name in TINY_MODELS if include_tiny and args.model in (None, name)]
     if include_minilm and not (args.minilm / "model.safetensors").is_file():
         sys.exit(f"error: no model.safetensors in {args.minilm} (pass --minilm DIR or --only tiny)")
 
@@ -618,7 +622,7 @@ def main() -> None:
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
     started = time.time()
-    sources = model_sources(include_tiny, include_minilm, args.minilm)
+    sources = model_sources(tiny_names, include_minilm, args.minilm)
     if not args.verify_only:
         ANALYSIS_DIR.mkdir(parents=True, exist_ok=True)
         for name, family, load, source, model_manifest, case_names in sources:

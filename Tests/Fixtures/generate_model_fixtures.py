@@ -3,7 +3,7 @@
 
 Run from anywhere, with the pinned virtual environment:
 
-    python3 Tests/Fixtures/generate_model_fixtures.py [--only tiny|minilm] [--minilm DIR]
+    python3 Tests/Fixtures/generate_model_fixtures.py [--only tiny|minilm] [--model NAME] [--minilm DIR]
 
 Writes under Tests/Fixtures/models/ (format: Tests/Fixtures/README.md):
 
@@ -48,7 +48,7 @@ VERIFY_TOLERANCE = 1e-5
 # ---------------------------------------------------------------------------------------------
 # Version pinning and shared helpers: fixture_common.py
 
-from fixture_common import check_versions, model_kwargs, read_safetensors, tap_modules, write_json  # noqa: E402
+from fixture_common import check_versions, load_tiny, model_kwargs, read_safetensors, tap_modules, write_json  # noqa: E402
 
 # The version check runs before torch is imported, so a wrong environment fails fast.
 if __name__ == "__main__":
@@ -133,10 +133,26 @@ TINY_MODELS = [
         ),
         "XLM-RoBERTa, ReLU, positions start at 2, limit 520 - 2 = 518, eps 1e-5",
     ),
+    (
+        "tiny-bert-nobias",
+        "bert",
+        lambda: BertConfig(
+            vocab_size=123, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+            intermediate_size=37, hidden_act="gelu", max_position_embeddings=64,
+            type_vocab_size=2, layer_norm_eps=1e-12, pad_token_id=0, **COMMON,
+        ),
+        "BERT without any bias tensor (Linear or LayerNorm), as a bias=False model (Llama family) "
+        "has none; BertModel cannot be built without biases, so the reference runs with every "
+        "bias zero, which computes exactly the same",
+    ),
 ]
 
 # The sinusoidal variant only adds config parsing and ReLU coverage: skip T=129 to save 0.6 MB.
-LENGTHS_OVERRIDE = {"tiny-distilbert-sinusoidal": [1, 7, 33, 512]}
+# The bias-free model only needs the short cases (its positions stop at 64).
+LENGTHS_OVERRIDE = {"tiny-distilbert-sinusoidal": [1, 7, 33, 512], "tiny-bert-nobias": [1, 7, 33]}
+# Models saved without bias tensors: every bias is zero in the reference model and dropped from
+# model.safetensors.
+WITHOUT_BIASES = {"tiny-bert-nobias"}
 
 QK_NAMES = ("query", "key", "q_lin", "k_lin")
 
@@ -295,6 +311,14 @@ def generate_tiny(index: int, name: str, family: str, make_config, note: str) ->
     randomise(model, generator, keep)
     model.eval()
     model.save_pretrained(out_dir, safe_serialization=True)
+    if name in WITHOUT_BIASES:
+        with torch.no_grad():
+            for key, parameter in model.named_parameters():
+                if key.endswith(".bias"):
+                    parameter.zero_()
+        weights = out_dir / "model.safetensors"
+        kept = {k: v.contiguous() for k, v in read_safetensors(weights).items() if not k.endswith(".bias")}
+        save_file(kept, str(weights), metadata={"format": "pt"})
 
     rng = np.random.default_rng(SEED + 200 + index)
     tensors: dict[str, torch.Tensor] = {}
@@ -316,6 +340,7 @@ def generate_tiny(index: int, name: str, family: str, make_config, note: str) ->
         "model": name,
         "family": family,
         "note": note,
+        **({"biases": False} if name in WITHOUT_BIASES else {}),
         "weights": "model.safetensors",
         "config": "config.json",
         "expected": "expected.safetensors",
@@ -482,11 +507,13 @@ def verify_dir(out_dir: Path, model: nn.Module, family: str) -> float:
     return worst
 
 
-def verify(include_tiny: bool, include_minilm: bool, minilm_dir: Path) -> None:
-    if include_tiny:
-        for name, family, make_config, _ in TINY_MODELS:
+def verify(tiny_names: list[str], include_minilm: bool, minilm_dir: Path) -> None:
+    for name, family, make_config, _ in TINY_MODELS:
+        if name in tiny_names:
             out_dir = MODELS_DIR / name
-            model = AutoModel.from_pretrained(str(out_dir), attn_implementation="eager").eval()
+            model = load_tiny(out_dir)
+            has_bias = any(k.endswith(".bias") for k in read_safetensors(out_dir / "model.safetensors"))
+            assert has_bias == (name not in WITHOUT_BIASES), f"{name}: bias tensors"
             assert type(model) is type(AutoModel.from_config(make_config())), f"{name}: reloaded class"
             worst = verify_dir(out_dir, model, family)
             print(f"  verify {name}: max |stored - recomputed from reloaded weights| = {worst:.3g}")
@@ -503,11 +530,16 @@ def verify(include_tiny: bool, include_minilm: bool, minilm_dir: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", choices=["tiny", "minilm"], help="generate only one group")
+    parser.add_argument("--model", choices=[m[0] for m in TINY_MODELS],
+                        help="generate only this tiny model (implies --only tiny; versions.json is rewritten)")
     parser.add_argument("--minilm", type=Path, default=DEFAULT_MINILM_DIR, help="all-MiniLM-L6-v2 directory")
     parser.add_argument("--verify-only", action="store_true", help="check existing fixtures, write nothing")
     args = parser.parse_args()
+    if args.model:
+        args.only = "tiny"
     include_tiny = args.only in (None, "tiny")
     include_minilm = args.only in (None, "minilm")
+    tiny_names = [m[0] for m in TINY_MODELS if include_tiny and args.model in (None, m[0])]
     if include_minilm and not (args.minilm / "model.safetensors").is_file():
         sys.exit(f"error: no model.safetensors in {args.minilm} (pass --minilm DIR or --only tiny)")
 
@@ -518,8 +550,8 @@ def main() -> None:
 
     if not args.verify_only:
         MODELS_DIR.mkdir(parents=True, exist_ok=True)
-        if include_tiny:
-            for index, (name, family, make_config, note) in enumerate(TINY_MODELS):
+        for index, (name, family, make_config, note) in enumerate(TINY_MODELS):
+            if name in tiny_names:
                 generate_tiny(index, name, family, make_config, note)
         if include_minilm:
             generate_minilm(args.minilm)
@@ -534,7 +566,7 @@ def main() -> None:
                 "seed": SEED,
             },
         )
-    verify(include_tiny, include_minilm, args.minilm)
+    verify(tiny_names, include_minilm, args.minilm)
     print("ok")
 
 

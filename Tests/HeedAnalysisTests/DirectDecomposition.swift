@@ -25,7 +25,10 @@ struct DirectDecomposition {
         self.f = f
         x = (0..<T).map { i in (0..<C).map { Double(xT.data[i * C + $0]) } }
         y = (0..<T).map { i in (0..<C).map { Double(taps.preLayerNorm!.data[i * C + $0]) } }
-        bO = p.outputBias.map(Double.init); gamma = p.layerNormWeight.map(Double.init); beta = p.layerNormBias.map(Double.init)
+        // An absent bias is zero.
+        bO = p.outputBias?.map(Double.init) ?? [Double](repeating: 0, count: C)
+        gamma = p.layerNormWeight.map(Double.init)
+        beta = p.layerNormBias?.map(Double.init) ?? [Double](repeating: 0, count: C)
         eps = Double(p.layerNormEps)
     }
 

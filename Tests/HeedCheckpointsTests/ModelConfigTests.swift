@@ -35,7 +35,7 @@ final class ModelConfigTests: XCTestCase {
         XCTAssertEqual(config, ModelConfig.testValue(
             family: .bert, vocabSize: 30522, hiddenSize: 384, numLayers: 6, numHeads: 12, intermediateSize: 1536,
             maxPositionEmbeddings: 512, typeVocabSize: 2, embeddingSize: 384, layerNormEps: 1e-12, hiddenAct: "gelu",
-            padTokenId: 0, positionOffset: 0, sinusoidalPositions: false))
+            padTokenId: 0, positionOffset: 0))
         XCTAssertEqual(config.maxTokens, 512)
         XCTAssertEqual(config.headSize, 32)
     }
@@ -67,14 +67,13 @@ final class ModelConfigTests: XCTestCase {
         XCTAssertEqual(config, ModelConfig.testValue(
             family: .distilbert, vocabSize: 30522, hiddenSize: 768, numLayers: 6, numHeads: 12, intermediateSize: 3072,
             maxPositionEmbeddings: 512, typeVocabSize: 0, embeddingSize: 768, layerNormEps: 1e-12, hiddenAct: "gelu",
-            padTokenId: 0, positionOffset: 0, sinusoidalPositions: false))
+            padTokenId: 0, positionOffset: 0))
         let small = try parse(#"{"model_type": "distilbert", "dim": 64, "n_heads": 4, "n_layers": 2, "hidden_dim": 37, "activation": "relu", "sinusoidal_pos_embds": true}"#)
         XCTAssertEqual(small.hiddenSize, 64)
         XCTAssertEqual(small.numHeads, 4)
         XCTAssertEqual(small.numLayers, 2)
         XCTAssertEqual(small.intermediateSize, 37)
         XCTAssertEqual(small.hiddenAct, "relu")
-        XCTAssertTrue(small.sinusoidalPositions)
         // The attribute_map names work too.
         let mapped = try parse(#"{"model_type": "distilbert", "hidden_size": 32, "num_attention_heads": 2, "num_hidden_layers": 1}"#)
         XCTAssertEqual([mapped.hiddenSize, mapped.numHeads, mapped.numLayers], [32, 2, 1])
@@ -91,7 +90,7 @@ final class ModelConfigTests: XCTestCase {
         XCTAssertEqual(config, ModelConfig.testValue(
             family: .electra, vocabSize: 30522, hiddenSize: 256, numLayers: 12, numHeads: 4, intermediateSize: 1024,
             maxPositionEmbeddings: 512, typeVocabSize: 2, embeddingSize: 128, layerNormEps: 1e-12, hiddenAct: "gelu",
-            padTokenId: 0, positionOffset: 0, sinusoidalPositions: false))
+            padTokenId: 0, positionOffset: 0))
         let defaults = try parse(#"{"model_type": "electra"}"#)
         XCTAssertEqual([defaults.embeddingSize, defaults.hiddenSize, defaults.numHeads, defaults.intermediateSize], [128, 256, 4, 1024])
     }
@@ -108,7 +107,7 @@ final class ModelConfigTests: XCTestCase {
         XCTAssertEqual(config, ModelConfig.testValue(
             family: .roberta, vocabSize: 50265, hiddenSize: 768, numLayers: 12, numHeads: 12, intermediateSize: 3072,
             maxPositionEmbeddings: 514, typeVocabSize: 1, embeddingSize: 768, layerNormEps: 1e-5, hiddenAct: "gelu",
-            padTokenId: 1, positionOffset: 2, sinusoidalPositions: false))
+            padTokenId: 1, positionOffset: 2))
         XCTAssertEqual(config.maxTokens, 512)
         XCTAssertEqual(try parse(#"{"model_type": "roberta"}"#).vocabSize, 50265)
         XCTAssertEqual(try parse(#"{"model_type": "roberta"}"#).positionOffset, 2)
@@ -154,7 +153,6 @@ final class ModelConfigTests: XCTestCase {
         assertRejected(#"{"model_type": "bert", "num_hidden_layers": "6"}"#, ["num_hidden_layers", "\"6\"", "integer"])
         assertRejected(#"{"model_type": "bert", "hidden_act": 3}"#, ["hidden_act", "string"])
         assertRejected(#"{"model_type": "bert", "layer_norm_eps": "small"}"#, ["layer_norm_eps", "number"])
-        assertRejected(#"{"model_type": "distilbert", "sinusoidal_pos_embds": 1}"#, ["sinusoidal_pos_embds", "true or false"])
         assertRejected(#"{"model_type": 7}"#, ["model_type", "string"])
     }
 
@@ -193,8 +191,7 @@ extension ModelConfig {
     /// A config built from a full JSON object, so tests can state every field explicitly.
     static func testValue(family: Family, vocabSize: Int, hiddenSize: Int, numLayers: Int, numHeads: Int,
                           intermediateSize: Int, maxPositionEmbeddings: Int, typeVocabSize: Int, embeddingSize: Int,
-                          layerNormEps: Float, hiddenAct: String, padTokenId: Int, positionOffset: Int,
-                          sinusoidalPositions: Bool) -> ModelConfig {
+                          layerNormEps: Float, hiddenAct: String, padTokenId: Int, positionOffset: Int) -> ModelConfig {
         var config = try! ModelConfig(json: Data(#"{"model_type": "bert"}"#.utf8), file: "test")
         config.family = family
         config.vocabSize = vocabSize
@@ -209,7 +206,6 @@ extension ModelConfig {
         config.hiddenAct = hiddenAct
         config.padTokenId = padTokenId
         config.positionOffset = positionOffset
-        config.sinusoidalPositions = sinusoidalPositions
         return config
     }
 }

@@ -1,17 +1,5 @@
-// Shared by the JSON reader/writer tests and the JSON-RPC framing tests.
+import HeedAnalysis
 
-/// A small seeded generator so randomized tests are reproducible.
-public struct SplitMix64: RandomNumberGenerator {
-    /// The generator's state.
-    public var state: UInt64
-    /// A generator starting from `seed`.
-    public init(seed: UInt64) { state = seed }
-    /// The next 64 random bits.
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The seeded generator of the experiments (HeedAnalysis/Experiments/Masking.swift), the only
+/// copy: JSON and framing tests draw their random documents and split points from it.
+public typealias SplitMix64 = HeedAnalysis.SplitMix64

@@ -1,3 +1,4 @@
+import HeedTestSupport
 import XCTest
 @testable import HeedKernels
 
@@ -62,7 +63,7 @@ final class GemmTests: XCTestCase {
                 tolerance[idx] = 1e-5 * (mag[idx] + (t.accumulate ? abs(c0[idx]) : 0)) + 1e-30
             }
         }
-        assertClose(fast, ref, tolerance: tolerance, "\(form) \(t)", file: file, line: line)
+        assertClose(actual: fast, expected: ref, tolerances: tolerance, "\(form) \(t)", file: file, line: line)
     }
 
     func testAwkwardShapesAllCombinations() {
@@ -78,7 +79,9 @@ final class GemmTests: XCTestCase {
     }
 
     func testShapesWith513() {
-        // 513 = 2 * KC + 1 along k, 32 panels + 1 column along n, 85 tiles + 3 rows along m.
+        // 513 along k: two k blocks (gemmKC is 384: 257 + 256); along n 32 panels + 1 column;
+        // along m 85 tiles of 6 + 3 rows.
+        XCTAssertEqual((513 + gemmKC - 1) / gemmKC, 2, "k = 513 spans two k blocks")
         var cases = [Case(m: 513, n: 7, k: 33), Case(m: 7, n: 513, k: 33, bias: true), Case(m: 33, n: 7, k: 513),
                      Case(m: 1, n: 513, k: 129, bias: true), Case(m: 129, n: 1, k: 513, accumulate: true),
                      Case(m: 513, n: 33, k: 1, bias: true, accumulate: true)]
@@ -138,7 +141,7 @@ final class GemmTests: XCTestCase {
                 }
             }
         }
-        assertClose(nested, plain, tolerance: plain.map { 1e-5 * (abs($0) + 1) }, "nested heads")
+        assertClose(actual: nested, expected: plain, tolerances: plain.map { 1e-5 * (abs($0) + 1) }, "nested heads")
         XCTAssertFalse(Parallel.isInsideParallelRegion)
     }
 

@@ -1,3 +1,4 @@
+import HeedTestSupport
 import XCTest
 @testable import HeedKernels
 
@@ -20,7 +21,7 @@ final class LayerNormTests: XCTestCase {
         // Tolerance relative to the terms: |gamma| * (a few standard deviations) + |beta|.
         var tol = [Float](repeating: 0, count: x.count)
         for r in 0..<rows { for j in 0..<cols { tol[r * cols + j] = 1e-5 * (abs(gamma[j]) * 4 + abs(beta[j])) + 1e-7 } }
-        assertClose(fast, ref, tolerance: tol, "layerNorm \(rows)x\(cols) offset \(offset) inPlace \(inPlace)", file: file, line: line)
+        assertClose(actual: fast, expected: ref, tolerances: tol, "layerNorm \(rows)x\(cols) offset \(offset) inPlace \(inPlace)", file: file, line: line)
     }
 
     func testShapesOffsetsAndInPlace() {
@@ -43,4 +44,26 @@ final class LayerNormTests: XCTestCase {
         Kernels.layerNorm(x, rows: 1, cols: cols, gamma: gamma, beta: beta, eps: 1e-5, out: &out)
         XCTAssertEqual(out, beta)
     }
+
+    /// beta nil (a LayerNorm without bias) is exactly beta = 0, on every row length (SIMD body and tail).
+    func testWithoutBiasEqualsZeroBias() {
+        var seed: UInt64 = 101
+        for cols in [1, 7, 8, 16, 33, 384] {
+            let rows = 5
+            let x = randomFloats(rows * cols, seed: seed, scale: 6), gamma = randomFloats(cols, seed: seed + 1, scale: 4)
+            let zeros = [Float](repeating: 0, count: cols)
+            var none = [Float](repeating: .nan, count: x.count), zero = none, ref = none
+            Kernels.layerNorm(x, rows: rows, cols: cols, gamma: gamma, beta: nil, eps: 1e-12, out: &none)
+            Kernels.layerNorm(x, rows: rows, cols: cols, gamma: gamma, beta: zeros, eps: 1e-12, out: &zero)
+            Reference.layerNorm(x, rows: rows, cols: cols, gamma: gamma, beta: nil, eps: 1e-12, out: &ref)
+            XCTAssertEqual(none, zero, "cols \(cols)")
+            assertClose(actual: none, expected: ref, tolerances: gamma.map { 1e-5 * abs($0) * 4 + 1e-7 }.repeated(rows), "no bias, cols \(cols)")
+            seed += 2
+        }
+    }
+}
+
+private extension Array {
+    /// The array `count` times over.
+    func repeated(_ count: Int) -> [Element] { (0..<count).flatMap { _ in self } }
 }

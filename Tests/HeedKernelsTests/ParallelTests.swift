@@ -72,9 +72,46 @@ final class ParallelTests: XCTestCase {
         XCTAssertEqual((0..<n).map { b[$0] }, [Int](repeating: 50, count: n))
     }
 
-    func testPeakMeasurementIsPositive() {
-        let g = Peak.measureGFLOPS(threads: 1, seconds: 0.01)
-        XCTAssertGreaterThan(g, 0)
-        XCTAssertTrue(g.isFinite)
+    /// The property parallelism must keep: kernels split over threads give exactly (bit for bit)
+    /// what one thread gives, because the split never changes any element's order of summation.
+    /// The serial run is a region body, where kernels see one available thread.
+    func testParallelKernelsEqualSerialOnesExactly() throws {
+        try XCTSkipIf(Parallel.threadCount == 1, "one kernel thread (HEED_THREADS=1): nothing runs in parallel")
+        XCTAssertEqual(Parallel.availableThreads, Parallel.threadCount)
+        func serial<T>(_ body: () -> T) -> T {
+            var out: T? = nil, threads = 0
+            Parallel.forEach(2) { i in
+                if i == 0 { threads = Parallel.availableThreads; out = body() }
+            }
+            XCTAssertEqual(threads, 1, "kernels inside a region run on one thread")
+            return out!
+        }
+        // (T, OC, C) of MiniLM's linears at 129 tokens (above the parallel threshold), and odd sizes.
+        for (T, OC, C) in [(129, 1152, 384), (129, 384, 1536), (37, 100, 70)] {
+            let w = randomFloats(OC * C, seed: UInt64(OC + C)), b = randomFloats(OC, seed: 7), x = randomFloats(T * C, seed: 9)
+            let linear = PackedLinear(weight: w, bias: b, outFeatures: OC, inFeatures: C)
+            func run() -> [Float] {
+                var y = [Float](repeating: .nan, count: T * OC)
+                linear.forward(x, rows: T, into: &y)
+                return y
+            }
+            XCTAssertEqual(run(), serial(run), "PackedLinear \(T)x\(OC)x\(C)")
+            // gemmAB (attention's p v) and gemmABt (q k^T) on the same operands.
+            func gemms() -> [Float] {
+                var c1 = [Float](repeating: .nan, count: T * T), c2 = [Float](repeating: .nan, count: T * C)
+                Kernels.gemmABt(m: T, n: T, k: C, a: x, lda: C, b: x, ldb: C, c: &c1, ldc: T)
+                Kernels.gemmAB(m: T, n: C, k: T, a: c1, lda: T, b: x, ldb: C, c: &c2, ldc: C)
+                return c1 + c2
+            }
+            XCTAssertEqual(gemms(), serial(gemms), "gemm \(T)x\(C)")
+            // Row kernels split into row ranges.
+            func rows() -> [Float] {
+                var out = [Float](repeating: .nan, count: T * C), s = x
+                Kernels.layerNorm(x, rows: T, cols: C, gamma: randomFloats(C, seed: 3), beta: nil, eps: 1e-12, out: &out)
+                Kernels.softmaxRows(&s, rows: T, cols: C, scale: 0.5)
+                return out + s
+            }
+            XCTAssertEqual(rows(), serial(rows), "row kernels \(T)x\(C)")
+        }
     }
 }

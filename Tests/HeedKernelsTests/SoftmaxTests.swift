@@ -1,3 +1,4 @@
+import HeedTestSupport
 import XCTest
 @testable import HeedKernels
 
@@ -14,7 +15,7 @@ final class SoftmaxTests: XCTestCase {
             Kernels.softmaxRows(&fast, rows: rows, cols: cols, scale: scale)
             Reference.softmaxRows(&ref, rows: rows, cols: cols, scale: scale)
         }
-        assertClose(fast, ref, tolerance: ref.map { 4e-6 * $0 + 1e-37 }, "softmax \(rows)x\(cols)", file: file, line: line)
+        assertClose(actual: fast, expected: ref, tolerances: ref.map { 4e-6 * $0 + 1e-37 }, "softmax \(rows)x\(cols)", file: file, line: line)
         for r in 0..<rows where mask.map({ $0.contains { $0 != -.infinity } }) ?? true {
             let s = fast[(r * cols)..<((r + 1) * cols)].reduce(0, +)
             XCTAssertEqual(s, 1, accuracy: 1e-5, "row \(r) sums to 1", file: file, line: line)

@@ -20,27 +20,6 @@ func ulpError(_ value: Float, _ reference: Double) -> Double {
     return abs(Double(value) - reference) / Double(ulp)
 }
 
-/// Asserts |actual - expected| <= tolerance[i] element-wise; reports the first mismatches
-/// side by side and the largest difference.
-func assertClose(_ actual: [Float], _ expected: [Float], tolerance: [Float], _ label: String,
-                 file: StaticString = #filePath, line: UInt = #line) {
-    XCTAssertEqual(actual.count, expected.count, label, file: file, line: line)
-    var failures: [String] = []
-    var maxDiff: Float = 0
-    var failed = 0
-    for i in 0..<min(actual.count, expected.count) {
-        let d = abs(actual[i] - expected[i])
-        maxDiff = max(maxDiff, d)
-        if !(d <= tolerance[i]) {
-            failed += 1
-            if failures.count < 5 { failures.append("[\(i)] got \(actual[i]) want \(expected[i]) (tol \(tolerance[i]))") }
-        }
-    }
-    if failed > 0 {
-        XCTFail("\(label): \(failed) mismatches, maxdiff \(maxDiff): " + failures.joined(separator: "; "), file: file, line: line)
-    }
-}
-
 /// True in an optimised test build (`-c release -Xswiftc -enable-testing`): bigger shapes.
 var isOptimizedBuild: Bool {
     #if DEBUG

@@ -15,6 +15,11 @@ final class TinyEncoderParityTests: XCTestCase {
         for name in Self.families { try checkModel(name) }
     }
 
+    /// tiny-bert-nobias: no bias tensor at all (BiasFreeModelTests has the loader's side).
+    func testModelWithoutBiasesMatchesTransformers() throws {
+        try checkModel("tiny-bert-nobias")
+    }
+
     func checkModel(_ name: String) throws {
         let dir = Fixtures.url("models/\(name)")
         let manifest = try Fixtures.json("models/\(name)/manifest.json")
@@ -31,10 +36,10 @@ final class TinyEncoderParityTests: XCTestCase {
             for (l, h) in result.hiddenStates.enumerated() {
                 let key = "\(caseName).hidden.\(l)"
                 if full {
-                    assertClose(try expected.tensor(key).data, h.data, 1e-4, "\(name) \(key)")
+                    assertClose(actual: h.data, expected: try expected.tensor(key).data, tolerance: 1e-4, "\(name) \(key)")
                 } else {
-                    assertClose(try expected.tensor(key + ".rows").data, h.selectingRows(summaryRows), 1e-4, "\(name) \(key).rows")
-                    assertClose(try expected.tensor(key + ".sum").data, columnSums(h), 2e-3, "\(name) \(key).sum")
+                    assertClose(actual: h.selectingRows(summaryRows), expected: try expected.tensor(key + ".rows").data, tolerance: 1e-4, "\(name) \(key).rows")
+                    assertClose(actual: columnSums(h), expected: try expected.tensor(key + ".sum").data, tolerance: 2e-3, "\(name) \(key).sum")
                 }
             }
             for (l, taps) in result.layers.enumerated() {
@@ -42,25 +47,25 @@ final class TinyEncoderParityTests: XCTestCase {
                 XCTAssertEqual(alpha.shape, [config.numHeads, T, T])
                 let key = "\(caseName).attn.\(l)"
                 if full {
-                    assertClose(try expected.tensor(key).data, alpha.data, 1e-5, "\(name) \(key)")
+                    assertClose(actual: alpha.data, expected: try expected.tensor(key).data, tolerance: 1e-5, "\(name) \(key)")
                 } else {
                     let NH = config.numHeads
                     var rows: [Float] = []
                     for h in 0..<NH { for r in summaryRows { rows += alpha.data[((h * T + r) * T)..<((h * T + r + 1) * T)] } }
-                    assertClose(try expected.tensor(key + ".rows").data, rows, 1e-5, "\(name) \(key).rows")
+                    assertClose(actual: rows, expected: try expected.tensor(key + ".rows").data, tolerance: 1e-5, "\(name) \(key).rows")
                     var colsum = [Float](repeating: 0, count: NH * T)
                     for h in 0..<NH { for i in 0..<T { for j in 0..<T { colsum[h * T + j] += alpha.data[(h * T + i) * T + j] } } }
-                    assertClose(try expected.tensor(key + ".colsum").data, colsum, 1e-3, "\(name) \(key).colsum")
+                    assertClose(actual: colsum, expected: try expected.tensor(key + ".colsum").data, tolerance: 1e-3, "\(name) \(key).colsum")
                 }
                 if wantTaps {
                     let tapKey = "\(caseName).tap.\(l)"
-                    assertClose(try expected.tensor(tapKey + ".value").data, try XCTUnwrap(taps.values).data, 1e-4, "\(name) \(tapKey).value")
-                    assertClose(try expected.tensor(tapKey + ".pre_ln").data, try XCTUnwrap(taps.preLayerNorm).data, 1e-4, "\(name) \(tapKey).pre_ln")
-                    assertClose(try expected.tensor(tapKey + ".post_ln").data, try XCTUnwrap(taps.postLayerNorm).data, 1e-4, "\(name) \(tapKey).post_ln")
-                    assertClose(result.hiddenStates[l].data, try XCTUnwrap(taps.input).data, 0, "\(name) \(tapKey).input")
+                    assertClose(actual: try XCTUnwrap(taps.values).data, expected: try expected.tensor(tapKey + ".value").data, tolerance: 1e-4, "\(name) \(tapKey).value")
+                    assertClose(actual: try XCTUnwrap(taps.preLayerNorm).data, expected: try expected.tensor(tapKey + ".pre_ln").data, tolerance: 1e-4, "\(name) \(tapKey).pre_ln")
+                    assertClose(actual: try XCTUnwrap(taps.postLayerNorm).data, expected: try expected.tensor(tapKey + ".post_ln").data, tolerance: 1e-4, "\(name) \(tapKey).post_ln")
+                    assertClose(actual: try XCTUnwrap(taps.input).data, expected: result.hiddenStates[l].data, tolerance: 0, "\(name) \(tapKey).input")
                     // attn_out = pre_ln - x
                     let attnOut = zip(taps.preLayerNorm!.data, taps.input!.data).map { $0 - $1 }
-                    assertClose(try expected.tensor(tapKey + ".attn_out").data, attnOut, 1e-4, "\(name) \(tapKey).attn_out")
+                    assertClose(actual: attnOut, expected: try expected.tensor(tapKey + ".attn_out").data, tolerance: 1e-4, "\(name) \(tapKey).attn_out")
                 }
             }
         }
@@ -96,13 +101,5 @@ final class TinyEncoderParityTests: XCTestCase {
         var s = [Float](repeating: 0, count: t.lastDim)
         for r in 0..<t.rows { for c in 0..<t.lastDim { s[c] += t.data[r * t.lastDim + c] } }
         return s
-    }
-
-    func assertClose(_ expected: [Float], _ actual: [Float], _ tol: Float, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
-        guard expected.count == actual.count else {
-            XCTFail("\(what): \(expected.count) expected values, \(actual.count) actual", file: file, line: line); return
-        }
-        let c = Comparison(expected: expected, actual: actual, tolerance: tol)
-        XCTAssertTrue(c.ok, "\(what): \(c)", file: file, line: line)
     }
 }

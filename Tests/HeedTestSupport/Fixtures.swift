@@ -1,6 +1,7 @@
 import Foundation
 import HeedCheckpoints
 import HeedKernels
+import XCTest
 
 /// Locates Tests/Fixtures from this source file's path (works in any fresh clone).
 public enum Fixtures {
@@ -32,12 +33,18 @@ public struct Comparison: CustomStringConvertible {
 
     /// Compares elementwise; a mismatch is |a - e| > tolerance (or either side non-finite).
     public init(expected: [Float], actual: [Float], tolerance: Float) {
+        self.init(expected: expected, actual: actual, tolerances: [Float](repeating: tolerance, count: expected.count))
+    }
+
+    /// Compares elementwise with one tolerance per element: |a[i] - e[i]| > tolerances[i] is a mismatch.
+    public init(expected: [Float], actual: [Float], tolerances: [Float]) {
         precondition(expected.count == actual.count, "sizes differ: \(expected.count) vs \(actual.count)")
+        precondition(tolerances.count == expected.count, "one tolerance per element")
         var maxd: Float = 0
         var bad: [(Int, Float, Float)] = []
         for i in 0..<expected.count {
             let d = abs(expected[i] - actual[i])
-            if !d.isFinite || d > tolerance { if bad.count < 8 { bad.append((i, expected[i], actual[i])) } }
+            if !d.isFinite || d > tolerances[i] { if bad.count < 8 { bad.append((i, expected[i], actual[i])) } }
             if d.isFinite { maxd = max(maxd, d) } else { maxd = .infinity }
         }
         maxAbsDiff = maxd
@@ -52,6 +59,26 @@ public struct Comparison: CustomStringConvertible {
         for m in mismatches { s += "\n  [\(m.index)] expected \(m.expected) got \(m.actual)" }
         return s
     }
+}
+
+/// The one float-array assertion of the test suites: |actual[i] - expected[i]| <= tolerance for
+/// every i, and equal counts. The labels say which side is which; a failure lists the first
+/// mismatches side by side and the largest difference.
+public func assertClose(actual: [Float], expected: [Float], tolerance: Float, _ label: String,
+                        file: StaticString = #filePath, line: UInt = #line) {
+    assertClose(actual: actual, expected: expected, tolerances: [Float](repeating: tolerance, count: expected.count), label,
+                file: file, line: line)
+}
+
+/// `assertClose` with one tolerance per element (e.g. relative to a reference's magnitude).
+public func assertClose(actual: [Float], expected: [Float], tolerances: [Float], _ label: String,
+                        file: StaticString = #filePath, line: UInt = #line) {
+    guard actual.count == expected.count else {
+        XCTFail("\(label): \(actual.count) actual values, \(expected.count) expected", file: file, line: line)
+        return
+    }
+    let c = Comparison(expected: expected, actual: actual, tolerances: tolerances)
+    if !c.ok { XCTFail("\(label): \(c.mismatches.count < 8 ? "" : "at least ")\(c.mismatches.count) mismatches, \(c)", file: file, line: line) }
 }
 
 extension Tensor {
