@@ -613,9 +613,9 @@ ERRBACK, if given, is called with no argument when loading fails."
                           'heed-focus 'focus))
     (when (and window (not (equal window old-window)))
       (let ((info (gethash heed-model heed--model-info)))
-        (message "heed: the text is longer than %s's %s tokens; shading the window \
-around the focus (characters %d to %d of the span)"
-                 heed-model (or (plist-get info :maxTokens) "maximum number of")
+        (message "heed: the text is beyond the %s-token limit of %s; shading the \
+window around the focus (characters %d to %d of the span)"
+                 (or (plist-get info :maxTokens) "") heed-model
                  (plist-get window :start) (plist-get window :end))))
     (force-mode-line-update)))
 
@@ -965,10 +965,10 @@ counterpart (attention weight versus norm), side by side."
                                      :direction heed-direction
                                      :granularity heed-granularity :topK 5)
                                :timeout 30)))
-                  (format "%-12s (%s): %s" other (heed--method-kind other)
+                  (format "%s (%s):  %s" other (heed--method-kind other)
                           (heed--top (plist-get answer :ranges) 5)))
               (jsonrpc-error (format "%s: %s" other (heed--jsonrpc-error-text err)))))))
-    (message "%s\n%-12s (%s): %s%s" head method (heed--method-kind method)
+    (message "%s\n%s (%s):  %s%s" head method (heed--method-kind method)
              (heed--top (plist-get result :ranges) 5)
              (if other-line (concat "\n" other-line) ""))))
 
