@@ -124,6 +124,9 @@ here from the daemon's scores."
                    (heed-tests--daemon-marks "norm-summed" "last" "from" 14)))
     (should (equal (plist-get heed--result :layer) 5))
     (should (equal (heed--mode-line-string) " heed[minilm norm-summed L5 from]"))
+    ;; In `mode-line-misc-info' as a list, not as a bare symbol (which
+    ;; would make the rest of the list a conditional).
+    (should (equal (car (default-value 'mode-line-misc-info)) '("" heed--mode-line)))
     ;; The focus face is distinct and the intro is untouched.
     (should (eq (overlay-get (car (heed-tests--overlays 'focus)) 'face) 'heed-focus))
     (should-not (overlays-in 1 29))))

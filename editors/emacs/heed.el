@@ -765,9 +765,11 @@ OFFSET is the cursor offset in the span."
 
 (defun heed--ensure-mode-line ()
   "Put heed's settings into `mode-line-misc-info'."
-  (unless (member 'heed--mode-line mode-line-misc-info)
-    (setq-default mode-line-misc-info
-                  (cons 'heed--mode-line (default-value 'mode-line-misc-info)))))
+  ;; Not the bare symbol: a list whose car is a symbol is a conditional.
+  (let ((entry '("" heed--mode-line)))
+    (unless (member entry (default-value 'mode-line-misc-info))
+      (setq-default mode-line-misc-info
+                    (cons entry (default-value 'mode-line-misc-info))))))
 
 ;;;; Commands
 
