@@ -398,6 +398,29 @@ here from the daemon's scores."
           (heed-restart)
           (should (process-live-p heed--process)))))))
 
+(ert-deftest heed-errors-are-messages ()
+  "An unknown model is a message naming the error; a missing executable a user-error."
+  (heed-tests--ensure-daemon)
+  (let ((messages nil))
+    (cl-letf* ((orig (symbol-function 'message))
+               ((symbol-function 'message)
+                (lambda (fmt &rest args)
+                  (when fmt (push (apply #'format-message fmt args) messages))
+                  (apply orig fmt args))))
+      (heed-tests--with-buffer (concat heed-tests--intro heed-tests--paragraph "\n")
+        (setq-local heed-model "no-such-model")
+        (heed-tests--analyze-at-keys)
+        (should-not heed--pending)
+        (should-not (heed-tests--overlays 'range))
+        (should (seq-some (lambda (m)
+                            (and (string-prefix-p "heed: cannot load no-such-model: " m)
+                                 (string-suffix-p "(the catalog: minilm) [-32010]" m)))
+                          messages)))))
+  (let ((heed-executable "/nonexistent/heed"))
+    (should (equal (should-error (heed--executable) :type 'user-error)
+                   '(user-error "heed: cannot find the executable \"/nonexistent/heed\"; \
+set \u2018heed-executable\u2019 or HEED_EXECUTABLE, or put heed on PATH")))))
+
 (ert-deftest heed-cross-editor-fixture ()
   "The shared fixture: shade it, compare with the daemon, write emacs.json."
   (heed-tests--ensure-daemon)

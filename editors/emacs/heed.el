@@ -17,7 +17,7 @@
 ;; analysed span and shades every token of it by what the token at
 ;; point attends to.  With `heed-mode' on, the shading follows point.
 ;; `heed-cycle-method' flips between attention weights and the
-;; norm-based methods of Kobayashi et al. in one keystroke.
+;; norm-based methods (Kobayashi and others, 2020) in one keystroke.
 ;;
 ;; Positions: the client negotiates the "utf-32" position encoding, so
 ;; every offset the daemon sends counts Unicode scalars, which are
@@ -48,8 +48,8 @@
 (defcustom heed-executable nil
   "The heed executable that `heed serve' is started from.
 When nil, the environment variable HEED_EXECUTABLE names it, and
-without that the program \"heed\" is searched on `exec-path'.  A
-name without a slash is searched on `exec-path' too."
+without that the program \"heed\" is searched on the variable
+`exec-path'.  A name without a slash is searched there too."
   :type '(choice (const :tag "HEED_EXECUTABLE, else heed on exec-path" nil)
                  (string :tag "Program name or path")))
 
@@ -988,7 +988,7 @@ counterpart (attention weight versus norm), side by side."
     (define-key map "i" #'heed-info)
     (define-key map "M" #'heed-select-model)
     map)
-  "Heed's commands, bound under C-c ~ in `heed-mode'.")
+  "Heed's commands, under \\<heed-mode-map>\\[heed-command-map] in `heed-mode'.")
 (fset 'heed-command-map heed-command-map)
 
 (defvar heed-mode-map
