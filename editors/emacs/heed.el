@@ -110,36 +110,63 @@ the focus; \"received\": how much each token receives from all."
 
 ;;;; Faces: one sequential scale over 8 buckets
 
+;; Light backgrounds: pale yellow to deep orange under the theme's dark
+;; text.  Dark backgrounds: warm greys to amber; buckets 4 to 7 are bright
+;; enough to take black text.  On 256-colour terminals the colours are
+;; xterm palette entries chosen for the same order of lightness (the
+;; nearest-colour match of the hex values is not monotonic there).
+
 (defface heed-0
-  '((((class color) (min-colors 88) (background dark)) :background "#2a2214")
+  '((((class color) (min-colors 16777216) (background dark)) :background "#262420")
+    (((class color) (min-colors 16777216) (background light)) :background "#fff8d6")
+    (((class color) (min-colors 256) (background dark)) :background "color-235")
+    (((class color) (min-colors 256) (background light)) :background "color-230")
+    (((class color) (min-colors 88) (background dark)) :background "#262420")
     (((class color) (min-colors 88) (background light)) :background "#fff8d6")
     (t :inherit default))
   "Face of the units scored in [0, 1/8), the weakest bucket."
   :group 'heed)
 
 (defface heed-1
-  '((((class color) (min-colors 88) (background dark)) :background "#3a2c14")
+  '((((class color) (min-colors 16777216) (background dark)) :background "#36322a")
+    (((class color) (min-colors 16777216) (background light)) :background "#ffeda0")
+    (((class color) (min-colors 256) (background dark)) :background "color-237")
+    (((class color) (min-colors 256) (background light)) :background "color-229")
+    (((class color) (min-colors 88) (background dark)) :background "#36322a")
     (((class color) (min-colors 88) (background light)) :background "#ffeda0")
     (t :inherit default))
   "Face of the units scored in [1/8, 2/8)."
   :group 'heed)
 
 (defface heed-2
-  '((((class color) (min-colors 88) (background dark)) :background "#4c3514")
+  '((((class color) (min-colors 16777216) (background dark)) :background "#4a4234")
+    (((class color) (min-colors 16777216) (background light)) :background "#fed976")
+    (((class color) (min-colors 256) (background dark)) :background "color-239")
+    (((class color) (min-colors 256) (background light)) :background "color-222")
+    (((class color) (min-colors 88) (background dark)) :background "#4a4234")
     (((class color) (min-colors 88) (background light)) :background "#fed976")
     (t :inherit default))
   "Face of the units scored in [2/8, 3/8)."
   :group 'heed)
 
 (defface heed-3
-  '((((class color) (min-colors 88) (background dark)) :background "#5e3d14")
+  '((((class color) (min-colors 16777216) (background dark)) :background "#7a5a1c")
+    (((class color) (min-colors 16777216) (background light)) :background "#feb24c")
+    (((class color) (min-colors 256) (background dark)) :background "color-94")
+    (((class color) (min-colors 256) (background light)) :background "color-221")
+    (((class color) (min-colors 88) (background dark)) :background "#7a5a1c")
     (((class color) (min-colors 88) (background light)) :background "#feb24c")
-    (t :inherit default))
+    (((class color)) :background "yellow" :foreground "black")
+    (t :inverse-video t))
   "Face of the units scored in [3/8, 4/8)."
   :group 'heed)
 
 (defface heed-4
-  '((((class color) (min-colors 88) (background dark)) :background "#703f14")
+  '((((class color) (min-colors 16777216) (background dark)) :background "#b8651e" :foreground "black")
+    (((class color) (min-colors 16777216) (background light)) :background "#fd9a42")
+    (((class color) (min-colors 256) (background dark)) :background "color-130" :foreground "black")
+    (((class color) (min-colors 256) (background light)) :background "color-215")
+    (((class color) (min-colors 88) (background dark)) :background "#b8651e" :foreground "black")
     (((class color) (min-colors 88) (background light)) :background "#fd9a42")
     (((class color)) :background "yellow" :foreground "black")
     (t :inverse-video t))
@@ -147,7 +174,11 @@ the focus; \"received\": how much each token receives from all."
   :group 'heed)
 
 (defface heed-5
-  '((((class color) (min-colors 88) (background dark)) :background "#844215")
+  '((((class color) (min-colors 16777216) (background dark)) :background "#d07420" :foreground "black")
+    (((class color) (min-colors 16777216) (background light)) :background "#fc7c36")
+    (((class color) (min-colors 256) (background dark)) :background "color-166" :foreground "black")
+    (((class color) (min-colors 256) (background light)) :background "color-209")
+    (((class color) (min-colors 88) (background dark)) :background "#d07420" :foreground "black")
     (((class color) (min-colors 88) (background light)) :background "#fc7c36")
     (((class color)) :background "yellow" :foreground "black")
     (t :inverse-video t))
@@ -155,7 +186,11 @@ the focus; \"received\": how much each token receives from all."
   :group 'heed)
 
 (defface heed-6
-  '((((class color) (min-colors 88) (background dark)) :background "#964216")
+  '((((class color) (min-colors 16777216) (background dark)) :background "#e89428" :foreground "black")
+    (((class color) (min-colors 16777216) (background light)) :background "#f4602a")
+    (((class color) (min-colors 256) (background dark)) :background "color-172" :foreground "black")
+    (((class color) (min-colors 256) (background light)) :background "color-202")
+    (((class color) (min-colors 88) (background dark)) :background "#e89428" :foreground "black")
     (((class color) (min-colors 88) (background light)) :background "#f4602a")
     (((class color)) :background "red" :foreground "white")
     (t :inverse-video t))
@@ -163,7 +198,11 @@ the focus; \"received\": how much each token receives from all."
   :group 'heed)
 
 (defface heed-7
-  '((((class color) (min-colors 88) (background dark)) :background "#a84218")
+  '((((class color) (min-colors 16777216) (background dark)) :background "#ffb62e" :foreground "black")
+    (((class color) (min-colors 16777216) (background light)) :background "#e8431f")
+    (((class color) (min-colors 256) (background dark)) :background "color-214" :foreground "black")
+    (((class color) (min-colors 256) (background light)) :background "color-166")
+    (((class color) (min-colors 88) (background dark)) :background "#ffb62e" :foreground "black")
     (((class color) (min-colors 88) (background light)) :background "#e8431f")
     (((class color)) :background "red" :foreground "white")
     (t :inverse-video t))
