@@ -246,6 +246,10 @@ request with `$/cancelRequest' needs it."
 (defvar heed--stopping nil
   "Non-nil while `heed-shutdown' stops the daemon on purpose.")
 
+(defvar heed--starting nil
+  "Non-nil while `heed--start' waits for the daemon's `initialize' answer.
+A daemon that dies then failed to start; it is not restarted.")
+
 (defvar heed--restarted nil
   "Non-nil once the daemon has been restarted after dying.
 It is restarted once; after a second death it stays down until
@@ -277,9 +281,11 @@ It is restarted once; after a second death it stays down until
         (user-error "heed: cannot find the executable %S; set `heed-executable' \
 or HEED_EXECUTABLE, or put heed on PATH" name))))
 
-(defun heed--stderr-tail ()
-  "Return the last line the daemon wrote to stderr, or nil."
-  (when-let ((buf (and heed--process (process-get heed--process 'jsonrpc-stderr))))
+(defun heed--stderr-tail (&optional proc)
+  "Return the last line the daemon PROC wrote to stderr, or nil.
+PROC defaults to the current daemon."
+  (when-let* ((proc (or proc heed--process))
+              (buf (process-get proc 'jsonrpc-stderr)))
     (when (buffer-live-p buf)
       (with-current-buffer buf
         (let ((text (string-trim (buffer-string))))
@@ -315,18 +321,21 @@ or HEED_EXECUTABLE, or put heed on PATH" name))))
     (setq heed--connection conn
           heed--process proc)
     (condition-case err
-        (setq result
-              (jsonrpc-request
-               conn 'initialize
-               (list :processId (emacs-pid)
-                     :clientInfo (list :name "heed.el" :version heed-version)
-                     :capabilities (list :general (list :positionEncodings ["utf-32"])))
-               :timeout 30))
+        (let ((heed--starting t))
+          (setq result
+                (jsonrpc-request
+                 conn 'initialize
+                 (list :processId (emacs-pid)
+                       :clientInfo (list :name "heed.el" :version heed-version)
+                       :capabilities (list :general (list :positionEncodings ["utf-32"])))
+                 :timeout 30)))
       (jsonrpc-error
-       (heed--stop)
-       (user-error "heed: %s did not initialise: %s%s" exe
-                   (or (alist-get 'jsonrpc-error-message (cdr err)) (cadr err))
-                   (if-let ((tail (heed--stderr-tail))) (format " (%s)" tail) ""))))
+       (accept-process-output nil 0.1)  ; the last of its stderr
+       (let ((tail (heed--stderr-tail proc)))
+         (heed--stop)
+         (user-error "heed: %s did not initialise: %s%s" exe
+                     (or (alist-get 'jsonrpc-error-message (cdr err)) (cadr err))
+                     (if tail (format " (it said: %s)" tail) "")))))
     (let ((encoding (plist-get (plist-get result :capabilities) :positionEncoding)))
       (unless (equal encoding "utf-32")
         (heed--stop)
@@ -357,7 +366,7 @@ or HEED_EXECUTABLE, or put heed on PATH" name))))
             heed--process nil)
       (clrhash heed--model-info)
       (heed--forget-pending-everywhere)
-      (unless heed--stopping
+      (unless (or heed--stopping heed--starting)
         (if heed--restarted
             (progn
               (setq heed--gave-up t)
