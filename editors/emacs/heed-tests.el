@@ -10,7 +10,6 @@
 ;;; Code:
 
 (require 'ert)
-(require 'json)
 (require 'heed)
 
 (defconst heed-tests--dir

@@ -767,7 +767,9 @@ OFFSET is the cursor offset in the span."
   "Clear the shading when a change from BEG to END altered the analysed text."
   (when-let ((bounds (heed--span-bounds)))
     (when (and (<= beg (cdr bounds)) (>= end (car bounds))
-               (not (string= (buffer-substring-no-properties (car bounds) (cdr bounds))
+               (not (string= (save-restriction
+                               (widen)
+                               (buffer-substring-no-properties (car bounds) (cdr bounds)))
                              heed--text)))
       (heed--clear))))
 
