@@ -1,0 +1,477 @@
+;;; heed-tests.el --- ERT tests of heed.el against the real daemon  -*- lexical-binding: t; -*-
+
+;;; Commentary:
+
+;; Run by test.sh: emacs --batch, the real `heed serve' (HEED_EXECUTABLE,
+;; else heed on PATH) and the real MiniLM.  Positions are exact buffer
+;; positions; buckets are checked against the daemon's own answer,
+;; asked for directly with the test's own request.
+
+;;; Code:
+
+(require 'ert)
+(require 'heed)
+
+(defconst heed-tests--dir
+  (file-name-directory (or load-file-name buffer-file-name))
+  "The directory of this file.")
+
+(defconst heed-tests--intro "Intro line stays unshaded.\n\n"
+  "A paragraph before the analysed one, so positions do not start at 1.")
+
+(defconst heed-tests--paragraph
+  (concat "Zürich: the keys to the cabinet are on the table.\n"
+          "The cafe\u0301\towner \U0001F642 said 東京 was far.")
+  "Two lines: an umlaut, a combining mark, a tab, an emoji and CJK.")
+
+(defconst heed-tests--expected
+  ;; Buffer positions with the intro before the paragraph (it starts at 29).
+  '((29 35 "Zürich") (35 36 ":") (37 40 "the") (46 48 "to") (49 52 "the")
+    (53 60 "cabinet") (61 64 "are") (65 67 "on") (68 71 "the") (72 77 "table")
+    (77 78 ".") (79 82 "The") (83 87 "cafe") (89 94 "owner") (95 96 "\U0001F642")
+    (97 101 "said") (102 103 "東") (103 104 "京") (105 108 "was") (109 112 "far")
+    (112 113 "."))
+  "Every shaded unit when the focus is \"keys\": start, end, text.")
+
+(defconst heed-tests--focus '(41 45 "keys")
+  "The focus: the word under the cursor.")
+
+(defun heed-tests--wait ()
+  "Wait until the debounce timer has fired and no request is in flight."
+  (with-timeout (30 (ert-fail "timed out waiting for the daemon"))
+    (while (or heed--pending (timerp heed--timer))
+      (accept-process-output nil 0.01))))
+
+(defun heed-tests--overlays (kind)
+  "Return the overlays of KIND (`range' or `focus') in the buffer, by position."
+  (sort (seq-filter (lambda (ov) (eq (overlay-get ov 'heed) kind))
+                    (overlays-in (point-min) (point-max)))
+        (lambda (a b) (< (overlay-start a) (overlay-start b)))))
+
+(defun heed-tests--positions ()
+  "Return (START END TEXT) of every shaded unit."
+  (mapcar (lambda (ov)
+            (list (overlay-start ov) (overlay-end ov)
+                  (buffer-substring-no-properties (overlay-start ov) (overlay-end ov))))
+          (heed-tests--overlays 'range)))
+
+(defun heed-tests--focus ()
+  "Return (START END TEXT) of the focus overlay, or nil."
+  (when-let ((ov (car (heed-tests--overlays 'focus))))
+    (list (overlay-start ov) (overlay-end ov)
+          (buffer-substring-no-properties (overlay-start ov) (overlay-end ov)))))
+
+(defun heed-tests--marks ()
+  "Return (START END BUCKET) of every shaded unit, checking its face."
+  (mapcar (lambda (ov)
+            (let ((bucket (overlay-get ov 'heed-bucket)))
+              (should (eq (overlay-get ov 'face) (intern (format "heed-%d" bucket))))
+              (list (overlay-start ov) (overlay-end ov) bucket)))
+          (heed-tests--overlays 'range)))
+
+(defun heed-tests--daemon-marks (method layer direction offset)
+  "Ask the daemon directly for METHOD, LAYER and DIRECTION at OFFSET.
+Return (START END BUCKET) in buffer positions of the span, computed
+here from the daemon's scores."
+  (let* ((beg (car (heed--span-bounds)))
+         (answer (jsonrpc-request
+                  heed--connection 'heed/highlight
+                  (list :model "minilm" :text heed--text
+                        :focus (list :start offset :end offset)
+                        :method method :layer layer :direction direction)
+                  :timeout 30)))
+    (mapcar (lambda (r)
+              (list (+ beg (plist-get r :start)) (+ beg (plist-get r :end))
+                    (min 7 (floor (* 8 (plist-get r :score))))))
+            (plist-get answer :ranges))))
+
+(defmacro heed-tests--with-buffer (text &rest body)
+  "Run BODY in a fresh buffer holding TEXT, with default heed settings."
+  (declare (indent 1))
+  `(with-temp-buffer
+     (insert ,text)
+     (setq-local heed-model "minilm")
+     (setq-local heed-method "norm-summed")
+     (setq-local heed-layer 'last)
+     (setq-local heed-direction "from")
+     (unwind-protect (progn ,@body)
+       (heed-clear))))
+
+(defun heed-tests--analyze-at-keys ()
+  "Put point inside \"keys\" and analyse the paragraph as a user would."
+  (goto-char 43)                        ; between "ke" and "ys"
+  (call-interactively #'heed-analyze)
+  (heed-tests--wait))
+
+(defun heed-tests--ensure-daemon ()
+  "Make sure a daemon runs and may be restarted once, as in a fresh session."
+  (unless (and heed--process (process-live-p heed--process))
+    (setq heed--gave-up nil)
+    (heed--start))
+  (setq heed--restarted nil))
+
+;;;; Tests
+
+(ert-deftest heed-overlays-at-character-positions ()
+  "Overlays cover exactly each token's characters on non-ASCII text, two lines."
+  (heed-tests--ensure-daemon)
+  (heed-tests--with-buffer (concat heed-tests--intro heed-tests--paragraph "\n")
+    (heed-tests--analyze-at-keys)
+    (should (equal (heed-tests--focus) heed-tests--focus))
+    (should (equal (heed-tests--positions) heed-tests--expected))
+    (should (equal (heed-tests--marks)
+                   (heed-tests--daemon-marks "norm-summed" "last" "from" 14)))
+    (should (equal (plist-get heed--result :layer) 5))
+    (should (equal (heed--mode-line-string) " heed[minilm norm-summed L5 from]"))
+    ;; In `mode-line-misc-info' as a list, not as a bare symbol (which
+    ;; would make the rest of the list a conditional).
+    (should (equal (car (default-value 'mode-line-misc-info)) '("" heed--mode-line)))
+    ;; The focus face is distinct and the intro is untouched.
+    (should (eq (overlay-get (car (heed-tests--overlays 'focus)) 'face) 'heed-focus))
+    (should-not (overlays-in 1 29))))
+
+(ert-deftest heed-crlf-file-positions ()
+  "A CRLF file holds LF in the buffer, and the overlays count buffer characters."
+  (heed-tests--ensure-daemon)
+  (let ((file (make-temp-file "heed-crlf" nil ".txt")))
+    (unwind-protect
+        (progn
+          (let ((coding-system-for-write 'utf-8-dos))
+            (write-region (concat heed-tests--intro heed-tests--paragraph "\n") nil file))
+          (with-temp-buffer
+            (insert-file-contents file)
+            (should (eq (coding-system-eol-type buffer-file-coding-system) 1))
+            (should-not (string-search "\r" (buffer-string)))
+            (unwind-protect
+                (progn
+                  (heed-tests--analyze-at-keys)
+                  (should (equal (heed-tests--focus) heed-tests--focus))
+                  (should (equal (heed-tests--positions) heed-tests--expected)))
+              (heed-clear))))
+      (delete-file file))))
+
+(ert-deftest heed-region-forward-focus-is-its-end ()
+  "With a region selected forward, point is its end and picks the last unit."
+  (heed-tests--ensure-daemon)
+  (heed-tests--with-buffer (concat heed-tests--intro heed-tests--paragraph "\n")
+    (transient-mark-mode 1)
+    (set-mark 29)
+    (goto-char 78)                      ; after "table."
+    (activate-mark)
+    (call-interactively #'heed-analyze)
+    (heed-tests--wait)
+    (should (equal (heed-tests--focus) '(77 78 ".")))
+    (should-not (region-active-p))
+    (should (equal (heed--span-bounds) '(29 . 78)))
+    (should (equal (mapcar #'car (heed-tests--positions))
+                   '(29 35 37 41 46 49 53 61 65 68 72)))))
+
+(ert-deftest heed-commands-change-overlays ()
+  "Method, layer and direction commands redraw with the daemon's answer for each."
+  (heed-tests--ensure-daemon)
+  (heed-tests--with-buffer (concat heed-tests--intro heed-tests--paragraph "\n")
+    (heed-tests--analyze-at-keys)
+    (let ((norm-summed (heed-tests--marks))
+          (units (mapcar (lambda (m) (seq-take m 2)) (heed-tests--marks))))
+      ;; norm-summed -> attention: weights instead of norms.
+      (heed-cycle-method)
+      (heed-tests--wait)
+      (should (equal heed-method "attention"))
+      (should (equal (plist-get heed--result :method) "attention"))
+      (should (equal (heed-tests--marks)
+                     (heed-tests--daemon-marks "attention" "last" "from" 14)))
+      (should-not (equal (heed-tests--marks) norm-summed))
+      (should (equal (mapcar (lambda (m) (seq-take m 2)) (heed-tests--marks)) units))
+      (should (equal (heed-tests--focus) heed-tests--focus))
+      (should (equal (heed--mode-line-string) " heed[minilm attention L5 from]"))
+      ;; Layer 2.
+      (let ((last-layer (heed-tests--marks)))
+        (heed-set-layer 2)
+        (heed-tests--wait)
+        (should (equal (plist-get heed--result :layer) 2))
+        (should (equal (heed-tests--marks)
+                       (heed-tests--daemon-marks "attention" 2 "from" 14)))
+        (should-not (equal (heed-tests--marks) last-layer))
+        (should (equal (heed--mode-line-string) " heed[minilm attention L2 from]")))
+      (heed-set-layer 'next)
+      (heed-tests--wait)
+      (should (equal (plist-get heed--result :layer) 3))
+      (heed-set-layer 'prev)
+      (heed-set-layer 'prev)
+      (heed-tests--wait)
+      (should (equal (plist-get heed--result :layer) 1))
+      (heed-set-layer 2)
+      (heed-tests--wait)
+      ;; Direction from -> to.
+      (let ((from (heed-tests--marks)))
+        (heed-cycle-direction)
+        (heed-tests--wait)
+        (should (equal heed-direction "to"))
+        (should (equal (heed-tests--marks)
+                       (heed-tests--daemon-marks "attention" 2 "to" 14)))
+        (should-not (equal (heed-tests--marks) from))
+        (should (equal (heed--mode-line-string) " heed[minilm attention L2 to]")))
+      (heed-cycle-direction)
+      (heed-cycle-direction)
+      (heed-tests--wait)
+      (should (equal heed-direction "from"))
+      ;; The cycle follows the model's `methods' and wraps around.
+      (let ((seen (list heed-method)))
+        (dotimes (_ 6)
+          (heed-cycle-method)
+          (push heed-method seen))
+        (heed-tests--wait)
+        (should (equal (nreverse seen)
+                       '("attention" "attn-res-ln" "attn-res" "norm" "rollout"
+                         "norm-rollout" "norm-summed")))
+        (should (equal (plist-get heed--result :method) "norm-summed"))
+        (should (equal (heed-tests--marks)
+                       (heed-tests--daemon-marks "norm-summed" 2 "from" 14)))))))
+
+(ert-deftest heed-edit-clears ()
+  "An edit inside the span clears the overlays; one outside leaves them."
+  (heed-tests--ensure-daemon)
+  (heed-tests--with-buffer (concat heed-tests--intro heed-tests--paragraph "\n")
+    (heed-tests--analyze-at-keys)
+    (should (= (length (heed-tests--overlays 'range)) 21))
+    ;; Outside, before the span: everything moves by one character.
+    (goto-char 1)
+    (insert "X")
+    (should (equal (heed-tests--focus) '(42 46 "keys")))
+    (should (= (length (heed-tests--overlays 'range)) 21))
+    ;; Just after the span's end (on the final newline): still outside.
+    (goto-char 115)
+    (insert "Y")
+    (should (= (length (heed-tests--overlays 'range)) 21))
+    ;; Inside, in the whitespace between two tokens: cleared.
+    (goto-char 46)
+    (insert " ")
+    (should-not (heed-tests--overlays 'range))
+    (should-not (heed-tests--overlays 'focus))
+    (should-not heed--span)
+    (should (equal (heed--mode-line-string) ""))))
+
+(ert-deftest heed-newer-request-cancels-older ()
+  "A newer request sends $/cancelRequest for the older one; only it is drawn."
+  (heed-tests--ensure-daemon)
+  (heed-tests--with-buffer (concat heed-tests--intro heed-tests--paragraph "\n")
+    (heed-tests--analyze-at-keys)
+    (let (sent)
+      (cl-letf* ((orig (symbol-function 'jsonrpc-notify))
+                 ((symbol-function 'jsonrpc-notify)
+                  (lambda (conn method params)
+                    (push (cons method params) sent)
+                    (funcall orig conn method params))))
+        (goto-char 55)                  ; in "cabinet"
+        (heed--request (heed--offset-at (point)))
+        (let ((first-id (plist-get heed--pending :id)))
+          (should (integerp first-id))
+          (goto-char 74)                ; in "table"
+          (heed--request (heed--offset-at (point)))
+          (should (equal sent `(($/cancelRequest :id ,first-id))))
+          (heed-tests--wait)
+          (should (equal (heed-tests--focus) '(72 77 "table"))))))))
+
+(ert-deftest heed-mode-follows-point ()
+  "In heed-mode a cursor move redraws after the debounce, from the new focus."
+  (heed-tests--ensure-daemon)
+  (heed-tests--with-buffer (concat heed-tests--intro heed-tests--paragraph "\n")
+    (heed-mode 1)
+    (heed-tests--analyze-at-keys)
+    (goto-char 98)                      ; in "said"
+    (heed--post-command)
+    (should (timerp heed--timer))
+    (heed-tests--wait)
+    (should (equal (heed-tests--focus) '(97 101 "said")))
+    (should (member '(41 45 "keys") (heed-tests--positions)))
+    ;; Outside the span: nothing is asked, the shading stays.
+    (goto-char 5)
+    (heed--post-command)
+    (should-not heed--timer)
+    (should (equal (heed-tests--focus) '(97 101 "said")))
+    (heed-mode -1)))
+
+(ert-deftest heed-info-shows-both-methods ()
+  "heed-info names the token, its value and score, and both top-5 lists."
+  (heed-tests--ensure-daemon)
+  (heed-tests--with-buffer (concat heed-tests--intro heed-tests--paragraph "\n")
+    (heed-tests--analyze-at-keys)
+    (goto-char 55)                      ; on "cabinet", a shaded unit
+    (let* ((ov (car (seq-filter (lambda (o) (eq (overlay-get o 'heed) 'range))
+                                (overlays-at 55))))
+           (shown (heed-info))
+           (lines (split-string shown "\n")))
+      (should (= (length lines) 3))
+      (should (equal (car lines)
+                     (format "\"cabinet\"  value %.4g  score %.3f  bucket %d  (norm-summed layer 5, from \"keys\")"
+                             (overlay-get ov 'heed-value) (overlay-get ov 'heed-score)
+                             (overlay-get ov 'heed-bucket))))
+      (should (string-prefix-p "norm-summed (norm):  " (nth 1 lines)))
+      (should (string-prefix-p "attention (weight):  " (nth 2 lines)))
+      ;; The attention line lists the daemon's top 5 by attention, strongest first.
+      (let* ((answer (jsonrpc-request heed--connection 'heed/highlight
+                                      (list :model "minilm" :text heed--text
+                                            :focus '(:start 12 :end 16)
+                                            :method "attention" :layer 5 :topK 5)))
+             (top (seq-sort-by (lambda (r) (plist-get r :value)) #'>
+                               (plist-get answer :ranges))))
+        (should (equal (nth 2 lines)
+                       (concat "attention (weight):  "
+                               (mapconcat (lambda (r)
+                                            (format "%s %.2f"
+                                                    (substring heed--text (plist-get r :start)
+                                                               (plist-get r :end))
+                                                    (plist-get r :score)))
+                                          top "  "))))))))
+
+(ert-deftest heed-long-text-shades-window ()
+  "Beyond the model's 512 tokens, only the returned window is shaded, and heed says so."
+  (heed-tests--ensure-daemon)
+  (let ((text (mapconcat #'identity (make-list 150 "the cat sat on a mat.") " "))
+        (messages nil))
+    (heed-tests--with-buffer text
+      (cl-letf* ((orig (symbol-function 'message))
+                 ((symbol-function 'message)
+                  (lambda (fmt &rest args)
+                    (when fmt (push (apply #'format-message fmt args) messages))
+                    (apply orig fmt args))))
+        (goto-char (/ (length text) 2))
+        (heed-analyze (point-min) (point-max))
+        (heed-tests--wait))
+      (let* ((window (plist-get heed--result :window))
+             (wbeg (+ 1 (plist-get window :start)))
+             (wend (+ 1 (plist-get window :end)))
+             (ranges (heed-tests--overlays 'range)))
+        (should window)
+        (should (> wbeg 1))
+        (should (< wend (point-max)))
+        (should (= (overlay-start (car ranges)) wbeg))
+        (should (= (overlay-end (car (last ranges))) wend))
+        (should (= (1+ (length ranges)) 510)) ; 512 positions minus [CLS] and [SEP]
+        (should (seq-some (lambda (m) (string-prefix-p "heed: the text is beyond the 512-token limit of minilm; shading the window" m))
+                          messages))
+        (should (string-suffix-p " window]" (heed--mode-line-string)))))))
+
+(ert-deftest heed-killed-daemon-restarts-once ()
+  "A killed daemon is restarted once with a message; a second death is final."
+  (heed-tests--ensure-daemon)
+  (let ((messages nil))
+    (cl-letf* ((orig (symbol-function 'message))
+               ((symbol-function 'message)
+                (lambda (fmt &rest args)
+                  (when fmt (push (apply #'format-message fmt args) messages))
+                  (apply orig fmt args))))
+      (heed-tests--with-buffer (concat heed-tests--intro heed-tests--paragraph "\n")
+        (heed-tests--analyze-at-keys)
+        (let* ((first heed--process)
+               (pid (process-id first)))
+          (signal-process first 'KILL)
+          (with-timeout (20 (ert-fail "no restart"))
+            (while (not (and heed--process (not (eq heed--process first))
+                             (process-live-p heed--process)))
+              (accept-process-output nil 0.02)))
+          (should-not (process-live-p first))
+          (should-not (file-exists-p (format "/proc/%d" pid))) ; reaped: no zombie
+          (should (seq-some (lambda (m) (string-match-p "\\`heed: the daemon died (killed by signal 9.*); restarting it" m))
+                            messages))
+          (should (member "heed: the daemon was restarted" messages))
+          ;; The new daemon answers: the method changes and is drawn.
+          (heed-cycle-method)
+          (heed-tests--wait)
+          (should (equal (plist-get heed--result :method) "attention"))
+          (should (equal (heed-tests--focus) heed-tests--focus))
+          ;; A second death is not followed by a restart.
+          (let ((second heed--process))
+            (signal-process second 'KILL)
+            (with-timeout (20 (ert-fail "the second death went unnoticed"))
+              (while (not heed--gave-up)
+                (accept-process-output nil 0.02)))
+            (accept-process-output nil 0.2)
+            (should-not heed--process)
+            (should-not (process-live-p second))
+            (should (seq-some (lambda (m) (string-prefix-p "heed: the daemon died again" m))
+                              messages))
+            (should (equal (should-error (heed-cycle-method) :type 'user-error)
+                           '(user-error "heed: the daemon died twice; M-x heed-restart starts it again"))))
+          ;; heed-restart starts a new one.
+          (heed-restart)
+          (should (process-live-p heed--process)))))))
+
+(ert-deftest heed-errors-are-messages ()
+  "An unknown model is a message naming the error; a missing executable a user-error."
+  (heed-tests--ensure-daemon)
+  (let ((messages nil))
+    (cl-letf* ((orig (symbol-function 'message))
+               ((symbol-function 'message)
+                (lambda (fmt &rest args)
+                  (when fmt (push (apply #'format-message fmt args) messages))
+                  (apply orig fmt args))))
+      (heed-tests--with-buffer (concat heed-tests--intro heed-tests--paragraph "\n")
+        (setq-local heed-model "no-such-model")
+        (heed-tests--analyze-at-keys)
+        (should-not heed--pending)
+        (should-not (heed-tests--overlays 'range))
+        (should (seq-some (lambda (m)
+                            (and (string-prefix-p "heed: cannot load no-such-model: " m)
+                                 (string-suffix-p "(the catalog: minilm) [-32010]" m)))
+                          messages)))))
+  (let ((heed-executable "/nonexistent/heed"))
+    (should (equal (should-error (heed--executable) :type 'user-error)
+                   '(user-error "heed: cannot find the executable \"/nonexistent/heed\"; \
+set \u2018heed-executable\u2019 or HEED_EXECUTABLE, or put heed on PATH")))))
+
+(ert-deftest heed-cross-editor-fixture ()
+  "The shared fixture: shade it, compare with the daemon, write emacs.json."
+  (heed-tests--ensure-daemon)
+  (let* ((fixture (with-temp-buffer
+                    (insert-file-contents
+                     (expand-file-name "../fixtures/cross-editor.json" heed-tests--dir))
+                    (json-parse-buffer :object-type 'plist)))
+         (text (plist-get fixture :text))
+         (selection (plist-get fixture :selection))
+         (cursor (plist-get fixture :cursor))
+         (out (getenv "HEED_CROSS_OUT")))
+    (heed-tests--with-buffer text
+      (setq-local heed-model (plist-get fixture :model))
+      (setq-local heed-method (plist-get fixture :method))
+      (setq-local heed-layer (plist-get fixture :layer))
+      (setq-local heed-direction (plist-get fixture :direction))
+      (heed-mode 1)
+      ;; Select forward, analyse, then put the cursor at `cursor'.
+      (transient-mark-mode 1)
+      (set-mark (+ (point-min) (plist-get selection :start)))
+      (goto-char (+ (point-min) (plist-get selection :end)))
+      (activate-mark)
+      (call-interactively #'heed-analyze)
+      (heed-tests--wait)
+      (goto-char (+ (point-min) cursor))
+      (heed--post-command)
+      (heed-tests--wait)
+      (let* ((origin (point-min))
+             (focus-ov (car (heed-tests--overlays 'focus)))
+             (focus (list :start (- (overlay-start focus-ov) origin)
+                          :end (- (overlay-end focus-ov) origin)))
+             (marks (mapcar (lambda (m)
+                              (list :start (- (nth 0 m) origin) :end (- (nth 1 m) origin)
+                                    :bucket (nth 2 m)))
+                            (heed-tests--marks))))
+        (should (equal focus '(:start 12 :end 16)))
+        (should (equal (heed-tests--marks)
+                       (heed-tests--daemon-marks (plist-get fixture :method)
+                                                 (plist-get fixture :layer)
+                                                 (plist-get fixture :direction)
+                                                 cursor)))
+        (should (= (length marks) 21))
+        (should (equal (buffer-substring-no-properties (+ origin 54) (+ origin 58)) "cafe"))
+        (should (member '(:start 66 :end 67 :bucket) (mapcar (lambda (m) (seq-take m 5)) marks)))
+        (when (and out (not (string-empty-p out)))
+          (make-directory out t)
+          (with-temp-file (expand-file-name "emacs.json" out)
+            (insert (json-serialize
+                     (list :focus focus
+                           :marks (vconcat marks))))
+            (insert "\n")))))))
+
+(provide 'heed-tests)
+
+;;; heed-tests.el ends here
