@@ -4,7 +4,7 @@ import HeedJSONRPC
 import HeedModels
 
 /// `heed experiment special-tokens|mixing`: the paper-reproduction experiments
-/// (docs/experiments.md; METHODS.md, "The paper's findings that Heed lets a user reproduce").
+/// (docs/experiments.md; docs/methods.md, "The paper's findings that Heed lets a user reproduce").
 enum ExperimentCommand {
     static let usage = """
     usage: heed experiment special-tokens [--model M] [--corpus FILE] [--json]
