@@ -29,7 +29,6 @@ enum AnalyzeCommand {
         if let svg = options.svg { try Files.checkWritable(svg, what: "the SVG") }
         let model = ModelNames.load(args)
         let labels = TokenLabels(table: TokenTable(text: text, encoded: model.tokenizer.encode(text), encoding: .utf32), text: text)
-        labels.noteUnknown(modelID: model.id)
 
         var usedFocus: Range<Int>? = nil
         if let focus {
@@ -37,6 +36,8 @@ enum AnalyzeCommand {
         } else {
             try received(model: model, text: text, options: options, labels: labels)
         }
+        // After the work succeeded: a model fault (a token beyond the embeddings) fails first, alone.
+        labels.noteUnknown(modelID: model.id)
         if let svg = options.svg {
             try AnalyzeSVG.write(model: model, text: text, options: options, focus: usedFocus, path: svg)
         }

@@ -11,7 +11,7 @@ enum TokenizeCommand {
         let encoded = model.tokenizer.encode(text)
         try model.checkEmbeddable(encoded)
         let table = TokenTable(text: text, encoded: encoded, encoding: .utf32)
-        TokenLabels(table: table, text: text).noteUnknown(modelID: model.id)
+        TokenLabels(table: table, text: text).noteUnknown(modelID: model.id)  // after checkEmbeddable: a model fault fails alone
         if json {
             // The heed/tokenize result: {tokens: [Token]}
             var w = JSONWriter()
