@@ -55,7 +55,10 @@ enum ExperimentCommand {
                 guard !args.has("no-mask") else { throw UsageError(description: "--mask-rate and --no-mask exclude each other") }
                 rate = v; runUnmasked = false
             }
-            if args.has("no-mask") { rate = nil }
+            if args.has("no-mask") {
+                guard args.value("seed") == nil else { throw UsageError(description: "--seed seeds the masking; --no-mask runs without it: give one of them") }
+                rate = nil
+            }
             var seed: UInt64 = 0
             if let s = args.value("seed") {
                 guard let v = UInt64(s) else { throw UsageError(description: "--seed takes a non-negative integer") }

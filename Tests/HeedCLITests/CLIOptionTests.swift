@@ -36,6 +36,22 @@ final class CLIOptionTests: XCTestCase {
         }
     }
 
+    /// Options of other commands that used to be ignored.
+    func testOptionsOfOtherCommandsThatDoNotApplyAreRefused() throws {
+        let cases: [([String], String)] = [
+            (["bench", "forward", "--texts", "3"], "--texts does not apply to bench forward (it takes --lengths, --model, --runs)"),
+            (["bench", "daemon", "--runs", "3"], "--runs does not apply to bench daemon (it takes --model, --requests, --texts)"),
+            (["experiment", "mixing", "--no-mask", "--seed", "3"], "--seed seeds the masking; --no-mask runs without it: give one of them"),
+            (["serve", "extra"], "heed serve takes no arguments (got \"extra\"); see heed serve --help"),
+            (["models", "minilm"], "heed models takes no arguments"),
+        ]
+        for (argv, message) in cases {
+            let out = try CLI.run(argv)
+            XCTAssertEqual(out.status, 2, "\(argv)")
+            XCTAssertEqual(out.stderr, "heed: \(message)\n", "\(argv)")
+        }
+    }
+
     // MARK: The SVG follows the request
 
     final class Elements: NSObject, XMLParserDelegate {
