@@ -43,6 +43,7 @@ let package = Package(
         .testTarget(name: "HeedAnalysisTests", dependencies: ["HeedAnalysis", "HeedTestSupport"], swiftSettings: simd),
         .testTarget(name: "HeedJSONRPCTests", dependencies: ["HeedJSONRPC", "HeedJSONTestSupport"]),
         .testTarget(name: "HeedDaemonTests", dependencies: ["HeedDaemon", "HeedTestSupport"], swiftSettings: simd),
+        .testTarget(name: "HeedCLITests", dependencies: ["HeedDaemon", "HeedTestSupport"], swiftSettings: simd),
         .testTarget(name: "HeedIntegrationTests", dependencies: ["HeedDaemon", "HeedTestSupport"], swiftSettings: simd),
     ]
 )

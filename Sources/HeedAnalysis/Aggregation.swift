@@ -1,6 +1,6 @@
 import HeedKernels
 
-/// Head and subword aggregation (METHODS.md, Aggregation).
+/// Head and subword aggregation (docs/methods.md, Aggregation).
 public enum Aggregation {
     /// (NH, T, T) -> (1, T, T): the mean over heads.
     public static func meanOverHeads(_ x: Tensor) -> Tensor {

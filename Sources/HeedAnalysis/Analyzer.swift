@@ -2,7 +2,7 @@ import HeedKernels
 import HeedModels
 import HeedTokenizers
 
-/// The analysis methods of METHODS.md, by their protocol names.
+/// The analysis methods of docs/methods.md, by their protocol names.
 public enum AnalysisMethod: String, CaseIterable, Sendable {
     case attention
     case valueNorm = "value-norm"

@@ -1,6 +1,6 @@
 import HeedKernels
 
-/// Highlight directions for a focus span S (METHODS.md, Aggregation).
+/// Highlight directions for a focus span S (docs/methods.md, Aggregation).
 public enum HighlightDirection: String, CaseIterable, Sendable {
     /// What S attends to: the rows of S, averaged.
     case from

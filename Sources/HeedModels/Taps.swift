@@ -1,7 +1,7 @@
 import HeedKernels
 
 // Named taps: what a forward pass records per layer so that analysis never reaches into a
-// model (DESIGN.md, Invariants; METHODS.md, notation). x_j is the layer input; for post-LN
+// model (DESIGN.md, Invariants; docs/methods.md, notation). x_j is the layer input; for post-LN
 // encoders the residual is x itself and the attention LayerNorm follows the sum.
 
 /// How much of each layer the forward pass keeps.
@@ -10,7 +10,7 @@ public enum TapLevel: Sendable {
     case none
     /// Hidden states and attention weights alpha.
     case attention
-    /// Everything METHODS.md needs: x, alpha, value vectors, W_O, b_O, the pre-LayerNorm sum,
+    /// Everything docs/methods.md needs: x, alpha, value vectors, W_O, b_O, the pre-LayerNorm sum,
     /// the LayerNorm parameters and its output.
     case full
 }

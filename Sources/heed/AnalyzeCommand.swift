@@ -2,166 +2,124 @@ import Foundation
 import HeedAnalysis
 import HeedDaemon
 import HeedJSONRPC
+import HeedKernels
 import HeedModels
 
-/// `heed analyze`. Without a focus: per layer, each token shaded by what it receives (mean over
-/// heads and attending tokens), by weight and by norm; `--json` prints the heed/analyze result.
-/// With `--focus TEXT` or `--focus-range A:B` (Unicode scalars): the text shaded by what the focus
-/// attends to (or `--direction to|received`); `--json` prints the heed/highlight result.
-/// `--svg FILE` writes a weight-vs-norm heatmap of one layer.
+/// `heed analyze` (`heed analyze --help`; Help.analyze). Without a focus: per layer, what each
+/// token receives by weight and by norm; `--json` prints the heed/analyze result of the same
+/// methods. With `--focus TEXT` or `--focus-range A:B` (Unicode scalars): the text shaded by what
+/// the focus attends to; `--json` prints the heed/highlight result. `--svg FILE` also writes a
+/// heatmap of the requested methods.
 enum AnalyzeCommand {
-    static let valued: Set<String> = ["model", "layer", "heads", "granularity", "method", "focus", "focus-range", "direction", "topk", "svg"]
+    static func run(_ argv: [String]) throws {
+        let args = try Arguments(argv, valued: AnalyzeCLIOptions.valued, boolean: AnalyzeCLIOptions.boolean,
+                                 repeatable: AnalyzeCLIOptions.repeatable)
+        if args.wantsHelp { print(Help.analyze); return }
+        let options = try AnalyzeCLIOptions(args)
+        let text = try InputText.read(args, command: "analyze")
+        var focus: Range<Int>? = nil
+        switch options.focus {
+        case let .text(needle, occurrence):
+            let match = try FocusSearch.find(needle, in: text, occurrence: occurrence)
+            if let note = match.note { Terminal.printError("note: " + note) }
+            focus = match.range
+        case let .range(r): focus = r
+        case nil: break
+        }
+        if let svg = options.svg { try Files.checkWritable(svg, what: "the SVG") }
+        let model = ModelNames.load(args)
+        let labels = TokenLabels(table: TokenTable(text: text, encoded: model.tokenizer.encode(text), encoding: .utf32), text: text)
 
-    static func run(model: LoadedModel, text: String, args: Arguments) throws {
-        let net = model.network
-        var methods: [AnalysisMethod] = []
-        for name in args.all("method") {
-            guard let m = AnalysisMethod(rawValue: name) else {
-                fail("unknown method \(name) (one of: \(AnalysisMethod.allCases.map(\.rawValue).joined(separator: ", ")))", code: 2)
-            }
-            methods.append(m)
+        var usedFocus: Range<Int>? = nil
+        if let focus {
+            usedFocus = try highlight(model: model, text: text, focus: focus, options: options, labels: labels)
+        } else {
+            try received(model: model, text: text, options: options, labels: labels)
         }
-        var layer: LayerChoice? = nil
-        if let l = args.value("layer") {
-            if l == "last" { layer = .last } else if let n = Int(l) { layer = .index(n) } else { fail("--layer takes a 0-based index or \"last\"", code: 2) }
+        // After the work succeeded: a model fault (a token beyond the embeddings) fails first, alone.
+        labels.noteUnknown(modelID: model.id)
+        if let svg = options.svg {
+            try AnalyzeSVG.write(model: model, text: text, options: options, focus: usedFocus, path: svg)
         }
-        guard let granularity = Granularity(rawValue: args.value("granularity") ?? "token") else { fail("--granularity is \"token\" or \"word\"", code: 2) }
-
-        if let focus = try focusRange(text: text, args: args) {
-            guard methods.count <= 1 else { fail("with a focus, give exactly one --method", code: 2) }
-            guard let direction = HighlightDirection(rawValue: args.value("direction") ?? "from") else { fail("--direction is from, to or received", code: 2) }
-            let topK = args.value("topk").map { Int($0) ?? -1 }
-            if let k = topK, k < 0 { fail("--topk takes a non-negative integer", code: 2) }
-            let request = HighlightRequest(text: text, focus: focus, method: methods.first ?? .normSummed, layer: layer ?? .last,
-                                           direction: direction, granularity: granularity, topK: topK, encoding: .utf32)
-            let result = try Pipeline.highlight(model: model, request: request)
-            if args.has("json") { return try emit(ResultJSON.highlight(result)) }
-            printHighlight(result, text: text, model: model)
-            return
-        }
-
-        let layers: [Int]? = layer.map { if case let .index(n) = $0 { return [n] } else { return [net.layerCount - 1] } }
-        let heads = args.value("heads") ?? "all"
-        guard heads == "all" || heads == "mean" else { fail("--heads is \"all\" or \"mean\"", code: 2) }
-        if let svg = args.value("svg") {
-            try writeSVG(model: model, text: text, layer: layers?.first ?? net.layerCount - 1, path: svg)
-            if !args.has("json") { return }
-        }
-        if args.has("json") {
-            let options = AnalyzeOptions(methods: methods.isEmpty ? [.attention] : methods, layers: layers,
-                                         meanOverHeads: heads == "mean", granularity: granularity)
-            return try emit(ResultJSON.analyze(Pipeline.analyze(model: model, text: text, options: options, encoding: .utf32)))
-        }
-        let options = AnalyzeOptions(methods: methods.isEmpty ? [.attention, .normSummed] : methods, layers: layers,
-                                     meanOverHeads: true, granularity: granularity)
-        printReceived(try Pipeline.analyze(model: model, text: text, options: options, encoding: .utf32), text: text)
     }
 
-    static func emit(_ w: JSONWriter) throws {
-        if w.nonFinite { fail("internal error: a result contains NaN or infinity") }
+    static func emit(_ w: JSONWriter) {
+        if w.nonFinite { failNonFinite() }
         writeStdout(w.bytes)
     }
 
-    /// --focus TEXT (first occurrence) or --focus-range A:B, in Unicode scalars.
-    static func focusRange(text: String, args: Arguments) throws -> Range<Int>? {
-        if let f = args.value("focus") {
-            let scalars = Array(text.unicodeScalars), needle = Array(f.unicodeScalars)
-            guard !needle.isEmpty, needle.count <= scalars.count,
-                  let start = (0...(scalars.count - needle.count)).first(where: { Array(scalars[$0..<($0 + needle.count)]) == needle }) else {
-                fail("--focus \"\(f)\" does not occur in the text", code: 2)
-            }
-            return start..<(start + needle.count)
+    static func failNonFinite() -> Never {
+        fail("internal error: the analysis produced NaN or infinity (a bug, or weights that hold NaN); nothing was printed")
+    }
+
+    /// Without a focus: the plain view, or the heed/analyze result with --json.
+    static func received(model: LoadedModel, text: String, options: AnalyzeCLIOptions, labels: TokenLabels) throws {
+        let L = model.network.layerCount
+        let layers = options.layer.flatMap { $0.index(among: L) }.map { [$0] }
+        let analyzeOptions = AnalyzeOptions(methods: options.effectiveMethods, layers: layers,
+                                            meanOverHeads: options.json ? options.heads == "mean" : true, granularity: options.granularity)
+        let result = try Pipeline.analyze(model: model, text: text, options: analyzeOptions, encoding: .utf32)
+        guard ReceivedView.allFinite(result) else { failNonFinite() }
+        if options.json { return emit(ResultJSON.analyze(result)) }
+        ReceivedView.print(result, labels: labels.labels(options.granularity))
+    }
+
+    /// With a focus: the shaded text and the sink line, or the heed/highlight result with --json.
+    /// Returns the span of the focus units used.
+    static func highlight(model: LoadedModel, text: String, focus: Range<Int>, options: AnalyzeCLIOptions, labels: TokenLabels) throws -> Range<Int> {
+        let net = model.network
+        let layer: LayerChoice
+        switch options.layer {
+        case let .index(n)?: layer = .index(n)
+        case .middle?: layer = .index(net.layerCount / 2)
+        default: layer = .last
         }
-        if let r = args.value("focus-range") {
-            let parts = r.split(separator: ":", omittingEmptySubsequences: false)
-            guard parts.count == 2, let a = Int(parts[0]), let b = Int(parts[1]), a >= 0, a <= b else {
-                fail("--focus-range takes A:B with 0 <= A <= B (Unicode scalar offsets)", code: 2)
-            }
-            return a..<b
+        let request = HighlightRequest(text: text, focus: focus, method: options.effectiveMethods[0], layer: layer,
+                                       direction: options.direction ?? .from, granularity: options.granularity,
+                                       topK: options.topK, encoding: .utf32)
+        // One forward pass with full taps serves the highlight and the sink line.
+        var cached: ForwardResult? = nil
+        let forward: Pipeline.Forward = { ids, _ in
+            if let c = cached { return c }
+            let r = try net.forward(ids, taps: .full, isCancelled: { false })
+            cached = r
+            return r
         }
-        return nil
-    }
+        let result = try Pipeline.highlight(model: model, request: request, forward: forward)
+        guard result.ranges.allSatisfy({ $0.value.isFinite && $0.score.isFinite }) else { failNonFinite() }
+        if options.json {
+            emit(ResultJSON.highlight(result))
+            return result.focus
+        }
 
-    static func slice(_ scalars: [Unicode.Scalar], _ r: Range<Int>) -> String {
-        var s = String.UnicodeScalarView(); s.append(contentsOf: scalars[r]); return String(s)
-    }
-
-    /// A token's label: its source text, or its vocabulary string when it has no span (the
-    /// tokens the post-processor inserts). Offsets in Unicode scalars.
-    static func label(_ t: TokenRow, _ scalars: [Unicode.Scalar]) -> String {
-        t.start == t.end ? t.text : slice(scalars, t.start..<t.end)
-    }
-
-    /// The text with each highlighted range shaded by its score and the focus in bold.
-    static func printHighlight(_ r: HighlightResult, text: String, model: LoadedModel) {
-        let scalars = Array(text.unicodeScalars)
-        let what = r.layer.map { "layer \($0)" } ?? "all layers"
-        print("\(r.method.rawValue), \(what), focus \"\(slice(scalars, r.focus))\"; \(model.id)")
-        if let w = r.window { print("(text beyond the model's limit: analysed \(w.lowerBound)..<\(w.upperBound))") }
-        if Terminal.isTTY {
-            print(Terminal.legend())
-            var out = "", pos = 0
-            for range in r.ranges.sorted(by: { $0.start < $1.start }) where range.start >= pos {
-                out += decorate(slice(scalars, pos..<range.start), focus: r.focus, offset: pos)
-                out += Terminal.shade(slice(scalars, range.start..<range.end), score: range.score)
-                pos = range.end
-            }
-            out += decorate(slice(scalars, pos..<scalars.count), focus: r.focus, offset: pos)
-            print(out)
+        // The sink line: the same window, the focus's rows of a weight and a norm matrix.
+        let (windowed, _) = try Pipeline.highlightWindow(model: model, encoded: model.tokenizer.encode(text), request: request)
+        let table = TokenTable(text: text, encoded: windowed, encoding: .utf32)
+        let across = request.method.isAcrossLayers
+        let pair: [AnalysisMethod] = across ? [.rollout, .normRollout] : [.attention, .normSummed]
+        let analysis = try Analyzer.analyze(modelID: model.id, forward: forward(windowed.ids, .full), table: table,
+                                            options: AnalyzeOptions(methods: pair, layers: across ? [] : [result.layer!],
+                                                                    meanOverHeads: true, granularity: options.granularity),
+                                            heads: net.headCount, postLayerNorm: net.hasPostAttentionLayerNorm)
+        let weight: [Float], norm: [Float]
+        if across {
+            weight = analysis.rollout!.data; norm = analysis.normRollout!.data
         } else {
-            print("token\tvalue\tscore")
-            for range in r.ranges {
-                print(String(format: "%@\t%.4f\t%.3f", slice(scalars, range.start..<range.end), range.value, range.score))
+            guard case let .tensor(w) = analysis.layers[0].values[0].value, case let .tensor(n) = analysis.layers[0].values[1].value else {
+                preconditionFailure("analysis returned no matrix")
             }
+            weight = w.data; norm = n.data
         }
-    }
-
-    /// Bold for the part of `s` (starting at `offset`) inside the focus.
-    static func decorate(_ s: String, focus: Range<Int>, offset: Int) -> String {
-        var out = ""
-        for (k, ch) in s.unicodeScalars.enumerated() {
-            let inFocus = focus.contains(offset + k)
-            out += inFocus ? "\u{1B}[1;4m\(ch)\u{1B}[0m" : String(ch)
-        }
-        return out
-    }
-
-    /// Per layer and method: each token shaded by the mean it receives.
-    static func printReceived(_ result: AnalyzeResult, text: String) {
-        let scalars = Array(text.unicodeScalars)
-        let labels: [String] = result.granularity == .word
-            ? result.table.words.map { $0.start == $0.end ? result.table.tokens[$0.tokens[0]].text : $0.text }
-            : result.table.tokens.map { label($0, scalars) }
-        print("what each token receives (mean over heads and attending tokens), by weight and by norm; \(result.modelID)")
-        if Terminal.isTTY { print(Terminal.legend()) }
-        for layer in result.layers {
-            for case let (method, .tensor(tensor)) in layer.values where tensor.rank >= 2 {
-                let T = tensor.shape[tensor.rank - 1], blocks = tensor.count / (T * T)
-                var received = [Float](repeating: 0, count: T)
-                for k in 0..<(blocks * T * T) { received[k % T] += tensor.data[k] }
-                let top = received.max() ?? 0
-                let cells = zip(labels, received).map { label, v -> String in
-                    Terminal.isTTY ? Terminal.shade(label, score: top > 0 ? v / top : 0) : "\(label)(\(String(format: "%.3f", v / Float(blocks * T))))"
-                }
-                print("layer \(layer.layer) \(method.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) " + cells.joined(separator: " "))
-            }
-        }
-    }
-
-    /// Weight vs norm for one layer, side by side, tokens on both axes.
-    static func writeSVG(model: LoadedModel, text: String, layer: Int, path: String) throws {
-        let options = AnalyzeOptions(methods: [.attention, .normSummed], layers: [layer], meanOverHeads: true)
-        let result = try Pipeline.analyze(model: model, text: text, options: options, encoding: .utf32)
-        let scalars = Array(text.unicodeScalars)
-        let labels = result.table.tokens.map { label($0, scalars) }
-        var panels: [HeatmapPanel] = []
-        for case let (method, .tensor(t)) in result.layers[0].values {
-            panels.append(HeatmapPanel(title: method == .attention ? "Attention weight α (mean over heads)" : "Norm ‖Σₕ α f(x)‖",
-                                       matrix: t.data))
-        }
-        let svg = SVGHeatmap.render(title: "Weight vs norm, layer \(layer)", subtitle: "\(model.id), \(result.table.tokens.count) tokens",
-                                    labels: labels, panels: panels)
-        try Data(svg.utf8).write(to: URL(fileURLWithPath: path))
-        Terminal.printProgress("heed: wrote \(path)")
+        let units: [HighlightUnit] = options.granularity == .word
+            ? table.words.map { HighlightUnit(start: $0.start, end: $0.end) }
+            : table.tokens.map { HighlightUnit(start: $0.start, end: $0.end) }
+        let focusUnits = try Highlighter.focusUnits(units, focus: focus, granularity: options.granularity)
+        let sinks = HighlightView.sinks(weight: weight, norm: norm, table: table, granularity: options.granularity, focusUnits: focusUnits)
+        guard sinks.allSatisfy({ $0.weight.isFinite && $0.norm.isFinite }) else { failNonFinite() }
+        let unknown: [(range: Range<Int>, unknown: Bool)] = options.granularity == .word
+            ? table.words.map { w in (w.start..<w.end, w.tokens.contains { TokenLabels.isUnknown(table.tokens[$0]) }) }
+            : table.tokens.map { ($0.start..<$0.end, TokenLabels.isUnknown($0)) }
+        HighlightView.print(result, text: text, labels: labels, units: unknown, sinks: sinks, sinkLayer: result.layer, model: model)
+        return result.focus
     }
 }

@@ -4,7 +4,7 @@ import HeedJSONRPC
 import HeedModels
 
 /// `heed experiment special-tokens|mixing`: the paper-reproduction experiments
-/// (docs/experiments.md; METHODS.md, "The paper's findings that Heed lets a user reproduce").
+/// (docs/experiments.md; docs/methods.md, "The paper's findings that Heed lets a user reproduce").
 enum ExperimentCommand {
     static let usage = """
     usage: heed experiment special-tokens [--model M] [--corpus FILE] [--json]
@@ -18,6 +18,11 @@ enum ExperimentCommand {
                       authors' masking (12% of non-special tokens -> [MASK], seed 0) and without;
                       --mask-rate R masks only, --no-mask does not mask
     FILE is UTF-8, one sentence per line (empty lines skipped); default: Heed's built-in corpus.
+    docs/experiments.md has the MiniLM tables and what they show.
+
+    example:
+      heed experiment special-tokens
+      heed experiment mixing --no-mask --json
     """
 
     struct UsageError: Error, CustomStringConvertible { let description: String }
@@ -26,6 +31,7 @@ enum ExperimentCommand {
     static func run(_ argv: [String]) throws {
         guard let sub = argv.first else { throw UsageError(description: usage) }
         let rest = Array(argv.dropFirst())
+        if rest.contains("--help") || rest.contains("-h") { print(usage); return }
         switch sub {
         case "special-tokens":
             let args = try Arguments(rest, valued: ["model", "corpus"], boolean: ["json"])
@@ -49,7 +55,10 @@ enum ExperimentCommand {
                 guard !args.has("no-mask") else { throw UsageError(description: "--mask-rate and --no-mask exclude each other") }
                 rate = v; runUnmasked = false
             }
-            if args.has("no-mask") { rate = nil }
+            if args.has("no-mask") {
+                guard args.value("seed") == nil else { throw UsageError(description: "--seed seeds the masking; --no-mask runs without it: give one of them") }
+                rate = nil
+            }
             var seed: UInt64 = 0
             if let s = args.value("seed") {
                 guard let v = UInt64(s) else { throw UsageError(description: "--seed takes a non-negative integer") }
@@ -85,7 +94,9 @@ enum ExperimentCommand {
         case "help", "--help", "-h":
             print(usage)
         default:
-            throw UsageError(description: "unknown experiment \(sub)\n\n\(usage)")
+            var message = "unknown experiment \(sub)"
+            if let near = Suggest.nearest(to: sub, among: ["special-tokens", "mixing"]) { message += "; did you mean \(near)?" }
+            throw UsageError(description: message + "\n\n\(usage)")
         }
     }
 
@@ -99,13 +110,12 @@ enum ExperimentCommand {
     static func prepare(_ args: Arguments) throws -> (LoadedModel, [ExperimentInput]) {
         let lines: [Corpus.Line]
         if let path = args.value("corpus") {
-            lines = try Corpus.load(URL(fileURLWithPath: path))
+            let bytes = try Files.read(path, what: "the corpus")
+            lines = try Corpus.parse(InputText.decode(bytes, source: "the corpus \(path)"))
         } else {
             lines = Corpus.defaultLines
         }
-        let id = args.value("model") ?? "minilm"
-        let model: LoadedModel
-        do { model = try LoadedModel.resolve(id) { Terminal.printProgress($0) } } catch { fail("cannot load model \(id): \(error)") }
+        let model = ModelNames.load(args)
         let encoded = lines.map { ExperimentInput(line: $0, tokenizer: model.tokenizer) }
         let (kept, skipped) = ExperimentRunner.fitting(encoded, maxTokens: model.network.maxTokens)
         for s in skipped {

@@ -11,6 +11,7 @@ enum TokenizeCommand {
         let encoded = model.tokenizer.encode(text)
         try model.checkEmbeddable(encoded)
         let table = TokenTable(text: text, encoded: encoded, encoding: .utf32)
+        TokenLabels(table: table, text: text).noteUnknown(modelID: model.id)  // after checkEmbeddable: a model fault fails alone
         if json {
             // The heed/tokenize result: {tokens: [Token]}
             var w = JSONWriter()
@@ -20,7 +21,7 @@ enum TokenizeCommand {
         }
         print("index\tid\tstart\tend\tword\ttoken")
         for t in table.tokens {
-            print("\(t.index)\t\(t.id)\t\(t.start)\t\(t.end)\t\(t.word)\t\(t.text)\(t.special ? " (special)" : "")")
+            print("\(t.index)\t\(t.id)\t\(t.start)\t\(t.end)\t\(t.word)\t\(t.text)\(t.special ? " (special)" : "")\(TokenLabels.isUnknown(t) ? " (unknown: \(TokenLabels(table: table, text: text).slice(t.start..<t.end)))" : "")")
         }
         let limit = model.network.maxTokens
         if table.tokens.count > limit {

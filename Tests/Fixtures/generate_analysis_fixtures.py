@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate Heed's golden analysis fixtures (METHODS.md quantities) from PyTorch + transformers.
+"""Generate Heed's golden analysis fixtures (docs/methods.md quantities) from PyTorch + transformers.
 
 Run from anywhere, with the pinned virtual environment:
 
@@ -22,7 +22,7 @@ vectors alpha^h[i,j] f^h(x_j) are materialised as an (NH, T, T, C) tensor, one l
 Property checks run on every layer (decomposition sums back to the attention output and to the
 LayerNorm output, ratios in [0, 1], single-head structure). After writing, every file is reloaded
 and compared with (1) a fresh direct computation from the model reloaded from disk and (2) an
-independent numpy float64 computation through the Gram identity of METHODS.md, which never
+independent numpy float64 computation through the Gram identity of docs/methods.md, which never
 materialises T x T x C. The script refuses to run when the installed package versions differ
 from Tests/Fixtures/requirements.txt.
 """
@@ -51,7 +51,7 @@ MINILM_CASES = ["short", "paragraph"]
 # would add 4.7 MB each. The T x T layer-level methods are stored for every case.
 PER_HEAD_TT_LIMIT = 33
 
-# Special-token experiment (METHODS.md, finding 1). Classes are exclusive, in this order of
+# Special-token experiment (docs/methods.md, finding 1). Classes are exclusive, in this order of
 # precedence: position 0 is "cls", position T-1 is "sep", then "punct" by token id, else "other".
 SPECIAL_CLASSES = ["cls", "sep", "punct", "other"]
 SPECIAL_CASES = {
@@ -178,7 +178,7 @@ def ratio(mixing: torch.Tensor, preserving: torch.Tensor) -> torch.Tensor:
 
 @torch.no_grad()
 def direct_layer(tap: dict, where: str) -> dict[str, torch.Tensor]:
-    """Every per-layer quantity of METHODS.md for one layer, float64; runs the property checks."""
+    """Every per-layer quantity of docs/methods.md for one layer, float64; runs the property checks."""
     alpha, x, y = tap["alpha"], tap["x"], tap["pre_ln"]
     NH, T, _ = alpha.shape
     C = x.shape[1]
@@ -284,7 +284,7 @@ def special_direct(alpha: torch.Tensor, norm: torch.Tensor, value_norm: torch.Te
 
 
 # ---------------------------------------------------------------------------------------------
-# Second route: numpy float64 through the Gram identity (METHODS.md), never T x T x C
+# Second route: numpy float64 through the Gram identity (docs/methods.md), never T x T x C
 
 
 def gram_layer(tap: dict) -> dict[str, np.ndarray]:

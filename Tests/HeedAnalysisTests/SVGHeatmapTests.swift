@@ -59,8 +59,10 @@ final class SVGHeatmapTests: XCTestCase {
         let box = viewBox.split(separator: " ").compactMap { Double($0) }
         XCTAssertEqual(box.count, 4, file: file, line: line)
         if box.count == 4 { XCTAssertTrue(box[2] > 0 && box[3] > 0, "empty viewBox \(viewBox)", file: file, line: line) }
-        XCTAssertFalse(svg.contains("href"), "no external resources", file: file, line: line)
-        XCTAssertFalse(svg.lowercased().contains("nan") || svg.contains("inf\""), "non-finite number in output", file: file, line: line)
+        // Large figures embed PNG data URIs; nothing else may be referenced.
+        let withoutData = svg.replacingOccurrences(of: #"xlink:href="data:image/png;base64,[A-Za-z0-9+/=]*""#, with: "", options: .regularExpression)
+        XCTAssertFalse(withoutData.contains("href"), "no external resources", file: file, line: line)
+        XCTAssertFalse(withoutData.lowercased().contains("nan") || withoutData.contains("inf\""), "non-finite number in output", file: file, line: line)
         return root
     }
 
@@ -86,7 +88,7 @@ final class SVGHeatmapTests: XCTestCase {
     // MARK: Tests
 
     func testCellCountAndLabelsForSeveralSizes() throws {
-        for T in [1, 2, 7, 33, 128] {
+        for T in [1, 2, 7, 33, 80] {
             let labels = (0..<T).map { "tok\($0)" }
             let panels = [HeatmapPanel(title: "Attention weight", matrix: matrix(T)),
                           HeatmapPanel(title: "Norm ||αf(x)||", matrix: matrix(T, scale: 5, seed: 11))]
@@ -95,7 +97,7 @@ final class SVGHeatmapTests: XCTestCase {
             XCTAssertEqual(root.all.filter { $0.attributes["class"] == "panel" }.count, 2)
             XCTAssertEqual(root.all.filter { $0.attributes["class"] == "colorbar" }.count, 2)
             let (x, y) = drawnLabels(root)
-            XCTAssertEqual(x, labels, "T=\(T): every label up to 128 tokens")
+            XCTAssertEqual(x, labels, "T=\(T): every label up to 80 tokens")
             XCTAssertEqual(y, labels, "T=\(T)")
             // Cells are square and tile the grid row by row.
             let cells = root.elements("rect", inGroup: "cells")
@@ -123,7 +125,9 @@ final class SVGHeatmapTests: XCTestCase {
         let T = 200
         let labels = (0..<T).map { "w\($0)" }
         let root = try parse(SVGHeatmap.render(title: "t", subtitle: nil, labels: labels, panels: [HeatmapPanel(title: "p", matrix: matrix(T))]))
-        XCTAssertEqual(cellFills(root).count, T * T)
+        // 40,000 cells: beyond the vector budget, the panel is one PNG raster.
+        XCTAssertEqual(cellFills(root).count, 0)
+        XCTAssertEqual(root.elements("image", inGroup: "cells").count, 1)
         let (x, y) = drawnLabels(root)
         XCTAssertEqual(x, y)
         XCTAssertTrue(x.count > 10 && x.count < T, "\(x.count) labels for \(T) tokens")

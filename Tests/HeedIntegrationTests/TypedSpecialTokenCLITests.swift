@@ -28,7 +28,8 @@ final class TypedSpecialTokenCLITests: XCTestCase {
         XCTAssertEqual(status, 0, err)
         let lines = String(decoding: out, as: UTF8.self).split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.first, "norm-summed, layer 5, focus \"[MASK]\"; minilm")
-        XCTAssertEqual(lines.dropFirst(2).map { String($0.split(separator: "\t")[0]) }, ["The", "sat", "on", "the", "mat", "."])
+        XCTAssertEqual(lines.dropFirst(2).dropLast().map { String($0.split(separator: "\t")[0]) }, ["The", "sat", "on", "the", "mat", "."])
+        XCTAssertTrue(lines.last!.hasPrefix("sent to the inserted special tokens (layer 5"), lines.last!)
 
         let (jsonStatus, json, jsonErr) = try Integration.run(["analyze", "--json", "--focus", "[MASK]", sentence])
         XCTAssertEqual(jsonStatus, 0, jsonErr)

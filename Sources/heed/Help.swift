@@ -1,0 +1,161 @@
+import HeedAnalysis
+
+/// Usage texts: `heed --help` (the command list the README repeats) and one page per command
+/// (`heed <command> --help`) with its options, the method names where they apply, and an example.
+enum Help {
+    /// The synopsis of every command; the README's "Commands" block is exactly these lines.
+    static let synopsis = """
+        heed analyze  [--model M] [--method M]... [--layer N|last|middle|all] [--heads all|mean]
+                      [--granularity token|word] [--focus TEXT [--focus-occurrence N] | --focus-range A:B]
+                      [--direction from|to|received] [--topk K] [--svg FILE] [--json] TEXT|-|--file PATH
+        heed tokenize [--model M] [--json] TEXT|-|--file PATH
+        heed serve    [--log-level L] [--max-memory BYTES] [--max-frame BYTES]
+        heed experiment special-tokens|mixing [--model M] [--corpus FILE] [--json]
+        heed fetch    NAME
+        heed bench    forward|analysis|daemon [--model M] [--runs N] [--lengths 16,128,512]
+        heed bench    kernels [--part gemm|rows]
+        heed models
+        heed help     [COMMAND]
+    """
+
+    static let general = """
+    usage: heed <command> [options]
+
+    \(synopsis)
+
+      analyze     what each token receives by attention weight and by norm, per layer; with --focus,
+                  the text shaded by what the focus attends to
+      tokenize    tokens with ids, offsets (Unicode scalars) and words
+      serve       the daemon for editors and scripts: LSP-framed JSON-RPC 2.0 on stdio (protocol.md)
+      experiment  the papers' corpus-level findings (docs/experiments.md)
+      fetch       download a catalog model into $HEED_CACHE (~/.cache/heed)
+      bench       timings against PyTorch (docs/performance.md)
+      models      the catalog: fetched or not, size, family
+
+    `heed <command> --help` shows one command's options and an example. A model M is a catalog name
+    (default minilm; case-insensitive), a directory with config.json, *.safetensors and
+    tokenizer.json, or a Hugging Face repo id present in the local Hugging Face cache.
+    """
+
+    /// One line per analysis method: its name and what it is (docs/methods.md has the formulas).
+    static var methods: String {
+        let meaning: [AnalysisMethod: String] = [
+            .attention: "attention weight alpha, per head (the weight view)",
+            .valueNorm: "||f(x_j)||, the norm of each token's transformed vector, per head",
+            .norm: "||alpha f(x_j)||, per head",
+            .normSummed: "||sum_h alpha^h f^h(x_j)|| (Attn-N; the norm view)",
+            .attnRes: "as norm-summed, with the residual on the diagonal (AttnRes-N)",
+            .attnResLn: "as attn-res, through the LayerNorm's linear part (AttnResLn-N)",
+            .mixingRatio: "per token: the share of its vector that comes from other tokens (5 variants)",
+            .rollout: "attention rollout over all layers (Abnar & Zuidema 2020)",
+            .normRollout: "Heed's own: rollout of row-normalised attn-res-ln matrices",
+        ]
+        return AnalysisMethod.allCases.map { "  \($0.rawValue.padding(toLength: 13, withPad: " ", startingAt: 0))\(meaning[$0]!)" }
+            .joined(separator: "\n")
+    }
+
+    static var analyze: String { """
+    usage: heed analyze [options] TEXT|-|--file PATH
+
+    Without a focus: per layer, what each token receives (mean over heads and attending tokens),
+    by weight (attention) and by norm (norm-summed), raw and as a share of the row total.
+    With --focus or --focus-range: the text shaded by what the focus attends to, and a line giving
+    what it sends to the inserted [CLS]/[SEP] by weight and by norm.
+
+      --model M              catalog name, model directory or Hugging Face repo id (default minilm)
+      --method M             repeatable; default attention and norm-summed (with a focus: one method,
+                             default norm-summed)
+      --layer N|last|middle|all
+                             0-based layer; default: all layers (plain view, --json), the last
+                             (focus, --svg); all with --svg draws one row of panels per layer
+      --heads all|mean       --json only: per-head matrices (default) or their mean
+      --granularity token|word
+                             words: rows averaged, columns summed over a word's tokens
+      --focus TEXT           the focus: TEXT as a whole word, else as a substring
+      --focus-occurrence N   which occurrence of TEXT (1-based; default 1)
+      --focus-range A:B      the focus as Unicode scalar offsets [A, B)
+      --direction D          with a focus: from (what it attends to, default), to, received
+      --topk K               with a focus: keep the K strongest tokens
+      --svg FILE             write a heatmap: the methods side by side (weight vs norm by default)
+      --json                 print the heed/analyze result (heed/highlight with a focus)
+      --file PATH            read the text from a file; - reads it from stdin
+
+    methods:
+    \(methods)
+
+    example:
+      heed analyze --focus cat "The cat sat on the mat because it was tired."
+      heed analyze --layer middle --svg cat.svg "The cat sat on the mat."
+    """ }
+
+    static let tokenize = """
+    usage: heed tokenize [--model M] [--json] TEXT|-|--file PATH
+
+    Every token of the text (never truncated): index, id, offsets in Unicode scalars, word index and
+    vocabulary string; tokens that became [UNK] are marked. --json prints the heed/tokenize result.
+
+    example:
+      heed tokenize "Héllo, wörld!"
+    """
+
+    static let serve = """
+    usage: heed serve [--log-level error|warn|info|debug] [--max-memory BYTES] [--max-frame BYTES]
+
+    The daemon: JSON-RPC 2.0 with LSP framing (Content-Length headers) on stdin and stdout; logs
+    on stderr. protocol.md is the contract. --max-memory (default 2G) bounds loaded models and
+    cached results, --max-frame (default 64M) the size of one request; K, M, G suffixes accepted.
+
+    example:
+      printf 'Content-Length: 58\\r\\n\\r\\n{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}' | heed serve
+    """
+
+    static let fetch = """
+    usage: heed fetch NAME
+
+    Downloads catalog model NAME (case-insensitive) with pip into $HEED_CACHE (default
+    ~/.cache/heed), checks its sha256 and prints its directory. `heed models` lists the catalog.
+
+    example:
+      heed fetch minilm
+    """
+
+    static let bench = """
+    usage: heed bench forward|analysis|daemon [--model M] [--runs N] [--lengths 16,128,512] [--texts N] [--requests N]
+           heed bench kernels [--part gemm|rows]
+
+      forward   forward-pass timings, GFLOP/s, ratio against PyTorch (--runs N >= 1, --lengths)
+      analysis  full analysis of all layers against one forward pass (--runs N >= 1, --lengths)
+      daemon    an editor session over stdio: latencies, resident memory (--texts N, --requests N)
+      kernels   kernel throughput on MiniLM's shapes against the FMA peak (--part gemm|rows)
+
+    example:
+      heed bench forward --runs 5 --lengths 16,128
+    """
+
+    static let models = """
+    usage: heed models
+
+    The catalog: each model's name, whether it is in $HEED_CACHE, its size (on disk, or the
+    download) and its family.
+
+    example:
+      heed models
+    """
+
+    /// The help page of `command`, if it is one.
+    static func page(_ command: String) -> String? {
+        switch command {
+        case "analyze": return analyze
+        case "tokenize": return tokenize
+        case "serve": return serve
+        case "experiment": return ExperimentCommand.usage
+        case "fetch": return fetch
+        case "bench": return bench
+        case "models": return models
+        case "help": return general
+        default: return nil
+        }
+    }
+
+    static let commands = ["analyze", "tokenize", "serve", "experiment", "fetch", "bench", "models", "help"]
+}
