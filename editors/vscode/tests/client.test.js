@@ -5,7 +5,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const { HeedClient, HeedError, FrameReader, encodeFrame } = require('../client');
 const D = require('../decorations');
-const { heedExecutable, FIXTURE, sleep } = require('./support');
+const { heedExecutable, FIXTURE, FIXTURE_UNITS, sleep } = require('./support');
 
 const HEED = heedExecutable();
 
@@ -91,14 +91,6 @@ test('highlight: the cursor selects a unit; every other unit is a range; offsets
   assert.equal(r.window, undefined);
 });
 
-// The fixture at layer 2, norm-summed, cursor in "keys": spans (UTF-16 offsets of the LF text)
-// and buckets. The emoji is one unit of two UTF-16 units; 東 and 京 are a unit each; the
-// combining accent of "café" is outside its unit.
-const FIXTURE_UNITS = [
-  [0, 6, 2], [6, 7, 3], [8, 11, 2], [17, 19, 7], [20, 23, 1], [24, 31, 3], [32, 35, 2], [36, 38, 1],
-  [39, 42, 0], [43, 48, 1], [48, 49, 1], [50, 53, 0], [54, 58, 1], [60, 65, 0], [66, 68, 0],
-  [69, 73, 1], [74, 75, 1], [75, 76, 1], [77, 80, 0], [81, 84, 0], [84, 85, 1],
-];
 
 test('highlight on the cross-editor text: exact spans and buckets; utf-8 and utf-16 map alike', async (t) => {
   const { client } = await started(t);
