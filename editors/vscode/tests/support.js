@@ -3,6 +3,9 @@
 
 const fs = require('fs');
 const path = require('path');
+const { createHeed } = require('../extension');
+const D = require('../decorations');
+const { createFakeVscode } = require('./fake-vscode');
 
 /** @returns {string} */
 function heedExecutable() {
@@ -29,7 +32,43 @@ const FIXTURE_UNITS = [
   [69, 73, 1], [74, 75, 1], [75, 76, 1], [77, 80, 0], [81, 84, 0], [84, 85, 1],
 ];
 
+/**
+ * Runs the cross-editor fixture through the extension (the vscode stand-in, the real daemon)
+ * and returns what is drawn: {focus, marks} in utf-32 offsets of the fixture text.
+ * The caller disposes of `heed` (it stops the daemon).
+ * @param {Record<string, any>} [settings]
+ */
+async function shadeFixture(settings = {}) {
+  const executable = heedExecutable();
+  const { vscode, driver } = createFakeVscode({ 'heed.executable': executable, ...settings });
+  const heed = createHeed(vscode, { env: { ...process.env, HEED_EXECUTABLE: executable } });
+  const text = FIXTURE.text;
+  const editor = driver.open(text);
+  const u16 = (utf32) => D.utf32ToUtf16(text, utf32);
+  await heed.commands.cycleMethod(FIXTURE.method);
+  await heed.commands.setLayer(FIXTURE.layer);
+  await heed.commands.cycleDirection(FIXTURE.direction);
+  driver.select(editor, u16(FIXTURE.selection.start), u16(FIXTURE.selection.end));
+  await heed.commands.analyzeSelection();
+  driver.select(editor, u16(FIXTURE.cursor));
+  await heed.settle();
+  if (driver.recorded.errors.length > 0) throw new Error(driver.recorded.errors.join('\n'));
+
+  const doc = editor.document;
+  const utf32 = (p) => D.utf16ToUtf32(text, doc.offsetAt(p));
+  const marks = [];
+  for (let k = 0; k < 8; k++) {
+    for (const r of editor.decorations.get(driver.bucketType(k)) || []) {
+      marks.push({ start: utf32(r.start), end: utf32(r.end), bucket: k });
+    }
+  }
+  marks.sort((a, b) => a.start - b.start);
+  const [focusRange, ...more] = editor.decorations.get(driver.focusType()) || [];
+  if (!focusRange || more.length > 0) throw new Error('expected exactly one focus range');
+  return { focus: { start: utf32(focusRange.start), end: utf32(focusRange.end) }, marks, editor, driver, heed };
+}
+
 /** Resolves after `ms` milliseconds. */
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-module.exports = { heedExecutable, FIXTURE, FIXTURE_UNITS, sleep };
+module.exports = { heedExecutable, FIXTURE, FIXTURE_UNITS, shadeFixture, sleep };
