@@ -37,15 +37,16 @@ const FIXTURE_UNITS = [
  * and returns what is drawn: {focus, marks} in utf-32 offsets of the fixture text.
  * The caller disposes of `heed` (it stops the daemon).
  * @param {Record<string, any>} [settings]
+ * @param {{method?: string}} [overrides] instead of the fixture's own
  */
-async function shadeFixture(settings = {}) {
+async function shadeFixture(settings = {}, overrides = {}) {
   const executable = heedExecutable();
   const { vscode, driver } = createFakeVscode({ 'heed.executable': executable, ...settings });
   const heed = createHeed(vscode, { env: { ...process.env, HEED_EXECUTABLE: executable } });
   const text = FIXTURE.text;
   const editor = driver.open(text);
   const u16 = (utf32) => D.utf32ToUtf16(text, utf32);
-  await heed.commands.cycleMethod(FIXTURE.method);
+  await heed.commands.cycleMethod(overrides.method || FIXTURE.method);
   await heed.commands.setLayer(FIXTURE.layer);
   await heed.commands.cycleDirection(FIXTURE.direction);
   driver.select(editor, u16(FIXTURE.selection.start), u16(FIXTURE.selection.end));
