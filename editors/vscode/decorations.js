@@ -158,6 +158,9 @@ function mapHighlight(result, text, base = { line: 0, character: 0 }) {
   /** @type {Unit[]} */
   const units = [];
   for (const r of result.ranges) {
+    // Units have non-empty spans; the [CLS]/[SEP] a tokenizer inserts have empty ones and are
+    // never sent (a [MASK] typed in the text keeps its span and is shaded like any unit).
+    if (r.start === r.end) continue;
     const span = toUtf16(r);
     const bucket = bucketOf(r.score);
     const range = toRange(span);

@@ -137,3 +137,16 @@ test('paragraphAt: the run of non-blank lines around a line', () => {
   assert.equal(at(1), undefined);
   assert.equal(at(4), undefined);
 });
+
+test('mapHighlight: an empty span (an inserted [CLS]/[SEP]) is never drawn; a typed [MASK] is', () => {
+  const text = 'a [MASK]';
+  const m = D.mapHighlight({
+    positionEncoding: 'utf-16',
+    ranges: [{ start: 0, end: 0, score: 1, value: 3 }, { start: 2, end: 8, score: 0.5, value: 1.5 }],
+    focus: { start: 0, end: 1 },
+    method: 'attention',
+    layer: 5,
+  }, text);
+  assert.deepEqual(m.buckets.flat(), [range(0, 2, 0, 8)]);
+  assert.deepEqual(m.buckets[4], [range(0, 2, 0, 8)]);
+});

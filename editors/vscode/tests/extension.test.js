@@ -198,7 +198,8 @@ test('the cursor follows: debounced, and a newer request cancels the older one',
   // a request still running when the next one starts is cancelled
   sent.length = 0;
   const first = heed.commands.cycleDirection('to');
-  await new Promise((resolve) => setImmediate(resolve));
+  // microtasks only: no I/O is read meanwhile, so the first answer cannot have arrived yet
+  for (let i = 0; i < 100 && sent.length === 0; i++) await null;
   assert.equal(sent.length, 1);
   const second = heed.commands.cycleDirection('from');
   await Promise.all([first, second]);
@@ -233,6 +234,19 @@ test('an edit under the shading clears it; an edit before it keeps and shifts it
   driver.select(editor, HEAD.length + 5);
   await heed.settle();
   assert.deepEqual(driver.drawn(editor), empty);
+});
+
+test('a [MASK] typed in the text is a unit: it can be the focus and is shaded', async (t) => {
+  const { driver, heed, recorded } = setup(t);
+  const editor = driver.open('The [MASK] is blue.\nThe sky is [MASK].');
+  driver.select(editor, 6); // inside the first [MASK]
+  await heed.commands.analyzeSelection();
+  assert.deepEqual(recorded.errors, []);
+  const drawn = driver.drawn(editor);
+  assert.deepEqual(drawn.focus, [[0, 4, 0, 10]]);
+  const all = drawn.buckets.flat().sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  assert.deepEqual(all, [[0, 0, 0, 3], [0, 11, 0, 13], [0, 14, 0, 18], [0, 18, 0, 19],
+    [1, 0, 1, 3], [1, 4, 1, 7], [1, 8, 1, 10], [1, 11, 1, 17], [1, 17, 1, 18]]);
 });
 
 test('clear removes every decoration', async (t) => {
