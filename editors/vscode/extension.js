@@ -307,10 +307,10 @@ function createHeed(vscode, options = {}) {
     return Array.isArray(info.methods) ? info.methods : [];
   }
 
-  /** @param {any} err */
-  function report(err) {
+  /** @param {any} err @param {string} [model] the model the failed request named */
+  function report(err, model = state.model) {
     if (err && err.code === -32800) return; // a newer request took over
-    const text = describeError(err, { model: state.model, executable: executable() });
+    const text = describeError(err, { model, executable: executable() });
     output.appendLine(text);
     vscode.window.showErrorMessage(text);
   }
@@ -327,7 +327,7 @@ function createHeed(vscode, options = {}) {
 
   /** Asks for the highlight at the cursor now; a request still running is cancelled. */
   function highlightNow() {
-    const run = highlightAtCursor().catch(report);
+    const run = highlightAtCursor().catch((err) => report(err));
     state.work = run;
     return run;
   }
@@ -716,7 +716,7 @@ function createHeed(vscode, options = {}) {
       if (state.layer !== 'last' && state.layer >= Number(info.layers)) state.layer = 'last';
     } catch (err) {
       state.model = previous;
-      report(err);
+      report(err, choice);
       updateStatus();
       return;
     }

@@ -249,6 +249,27 @@ test('a [MASK] typed in the text is a unit: it can be the focus and is shaded', 
     [1, 0, 1, 3], [1, 4, 1, 7], [1, 8, 1, 10], [1, 11, 1, 17], [1, 17, 1, 18]]);
 });
 
+test('selectModel picks from heed/models; a settings change redraws', async (t) => {
+  const { driver, heed, recorded } = setup(t, { 'heed.layer': 2 });
+  const editor = driver.open(CRLF_DOC);
+  driver.select(editor, KEYS);
+  await heed.commands.analyzeSelection();
+  recorded.answers.push({ label: 'minilm' });
+  await heed.commands.selectModel();
+  assert.equal(heed.state.model, 'minilm');
+  assert.deepEqual(recorded.errors, []);
+  await heed.commands.selectModel('no-such-model');
+  assert.equal(heed.state.model, 'minilm'); // kept after the failure
+  assert.equal(recorded.errors.length, 1);
+  assert.match(recorded.errors[0], /^Heed: unknown model "no-such-model"/);
+
+  driver.configure({ 'heed.method': 'attention', 'heed.direction': 'to' });
+  await heed.settle();
+  assert.equal(driver.status().text, '$(eye) minilm · attention · layer 2 · to');
+  const expected = await ask(t, { text: FIXTURE.text.replace('\n', '\r\n'), focus: { start: 13, end: 13 }, method: 'attention', layer: 2, direction: 'to' });
+  assert.deepEqual(driver.drawn(editor), drawnFrom(expected, editor.document, HEAD.length));
+});
+
 test('clear removes every decoration', async (t) => {
   const { driver, heed, recorded } = setup(t, { 'heed.layer': 2 });
   const editor = driver.open(CRLF_DOC);
