@@ -238,6 +238,7 @@ function createHeed(vscode, options = {}) {
           await ensureClient();
           if (state.analysis) await highlightNow();
         } catch (err) {
+          clearHighlights();
           report(err);
         }
       })();
@@ -370,7 +371,10 @@ function createHeed(vscode, options = {}) {
       apply(a, editor, result, params);
     } catch (err) {
       if (seq !== state.seq || state.analysis !== a) return;
-      if (err && err.code === 'daemon-exited') return; // onDaemonExit reports and restarts
+      if (err && (err.code === 'daemon-exited' || err.code === -32800)) return; // handled elsewhere
+      // This passage cannot be shaded (unknown model, no token, ...): drop it, so that cursor
+      // moves do not repeat the error, and say why.
+      clearHighlights();
       report(err);
     }
   }

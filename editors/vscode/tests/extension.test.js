@@ -321,6 +321,11 @@ test('errors are messages, never stack traces', async (t) => {
     assert.deepEqual(recorded.errors, ['Heed: unknown model "no-such-model" (catalog: minilm). '
       + 'Set heed.model to a catalog name, a model directory or a cached Hugging Face repo id.']);
     assert.deepEqual(driver.drawn(editor).focus, []);
+    // the passage was dropped: cursor moves do not repeat the error
+    assert.equal(heed.state.analysis, undefined);
+    driver.select(editor, 3);
+    await heed.settle();
+    assert.equal(recorded.errors.length, 1);
   }
   {
     const { driver, heed, recorded } = setup(t, { 'heed.executable': '/nonexistent/heed' });

@@ -31,6 +31,29 @@ test('package.json: commands, activation, extensionKind, main', async () => {
   for (const k of pkg.contributes.keybindings) assert.ok(COMMANDS.includes(k.command), k.command);
 });
 
+test('activate and deactivate: the entry points VS Code calls', async () => {
+  const Module = require('module');
+  const { vscode, driver } = createFakeVscode();
+  const load = Module._load;
+  Module._load = function loadVscode(request, ...rest) {
+    return request === 'vscode' ? vscode : load.call(this, request, ...rest);
+  };
+  try {
+    const extension = require('../extension');
+    const context = { subscriptions: [] };
+    extension.activate(context);
+    assert.deepEqual([...driver.recorded.commands.keys()], COMMANDS);
+    assert.equal(context.subscriptions.length, 1);
+    assert.equal(driver.status().visible, true);
+    await extension.deactivate();
+    assert.deepEqual([...driver.recorded.commands.keys()], []);
+    assert.ok(driver.recorded.decorationTypes.every((type) => type.disposed));
+    context.subscriptions[0].dispose(); // after deactivate: harmless
+  } finally {
+    Module._load = load;
+  }
+});
+
 test('package.json: settings under heed.*', () => {
   const props = pkg.contributes.configuration.properties;
   assert.deepEqual(Object.keys(props), ['heed.executable', 'heed.model', 'heed.method', 'heed.layer',
