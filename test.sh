@@ -14,3 +14,27 @@ echo "== unit tests (hermetic)"
 swift test "${flags[@]}" --skip-build --skip HeedIntegrationTests
 echo "== integration tests (real models)"
 HEED_INTEGRATION=1 HEED_EXECUTABLE="$bin/heed" swift test "${flags[@]}" --skip-build --filter HeedIntegrationTests
+echo "== editor clients (real daemon, real MiniLM)"
+# Each suite takes the daemon from HEED_EXECUTABLE and writes its shading of the cross-editor
+# fixture to HEED_CROSS_OUT; check_cross_editor.py then compares them with the daemon's answer.
+# A missing editor is skipped on a developer's machine and fails under CI (.ci/run installs them).
+cross="$(mktemp -d)"
+trap 'rm -rf "$cross"' EXIT
+export HEED_EXECUTABLE="$bin/heed" HEED_CROSS_OUT="$cross"
+ran=()
+for pair in nvim:nvim emacs:emacs vscode:node; do
+  editor="${pair%%:*}" tool="${pair##*:}"
+  if [ ! -x "editors/$editor/test.sh" ]; then continue; fi
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    if [ "${CI:-}" = true ]; then echo "test.sh: $tool is missing (needed for editors/$editor)" >&2; exit 1; fi
+    echo "-- editors/$editor: skipped, $tool is not installed"
+    continue
+  fi
+  echo "-- editors/$editor"
+  "editors/$editor/test.sh"
+  ran+=("$editor")
+done
+if [ ${#ran[@]} -gt 0 ]; then
+  echo "-- the same shading in every editor"
+  python3 editors/fixtures/check_cross_editor.py "$cross" "${ran[@]}"
+fi
