@@ -385,8 +385,11 @@ class AnalysisView:
         self.units = a.units
         if not a.layer_indices and not any(m in a for m in ("rollout", "norm-rollout")):
             raise ValueError("this analysis has no matrix to draw")
-        self.layer = (a.layer_indices[-1] if layer is None else
-                      (a.layer_indices[layer] if layer < 0 else layer))
+        if not a.layer_indices:
+            self.layer = None
+        else:
+            self.layer = (a.layer_indices[-1] if layer is None else
+                          (a.layer_indices[layer] if layer < 0 else layer))
         if weight is None:
             weight = next((m for m in ("attention", "rollout") if m in a), None)
         if norm is None:
