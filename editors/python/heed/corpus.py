@@ -110,10 +110,11 @@ def analyze_many(texts: Iterable[str], to: Optional[str] = None, *,
     try:
         if fmt == "jsonl":
             path = os.path.join(to, "analyses.jsonl")
-            params_base = dict(kwargs, format="nested")
+            params_base = dict(kwargs)
+            params_base.pop("format", None)
+            model = params_base.pop("model", None) or client.model
             with open(path, "w", encoding="utf-8") as f:
                 for index, text in enumerate(texts):
-                    model = params_base.pop("model", None) or client.model
                     params = client._analyze_params(
                         text, params_base.get("methods", ("attention", "norm-summed")),
                         params_base.get("layers"), params_base.get("heads", "all"),
