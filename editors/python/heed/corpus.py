@@ -30,6 +30,7 @@ class ProgressBar:
         self.done = 0
         self.started = time.monotonic()
         self._last = 0.0
+        self._drawn = -1
 
     def update(self, n: int = 1) -> None:
         self.done += n
@@ -39,6 +40,7 @@ class ProgressBar:
             self._draw(now)
 
     def _draw(self, now: float) -> None:
+        self._drawn = self.done
         elapsed = max(now - self.started, 1e-9)
         rate = self.done / elapsed
         if self.total:
@@ -54,7 +56,8 @@ class ProgressBar:
         self.stream.flush()
 
     def close(self) -> None:
-        self._draw(time.monotonic())
+        if self._drawn != self.done:
+            self._draw(time.monotonic())
         self.stream.write("\n")
         self.stream.flush()
 

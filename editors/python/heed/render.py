@@ -560,7 +560,10 @@ def line_chart(series: Dict[str, Sequence[float]], x: Sequence[Any], title: str 
     """A small line chart as inline SVG (no matplotlib needed): one line per series."""
     palette = ["#3182bd", "#e6550d", "#31a354", "#756bb1", "#636363", "#de2d26"]
     colors = dict(colors or {})
-    left, right, top, bottom = 56, 150, 30, 44
+    longest = max((text_width(str(name)) for name in series), default=0)
+    right = int(52 + 6.6 * longest)
+    width += max(0, right - 150)
+    left, top, bottom = 56, 30, 44
     pw, ph = width - left - right, height - top - bottom
     top_value = ymax if ymax is not None else max(
         (v for ys in series.values() for v in ys), default=1.0) * 1.1 or 1.0
