@@ -8,7 +8,7 @@ library's ``array`` module.
 
 from __future__ import annotations
 
-import base64
+import binascii
 import sys
 from array import array
 from typing import Any, List, Sequence
@@ -49,7 +49,7 @@ def decode_block(block: dict) -> Any:
     """A ``{shape, dtype: "f32", data}`` block as a numpy array or nested lists."""
     if block.get("dtype") != "f32":
         raise ValueError(f"unsupported dtype {block.get('dtype')!r} in a heed result")
-    raw = base64.b64decode(block["data"])
+    raw = binascii.a2b_base64(block["data"])  # str, or a bytes view from the fast path
     shape = [int(n) for n in block["shape"]]
     if _np is not None:
         return _np.frombuffer(raw, dtype="<f4").reshape(shape)

@@ -1,6 +1,7 @@
 """Spawn, initialize, tokenize, analyze, highlight, errors: the client against the real daemon."""
 
 import os
+import pathlib
 import subprocess
 import sys
 
@@ -278,7 +279,7 @@ def test_unknown_model(client):
 
 def test_model_that_fails_to_load(client, tmp_path):
     for name in ("config.json", "tokenizer.json"):
-        (tmp_path / name).write_bytes(open(os.path.join(MINILM_DIR, name), "rb").read())
+        (tmp_path / name).write_bytes(pathlib.Path(MINILM_DIR, name).read_bytes())
     (tmp_path / "model.safetensors").write_text(
         "version https://git-lfs.github.com/spec/v1\noid sha256:" + "0" * 64 + "\nsize 90868376\n")
     with pytest.raises(heed.ModelLoadError) as info:

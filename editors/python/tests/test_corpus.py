@@ -2,6 +2,7 @@
 
 import json
 import os
+import pathlib
 import re
 
 import pytest
@@ -34,7 +35,7 @@ def test_jsonl(client, tmp_path, capsys):
                                   methods=["attention", "norm-summed"], heads="mean",
                                   layers=[0, 5])
     assert written == [str(tmp_path / "out" / "analyses.jsonl")]
-    lines = open(written[0], encoding="utf-8").read().splitlines()
+    lines = pathlib.Path(written[0]).read_text(encoding="utf-8").splitlines()
     assert len(lines) == 3
     records = [json.loads(line) for line in lines]
     assert [(r["index"], r["text"]) for r in records] == list(enumerate(TEXTS))

@@ -47,7 +47,7 @@ def test_restart_after_the_daemon_was_killed_while_idle(fresh_client):
     with pytest.warns(heed.HeedWarning) as record:
         r = c.tokenize("after")
     assert [t.text for t in r] == ["[CLS]", "after", "[SEP]"]
-    assert len(record) == 1
+    assert [type(w.message) for w in record] == [heed.HeedWarning], [str(w.message) for w in record]
     assert str(record[0].message) == (f"heed serve (pid {old.pid}) was killed by SIGKILL; "
                                       "starting a new one. It wrote nothing on stderr.")
     assert c.pid != old.pid

@@ -1,6 +1,7 @@
 """Notebook rendering: static HTML/SVG, offline, with titles and heatmaps."""
 
 import base64
+import pathlib
 import re
 import struct
 import xml.etree.ElementTree as ET
@@ -98,8 +99,8 @@ def test_large_heatmaps_are_embedded_png(client):
 def test_save_svg_and_html(cat, tmp_path):
     svg_path = cat.save(str(tmp_path / "cat.svg"), focus="cat")
     html_path = cat.save(str(tmp_path / "cat.html"), focus="cat")
-    svg = open(svg_path, encoding="utf-8").read()
-    page = open(html_path, encoding="utf-8").read()
+    svg = pathlib.Path(svg_path).read_text(encoding="utf-8")
+    page = pathlib.Path(html_path).read_text(encoding="utf-8")
     assert_offline_svg(svg)
     assert page.startswith('<!DOCTYPE html>\n<html><head><meta charset="utf-8">')
     assert_offline_html(page)
