@@ -276,10 +276,14 @@ class _Daemon:
     # -- writing
 
     def write(self, message: Dict[str, Any]) -> None:
-        body = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        try:
+            body = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: sent escaped, the daemon names the field
+            body = json.dumps(message, ensure_ascii=True, separators=(",", ":")).encode("ascii")
         frame = b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
         view = memoryview(frame)
         interrupted = None
+        broken = False
         with self.write_lock:
             written = 0
             while written < len(frame):
@@ -289,7 +293,10 @@ class _Daemon:
                 except KeyboardInterrupt as exc:  # finish the frame: a torn one would desync
                     interrupted = exc
                 except (BrokenPipeError, ValueError, OSError):
-                    raise self.wait_death()
+                    broken = True
+                    break
+        if broken:  # outside the lock: the reader closes stdin under it when the daemon dies
+            raise self.wait_death()
         if interrupted is not None:
             raise interrupted
 
@@ -468,13 +475,21 @@ class Client:
         pending = _Pending(method)
         with daemon.lock:
             if daemon.dead:
-                raise daemon.death
+                death = daemon.death
+                raise type(death)(death.code, death.message, death.data)
             daemon.pending[request_id] = pending
         message = {"jsonrpc": "2.0", "id": request_id, "method": method}
         if params is not None:
             message["params"] = params
         try:
-            daemon.write(message)
+            try:
+                daemon.write(message)
+            except KeyboardInterrupt:
+                raise  # the frame was written whole: cancel it below
+            except BaseException:
+                with daemon.lock:
+                    daemon.pending.pop(request_id, None)
+                raise
             deadline = None if timeout is None else time.monotonic() + timeout
             # Short waits: a KeyboardInterrupt (Ctrl-C, _thread.interrupt_main) is delivered
             # between them even where a blocking wait would not be interrupted.

@@ -358,3 +358,12 @@ def test_default_client_starts_from_the_environment():
     assert out.returncode == 0, out.stderr
     assert out.stdout == "['[CLS]', 'ok', '[SEP]']\nTrue\n"
     assert out.stderr == "heed: Loading minilm\nheed: minilm loaded\n"
+
+
+def test_lone_surrogate_in_the_text(client):
+    with pytest.raises(heed.InvalidParams) as info:
+        client.tokenize("bad \ud800 text")
+    assert (info.value.code, info.value.message, info.value.data) == (
+        -32602, "Invalid params: params.text contains a lone surrogate escape (a "
+                "\\uD800-\\uDFFF escape without its pair)", {"path": "params.text"})
+    assert client._daemon.pending == {}
