@@ -1,0 +1,641 @@
+"""The client: starts ``heed serve`` and speaks protocol.md (JSON-RPC 2.0, LSP framing).
+
+One process per :class:`Client`. A reader thread parses frames from the daemon's stdout and
+hands each response to the thread waiting for its id; a second thread keeps the last lines of
+the daemon's stderr for error reports. Offsets are negotiated as ``utf-32``, so the offsets of
+every request and result are Python ``str`` indices.
+"""
+
+from __future__ import annotations
+
+import collections
+import io
+import itertools
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import warnings
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+
+from . import errors
+from .errors import DaemonDied, HeedError, HeedNotFound, HeedWarning
+
+__all__ = ["Client", "find_executable"]
+
+CLIENT_VERSION = "0.1.0"
+
+INSTALL_HINT = (
+    "Heed's executable `heed` was not found. Pass Client(executable='/path/to/heed'), set "
+    "HEED_EXECUTABLE, or put `heed` on PATH. To build it: clone Heed, run "
+    "`swift build -c release` in it (Swift 6, Linux x86-64 with AVX2), and use "
+    "`$(swift build -c release --show-bin-path)/heed`."
+)
+
+Focus = Union[int, str, Tuple[int, int], Sequence[int]]
+
+
+def find_executable(executable: Optional[str] = None) -> str:
+    """The ``heed`` executable: the argument, else ``HEED_EXECUTABLE``, else ``heed`` on PATH.
+
+    Raises :class:`heed.HeedNotFound` with instructions when there is none.
+    """
+    for candidate, origin in ((executable, "the executable argument"),
+                              (os.environ.get("HEED_EXECUTABLE") or None, "HEED_EXECUTABLE")):
+        if candidate is None:
+            continue
+        path = os.path.expanduser(str(candidate))
+        if os.path.isfile(path) and os.access(path, os.X_OK):
+            return os.path.abspath(path)
+        found = shutil.which(path)
+        if found:
+            return found
+        raise HeedNotFound(f"{origin} names {candidate!r}, which is not an executable file. "
+                           + INSTALL_HINT)
+    found = shutil.which("heed")
+    if found:
+        return found
+    raise HeedNotFound(INSTALL_HINT)
+
+
+_BLOB_KEY = b'"dtype":"f32","data":"'
+_FAST_PATH_BYTES = 1 << 18
+
+
+def _loads(body) -> Any:
+    """json.loads, with a fast path for large ``format: "base64"`` results: the base64 strings
+    are cut out with ``bytes.find`` (so the JSON scanner does not walk megabytes of string, nor
+    UTF-8 decode them) and put back as ``bytes``, which ``heed._arrays`` decodes. A base64
+    string cannot contain ``"`` or ``\\``, and the key sequence cannot occur inside a JSON
+    string (its quotes would be escaped there), so the cut is exact. Bodies under 256 KB, and
+    errors, take the plain path."""
+    if len(body) < _FAST_PATH_BYTES or body.find(_BLOB_KEY) < 0:
+        return json.loads(body)
+    blobs: List[memoryview] = []
+    parts: List[bytes] = []
+    pos = 0
+    data = memoryview(body)
+    while True:
+        k = body.find(_BLOB_KEY, pos)
+        if k < 0:
+            break
+        start = k + len(_BLOB_KEY)
+        end = body.find(b'"', start)
+        if end < 0:
+            return json.loads(body)
+        parts.append(data[pos:start - 1])
+        parts.append(b"%d" % len(blobs))
+        blobs.append(data[start:end])  # a view: a2b_base64 reads it without a copy
+        pos = end + 1
+    parts.append(data[pos:])
+
+    def hook(d):
+        if d.get("dtype") == "f32" and type(d.get("data")) is int:
+            d["data"] = blobs[d["data"]]
+        return d
+
+    return json.loads(b"".join(parts), object_hook=hook)
+
+
+class _NoLock:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        return False
+
+
+_NO_LOCK = _NoLock()
+
+
+class _Pending:
+    """One request waiting for its response."""
+
+    __slots__ = ("method", "event", "response")
+
+    def __init__(self, method: str):
+        self.method = method
+        self.event = threading.Event()
+        self.response: Optional[Dict[str, Any]] = None
+
+
+class _Daemon:
+    """One ``heed serve`` process with its reader threads."""
+
+    def __init__(self, argv: List[str], env: Optional[Dict[str, str]], on_notification,
+                 stderr_lines: int):
+        self.argv = argv
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, bufsize=0, env=env,
+                                     start_new_session=True)
+        # start_new_session: a Ctrl-C in the terminal reaches Python only; the client cancels
+        # the request itself (a SIGINT to the daemon would kill it mid-request).
+        self.pid = self.proc.pid
+        self.pending: Dict[Any, _Pending] = {}
+        self.lock = threading.Lock()        # pending, dead
+        self.write_lock = threading.Lock()  # frames are written whole
+        self.dead = False
+        self.death: Optional[DaemonDied] = None
+        self.death_reported = False
+        self.closing = False
+        self.loaded_models: set = set()
+        self.stderr_tail: collections.deque = collections.deque(maxlen=stderr_lines)
+        self.on_notification = on_notification
+        self.stderr_thread = threading.Thread(target=self._read_stderr, daemon=True,
+                                              name=f"heed-stderr-{self.pid}")
+        self.reader_thread = threading.Thread(target=self._read_stdout, daemon=True,
+                                              name=f"heed-reader-{self.pid}")
+        self.stderr_thread.start()
+        self.reader_thread.start()
+
+    # -- reading
+
+    def _read_stderr(self) -> None:
+        stream = self.proc.stderr
+        for raw in iter(stream.readline, b""):
+            self.stderr_tail.append(raw.decode("utf-8", "replace").rstrip("\r\n"))
+
+    def _read_frame(self, stream) -> Optional[bytes]:
+        """The next frame's body, or None at end of input. Headers in any order, names
+        case-insensitive, unknown headers ignored; a header block without a valid
+        Content-Length is skipped."""
+        while True:
+            length = None
+            saw_header = False
+            while True:
+                line = stream.readline()
+                if not line:
+                    return None
+                if line in (b"\r\n", b"\n"):
+                    if saw_header:
+                        break
+                    continue
+                saw_header = True
+                name, sep, value = line.partition(b":")
+                if sep and name.strip().lower() == b"content-length":
+                    try:
+                        length = int(value.strip())
+                    except ValueError:
+                        length = None
+            if length is None or length < 0:
+                continue
+            body = bytearray(length)
+            view = memoryview(body)
+            got = 0
+            while got < length:
+                n = stream.readinto(view[got:])
+                if not n:
+                    return None
+                got += n
+            return bytes(body) if length < 4096 else body
+
+    def _read_stdout(self) -> None:
+        # The pipe is unbuffered (bufsize=0, for stdin's sake): buffer reads here, so that
+        # header lines are not read a byte per system call and a body is read in one call.
+        stream = io.BufferedReader(self.proc.stdout, buffer_size=1 << 16)
+        try:
+            while True:
+                body = self._read_frame(stream)
+                if body is None:
+                    break
+                try:
+                    message = _loads(body)
+                except ValueError:
+                    continue
+                for item in message if isinstance(message, list) else [message]:
+                    if isinstance(item, dict):
+                        self._dispatch(item)
+        except (OSError, ValueError):
+            pass
+        finally:
+            try:
+                stream.close()  # closes the pipe too
+            except OSError:
+                pass
+        self._died()
+
+    def _dispatch(self, message: Dict[str, Any]) -> None:
+        if "method" in message:
+            if "id" not in message and self.on_notification is not None:
+                try:
+                    self.on_notification(message["method"], message.get("params"))
+                except Exception:  # a progress printer must never stop the reader
+                    pass
+            return
+        with self.lock:
+            pending = self.pending.pop(message.get("id"), None)
+        if pending is not None:
+            pending.response = message
+            pending.event.set()
+
+    def _died(self) -> None:
+        """End of the daemon's stdout: fail every waiting request with its stderr tail."""
+        try:
+            returncode = self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            returncode = self.proc.wait()
+        self.stderr_thread.join(timeout=2)
+        for pipe in (self.proc.stderr, self.proc.stdin):
+            try:
+                with self.write_lock if pipe is self.proc.stdin else _NO_LOCK:
+                    pipe.close()
+            except OSError:
+                pass
+        with self.lock:
+            self.dead = True
+            pending = list(self.pending.values())
+            self.pending.clear()
+            self.death = self._death_error(returncode, [p.method for p in pending])
+            if pending and not self.closing:
+                self.death_reported = True
+        for p in pending:
+            p.response = {"error": self.death}
+            p.event.set()
+
+    def _death_error(self, returncode: int, methods: List[str]) -> DaemonDied:
+        if returncode < 0:
+            try:
+                how = f"was killed by {signal.Signals(-returncode).name}"
+            except ValueError:
+                how = f"was killed by signal {-returncode}"
+        else:
+            how = f"exited with code {returncode}"
+        during = f" while handling {', '.join(sorted(set(methods)))}" if methods else ""
+        tail = "\n".join(self.stderr_tail)
+        message = (f"heed serve (pid {self.pid}) {how}{during}; the next call starts a new "
+                   f"daemon. Its last stderr lines:\n{tail}" if tail else
+                   f"heed serve (pid {self.pid}) {how}{during}; the next call starts a new "
+                   f"daemon. It wrote nothing on stderr.")
+        return DaemonDied(None, message, {"returncode": returncode, "stderr": tail})
+
+    # -- writing
+
+    def write(self, message: Dict[str, Any]) -> None:
+        try:
+            body = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: sent escaped, the daemon names the field
+            body = json.dumps(message, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+        frame = b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+        view = memoryview(frame)
+        interrupted = None
+        broken = False
+        with self.write_lock:
+            written = 0
+            while written < len(frame):
+                try:
+                    n = self.proc.stdin.write(view[written:])
+                    written += n or 0
+                except KeyboardInterrupt as exc:  # finish the frame: a torn one would desync
+                    interrupted = exc
+                except (BrokenPipeError, ValueError, OSError):
+                    broken = True
+                    break
+        if broken:  # outside the lock: the reader closes stdin under it when the daemon dies
+            raise self.wait_death()
+        if interrupted is not None:
+            raise interrupted
+
+    def wait_death(self) -> DaemonDied:
+        self.reader_thread.join(timeout=10)
+        with self.lock:
+            death = self.death
+        if death is None:
+            return DaemonDied(None, f"heed serve (pid {self.pid}) stopped reading its input",
+                              {"returncode": None, "stderr": "\n".join(self.stderr_tail)})
+        return death
+
+    def alive(self) -> bool:
+        with self.lock:
+            return not self.dead and self.proc.poll() is None
+
+
+class Client:
+    """A connection to one ``heed serve`` process.
+
+    ``Client(executable=None, model="minilm", **daemon_options)``: ``executable`` is found as
+    :func:`find_executable` does; ``model`` is the default model of every method;
+    ``daemon_options`` become ``heed serve`` options (``log_level="info"`` ->
+    ``--log-level info``, ``max_memory="1G"`` -> ``--max-memory 1G``). ``progress`` (default
+    True) prints the daemon's ``$/progress`` lines on stderr while a model is fetched and loaded.
+
+    Thread-safe: any number of threads may call it at once. A context manager; :meth:`close`
+    sends ``shutdown`` and ``exit``. A daemon that dies is reported (:class:`heed.DaemonDied`
+    for the requests it was handling, else a :class:`heed.HeedWarning`) and restarted by the
+    next call.
+    """
+
+    def __init__(self, executable: Optional[str] = None, model: str = "minilm", *,
+                 progress: bool = True, env: Optional[Dict[str, str]] = None,
+                 stderr_lines: int = 40, cancel_timeout: float = 5.0, **daemon_options: Any):
+        self.executable = find_executable(executable)
+        self.model = model
+        self.progress = progress
+        self.env = env
+        self.cancel_timeout = cancel_timeout
+        self.daemon_options = dict(daemon_options)
+        self._stderr_lines = stderr_lines
+        self._ids = itertools.count(1)
+        self._tokens = itertools.count(1)
+        self._start_lock = threading.RLock()
+        self._daemon: Optional[_Daemon] = None
+        self._closed = False
+        self.server_info: Dict[str, Any] = {}
+        self.capabilities: Dict[str, Any] = {}
+        #: (request id, outcome) of requests cancelled by KeyboardInterrupt, most recent last;
+        #: outcome is the error code the daemon answered (-32800), "result" when it finished
+        #: first, or None when no answer came within ``cancel_timeout``.
+        self.cancellations: collections.deque = collections.deque(maxlen=100)
+        self._ensure_started()
+
+    # -- process management
+
+    def _argv(self) -> List[str]:
+        argv = [self.executable, "serve"]
+        for key, value in self.daemon_options.items():
+            if value is None:
+                continue
+            argv += ["--" + key.replace("_", "-"), str(value)]
+        return argv
+
+    def _ensure_started(self) -> _Daemon:
+        daemon = self._daemon
+        if daemon is not None and daemon.alive():
+            return daemon
+        with self._start_lock:
+            if self._closed:
+                raise HeedError(None, "this heed Client is closed")
+            daemon = self._daemon
+            if daemon is not None and daemon.alive():
+                return daemon
+            if daemon is not None:
+                death = daemon.wait_death()
+                with daemon.lock:
+                    reported = daemon.death_reported
+                    daemon.death_reported = True
+                if not reported:
+                    warnings.warn(HeedWarning(str(death).replace(
+                        "the next call starts a new daemon", "starting a new one")), stacklevel=4)
+            self._daemon = self._spawn()
+            return self._daemon
+
+    def _spawn(self) -> _Daemon:
+        try:
+            daemon = _Daemon(self._argv(), self.env, self._on_notification, self._stderr_lines)
+        except OSError as exc:
+            raise HeedNotFound(f"could not start {self.executable}: {exc}. " + INSTALL_HINT)
+        params = {
+            "processId": os.getpid(),
+            "clientInfo": {"name": "heed-python", "version": CLIENT_VERSION},
+            "capabilities": {"general": {"positionEncodings": ["utf-32"]}},
+        }
+        result = self._call(daemon, "initialize", params)
+        encoding = result.get("capabilities", {}).get("positionEncoding")
+        if encoding != "utf-32":
+            daemon.proc.kill()
+            raise HeedError(None, f"heed serve chose position encoding {encoding!r}; "
+                                  "this client needs 'utf-32'")
+        self.server_info = result.get("serverInfo", {})
+        self.capabilities = result.get("capabilities", {})
+        daemon.write({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+        return daemon
+
+    @property
+    def pid(self) -> Optional[int]:
+        """The process id of the current daemon (None before it starts)."""
+        return self._daemon.pid if self._daemon is not None else None
+
+    def stderr_tail(self) -> str:
+        """The last lines the current daemon wrote on stderr."""
+        return "\n".join(self._daemon.stderr_tail) if self._daemon is not None else ""
+
+    def close(self, timeout: float = 5.0) -> None:
+        """``shutdown`` then ``exit``; waits for the process (kills it after ``timeout``)."""
+        with self._start_lock:
+            if self._closed:
+                return
+            self._closed = True
+            daemon = self._daemon
+        if daemon is None:
+            return
+        daemon.closing = True
+        if daemon.alive():
+            try:
+                self._call(daemon, "shutdown", None, timeout=timeout)
+                daemon.write({"jsonrpc": "2.0", "method": "exit"})
+            except (HeedError, OSError, TimeoutError):
+                pass
+        try:
+            daemon.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            daemon.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            daemon.proc.kill()
+            daemon.proc.wait()
+        daemon.reader_thread.join(timeout=timeout)
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def __del__(self):
+        try:
+            if not self._closed and self._daemon is not None and self._daemon.alive():
+                self._daemon.proc.kill()
+        except Exception:
+            pass
+
+    # -- notifications
+
+    def _on_notification(self, method: str, params: Any) -> None:
+        if method != "$/progress" or not self.progress or not isinstance(params, dict):
+            return
+        value = params.get("value") or {}
+        parts = [value.get("title"), value.get("message")]
+        if value.get("percentage") is not None:
+            parts.insert(1, f"{value['percentage']}%")
+        text = " ".join(str(p) for p in parts if p)
+        if text:
+            sys.stderr.write(f"heed: {text}\n")
+            sys.stderr.flush()
+
+    # -- requests
+
+    def _call(self, daemon: _Daemon, method: str, params: Any,
+              timeout: Optional[float] = None) -> Any:
+        request_id = next(self._ids)
+        pending = _Pending(method)
+        with daemon.lock:
+            if daemon.dead:
+                death = daemon.death
+                raise type(death)(death.code, death.message, death.data)
+            daemon.pending[request_id] = pending
+        message = {"jsonrpc": "2.0", "id": request_id, "method": method}
+        if params is not None:
+            message["params"] = params
+        try:
+            try:
+                daemon.write(message)
+            except KeyboardInterrupt:
+                raise  # the frame was written whole: cancel it below
+            except BaseException:
+                with daemon.lock:
+                    daemon.pending.pop(request_id, None)
+                raise
+            deadline = None if timeout is None else time.monotonic() + timeout
+            # Short waits: a KeyboardInterrupt (Ctrl-C, _thread.interrupt_main) is delivered
+            # between them even where a blocking wait would not be interrupted.
+            while not pending.event.wait(0.05):
+                if deadline is not None and time.monotonic() > deadline:
+                    with daemon.lock:
+                        daemon.pending.pop(request_id, None)
+                    raise TimeoutError(f"{method} got no answer within {timeout} s")
+        except KeyboardInterrupt:
+            self._cancel(daemon, request_id, pending)
+            raise
+        response = pending.response
+        error = response.get("error")
+        if isinstance(error, HeedError):  # a copy per waiting thread
+            raise type(error)(error.code, error.message, error.data)
+        if error is not None:
+            raise errors.error_from_wire(error)
+        return response.get("result")
+
+    def _cancel(self, daemon: _Daemon, request_id: int, pending: _Pending) -> None:
+        """``$/cancelRequest`` for an interrupted request, then a bounded wait for its answer
+        (so that its id is settled); a second Ctrl-C stops waiting."""
+        outcome: Any = None
+        try:
+            daemon.write({"jsonrpc": "2.0", "method": "$/cancelRequest",
+                          "params": {"id": request_id}})
+            if pending.event.wait(self.cancel_timeout):
+                error = pending.response.get("error")
+                if isinstance(error, HeedError):
+                    outcome = error.code
+                elif isinstance(error, dict):
+                    outcome = error.get("code")
+                else:
+                    outcome = "result"
+        except (KeyboardInterrupt, HeedError, OSError):
+            pass
+        finally:
+            with daemon.lock:
+                daemon.pending.pop(request_id, None)
+            self.cancellations.append((request_id, outcome))
+
+    def request(self, method: str, params: Optional[Dict[str, Any]] = None) -> Any:
+        """Sends one protocol request and returns its ``result`` (raises :class:`HeedError`)."""
+        return self._call(self._ensure_started(), method, params)
+
+    def _model_request(self, method: str, params: Dict[str, Any]) -> Any:
+        """A request on a model, loaded first with progress when this daemon has not used it."""
+        daemon = self._ensure_started()
+        model = params["model"]
+        if model not in daemon.loaded_models:
+            self.load_model(model)
+            daemon = self._ensure_started()
+        return self._call(daemon, method, params)
+
+    # -- protocol methods
+
+    def models(self) -> List[Dict[str, Any]]:
+        """``heed/models``: the catalog models and every loaded model (ModelInfo dicts)."""
+        return self.request("heed/models", {})["models"]
+
+    def load_model(self, model: Optional[str] = None) -> Dict[str, Any]:
+        """``heed/loadModel`` with progress on stderr; returns its ModelInfo."""
+        model = model or self.model
+        daemon = self._ensure_started()
+        token = f"load-{next(self._tokens)}"
+        info = self._call(daemon, "heed/loadModel", {"model": model, "workDoneToken": token})
+        daemon.loaded_models.add(model)
+        return info
+
+    def unload_model(self, model: Optional[str] = None) -> None:
+        model = model or self.model
+        daemon = self._ensure_started()
+        self._call(daemon, "heed/unloadModel", {"model": model})
+        daemon.loaded_models.discard(model)
+
+    def tokenize(self, text: str, model: Optional[str] = None):
+        """``heed/tokenize``: every token of ``text`` with its span (``str`` indices)."""
+        from .results import Tokenization
+        model = model or self.model
+        result = self._model_request("heed/tokenize", {"model": model, "text": text})
+        return Tokenization(result, text=text, model=model)
+
+    def analyze(self, text: str, methods: Union[str, Sequence[str]] = ("attention", "norm-summed"),
+                layers: Optional[Union[int, Sequence[int]]] = None, heads: str = "all",
+                granularity: str = "token", model: Optional[str] = None,
+                format: str = "base64"):
+        """``heed/analyze``: per-layer matrices for ``methods`` (see :class:`heed.Analysis`).
+
+        ``layers``: 0-based indices (default all); ``heads``: ``"all"`` or ``"mean"``;
+        ``granularity``: ``"token"`` or ``"word"``; ``format``: how the daemon writes numbers
+        (``"base64"``, the default and fast, or ``"nested"``): the result is the same.
+        """
+        from .results import Analysis
+        model = model or self.model
+        params = self._analyze_params(text, methods, layers, heads, granularity, model, format)
+        result = self._model_request("heed/analyze", params)
+        return Analysis(result, text=text, params=params, client=self)
+
+    @staticmethod
+    def _analyze_params(text, methods, layers, heads, granularity, model, format):
+        if isinstance(methods, str):
+            methods = [methods]
+        params: Dict[str, Any] = {"model": model, "text": text, "methods": list(methods),
+                                  "heads": heads, "granularity": granularity, "format": format}
+        if layers is not None:
+            params["layers"] = [layers] if isinstance(layers, int) else list(layers)
+        return params
+
+    def highlight(self, text: str, focus: Focus, method: str = "norm-summed",
+                  layer: Union[int, str] = "last", direction: str = "from",
+                  top_k: Optional[int] = None, granularity: str = "token",
+                  model: Optional[str] = None):
+        """``heed/highlight``: how much the focus attends to every other unit of ``text``.
+
+        ``focus``: ``(start, end)`` (``str`` indices, half-open), an ``int`` (a cursor), or a
+        ``str`` (its first occurrence in ``text``).
+        """
+        from .results import Highlight
+        model = model or self.model
+        start, end = _focus_span(text, focus)
+        params: Dict[str, Any] = {"model": model, "text": text,
+                                  "focus": {"start": start, "end": end}, "method": method,
+                                  "layer": layer, "direction": direction,
+                                  "granularity": granularity}
+        if top_k is not None:
+            params["topK"] = top_k
+        result = self._model_request("heed/highlight", params)
+        return Highlight(result, text=text, params=params)
+
+    def analyze_many(self, texts: Iterable[str], to: Optional[str] = None, *,
+                     file_format: Optional[str] = None, progress: bool = True, **kwargs):
+        """Analyzes a corpus; see :func:`heed.analyze_many`."""
+        from .corpus import analyze_many
+        return analyze_many(texts, to=to, file_format=file_format, progress=progress,
+                            client=self, **kwargs)
+
+
+def _focus_span(text: str, focus: Focus) -> Tuple[int, int]:
+    if isinstance(focus, bool):
+        raise TypeError("focus must be (start, end), an int or a str")
+    if isinstance(focus, int):
+        return focus, focus
+    if isinstance(focus, str):
+        at = text.find(focus)
+        if at < 0 or not focus:
+            raise ValueError(f"focus {focus!r} does not occur in the text")
+        return at, at + len(focus)
+    start, end = focus
+    return int(start), int(end)
