@@ -175,6 +175,7 @@ function M.refresh(a, opts)
         return
       end
       a.result, a.params, a.info, a.off = result, params, info, off
+      a.drawn = seq
       render.draw(a, result)
       if result.window and not a.window_said then
         a.window_said = true
