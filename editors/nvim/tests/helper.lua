@@ -137,7 +137,7 @@ end
 function H.pos32(lines, off, row0, col0)
   row0, col0 = row0 or 0, col0 or 0
   for i, line in ipairs(lines) do
-    local n = vim.fn.strchars(line, 1)
+    local n = (vim.str_utfindex(line))
     if off <= n then
       local col = vim.str_byteindex(line, off)
       return row0 + i - 1, (i == 1 and col0 or 0) + col
@@ -164,7 +164,7 @@ end
 function H.off32(lines, row, col)
   local off = 0
   for i = 1, row do
-    off = off + vim.fn.strchars(lines[i], 1) + 1
+    off = off + (vim.str_utfindex(lines[i])) + 1
   end
   return off + vim.str_utfindex(lines[row + 1], col)
 end

@@ -644,12 +644,12 @@ function M.setup(opts)
       end
     end
   end
-  local model_changed = opts.cmd ~= nil and daemon.running()
+  local cmd_changed = opts.cmd ~= nil and daemon.running()
   config.set(opts)
   load_state()
   render.define()
   map_keys()
-  if model_changed then
+  if cmd_changed then
     daemon.stop(1000) -- a new command line: the next use starts it
   end
 end
