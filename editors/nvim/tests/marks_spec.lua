@@ -172,10 +172,11 @@ H.run('marks', {
     end
     local this, other = top5('attention'), top5('norm-summed')
     H.eq(lines[4]:match('^top 5 by attention%s+top 5 by norm%-summed$') ~= nil, true, 'headers: ' .. lines[4])
+    H.eq(lines[5], 'token          value score  token          value score', 'columns')
     for i = 1, 5 do
-      local left = lines[4 + i]:match('^(%S+)')
-      local right = vim.fn.matchstr(lines[4 + i], [[\%29v\S\+]])
-      H.eq({ left, right }, { this[i], other[i] }, 'row ' .. i .. ': ' .. lines[4 + i])
+      local left = lines[5 + i]:match('^(%S+)')
+      local right = vim.fn.matchstr(lines[5 + i], [[\%29v\S\+]])
+      H.eq({ left, right }, { this[i], other[i] }, 'row ' .. i .. ': ' .. lines[5 + i])
     end
     api.nvim_win_set_cursor(0, { 1, 0 })
     H.wait(function() return not api.nvim_win_is_valid(heed.info_window) end, 'the window to close on a move', 1000)

@@ -7,6 +7,7 @@ local text = require('heed.text')
 local render = require('heed.render')
 
 local api = vim.api
+local uv = vim.uv or vim.loop
 local levels = vim.log.levels
 local M = {}
 
@@ -270,7 +271,7 @@ function M.analyze_span(srow, scol, erow, ecol, opts)
     text = t,
     span = { srow = srow, scol = scol, erow = erow, ecol = ecol, starts = starts, len = #t },
     seq = 0,
-    timer = vim.loop.new_timer(),
+    timer = uv.new_timer(),
   }
   if opts and opts.on_result then
     a.on_result = opts.on_result
@@ -450,7 +451,7 @@ function M.follow(arg)
 end
 
 local function short_model(m)
-  if m:find('/') and vim.loop.fs_stat(m) then
+  if m:find('/') and uv.fs_stat(m) then
     return vim.fn.fnamemodify(m:gsub('/+$', ''), ':t')
   end
   return m
@@ -516,7 +517,7 @@ function M.info_lines(a, other, other_result, other_err)
   if off then
     for _, u in ipairs(r.ranges) do
       if off >= u.start and off < u['end'] then
-        table.insert(lines, ('token  %s  value %.4g  score %.2f'):format(text.slice(a.text, u.start, u['end']),
+        table.insert(lines, ('token  %s  value %.4f  score %.2f'):format(text.slice(a.text, u.start, u['end']),
           u.value, u.score))
         table.insert(hls, { #lines - 1, 7, 7 + u['end'] - u.start, 'Heed' .. render.bucket(u.score) })
       end
@@ -527,6 +528,8 @@ function M.info_lines(a, other, other_result, other_err)
   local head = cell('top 5 by ' .. r.method, w) .. '  '
   local other_head = other and ('top 5 by ' .. other) or 'no other method'
   table.insert(lines, head .. other_head)
+  local columns = cell('token', 12) .. '   value score'
+  table.insert(lines, columns .. '  ' .. (other and columns or ''))
   local left = top(r.ranges, 5)
   local right = other_result and top(other_result.ranges, 5) or {}
   for i = 1, 5 do
@@ -536,7 +539,7 @@ function M.info_lines(a, other, other_result, other_err)
       local s
       if u then
         local tok = cell(text.slice(a.text, u.start, u['end']), 12)
-        s = ('%s %7.4g %4.2f'):format(tok, u.value, u.score)
+        s = ('%s %7.4f %5.2f'):format(tok, u.value, u.score)
         table.insert(parts, { #line, #line + #tok, 'Heed' .. render.bucket(u.score) })
       elseif side == 2 and i == 1 and other_err then
         s = other_err
@@ -576,9 +579,19 @@ function M.info(done)
       return
     end
     local lines, hls = M.info_lines(a, other, other_result, other_err)
-    local fbuf, fwin = vim.lsp.util.open_floating_preview(lines, '', { border = 'rounded', focus_id = 'heed_info' })
+    -- Below the span (or above it, where the float goes when there is more room above), so
+    -- that it never hides the shading it explains.
+    local row = api.nvim_win_get_cursor(0)[1] - 1
+    local above = vim.fn.winline() - 1
+    local offset_y = above < vim.fn.winheight(0) - above and math.max(0, a.span.erow - row)
+      or math.min(0, a.span.srow - row)
+    local fbuf, fwin = vim.lsp.util.open_floating_preview(lines, '', {
+      border = 'rounded',
+      focus_id = 'heed_info',
+      offset_y = offset_y,
+    })
     for _, h in ipairs(hls) do
-      api.nvim_buf_add_highlight(fbuf, -1, h[4], h[1], h[2], h[3])
+      api.nvim_buf_set_extmark(fbuf, M.ns, h[1], h[2], { end_col = h[3], hl_group = h[4] })
     end
     M.info_window = fwin
     if done then
