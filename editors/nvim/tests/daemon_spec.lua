@@ -114,8 +114,13 @@ H.run('daemon', {
   { 'setup maps the default keys', function()
     heed.setup({ cmd = { H.exe, 'serve' } })
     H.eq(vim.fn.maparg('<leader>hm', 'n'), '<Cmd>HeedMethod<CR>', '<leader>hm')
-    H.eq(vim.fn.maparg('<leader>ha', 'x'), ':HeedAnalyze<CR>', '<leader>ha in visual mode')
-    local buf = analyze() -- left running: VimLeavePre must end it (test.sh checks the pid)
-    H.eq(#H.marks(buf), 11, 'marks')
+    -- a selection made forwards: the focus is where the cursor ended, on "cabinet"
+    local buf = H.buffer(LINES)
+    api.nvim_feedkeys('gg0ftvfce\\ha', 'x', false)
+    local a = H.settle(buf)
+    H.eq(a.text, 'the keys to the cabinet', 'the selection')
+    local _, focus = H.marks(buf)
+    H.eq(focus, { { 0, 25, 0, 32 } }, 'the focus is the cursor end of the selection')
+    H.eq(#H.marks(buf), 4, 'marks') -- left running: VimLeavePre must end it (test.sh checks the pid)
   end },
 })

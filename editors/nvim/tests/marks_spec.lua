@@ -157,7 +157,7 @@ H.run('marks', {
     H.wait(function() return lines ~= nil end, 'the info window')
     H.truthy(heed.info_window and api.nvim_win_is_valid(heed.info_window), 'a floating window')
     H.eq(api.nvim_win_get_config(heed.info_window).relative ~= '', true, 'it floats')
-    H.eq(lines[1], 'Heed minilm · attention · layer 2 · from', 'title')
+    H.eq(lines[1], 'Heed minilm | attention | layer 2 | from', 'title')
     H.eq(lines[2], 'focus  keys', 'focus')
     local text = table.concat(PARA, '\n')
     local cursor = H.off32(PARA, 0, 14)

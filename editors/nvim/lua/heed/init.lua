@@ -314,6 +314,16 @@ function M.analyze(cmd)
   return M.analyze_span(srow, scol, erow, ecol)
 end
 
+--- The visual-mode key: the selection, with the focus where the cursor is (the end the
+--- selection was extended to), which a typed :'<,'>HeedAnalyze cannot know (leaving Visual
+--- mode for the command line puts the cursor at the start).
+function M.analyze_visual()
+  api.nvim_feedkeys(api.nvim_replace_termcodes('<Esc>', true, false, true), 'nx', false)
+  local s = api.nvim_buf_get_mark(0, '<')
+  local e = api.nvim_buf_get_mark(0, '>')
+  return M.analyze({ range = 2, line1 = s[1], line2 = e[1] })
+end
+
 local function with_model(f)
   daemon.model(M.state.model, function(err, info)
     if err then
@@ -511,7 +521,7 @@ function M.info_lines(a, other, other_result, other_err)
   local r = a.result
   local lines, hls = {}, {}
   local layer = r.layer ~= nil and ('layer ' .. r.layer) or 'all layers'
-  table.insert(lines, ('Heed %s · %s · %s · %s'):format(short_model(M.state.model), r.method, layer, a.params.direction))
+  table.insert(lines, ('Heed %s | %s | %s | %s'):format(short_model(M.state.model), r.method, layer, a.params.direction))
   table.insert(lines, 'focus  ' .. text.slice(a.text, r.focus.start, r.focus['end']))
   local off = cursor_offset(a, false)
   if off then
@@ -540,7 +550,8 @@ function M.info_lines(a, other, other_result, other_err)
       if u then
         local tok = cell(text.slice(a.text, u.start, u['end']), 12)
         s = ('%s %7.4f %5.2f'):format(tok, u.value, u.score)
-        table.insert(parts, { #line, #line + #tok, 'Heed' .. render.bucket(u.score) })
+        local bare = #(tok:gsub(' +$', '')) -- colour the token, not its padding
+        table.insert(parts, { #line, #line + bare, 'Heed' .. render.bucket(u.score) })
       elseif side == 2 and i == 1 and other_err then
         s = other_err
       else
@@ -622,7 +633,9 @@ local function map_keys()
     end
   end
   map('n', keys.analyze, '<Cmd>HeedAnalyze<CR>', 'Heed: analyse the paragraph')
-  map('x', keys.analyze, ':HeedAnalyze<CR>', 'Heed: analyse the selection')
+  map('x', keys.analyze, function()
+    M.analyze_visual()
+  end, 'Heed: analyse the selection (the focus at the cursor)')
   map('n', keys.method, '<Cmd>HeedMethod<CR>', 'Heed: next method (weight / norm)')
   map('n', keys.layer_next, '<Cmd>HeedLayer next<CR>', 'Heed: next layer')
   map('n', keys.layer_prev, '<Cmd>HeedLayer prev<CR>', 'Heed: previous layer')
