@@ -180,6 +180,24 @@ H.run('marks', {
     end
     api.nvim_win_set_cursor(0, { 1, 0 })
     H.wait(function() return not api.nvim_win_is_valid(heed.info_window) end, 'the window to close on a move', 1000)
+    -- with the focus fixed, the token under the cursor: its raw value and score
+    vim.cmd('HeedFollow off')
+    api.nvim_win_set_cursor(0, { 1, 27 }) -- 'cabinet'
+    H.sleep(100)
+    H.eq(heed.analyses[buf].result.focus, { start = 13, ['end'] = 17 }, 'the focus stays on keys')
+    lines = nil
+    heed.info(function(l) lines = l end)
+    H.wait(function() return lines ~= nil end, 'the info window')
+    local cab
+    for _, r in ipairs(H.cli(text, cursor, 'attention', 2, 'from').ranges) do
+      if r.start == 24 then
+        cab = r
+      end
+    end
+    H.eq(lines[3], ('token  cabinet  value %.4f  score %.2f'):format(cab.value, cab.score), 'the token line')
+    api.nvim_win_close(heed.info_window, true)
+    vim.cmd('HeedFollow on')
+    api.nvim_win_set_cursor(0, { 1, 14 })
   end },
 
   { 'an edit outside the span keeps the marks; an edit inside clears them', function()

@@ -259,9 +259,9 @@ function M.request(method, params, cb)
       h.done = true
       cb(err, result)
     end)
-    if not ok then
+    if not ok then -- it died and on_exit has not run yet: that reports it, and restarts it
       st.pending[h] = nil
-      cb({ message = 'the daemon is not running' })
+      cb({ exited = true, message = 'the daemon is not running' })
       return
     end
     h.id, h.client = id, client

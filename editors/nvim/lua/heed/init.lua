@@ -236,7 +236,12 @@ local function attach(buf)
     end,
     on_detach = function(_, b)
       attached[b] = nil
-      M.analyses[b] = nil
+      local a = M.analyses[b]
+      vim.schedule(function()
+        if a and M.analyses[b] == a then
+          M.clear(b)
+        end
+      end)
     end,
   })
 end
@@ -252,7 +257,7 @@ local function follow(a)
       end
       a.timer:stop()
       a.timer:start(config.options.debounce, 0, vim.schedule_wrap(function()
-        if M.analyses[a.buf] == a and not a.stale then
+        if M.analyses[a.buf] == a and not a.stale and config.options.follow then
           M.refresh(a)
         end
       end))
