@@ -3,6 +3,7 @@
 local H = dofile(vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':p:h') .. '/helper.lua')
 local api = vim.api
 local heed = H.heed
+local uv = vim.uv or vim.loop
 local daemon = H.daemon
 local WARN, ERROR = vim.log.levels.WARN, vim.log.levels.ERROR
 
@@ -43,7 +44,7 @@ H.run('daemon', {
     local buf = api.nvim_get_current_buf()
     local before = H.marks(buf)
     local old = daemon.pid
-    vim.loop.kill(old, 9)
+    uv.kill(old, 9)
     H.wait(function() return daemon.pid and daemon.pid ~= old end, 'a new daemon')
     H.wait(function()
       local a = heed.analyses[buf]
@@ -62,7 +63,7 @@ H.run('daemon', {
     local buf = api.nvim_get_current_buf()
     local old = daemon.pid
     local errors = #H.notes_at(ERROR)
-    vim.loop.kill(old, 9)
+    uv.kill(old, 9)
     H.wait(function() return #H.notes_at(ERROR) == errors + 1 end, 'the error')
     H.eq(H.notes_at(ERROR)[errors + 1],
       'Heed: the daemon exited again (signal 9); not restarting it. :HeedAnalyze starts a new one', 'message')

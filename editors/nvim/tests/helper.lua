@@ -133,13 +133,14 @@ function H.cli(text, cursor, method, layer, direction, topk)
 end
 
 --- Converts a utf-32 offset of `lines` joined with "\n" (the text starting at row0, col0 of a
---- buffer) to a buffer position with a byte column, by vim.str_byteindex.
+--- buffer) to a buffer position with a byte column. Independent of the plugin: Vim's own
+--- strchars() and byteidxcomp() count Unicode scalars (combining marks separately).
 function H.pos32(lines, off, row0, col0)
   row0, col0 = row0 or 0, col0 or 0
   for i, line in ipairs(lines) do
-    local n = (vim.str_utfindex(line))
+    local n = vim.fn.strchars(line)
     if off <= n then
-      local col = vim.str_byteindex(line, off)
+      local col = vim.fn.byteidxcomp(line, off)
       return row0 + i - 1, (i == 1 and col0 or 0) + col
     end
     off = off - n - 1
@@ -164,9 +165,9 @@ end
 function H.off32(lines, row, col)
   local off = 0
   for i = 1, row do
-    off = off + (vim.str_utfindex(lines[i])) + 1
+    off = off + vim.fn.strchars(lines[i]) + 1
   end
-  return off + vim.str_utfindex(lines[row + 1], col)
+  return off + vim.fn.strchars(lines[row + 1]:sub(1, col))
 end
 
 function H.notes_at(level)
@@ -190,16 +191,16 @@ end
 --- Runs the tests in order, then quits Neovim with 0 when all passed, 1 otherwise.
 function H.run(name, tests)
   local failures = 0
-  local started = vim.loop.hrtime()
+  local started = (vim.uv or vim.loop).hrtime()
   vim.defer_fn(function()
     H.out(('FAIL %s: the spec did not finish in 90 s'):format(name))
     vim.cmd('cquit 2')
   end, 90000)
   local co = coroutine.create(function()
     for _, t in ipairs(tests) do
-      local t0 = vim.loop.hrtime()
+      local t0 = (vim.uv or vim.loop).hrtime()
       local ok, e = xpcall(t[2], debug.traceback)
-      local ms = (vim.loop.hrtime() - t0) / 1e6
+      local ms = ((vim.uv or vim.loop).hrtime() - t0) / 1e6
       if ok then
         H.out(('ok   %s: %s (%d ms)'):format(name, t[1], ms))
       else
@@ -208,7 +209,7 @@ function H.run(name, tests)
       end
     end
     H.out(('%s: %d test(s), %d failure(s), %d ms'):format(name, #tests, failures,
-      (vim.loop.hrtime() - started) / 1e6))
+      ((vim.uv or vim.loop).hrtime() - started) / 1e6))
     vim.schedule(function()
       if vim.env.HEED_TEST_PIDFILE and H.daemon.pid then
         local f = io.open(vim.env.HEED_TEST_PIDFILE, 'w')

@@ -6,7 +6,7 @@ local heed = H.heed
 local text = require('heed.text')
 
 -- Analyses the paragraph at the cursor and checks every mark against the daemon's own answer
--- (the CLI, utf-32) converted to byte columns by vim.str_byteindex.
+-- (the CLI, utf-32) converted to byte columns by byteidxcomp().
 local function check_paragraph(buf, lines, row, col, what)
   api.nvim_win_set_cursor(0, { row + 1, col })
   vim.cmd('HeedAnalyze')
