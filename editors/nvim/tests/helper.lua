@@ -119,15 +119,24 @@ end
 --- own heed/highlight answer, with offsets in Unicode scalars (independent of the plugin).
 function H.cli(text, cursor, method, layer, direction, topk)
   local args = { H.exe, 'analyze', '--json', '--focus-range', cursor .. ':' .. cursor, '--method', method,
-    '--layer', tostring(layer), '--direction', direction }
+    '--direction', direction }
+  -- A rollout spans all layers: the CLI refuses --layer with it.
+  if method ~= 'rollout' and method ~= 'norm-rollout' then
+    vim.list_extend(args, { '--layer', tostring(layer) })
+  end
   if topk then
     vim.list_extend(args, { '--topk', tostring(topk) })
   end
   table.insert(args, '--')
   table.insert(args, text)
-  local out = vim.fn.system(args)
+  -- stdout only: heed's notes on stderr (tokens that became [UNK], ...) are not part of the JSON.
+  local errfile = vim.fn.tempname()
+  local command = table.concat(vim.tbl_map(vim.fn.shellescape, args), ' ') .. ' 2>' .. vim.fn.shellescape(errfile)
+  local out = vim.fn.system(command)
+  local err = table.concat(vim.fn.readfile(errfile), '\n')
+  os.remove(errfile)
   if vim.v.shell_error ~= 0 then
-    H.fail('heed analyze failed: ' .. out, 2)
+    H.fail('heed analyze failed: ' .. out .. err, 2)
   end
   return vim.json.decode(out)
 end
