@@ -109,7 +109,33 @@ public final class Server: @unchecked Sendable {
     }
 
     func send(_ body: [UInt8]) {
-        do { try output.write(body: body) } catch { log(.error, "\(error)") }
+        do {
+            try output.write(body: body)
+        } catch let e as FrameWriteError where e.errorNumber == EPIPE {
+            clientGone()
+        } catch {
+            log(.error, "\(error)")
+        }
+    }
+
+    /// Called once when the client has closed its end of stdout (a write failed with EPIPE:
+    /// SIGPIPE is ignored, see `takeOverStdout`), after the work in flight was cancelled and
+    /// the one log line written. Ends the process with code 1 by default (`_exit`: no response
+    /// can be delivered any more, and the queued work is abandoned); tests replace it.
+    public var onClientGone: () -> Void = { _exit(1) }
+    private var clientHasGone = false
+
+    /// The client is gone (protocol.md, section 1): cancel every request in flight, log once,
+    /// then `onClientGone`. Later failed writes are silent.
+    func clientGone() {
+        state.lock()
+        let first = !clientHasGone
+        clientHasGone = true
+        for id in inFlight.keys { inFlight[id] = true }
+        state.unlock()
+        guard first else { return }
+        log(.error, "the client closed its end of stdout (broken pipe): cancelling the work in flight and exiting with code 1")
+        onClientGone()
     }
 
     func handleBody(_ body: [UInt8]) -> Int32? {
@@ -182,7 +208,7 @@ public final class Server: @unchecked Sendable {
 
     func isCancelled(_ id: JSONRPCID) -> Bool {
         state.lock(); defer { state.unlock() }
-        return inFlight[id] ?? false
+        return clientHasGone || (inFlight[id] ?? false)
     }
 
     func handleRequest(_ r: JSONRPCRequest, reply: @escaping ([UInt8]?) -> Void) {
