@@ -135,6 +135,7 @@ enum Handlers {
     static func tokenize(_ p: RequestParams, _ c: RequestContext) throws -> Response {
         let text = try text(p)
         let m = try model(p, c)
+        try WorkingMemory.check(text, bytesPerUTF8Byte: WorkingMemory.tokenizeBytesPerUTF8Byte, "tokenizing", c)
         let encoded = encode(m, text, c)
         try m.checkEmbeddable(encoded)
         let table = TokenTable(text: text, encoded: encoded, encoding: c.encoding)
@@ -165,8 +166,9 @@ enum Handlers {
             try Offsets.checkLayer(l, field: "layers[\(k)]", layerCount: m.network.layerCount, orLast: false)
         }
         let options = AnalyzeOptions(methods: methods, layers: layers, meanOverHeads: heads == "mean", granularity: granularity)
+        let long = try WorkingMemory.analyzeEncoding(m, text, c)
         let result = try Pipeline.analyze(model: m, text: text, options: options, encoding: c.encoding,
-                                          tokenize: { encode(m, $0, c) }, forward: cachedForward(m, c), isCancelled: c.isCancelled)
+                                          tokenize: { long ?? encode(m, $0, c) }, forward: cachedForward(m, c), isCancelled: c.isCancelled)
         if c.isCancelled() { throw ForwardError.cancelled }
         return JSONRPCResponse.result(id: c.id, reservingCapacity: 1 << 16) { w in ResultJSON.writeAnalyze(result, format: format, into: &w) }
     }
@@ -193,17 +195,21 @@ enum Handlers {
         let request = HighlightRequest(text: text, focus: focusStart..<focusEnd, method: method, layer: layer,
                                        direction: direction, granularity: granularity, topK: topK, encoding: c.encoding)
         try Pipeline.validate(model: m, request: request)
-        let (windowed, window) = try Pipeline.highlightWindow(model: m, encoded: encode(m, text, c), request: request)
+        // A long text: only a region around the focus is encoded (exactly the same tokens).
+        let long = try Pipeline.windowedHighlight(model: m, request: request, workingBudgetBytes: c.server.requestWorkingBudget)
+        if long == nil { try WorkingMemory.check(text, bytesPerUTF8Byte: Tokenizer.encodeBytesPerUTF8Byte, "encoding", c) }
+        let (windowed, window) = try long.map { ($0.encoded, $0.window) }
+            ?? Pipeline.highlightWindow(model: m, encoded: encode(m, text, c), request: request)
         let layerKey: String
         switch layer { case .last: layerKey = "last"; case let .index(n): layerKey = String(n) }
-        let key = cachePrefix(model: m.id) + "basis|\(method.rawValue)|\(method.isAcrossLayers ? "-" : layerKey)|\(granularity.rawValue)|\(c.encoding.rawValue)|\(window.map { "\($0.lowerBound)" } ?? "-")|" + text
+        let key = cachePrefix(model: m.id) + "basis|\(method.rawValue)|\(method.isAcrossLayers ? "-" : layerKey)|\(granularity.rawValue)|\(c.encoding.rawValue)|" + (long?.identity ?? "\(window.map { "\($0.lowerBound)" } ?? "-")|" + text)
         let basis: HighlightBasis
         if let hit: HighlightBasis = c.server.cache.get(key) {
             basis = hit
         } else {
             basis = try Pipeline.highlightBasis(model: m, request: request, windowed: windowed, window: window,
                                                 forward: cachedForward(m, c), isCancelled: c.isCancelled)
-            c.server.cache.put(key, basis, bytes: basis.byteCount + text.utf8.count)
+            c.server.cache.put(key, basis, bytes: basis.byteCount + key.utf8.count)
         }
         let result = try Pipeline.finishHighlight(basis, request: request)
         return JSONRPCResponse.result(id: c.id) { w in ResultJSON.writeHighlight(result, into: &w) }

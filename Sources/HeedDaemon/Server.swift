@@ -31,6 +31,9 @@ public final class Server: @unchecked Sendable {
     let output: FrameWriter
     let registry: ModelRegistry
     let cache: ResultCache
+    /// Bytes of text working memory one request may use (tokenizing, token tables, a
+    /// `heed/tokenize` response): a quarter of `--max-memory` shared by the workers.
+    let requestWorkingBudget: Int
     private let state = NSLock()
     private var initialized = false
     private var shutdownRequested = false
@@ -52,9 +55,11 @@ public final class Server: @unchecked Sendable {
     public init(options: ServerOptions, outputFD: Int32) {
         self.options = options
         self.output = FrameWriter(fileDescriptor: outputFD)
-        // Half the budget for loaded models' weights, half for cached results.
+        // Half the budget for loaded models' weights, a quarter for cached results, a quarter for
+        // the text working memory of the requests computed at once (protocol.md, section 1).
         self.registry = ModelRegistry(budget: options.maxMemoryBytes / 2)
-        self.cache = ResultCache(budget: max(64 << 20, options.maxMemoryBytes / 2))
+        self.cache = ResultCache(budget: options.maxMemoryBytes / 4)
+        self.requestWorkingBudget = options.maxMemoryBytes / 4 / max(1, options.workers)
         self.work = OperationQueue()
         work.maxConcurrentOperationCount = options.workers
         registry.onUnload = { [cache] id in cache.removeAll(prefix: Handlers.cachePrefix(model: id)) }
