@@ -97,9 +97,12 @@ enum Handlers {
     /// The tokenizer's encoding of `text`, cached per (model, text).
     static func encode(_ model: LoadedModel, _ text: String, _ c: RequestContext) -> Encoding {
         let key = cachePrefix(model: model.id) + "tok|" + text
-        if let e: Encoding = c.server.cache.get(key) { return e }
+        if let e: CompactEncoding = c.server.cache.get(key) { return e.expanded(tokenizer: model.tokenizer) }
         let e = model.tokenizer.encode(text)
-        c.server.cache.put(key, e, bytes: text.utf8.count * 2 + e.tokens.count * 96 + 128)
+        // Held compactly (34 bytes per token), charged with the key, which holds the text.
+        if let compact = CompactEncoding(e, tokenizer: model.tokenizer) {
+            c.server.cache.put(key, compact, bytes: compact.byteCount + key.utf8.count)
+        }
         return e
     }
 

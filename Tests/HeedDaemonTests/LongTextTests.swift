@@ -24,6 +24,7 @@ final class LongTextTests: XCTestCase {
         let text = Self.longText
         let loaded = try LoadedModel.load(id: model, directory: URL(fileURLWithPath: model))
         XCTAssertGreaterThan(loaded.tokenizer.encode(text).tokens.count, loaded.network.maxTokens)
+        XCTAssertEqual(loaded.tokenizer.cutScalars, [" ", "\n"], "the tiny tokenizer allows windowing")
         let daemon = InProcessDaemon()
         try daemon.initialize()
         let length = text.utf16.count

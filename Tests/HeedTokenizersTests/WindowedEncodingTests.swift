@@ -124,3 +124,23 @@ struct Mix64 {
         return z ^ (z >> 31)
     }
 }
+
+/// Issue 15: cached encodings are compact (34 bytes per token) and expand to the same encoding.
+final class CompactEncodingTests: XCTestCase {
+    func testCompactEncodingRoundTrips() throws {
+        var rng = Mix64(seed: 34)
+        for name in ["minilm", "cased", "mixed", "composed"] {
+            let tokenizer = try WindowedEncodingTests.tokenizer(name)
+            for round in 0..<60 {
+                let text = WindowedEncodingTests.randomText(&rng, words: 1 + round)
+                let e = tokenizer.encode(text)
+                let compact = try XCTUnwrap(CompactEncoding(e, tokenizer: tokenizer))
+                XCTAssertEqual(compact.expanded(tokenizer: tokenizer), e, "\(name): \(visible(text))")
+                XCTAssertEqual(compact.count, e.tokens.count)
+            }
+        }
+        let tokenizer = try WindowedEncodingTests.tokenizer("minilm")
+        let e = tokenizer.encode("the cat sat on the mat")
+        XCTAssertEqual(try XCTUnwrap(CompactEncoding(e, tokenizer: tokenizer)).byteCount, 34 * 8 + 128)
+    }
+}
