@@ -63,7 +63,14 @@ public struct TokenTable: Equatable, Sendable {
     /// The table of `encoded`, the tokenizer's encoding of `text`, with offsets in `encoding`.
     public init(text: String, encoded: Encoding, encoding: PositionEncoding) {
         self.encoding = encoding
-        let scalars = Array(text.unicodeScalars)
+        // Word texts are sliced by UTF-8 offsets (constant time on a native string): no copy of
+        // the whole text, which may be far longer than the tokens (a window of a long text).
+        let utf8 = text.utf8
+        func source(_ span: Range<Int>) -> String {
+            guard !span.isEmpty else { return "" }
+            let a = utf8.index(utf8.startIndex, offsetBy: span.lowerBound), b = utf8.index(a, offsetBy: span.count)
+            return String(text[a..<b])
+        }
         var tokens: [TokenRow] = []
         var words: [WordRow] = []
         var wordTokens: [Int] = []
@@ -71,11 +78,9 @@ public struct TokenTable: Equatable, Sendable {
         func closeWord() {
             guard let first = wordTokens.first, let last = wordTokens.last else { return }
             let a = encoded.tokens[first], b = encoded.tokens[last]
-            let scalarRange = a.span.scalars.lowerBound..<b.span.scalars.upperBound
-            var s = String.UnicodeScalarView()
-            s.append(contentsOf: scalars[scalarRange])
+            let text = source(a.span.utf8.lowerBound..<b.span.utf8.upperBound)
             let r = encoding.range(of: a.span).lowerBound..<encoding.range(of: b.span).upperBound
-            words.append(WordRow(index: words.count, text: String(s), start: r.lowerBound, end: r.upperBound, special: false, tokens: wordTokens))
+            words.append(WordRow(index: words.count, text: text, start: r.lowerBound, end: r.upperBound, special: false, tokens: wordTokens))
             wordTokens = []
         }
         for (i, t) in encoded.tokens.enumerated() {
@@ -84,9 +89,7 @@ public struct TokenTable: Equatable, Sendable {
                 // A word of its own, with the token's span: empty for an inserted token, the
                 // source text for a special token typed in the text.
                 closeWord(); lastWordID = nil
-                var s = String.UnicodeScalarView()
-                s.append(contentsOf: scalars[t.span.scalars])
-                words.append(WordRow(index: words.count, text: String(s), start: r.lowerBound, end: r.upperBound, special: t.special, tokens: [i]))
+                words.append(WordRow(index: words.count, text: source(t.span.utf8), start: r.lowerBound, end: r.upperBound, special: t.special, tokens: [i]))
                 tokens.append(TokenRow(index: i, id: t.id, text: t.text, start: r.lowerBound, end: r.upperBound, special: t.special, word: words.count - 1))
                 continue
             }

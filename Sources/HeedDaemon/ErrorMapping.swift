@@ -17,6 +17,9 @@ enum ErrorMapping {
         case let ForwardError.tooLong(tokens, limit), let PipelineError.inputTooLong(tokens, limit):
             return JSONRPCError(.inputTooLong, "input too long: \(tokens) tokens; the model allows at most \(limit)",
                                 data: .object(JSONObject([("limit", .number(JSONNumber(limit))), ("tokens", .number(JSONNumber(tokens)))])))
+        case let e as WorkingSetTooLarge:
+            return JSONRPCError(.requestTooLarge, "request too large: \(e)", data: .object(JSONObject([
+                ("neededBytes", .number(JSONNumber(e.neededBytes))), ("budgetBytes", .number(JSONNumber(e.budgetBytes)))])))
         case let e as TokenBeyondEmbeddings:
             return JSONRPCError(.modelInconsistent, "model inconsistent: \(e)", data: .object(JSONObject([
                 ("tokenId", .number(JSONNumber(e.tokenID))), ("token", e.tokenText.map { .string($0) } ?? .null),

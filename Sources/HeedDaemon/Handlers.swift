@@ -97,9 +97,12 @@ enum Handlers {
     /// The tokenizer's encoding of `text`, cached per (model, text).
     static func encode(_ model: LoadedModel, _ text: String, _ c: RequestContext) -> Encoding {
         let key = cachePrefix(model: model.id) + "tok|" + text
-        if let e: Encoding = c.server.cache.get(key) { return e }
+        if let e: CompactEncoding = c.server.cache.get(key) { return e.expanded(tokenizer: model.tokenizer) }
         let e = model.tokenizer.encode(text)
-        c.server.cache.put(key, e, bytes: text.utf8.count * 2 + e.tokens.count * 96 + 128)
+        // Held compactly (34 bytes per token), charged with the key, which holds the text.
+        if let compact = CompactEncoding(e, tokenizer: model.tokenizer) {
+            c.server.cache.put(key, compact, bytes: compact.byteCount + key.utf8.count)
+        }
         return e
     }
 
@@ -135,6 +138,7 @@ enum Handlers {
     static func tokenize(_ p: RequestParams, _ c: RequestContext) throws -> Response {
         let text = try text(p)
         let m = try model(p, c)
+        try WorkingMemory.check(text, bytesPerUTF8Byte: WorkingMemory.tokenizeBytesPerUTF8Byte, "tokenizing", c)
         let encoded = encode(m, text, c)
         try m.checkEmbeddable(encoded)
         let table = TokenTable(text: text, encoded: encoded, encoding: c.encoding)
@@ -165,8 +169,9 @@ enum Handlers {
             try Offsets.checkLayer(l, field: "layers[\(k)]", layerCount: m.network.layerCount, orLast: false)
         }
         let options = AnalyzeOptions(methods: methods, layers: layers, meanOverHeads: heads == "mean", granularity: granularity)
+        let long = try WorkingMemory.analyzeEncoding(m, text, c)
         let result = try Pipeline.analyze(model: m, text: text, options: options, encoding: c.encoding,
-                                          tokenize: { encode(m, $0, c) }, forward: cachedForward(m, c), isCancelled: c.isCancelled)
+                                          tokenize: { long ?? encode(m, $0, c) }, forward: cachedForward(m, c), isCancelled: c.isCancelled)
         if c.isCancelled() { throw ForwardError.cancelled }
         return JSONRPCResponse.result(id: c.id, reservingCapacity: 1 << 16) { w in ResultJSON.writeAnalyze(result, format: format, into: &w) }
     }
@@ -193,17 +198,21 @@ enum Handlers {
         let request = HighlightRequest(text: text, focus: focusStart..<focusEnd, method: method, layer: layer,
                                        direction: direction, granularity: granularity, topK: topK, encoding: c.encoding)
         try Pipeline.validate(model: m, request: request)
-        let (windowed, window) = try Pipeline.highlightWindow(model: m, encoded: encode(m, text, c), request: request)
+        // A long text: only a region around the focus is encoded (exactly the same tokens).
+        let long = try Pipeline.windowedHighlight(model: m, request: request, workingBudgetBytes: c.server.requestWorkingBudget)
+        if long == nil { try WorkingMemory.check(text, bytesPerUTF8Byte: Tokenizer.encodeBytesPerUTF8Byte, "encoding", c) }
+        let (windowed, window) = try long.map { ($0.encoded, $0.window) }
+            ?? Pipeline.highlightWindow(model: m, encoded: encode(m, text, c), request: request)
         let layerKey: String
         switch layer { case .last: layerKey = "last"; case let .index(n): layerKey = String(n) }
-        let key = cachePrefix(model: m.id) + "basis|\(method.rawValue)|\(method.isAcrossLayers ? "-" : layerKey)|\(granularity.rawValue)|\(c.encoding.rawValue)|\(window.map { "\($0.lowerBound)" } ?? "-")|" + text
+        let key = cachePrefix(model: m.id) + "basis|\(method.rawValue)|\(method.isAcrossLayers ? "-" : layerKey)|\(granularity.rawValue)|\(c.encoding.rawValue)|" + (long?.identity ?? "\(window.map { "\($0.lowerBound)" } ?? "-")|" + text)
         let basis: HighlightBasis
         if let hit: HighlightBasis = c.server.cache.get(key) {
             basis = hit
         } else {
             basis = try Pipeline.highlightBasis(model: m, request: request, windowed: windowed, window: window,
                                                 forward: cachedForward(m, c), isCancelled: c.isCancelled)
-            c.server.cache.put(key, basis, bytes: basis.byteCount + text.utf8.count)
+            c.server.cache.put(key, basis, bytes: basis.byteCount + key.utf8.count)
         }
         let result = try Pipeline.finishHighlight(basis, request: request)
         return JSONRPCResponse.result(id: c.id) { w in ResultJSON.writeHighlight(result, into: &w) }

@@ -31,6 +31,9 @@ public final class Server: @unchecked Sendable {
     let output: FrameWriter
     let registry: ModelRegistry
     let cache: ResultCache
+    /// Bytes of text working memory one request may use (tokenizing, token tables, a
+    /// `heed/tokenize` response): a quarter of `--max-memory` shared by the workers.
+    let requestWorkingBudget: Int
     private let state = NSLock()
     private var initialized = false
     private var shutdownRequested = false
@@ -52,9 +55,11 @@ public final class Server: @unchecked Sendable {
     public init(options: ServerOptions, outputFD: Int32) {
         self.options = options
         self.output = FrameWriter(fileDescriptor: outputFD)
-        // Half the budget for loaded models' weights, half for cached results.
+        // Half the budget for loaded models' weights, a quarter for cached results, a quarter for
+        // the text working memory of the requests computed at once (protocol.md, section 1).
         self.registry = ModelRegistry(budget: options.maxMemoryBytes / 2)
-        self.cache = ResultCache(budget: max(64 << 20, options.maxMemoryBytes / 2))
+        self.cache = ResultCache(budget: options.maxMemoryBytes / 4)
+        self.requestWorkingBudget = options.maxMemoryBytes / 4 / max(1, options.workers)
         self.work = OperationQueue()
         work.maxConcurrentOperationCount = options.workers
         registry.onUnload = { [cache] id in cache.removeAll(prefix: Handlers.cachePrefix(model: id)) }
@@ -109,7 +114,33 @@ public final class Server: @unchecked Sendable {
     }
 
     func send(_ body: [UInt8]) {
-        do { try output.write(body: body) } catch { log(.error, "\(error)") }
+        do {
+            try output.write(body: body)
+        } catch let e as FrameWriteError where e.errorNumber == EPIPE {
+            clientGone()
+        } catch {
+            log(.error, "\(error)")
+        }
+    }
+
+    /// Called once when the client has closed its end of stdout (a write failed with EPIPE:
+    /// SIGPIPE is ignored, see `takeOverStdout`), after the work in flight was cancelled and
+    /// the one log line written. Ends the process with code 1 by default (`_exit`: no response
+    /// can be delivered any more, and the queued work is abandoned); tests replace it.
+    public var onClientGone: () -> Void = { _exit(1) }
+    private var clientHasGone = false
+
+    /// The client is gone (protocol.md, section 1): cancel every request in flight, log once,
+    /// then `onClientGone`. Later failed writes are silent.
+    func clientGone() {
+        state.lock()
+        let first = !clientHasGone
+        clientHasGone = true
+        for id in inFlight.keys { inFlight[id] = true }
+        state.unlock()
+        guard first else { return }
+        log(.error, "the client closed its end of stdout (broken pipe): cancelling the work in flight and exiting with code 1")
+        onClientGone()
     }
 
     func handleBody(_ body: [UInt8]) -> Int32? {
@@ -182,7 +213,7 @@ public final class Server: @unchecked Sendable {
 
     func isCancelled(_ id: JSONRPCID) -> Bool {
         state.lock(); defer { state.unlock() }
-        return inFlight[id] ?? false
+        return clientHasGone || (inFlight[id] ?? false)
     }
 
     func handleRequest(_ r: JSONRPCRequest, reply: @escaping ([UInt8]?) -> Void) {

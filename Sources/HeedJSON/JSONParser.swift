@@ -584,6 +584,39 @@ private struct JSONReader {
             double = Double(text).map { abs($0) } ?? (exponent10 < 0 ? 0 : .infinity)
         }
         if negative { double = -double }
-        return .number(JSONNumber(double: double, isIntegerLiteral: isInteger, int: int))
+        let integral = isInteger || Self.literalIsIntegral(UnsafeBufferPointer(start: base + start, count: i - start))
+        return .number(JSONNumber(double: double, isIntegerLiteral: isInteger, int: int, literalIsIntegral: integral))
+    }
+
+    /// True when a number literal with a fraction or an exponent denotes exactly an integer,
+    /// decided on its digits, never on the rounded Double: `2.0`, `1.5e1`, `0e-400` are
+    /// integers; `1e-400` (which rounds to 0) and `0.5` are not. The literal is
+    /// `[-] digits [. digits] [e [+-] digits]`, already validated.
+    static func literalIsIntegral(_ literal: UnsafeBufferPointer<UInt8>) -> Bool {
+        // value = 0.d1 d2 ... dn * 10^(pointPosition + exponent): digit k (0-based) has weight
+        // 10^(pointPosition + exponent - 1 - k), so the value is an integer exactly when every
+        // nonzero digit has k < pointPosition + exponent.
+        var k = 0, lastNonzero = -1, pointPosition = -1, exponent = 0, exponentNegative = false
+        var j = 0
+        if j < literal.count && literal[j] == UInt8(ascii: "-") { j += 1 }
+        while j < literal.count {
+            let c = literal[j]
+            if c == UInt8(ascii: ".") { pointPosition = k }
+            else if c == UInt8(ascii: "e") || c == UInt8(ascii: "E") { break }
+            else { if c != UInt8(ascii: "0") { lastNonzero = k }; k += 1 }
+            j += 1
+        }
+        if pointPosition < 0 { pointPosition = k }
+        if lastNonzero < 0 { return true }  // zero, however written
+        if j < literal.count {  // the exponent
+            j += 1
+            if literal[j] == UInt8(ascii: "+") || literal[j] == UInt8(ascii: "-") { exponentNegative = literal[j] == UInt8(ascii: "-"); j += 1 }
+            while j < literal.count {
+                // Past 10^9 the answer no longer depends on the exponent's exact value.
+                if exponent < 1_000_000_000 { exponent = exponent * 10 + Int(literal[j] &- UInt8(ascii: "0")) }
+                j += 1
+            }
+        }
+        return lastNonzero < pointPosition + (exponentNegative ? -exponent : exponent)
     }
 }

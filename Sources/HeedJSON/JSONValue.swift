@@ -157,12 +157,17 @@ public struct JSONNumber: Hashable, Sendable, CustomStringConvertible {
     public let isIntegerLiteral: Bool
     /// The exact value of an integer literal that fits in Int; nil otherwise.
     public let int: Int?
+    /// True when the literal's exact decimal value is an integer, decided on its digits, not
+    /// on `double`: true for `3`, `2.0` and `1.5e1`; false for `0.5` and for `1e-400`, which
+    /// is not an integer even though it rounds to the Double 0.
+    public let isIntegral: Bool
 
     /// An integer literal.
     public init(_ value: Int) {
         double = Double(value)
         isIntegerLiteral = true
         int = value
+        isIntegral = true
     }
 
     /// A literal with a fraction (written as the shortest text that reads back to `value`).
@@ -170,13 +175,15 @@ public struct JSONNumber: Hashable, Sendable, CustomStringConvertible {
         double = value
         isIntegerLiteral = false
         int = nil
+        isIntegral = value.isFinite && value == value.rounded(.towardZero)
     }
 
-    /// For the parser: a literal already converted.
-    init(double: Double, isIntegerLiteral: Bool, int: Int?) {
+    /// For the parser: a literal already converted, and whether its digits denote an integer.
+    init(double: Double, isIntegerLiteral: Bool, int: Int?, literalIsIntegral: Bool) {
         self.double = double
         self.isIntegerLiteral = isIntegerLiteral
         self.int = int
+        self.isIntegral = literalIsIntegral
     }
 
     /// The exact integer of an integer literal in Int's range (`3`, `-0`), else the Double's
@@ -186,11 +193,15 @@ public struct JSONNumber: Hashable, Sendable, CustomStringConvertible {
         return double.description
     }
 
-    /// The value as an exact integer when it is one (see `JSONValue.intValue`).
+    /// The value as an exact integer when the literal denotes one (see `isIntegral`) strictly
+    /// between -2^53 and 2^53, or is an integer literal in Int's range; nil otherwise (`0.5`,
+    /// `1e-400`, `1e300`, `9007199254740993.0`).
     public var exactInt: Int? {
         if let i = int { return i }
-        let limit = 9_007_199_254_740_992.0  // 2^53: every integer below is exact in a Double
-        if double.isFinite, double == double.rounded(.towardZero), abs(double) <= limit {
+        // Below 2^53 a Double that equals an integral literal's rounding is that integer; at 2^53
+        // it may be the rounding of 2^53 + 1.
+        let limit = 9_007_199_254_740_992.0
+        if isIntegral, double.isFinite, double == double.rounded(.towardZero), abs(double) < limit {
             return Int(double)
         }
         return nil

@@ -28,6 +28,9 @@ public enum JSONRPCErrorCode: Int, CaseIterable, Sendable {
     /// embedding for (the id, the token and the embedding rows in `data`). The model stays
     /// loaded; texts without that token work.
     case modelInconsistent = -32014
+    /// The request's own working memory (estimated from its text before any is allocated)
+    /// exceeds what one request may use under `--max-memory` (needed and allowed bytes in `data`).
+    case requestTooLarge = -32015
 
     /// A short default message.
     public var defaultMessage: String {
@@ -44,6 +47,7 @@ public enum JSONRPCErrorCode: Int, CaseIterable, Sendable {
         case .methodNotSupported: return "Method not supported by this model"
         case .inputTooLong: return "Input too long"
         case .modelInconsistent: return "Model inconsistent"
+        case .requestTooLarge: return "Request too large"
         }
     }
 }

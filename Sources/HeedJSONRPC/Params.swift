@@ -78,7 +78,13 @@ public struct RequestParams: Sendable {
     }
 
     private func describe(_ v: JSONValue) -> String {
-        if case .number(let n) = v, n.exactInt == nil { return "a number (\(n.double))" }
+        if case .number(let n) = v, n.exactInt == nil {
+            // `1e-400` is no integer although its Double is 0: say so rather than print "0.0".
+            if !n.isIntegral, n.double.isFinite, n.double == n.double.rounded(.towardZero) {
+                return "a number that is not exactly an integer (it rounds to \(n.double))"
+            }
+            return "a number (\(n.double))"
+        }
         return v.typeName
     }
 

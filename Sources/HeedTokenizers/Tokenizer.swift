@@ -10,11 +10,11 @@ import Foundation
 
 /// A tokenizer loaded from tokenizer.json. Immutable after loading; safe to share across threads.
 public final class Tokenizer: @unchecked Sendable {
-    private let normalizer: (any Normalizer)?
-    private let preTokenizer: (any PreTokenizer)?
-    private let model: any TokenizerModel
-    private let postProcessor: (any PostProcessor)?
-    private let addedVocabulary: AddedVocabulary
+    let normalizer: (any Normalizer)?
+    let preTokenizer: (any PreTokenizer)?
+    let model: any TokenizerModel
+    let postProcessor: (any PostProcessor)?
+    let addedVocabulary: AddedVocabulary
 
     /// Reads a tokenizer.json file.
     public convenience init(url: URL) throws {
@@ -52,6 +52,8 @@ public final class Tokenizer: @unchecked Sendable {
             }
         }
         addedVocabulary = AddedVocabulary(tokens: addedTokens, model: model, normalizer: normalizer)
+        cutScalars = WindowCuts.cutScalars(normalizer: normalizer, preTokenizer: preTokenizer,
+                                           model: model, addedTokens: addedTokens)
         let model = self.model
         vocabSize = model.vocabularySize + addedVocabulary.idByContent.keys.filter {
             model.id(forToken: String(decoding: $0, as: UTF8.self)) == nil
@@ -108,6 +110,11 @@ public final class Tokenizer: @unchecked Sendable {
     public func token(forID id: Int) -> String? {
         addedVocabulary.token(forID: id) ?? model.token(forID: id)
     }
+
+    /// The scalars (a subset of space and line feed) before which any text can be cut so that
+    /// encoding the two sides separately gives exactly the tokens of the whole (see
+    /// `WindowCuts`); nil when this tokenizer's pipeline is not one Heed has shown to allow it.
+    public let cutScalars: Set<Unicode.Scalar>?
 
     /// Number of distinct tokens: the model's vocabulary plus added tokens not in it
     /// (Rust `get_vocab_size(true)`, transformers' `len(tokenizer)`).

@@ -102,8 +102,10 @@ enum Help {
     usage: heed serve [--log-level error|warn|info|debug] [--max-memory BYTES] [--max-frame BYTES]
 
     The daemon: JSON-RPC 2.0 with LSP framing (Content-Length headers) on stdin and stdout; logs
-    on stderr. protocol.md is the contract. --max-memory (default 2G) bounds loaded models and
-    cached results, --max-frame (default 64M) the size of one request; K, M, G suffixes accepted.
+    on stderr. protocol.md is the contract. --max-memory (default 2G) bounds loaded models (half),
+    cached results (a quarter) and the text working memory of running requests (a quarter;
+    protocol.md section 1 lists what lies outside), --max-frame (default 64M) the size of one
+    request; K, M, G suffixes accepted.
 
     example:
       printf 'Content-Length: 58\\r\\n\\r\\n{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}' | heed serve

@@ -10,7 +10,7 @@ final class EnvelopeTests: XCTestCase {
             .parseError: -32700, .invalidRequest: -32600, .methodNotFound: -32601, .invalidParams: -32602,
             .internalError: -32603, .serverNotInitialized: -32002, .requestCancelled: -32800,
             .unknownModel: -32010, .modelLoadFailed: -32011, .methodNotSupported: -32012, .inputTooLong: -32013,
-            .modelInconsistent: -32014,
+            .modelInconsistent: -32014, .requestTooLarge: -32015,
         ]
         XCTAssertEqual(JSONRPCErrorCode.allCases.count, spec.count, "a code was added without pinning it here")
         for code in JSONRPCErrorCode.allCases {
