@@ -12,6 +12,16 @@ echo "== fetch models"
 "$bin/heed" fetch minilm
 echo "== unit tests (hermetic)"
 swift test "${flags[@]}" --skip-build --skip HeedIntegrationTests
+echo "== kernel and parity tests under the other kernel variants (HEED_ISA)"
+# The run above used the variant this CPU gets by default (the kernel tests loop over every
+# supported variant themselves); the model and analysis parity tests run once per variant here.
+variant_tests="HeedKernelsTests|HeedModelsTests|AnalysisFixtureTests|NormDecompositionTests|TinyModelRequestTests"
+for isa in avx512 avx2 portable; do
+  if ! HEED_ISA=$isa "$bin/heed" --version >/dev/null 2>&1; then echo "-- $isa: this CPU lacks it, skipped"; continue; fi
+  if [ "$(HEED_ISA= "$bin/heed" --version | sed -n 's/^isa: //p')" = "$isa" ]; then continue; fi
+  echo "-- HEED_ISA=$isa"
+  HEED_ISA=$isa swift test "${flags[@]}" --skip-build --filter "$variant_tests"
+done
 echo "== integration tests (real models)"
 HEED_INTEGRATION=1 HEED_EXECUTABLE="$bin/heed" swift test "${flags[@]}" --skip-build --filter HeedIntegrationTests
 echo "== editor clients (real daemon, real MiniLM)"
