@@ -89,6 +89,7 @@ enum BenchDaemon {
         let client = try Client(model: model)
         setvbuf(stdout, nil, _IOLBF, 0)
         print("heed bench daemon: model \(model), \(texts) texts; latencies in ms over stdio (client included)")
+        print(BenchHost.header)
         var first: [Double] = [], refocus: [Double] = [], analyze: [Double] = [], analyzeBase64: [Double] = []
         for t in 0..<texts {
             let s = text(words: 110, seed: t)   // about 128 tokens with [CLS]/[SEP]
