@@ -61,6 +61,16 @@ private func storeRow(_ v0: VF, _ v1: VF, _ dst: UnsafeMutablePointer<Float>, _ 
     storeV(v1, dst + W)
 }
 
+/// A tile whose valid columns are exactly the first vector (N = 16 in a 32-wide AVX-512
+/// panel: attention scores at T = 16, say): the first vector is stored, the second dropped.
+@inline(__always)
+private func storeHalfRow(_ v0: VF, _ dst: UnsafeMutablePointer<Float>, _ e: TileEpilogue) {
+    var v0 = v0
+    if let bias = e.bias { v0 += loadV(bias) }
+    if e.accumulate { v0 += loadV(dst) }
+    storeV(v0, dst)
+}
+
 /// Copies the valid `rows x e.nr` corner of the spilled tile into C.
 @inline(never)
 private func storeNarrow(rows: Int, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ e: TileEpilogue) {
@@ -137,6 +147,19 @@ private func tile(_ mr: Int, _ kc: Int, _ a: UnsafePointer<Float>, _ lda: Int, _
         if mr > 9 { storeRow(c90, c91, c + 9 * ldc, e) }
         if mr > 10 { storeRow(c100, c101, c + 10 * ldc, e) }
         if mr > 11 { storeRow(c110, c111, c + 11 * ldc, e) }
+    } else if gemmNR > 16 && e.nr == W {
+        storeHalfRow(c00, c, e)
+        if mr > 1 { storeHalfRow(c10, c + 1 * ldc, e) }
+        if mr > 2 { storeHalfRow(c20, c + 2 * ldc, e) }
+        if mr > 3 { storeHalfRow(c30, c + 3 * ldc, e) }
+        if mr > 4 { storeHalfRow(c40, c + 4 * ldc, e) }
+        if mr > 5 { storeHalfRow(c50, c + 5 * ldc, e) }
+        if mr > 6 { storeHalfRow(c60, c + 6 * ldc, e) }
+        if mr > 7 { storeHalfRow(c70, c + 7 * ldc, e) }
+        if mr > 8 { storeHalfRow(c80, c + 8 * ldc, e) }
+        if mr > 9 { storeHalfRow(c90, c + 9 * ldc, e) }
+        if mr > 10 { storeHalfRow(c100, c + 10 * ldc, e) }
+        if mr > 11 { storeHalfRow(c110, c + 11 * ldc, e) }
     } else {
         let s = e.spill
         storeV(c00, s); storeV(c01, s + W)

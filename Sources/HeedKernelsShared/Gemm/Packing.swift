@@ -33,9 +33,21 @@ func packPanelsTransposed(b: UnsafePointer<Float>, ldb: Int, n: Int, k: Int, pan
                 q += 1
             }
         } else {
+            // A last, partial panel: whole groups of 8 columns through the 8 x 8 transpose,
+            // the remaining columns one by one, zeros beyond N.
+            let groups = nr / 8
+            var q = 0
+            while q + 8 <= k {
+                for g in 0..<groups { transpose8x8(b + (j0 + 8 * g) * ldb + q, ldb, out + q * gemmNR + 8 * g, gemmNR) }
+                q += 8
+            }
+            while q < k {
+                for jj in 0..<(8 * groups) { out[q * gemmNR + jj] = b[(j0 + jj) * ldb + q] }
+                q += 1
+            }
             for q in 0..<k {
                 let row = out + q * gemmNR
-                for jj in 0..<nr { row[jj] = b[(j0 + jj) * ldb + q] }
+                for jj in (8 * groups)..<nr { row[jj] = b[(j0 + jj) * ldb + q] }
                 for jj in nr..<gemmNR { row[jj] = 0 }
             }
         }
