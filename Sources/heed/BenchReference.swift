@@ -18,6 +18,7 @@ final class TorchWorker {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("bench/torch_worker.py")
         guard FileManager.default.fileExists(atPath: script.path) else { return nil }
+        signal(SIGPIPE, SIG_IGN)   // a worker that died must not take the benchmark with it
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [BenchCommand.python(), script.path, modelDirectory.path, String(threads)]
         process.standardInput = input
