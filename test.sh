@@ -22,6 +22,10 @@ for isa in avx512 avx2 portable; do
   echo "-- HEED_ISA=$isa"
   HEED_ISA=$isa swift test "${flags[@]}" --skip-build --filter "$variant_tests"
 done
+echo "== benchmark smoke check (Heed only: a few runs, no thresholds, no PyTorch)"
+HEED_PYTHON=/nonexistent "$bin/heed" bench forward --runs 3 --lengths 16,128
+HEED_PYTHON=/nonexistent "$bin/heed" bench analysis --runs 2 --lengths 32
+"$bin/heed" bench daemon --texts 2 --requests 50
 echo "== integration tests (real models)"
 HEED_INTEGRATION=1 HEED_EXECUTABLE="$bin/heed" swift test "${flags[@]}" --skip-build --filter HeedIntegrationTests
 echo "== editor clients (real daemon, real MiniLM)"

@@ -13,7 +13,11 @@ enum BenchDaemon {
         var nextID = 1
 
         init(model: String) throws {
+            #if os(Linux)
             process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+            #else
+            process.executableURL = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
+            #endif
             process.arguments = ["serve", "--log-level", "error"]
             process.standardInput = input
             process.standardOutput = output
