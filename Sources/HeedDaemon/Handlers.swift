@@ -106,11 +106,17 @@ enum Handlers {
         return e
     }
 
-    /// Forward passes cached per (model, ids); a cached pass with enough taps is reused.
+    /// Forward passes cached per (model, ids); a cached pass with enough taps is reused. A pass
+    /// that records taps at all records every tap (`.full`: the attention weights plus four
+    /// (T, C) copies per layer, about a quarter more memory at T = 512 and no measurable time),
+    /// so a later toggle to a norm-based method or another layer is computed from the cached
+    /// taps and never runs the model again.
     static func cachedForward(_ model: LoadedModel, _ c: RequestContext) -> Pipeline.Forward {
         { ids, taps in
             let key = cachePrefix(model: model.id) + "fwd|" + ids.map(String.init).joined(separator: ",")
             if let hit: (TapLevel, ForwardResult) = c.server.cache.get(key), covers(hit.0, taps) { return hit.1 }
+            let taps: TapLevel = taps == .none ? .none : .full
+            ForwardPassCounter.increment()
             let result = try model.network.forward(ids, taps: taps, isCancelled: c.isCancelled)
             c.server.cache.put(key, (taps, result), bytes: byteCount(result))
             return result

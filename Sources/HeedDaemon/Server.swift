@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import HeedKernels
 import HeedAnalysis
 import HeedJSONRPC
 #if canImport(Glibc)
@@ -291,7 +292,8 @@ public final class Server: @unchecked Sendable {
         }
         state.lock(); initialized = true; positionEncoding = chosen; state.unlock()
         let result: JSONValue = .object(JSONObject([
-            ("serverInfo", .object(JSONObject([("name", .string(ServerInfo.name)), ("version", .string(ServerInfo.version))]))),
+            ("serverInfo", .object(JSONObject([("name", .string(ServerInfo.name)), ("version", .string(ServerInfo.version)),
+                                               ("isa", .string(ISA.current.rawValue))]))),
             ("capabilities", .object(JSONObject([
                 ("positionEncoding", .string(chosen.rawValue)),
                 ("methods", .array(ClientMethod.workMethods.map { .string($0.rawValue) })),

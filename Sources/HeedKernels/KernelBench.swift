@@ -92,7 +92,7 @@ public enum KernelBench {
 
     /// A printable report: peak, GEMM shapes, row kernels.
     public static func report() -> String {
-        var lines = ["threads: \(Parallel.threadCount)"]
+        var lines = ["isa: \(ISA.current)  threads: \(Parallel.threadCount)  cpu: \(ISA.cpuModel)"]
         let peak1 = Peak.measureGFLOPS(threads: 1), peakN = Peak.measureGFLOPS(threads: Parallel.threadCount)
         lines.append(String(format: "peak FMA loop: %.1f GFLOP/s (1 thread), %.1f GFLOP/s (%d threads)", peak1, peakN, Parallel.threadCount))
         for r in gemmResults() {

@@ -1,7 +1,13 @@
+import HeedKernelsAVX2
+import HeedKernelsAVX512
+import HeedKernelsPortable
+
 /// A weight matrix W (OC, C) (HF `Linear.weight`, out x in) packed once at load time into
 /// the panel layout the GEMM micro-kernel reads, for y (T, OC) = x (T, C) * W^T + b.
 /// `forward` never repacks W. Only the packed copy is kept: a caller that needs W itself in
-/// plain row-major form (the analysis reads W_O) keeps its own array.
+/// plain row-major form (the analysis reads W_O) keeps its own array. The panel layout belongs
+/// to one kernel variant (32-wide panels for AVX-512, 16-wide otherwise): `isa` records which,
+/// and `forward` always runs that variant.
 public final class PackedLinear: @unchecked Sendable {
     /// OC.
     public let outFeatures: Int
@@ -9,24 +15,31 @@ public final class PackedLinear: @unchecked Sendable {
     public let inFeatures: Int
     /// b (OC), or nil for a Linear without bias (`bias=False`): then y = x W^T.
     public let bias: [Float]?
-    /// W^T in (C x 16) panels, ceil(OC / 16) of them, zero-padded (see Gemm/Packing.swift).
+    /// The kernel variant the panels were packed for (and `forward` runs).
+    public let isa: ISA
+    /// W^T in (C x NR) panels, ceil(OC / NR) of them, zero-padded (NR: the variant's panel
+    /// width; see HeedKernelsShared/Gemm/Packing.swift).
     private let panels: UnsafeMutablePointer<Float>
     private let biasPointer: UnsafeMutablePointer<Float>?
 
-    /// Packs `weight` (OC, C) row-major; `bias` is (OC) or nil. The weight array is not retained.
-    public init(weight: [Float], bias: [Float]?, outFeatures: Int, inFeatures: Int) {
+    /// Packs `weight` (OC, C) row-major for the variant `isa` (default: the one chosen at
+    /// start-up); `bias` is (OC) or nil. The weight array is not retained.
+    public init(weight: [Float], bias: [Float]?, outFeatures: Int, inFeatures: Int, isa: ISA = ISA.active) {
         precondition(weight.count == outFeatures * inFeatures)
         precondition(bias == nil || bias!.count == outFeatures)
         self.outFeatures = outFeatures
         self.inFeatures = inFeatures
         self.bias = bias
-        let panelCount = (outFeatures + gemmNR - 1) / gemmNR
-        let floats = max(1, packedPanelFloats(panels: panelCount, k: inFeatures))
+        self.isa = isa
+        let floats = max(1, PackedLinear.packedFloats(n: outFeatures, k: inFeatures, isa: isa))
         let packed = UnsafeMutableRawPointer.allocate(byteCount: floats * 4, alignment: 64).bindMemory(to: Float.self, capacity: floats)
         weight.withUnsafeBufferPointer { w in
             if let base = w.baseAddress, inFeatures > 0, outFeatures > 0 {
-                packPanelsTransposed(b: base, ldb: inFeatures, n: outFeatures, k: inFeatures,
-                                     panels: 0..<panelCount, into: packed)
+                switch isa {
+                case .avx512: HeedKernelsAVX512.VariantKernels.packTransposed(b: base, ldb: inFeatures, n: outFeatures, k: inFeatures, into: packed)
+                case .avx2: HeedKernelsAVX2.VariantKernels.packTransposed(b: base, ldb: inFeatures, n: outFeatures, k: inFeatures, into: packed)
+                case .portable: HeedKernelsPortable.VariantKernels.packTransposed(b: base, ldb: inFeatures, n: outFeatures, k: inFeatures, into: packed)
+                }
             }
         }
         panels = packed
@@ -41,7 +54,16 @@ public final class PackedLinear: @unchecked Sendable {
 
     /// Bytes held by the packed panels and the bias.
     public var byteCount: Int {
-        4 * (max(1, packedPanelFloats(panels: (outFeatures + gemmNR - 1) / gemmNR, k: inFeatures)) + (bias?.count ?? 0))
+        4 * (max(1, PackedLinear.packedFloats(n: outFeatures, k: inFeatures, isa: isa)) + (bias?.count ?? 0))
+    }
+
+    /// Floats of the packed panels of a (N, K) weight for the variant.
+    static func packedFloats(n: Int, k: Int, isa: ISA) -> Int {
+        switch isa {
+        case .avx512: return HeedKernelsAVX512.VariantKernels.packedFloats(n: n, k: k)
+        case .avx2: return HeedKernelsAVX2.VariantKernels.packedFloats(n: n, k: k)
+        case .portable: return HeedKernelsPortable.VariantKernels.packedFloats(n: n, k: k)
+        }
     }
 
     deinit {
@@ -58,7 +80,17 @@ public final class PackedLinear: @unchecked Sendable {
     /// result to y (a fused residual add: y = y + x W^T + b).
     public func forward(_ x: UnsafePointer<Float>, rows: Int, ldx: Int, into y: UnsafeMutablePointer<Float>, ldy: Int,
                         accumulate: Bool) {
-        GemmDriver.run(m: rows, n: outFeatures, k: inFeatures, a: x, lda: ldx, b: .packed(panels),
-                       c: y, ldc: ldy, bias: biasPointer.map { UnsafePointer($0) }, accumulate: accumulate)
+        let b = biasPointer.map { UnsafePointer($0) }
+        switch isa {
+        case .avx512:
+            HeedKernelsAVX512.VariantKernels.gemmPacked(m: rows, n: outFeatures, k: inFeatures, a: x, lda: ldx, panels: panels,
+                                                        c: y, ldc: ldy, bias: b, accumulate: accumulate)
+        case .avx2:
+            HeedKernelsAVX2.VariantKernels.gemmPacked(m: rows, n: outFeatures, k: inFeatures, a: x, lda: ldx, panels: panels,
+                                                      c: y, ldc: ldy, bias: b, accumulate: accumulate)
+        case .portable:
+            HeedKernelsPortable.VariantKernels.gemmPacked(m: rows, n: outFeatures, k: inFeatures, a: x, lda: ldx, panels: panels,
+                                                          c: y, ldc: ldy, bias: b, accumulate: accumulate)
+        }
     }
 }

@@ -11,7 +11,8 @@ enum BenchAnalysis {
         let runs = Int(args.value("runs") ?? "") ?? 10
         let lengths = (args.value("lengths") ?? "128,512").split(separator: ",").compactMap { Int($0) }
         let methods: [AnalysisMethod] = [.attention, .norm, .normSummed, .attnResLn, .mixingRatio]
-        print("heed bench analysis: model \(model.id), threads \(Parallel.threadCount), runs \(runs)")
+        print("heed bench analysis: model \(model.id), runs \(runs)")
+        print(BenchHost.header)
         print("methods: \(methods.map(\.rawValue).joined(separator: ", ")), all \(net.layerCount) layers, heads all")
         print("T\tforward ms\tforward+taps ms\tanalysis ms\tanalysis/forward\t(taps+analysis)/forward\toutputs MB\tlayer NHxTxT MB")
         for T in lengths where T >= 2 && T <= net.maxTokens {

@@ -2,43 +2,68 @@ import Foundation
 import HeedKernels
 import HeedModels
 
-/// `heed bench forward`: Heed's forward time on a model at several lengths, achieved GFLOP/s
-/// against the machine's measured peak, and, when PyTorch is importable by `$HEED_PYTHON`
-/// (default python3), the ratio against transformers on the same ids and thread count.
+/// `heed bench forward`: Heed's forward time on a model at several lengths (median, min, max),
+/// achieved GFLOP/s against the measured peak of the kernel variant in use, and, when PyTorch is
+/// importable by `$HEED_PYTHON` (default python3), transformers' time on the same ids and thread
+/// count, measured in rounds interleaved with Heed's by a persistent worker
+/// (bench/torch_worker.py), with the ratio of the medians unless either side's rounds are too
+/// scattered to trust.
 enum BenchCommand {
     static func forward(model: LoadedModel, args: Arguments) {
         let net = model.network
         let runs = Int(args.value("runs") ?? "") ?? 20
         let lengths = (args.value("lengths") ?? "16,128,512").split(separator: ",").compactMap { Int($0) }
         let threads = Parallel.threadCount
+        print("heed bench forward: model \(model.id) (\(net.family), \(net.layerCount) layers, C=\(net.hiddenSize)), runs \(runs)")
+        print(BenchHost.header)
         let peak = Peak.measureGFLOPS(threads: threads)
-        print("heed bench forward: model \(model.id) (\(net.family), \(net.layerCount) layers, C=\(net.hiddenSize)), threads \(threads), runs \(runs)")
-        print(String(format: "measured FMA peak: %.1f GFLOP/s", peak))
-
-        var heedTimes: [Int: Double] = [:]
-        var idsByLength: [Int: [Int]] = [:]
+        print(String(format: "measured FMA peak (\(ISA.current), %d threads): %.1f GFLOP/s", threads, peak))
+        let torch = TorchWorker(modelDirectory: model.directory, threads: threads)
+        defer { torch?.close() }
+        if let torch { print("reference: transformers eager forward, \(torch.info), one persistent process, rounds interleaved with Heed's") }
+        print("T\theed ms median (min-max)\tGFLOP/s\t% peak\ttorch ms median (min-max)\tspeed-up")
+        var withheld: [String] = []
         for T in lengths {
             guard T <= net.maxTokens, T >= 2 else { continue }
             let ids = sampleIDs(model: model, count: T)
-            idsByLength[T] = ids
-            _ = try? net.forward(ids, taps: .attention, isCancelled: { false })   // warm-up
-            var times: [Double] = []
-            for _ in 0..<runs {
+            func heedRound() -> Double {
                 let t0 = DispatchTime.now().uptimeNanoseconds
                 _ = try? net.forward(ids, taps: .attention, isCancelled: { false })
-                times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+                return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
             }
-            heedTimes[T] = median(times)
-        }
-        let torch = torchTimes(model: model, ids: idsByLength, threads: threads, runs: runs)
-        print("T\theed ms\tGFLOP/s\t% peak\ttorch ms\tspeed-up")
-        for T in lengths {
-            guard let ms = heedTimes[T] else { continue }
-            let gflops = flops(model: model, T: T) / (ms * 1e6)
-            var line = String(format: "%d\t%.2f\t%.1f\t%.0f%%", T, ms, gflops, 100 * gflops / peak)
-            if let t = torch?[T] { line += String(format: "\t%.2f\t%.2fx", t, t / ms) } else { line += "\t-\t-" }
+            // Warm both sides (caches, thread pools, allocator), then alternate rounds, each
+            // side starting every other round, with a pause so neither runs while the other's
+            // threads still spin.
+            for _ in 0..<3 { _ = heedRound(); _ = torch?.run(ids) }
+            var heedTimes: [Double] = [], torchTimes: [Double] = []
+            for round in 0..<runs {
+                if round % 2 == 0 {
+                    heedTimes.append(heedRound())
+                    if let torch { BenchHost.settle(); if let t = torch.run(ids) { torchTimes.append(t) }; BenchHost.settle() }
+                } else {
+                    if let torch { if let t = torch.run(ids) { torchTimes.append(t) }; BenchHost.settle() }
+                    heedTimes.append(heedRound())
+                    if torch != nil { BenchHost.settle() }
+                }
+            }
+            let heed = Spread(heedTimes)
+            let gflops = flops(model: model, T: T) / (heed.median * 1e6)
+            var line = String(format: "%d\t%@\t%.1f\t%.0f%%", T, heed.text, gflops, 100 * gflops / peak)
+            if torchTimes.count == runs {
+                let ref = Spread(torchTimes)
+                if ref.isWild || heed.isWild {
+                    line += "\t\(ref.text)\t-"
+                    withheld.append(String(format: "T=%d: no ratio, the rounds are too scattered (interquartile range / median: PyTorch %.0f%%, Heed %.0f%%; over 25%% means the cores were shared)",
+                                           T, 100 * ref.relativeIQR, 100 * heed.relativeIQR))
+                } else {
+                    line += String(format: "\t%@\t%.2fx", ref.text, ref.median / heed.median)
+                }
+            } else {
+                line += "\t-\t-"
+            }
             print(line)
         }
+        withheld.forEach { print($0) }
         if torch == nil { print("(PyTorch + transformers not importable by \(python()): no ratio; set HEED_PYTHON to a python that has them)") }
     }
 
@@ -64,17 +89,6 @@ enum BenchCommand {
         let I = Double((net as? BertEncoder)?.config.intermediateSize ?? 4 * net.hiddenSize)
         let perLayer = 2 * t * C * (3 * C) + 2 * t * C * C + 2 * 2 * t * t * C + 2 * 2 * t * C * I
         return perLayer * Double(net.layerCount)
-    }
-
-    /// Runs bench/forward_torch.py on the same ids; T -> median ms.
-    static func torchTimes(model: LoadedModel, ids: [Int: [Int]], threads: Int, runs: Int) -> [Int: Double]? {
-        let sequences = ids.sorted { $0.key < $1.key }.map(\.value)
-        guard let lines = runReferenceScript("forward_torch.py", model: model, sequences: sequences, threads: threads, runs: runs) else { return nil }
-        var result: [Int: Double] = [:]
-        for parts in lines where parts.count == 2 {
-            if let T = Int(parts[0]), let ms = Double(parts[1]) { result[T] = ms }
-        }
-        return result.isEmpty ? nil : result
     }
 
     /// Runs a PyTorch reference script of bench/ with `$HEED_PYTHON` as

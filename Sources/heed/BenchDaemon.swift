@@ -13,7 +13,11 @@ enum BenchDaemon {
         var nextID = 1
 
         init(model: String) throws {
+            #if os(Linux)
             process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+            #else
+            process.executableURL = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
+            #endif
             process.arguments = ["serve", "--log-level", "error"]
             process.standardInput = input
             process.standardOutput = output
@@ -89,6 +93,7 @@ enum BenchDaemon {
         let client = try Client(model: model)
         setvbuf(stdout, nil, _IOLBF, 0)
         print("heed bench daemon: model \(model), \(texts) texts; latencies in ms over stdio (client included)")
+        print(BenchHost.header)
         var first: [Double] = [], refocus: [Double] = [], analyze: [Double] = [], analyzeBase64: [Double] = []
         for t in 0..<texts {
             let s = text(words: 110, seed: t)   // about 128 tokens with [CLS]/[SEP]

@@ -35,6 +35,8 @@ enum Help {
     `heed <command> --help` shows one command's options and an example. A model M is a catalog name
     (default minilm; case-insensitive), a directory with config.json, *.safetensors and
     tokenizer.json, or a Hugging Face repo id present in the local Hugging Face cache.
+    `heed --version` prints the version and the kernel variant in use (`isa: avx512|avx2|portable`,
+    chosen from the CPU at start; HEED_ISA=avx512|avx2|portable forces one).
     """
 
     /// One line per analysis method: its name and what it is (docs/methods.md has the formulas).

@@ -14,17 +14,16 @@ func fail(_ message: String, code: Int32 = 1) -> Never {
     exit(code)
 }
 
-/// The kernels are compiled for x86-64-v3: refuse clearly on a CPU without AVX2 and FMA.
+/// Chooses the kernel variant before anything else runs: `HEED_ISA` naming a variant this CPU
+/// lacks (or none) ends here with status 2 and a message. This file, like everything outside
+/// the variant targets, is compiled for the baseline CPU, so the check itself runs anywhere.
 func checkCPU() {
-    #if arch(x86_64) && os(Linux)
-    if let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-       let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) {
-        let set = Set(flags.split(separator: " ").map(String.init))
-        if !set.contains("avx2") || !set.contains("fma") {
-            fail("this build of heed needs a CPU with AVX2 and FMA (x86-64-v3); this one lacks them")
-        }
+    do {
+        _ = try ISA.selection(ProcessInfo.processInfo.environment["HEED_ISA"])
+    } catch {
+        fail("\(error)", code: 2)
     }
-    #endif
+    _ = ISA.current
 }
 
 /// Loads `id` (a catalog name in any case, a directory or a Hugging Face repo id).
@@ -95,6 +94,10 @@ do {
             }
         default: throw Arguments.Error(description: Help.bench)
         }
+    case "--version", "version":
+        // The version, then the kernel variant in use, spelled as HEED_ISA spells it.
+        print("heed \(ServerInfo.version)")
+        print("isa: \(ISA.current)")
     case "help", "--help", "-h":
         if let topic = argv.first {
             guard let page = Help.page(topic) else { throw Arguments.Error(description: unknownCommand(topic)) }

@@ -121,18 +121,21 @@ final class NormDecompositionTests: XCTestCase {
 
     /// The SIMD Gram kernels against their plain references on awkward sizes.
     func testGramKernelsMatchReferences() {
-        var rng = SplitMix64(seed: Self.seed)
-        for (T, NH, C) in [(1, 1, 3), (7, 3, 17), (33, 4, 32), (129, 12, 40)] {
-            let u = (0..<(NH * T * C)).map { _ in Float.random(in: -1...1, using: &rng) }
-            let g = GramQuadraticForm.gram(u, T: T, C: C, NH: NH)
-            let gRef = GramQuadraticForm.gramReference(u, T: T, C: C, NH: NH)
-            XCTAssertTrue(Comparison(expected: gRef, actual: g, tolerance: 1e-4 * Float(C)).ok, "seed \(Self.seed): gram T=\(T) NH=\(NH)")
-            let alpha = (0..<(NH * T * T)).map { _ in Float.random(in: 0...1, using: &rng) }
-            let scale = (0..<T).map { _ in Float.random(in: 0.5...2, using: &rng) }
-            let e = GramQuadraticForm.evaluate(alpha: alpha, gram: gRef, T: T, NH: NH, rowScale: scale)
-            let eRef = GramQuadraticForm.evaluateReference(alpha: alpha, gram: gRef, T: T, NH: NH, rowScale: scale)
-            let c = Comparison(expected: eRef, actual: e, tolerance: 1e-3)
-            XCTAssertTrue(c.ok, "seed \(Self.seed): evaluate T=\(T) NH=\(NH): \(c)")
+        forEachVariant { isa in
+            var rng = SplitMix64(seed: Self.seed)
+            for (T, NH, C) in [(1, 1, 3), (7, 3, 17), (33, 4, 32), (129, 12, 40)] {
+                let u = (0..<(NH * T * C)).map { _ in Float.random(in: -1...1, using: &rng) }
+                let g = GramQuadraticForm.gram(u, T: T, C: C, NH: NH)
+                let gRef = GramQuadraticForm.gramReference(u, T: T, C: C, NH: NH)
+                XCTAssertTrue(Comparison(expected: gRef, actual: g, tolerance: 1e-4 * Float(C)).ok, "seed \(Self.seed): gram T=\(T) NH=\(NH)")
+                let alpha = (0..<(NH * T * T)).map { _ in Float.random(in: 0...1, using: &rng) }
+                let scale = (0..<T).map { _ in Float.random(in: 0.5...2, using: &rng) }
+                let e = GramQuadraticForm.evaluate(alpha: alpha, gram: gRef, T: T, NH: NH, rowScale: scale)
+                let eRef = GramQuadraticForm.evaluateReference(alpha: alpha, gram: gRef, T: T, NH: NH, rowScale: scale)
+                let c = Comparison(expected: eRef, actual: e, tolerance: 1e-3)
+                XCTAssertTrue(c.ok, "seed \(Self.seed): evaluate T=\(T) NH=\(NH): \(c)")
+            }
+
         }
     }
 }
@@ -140,17 +143,20 @@ final class NormDecompositionTests: XCTestCase {
 extension NormDecompositionTests {
     /// The fused two-form kernel against two single evaluations, on awkward sizes.
     func testFusedQuadraticFormsMatchSingleOnes() {
-        var rng = SplitMix64(seed: Self.seed)
-        for (T, NH) in [(1, 1), (7, 3), (16, 4), (33, 12), (129, 5)] {
-            let P = GramQuadraticForm.pairCount(NH)
-            let ga = (0..<(P * T)).map { _ in Float.random(in: 0...1, using: &rng) }, gb = (0..<(P * T)).map { _ in Float.random(in: 0...1, using: &rng) }
-            let alpha = (0..<(NH * T * T)).map { _ in Float.random(in: 0...1, using: &rng) }
-            let scale = (0..<T).map { _ in Float.random(in: 0.5...2, using: &rng) }
-            let (a, b) = GramQuadraticForm.evaluateTwo(alpha: alpha, gramA: ga, gramB: gb, T: T, NH: NH, rowScaleB: scale)
-            let ra = GramQuadraticForm.evaluateReference(alpha: alpha, gram: ga, T: T, NH: NH, rowScale: nil)
-            let rb = GramQuadraticForm.evaluateReference(alpha: alpha, gram: gb, T: T, NH: NH, rowScale: scale)
-            XCTAssertTrue(Comparison(expected: ra, actual: a, tolerance: 1e-3).ok, "seed \(Self.seed): form A T=\(T) NH=\(NH)")
-            XCTAssertTrue(Comparison(expected: rb, actual: b, tolerance: 1e-3).ok, "seed \(Self.seed): form B T=\(T) NH=\(NH)")
+        forEachVariant { isa in
+            var rng = SplitMix64(seed: Self.seed)
+            for (T, NH) in [(1, 1), (7, 3), (16, 4), (33, 12), (129, 5)] {
+                let P = GramQuadraticForm.pairCount(NH)
+                let ga = (0..<(P * T)).map { _ in Float.random(in: 0...1, using: &rng) }, gb = (0..<(P * T)).map { _ in Float.random(in: 0...1, using: &rng) }
+                let alpha = (0..<(NH * T * T)).map { _ in Float.random(in: 0...1, using: &rng) }
+                let scale = (0..<T).map { _ in Float.random(in: 0.5...2, using: &rng) }
+                let (a, b) = GramQuadraticForm.evaluateTwo(alpha: alpha, gramA: ga, gramB: gb, T: T, NH: NH, rowScaleB: scale)
+                let ra = GramQuadraticForm.evaluateReference(alpha: alpha, gram: ga, T: T, NH: NH, rowScale: nil)
+                let rb = GramQuadraticForm.evaluateReference(alpha: alpha, gram: gb, T: T, NH: NH, rowScale: scale)
+                XCTAssertTrue(Comparison(expected: ra, actual: a, tolerance: 1e-3).ok, "seed \(Self.seed): form A T=\(T) NH=\(NH)")
+                XCTAssertTrue(Comparison(expected: rb, actual: b, tolerance: 1e-3).ok, "seed \(Self.seed): form B T=\(T) NH=\(NH)")
+            }
+
         }
     }
 }

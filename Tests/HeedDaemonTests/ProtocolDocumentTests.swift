@@ -2,6 +2,7 @@ import Foundation
 import HeedAnalysis
 import HeedDaemon
 import HeedJSONRPC
+import HeedKernels
 import XCTest
 
 /// protocol.md documents exactly what the server handles and sends:
@@ -94,12 +95,19 @@ final class ProtocolDocumentTests: XCTestCase {
         XCTAssertEqual(caps["methods"]?.arrayValue?.compactMap(\.stringValue), ClientMethod.workMethods.map(\.rawValue))
         XCTAssertEqual(caps["analysisMethods"]?.arrayValue?.compactMap(\.stringValue), AnalysisMethod.allCases.map(\.rawValue))
         XCTAssertEqual(example["serverInfo"]?["name"]?.stringValue, ServerInfo.name)
+        // serverInfo.isa: the example shows one of the variants, and the text lists them all.
+        let isaExample = try XCTUnwrap(example["serverInfo"]?["isa"]?.stringValue)
+        XCTAssertNotNil(ISA(rawValue: isaExample))
+        let text = lines.joined(separator: "\n")
+        for isa in ISA.allCases { XCTAssertTrue(text.contains("\"\(isa.rawValue)\""), "protocol.md section 2 lists \(isa)") }
 
         // And the server says the same.
         let daemon = InProcessDaemon()
         let live = try daemon.initialize()
         XCTAssertEqual(live["capabilities"]?["methods"], caps["methods"])
         XCTAssertEqual(live["capabilities"]?["analysisMethods"], caps["analysisMethods"])
+        XCTAssertEqual(live["serverInfo"]?["isa"]?.stringValue, ISA.current.rawValue)
+        XCTAssertEqual(live["serverInfo"]?["version"]?.stringValue, ServerInfo.version)
         _ = daemon.finish()
     }
 }

@@ -1,3 +1,4 @@
+import HeedTestSupport
 import XCTest
 @testable import HeedKernels
 
@@ -21,33 +22,42 @@ final class ActivationTests: XCTestCase {
     }
 
     func testGeluMatchesReference() {
-        let x = denseRange(-14, 14, count: 40_001) + [0, -0.0, 1e-30, -1e-30, Float.leastNormalMagnitude / 100, 30, -30, 1e10, -1e10, 1e30]
-        var fast = x, ref = x
-        Kernels.gelu(&fast, count: fast.count)
-        Reference.gelu(&ref, count: ref.count)
-        let (worst, at) = maxUlp(fast, ref)
-        print("accuracy: gelu worst \(worst) ulp at \(x[Int(at)])")
-        XCTAssertLessThanOrEqual(worst, 4, "gelu worst \(worst) ulp at x = \(x[Int(at)])")
+        forEachVariant { isa in
+            let x = denseRange(-14, 14, count: 40_001) + [0, -0.0, 1e-30, -1e-30, Float.leastNormalMagnitude / 100, 30, -30, 1e10, -1e10, 1e30]
+            var fast = x, ref = x
+            Kernels.gelu(&fast, count: fast.count)
+            Reference.gelu(&ref, count: ref.count)
+            let (worst, at) = maxUlp(fast, ref)
+            print("accuracy: gelu worst \(worst) ulp at \(x[Int(at)])")
+            XCTAssertLessThanOrEqual(worst, 4, "gelu worst \(worst) ulp at x = \(x[Int(at)])")
+
+        }
     }
 
     func testGeluTanhMatchesReference() {
-        let x = denseRange(-12, 12, count: 40_001) + [0, -0.0, 1e-30, -1e-30, 30, -30, 1e10, -1e10, 1e30]
-        var fast = x, ref = x
-        Kernels.geluTanh(&fast, count: fast.count)
-        Reference.geluTanh(&ref, count: ref.count)
-        let (worst, at) = maxUlp(fast, ref)
-        print("accuracy: geluTanh worst \(worst) ulp at \(x[Int(at)])")
-        XCTAssertLessThanOrEqual(worst, 4, "geluTanh worst \(worst) ulp at x = \(x[Int(at)])")
+        forEachVariant { isa in
+            let x = denseRange(-12, 12, count: 40_001) + [0, -0.0, 1e-30, -1e-30, 30, -30, 1e10, -1e10, 1e30]
+            var fast = x, ref = x
+            Kernels.geluTanh(&fast, count: fast.count)
+            Reference.geluTanh(&ref, count: ref.count)
+            let (worst, at) = maxUlp(fast, ref)
+            print("accuracy: geluTanh worst \(worst) ulp at \(x[Int(at)])")
+            XCTAssertLessThanOrEqual(worst, 4, "geluTanh worst \(worst) ulp at x = \(x[Int(at)])")
+
+        }
     }
 
     func testTailsAndThreadedLengths() {
-        for count in [1, 7, 8, 9, 23, 40_000, 40_003] {
-            let x = randomFloats(count, seed: UInt64(count), scale: 10)
-            var a = x, b = x, c = x, d = x
-            Kernels.gelu(&a, count: count); Reference.gelu(&b, count: count)
-            Kernels.geluTanh(&c, count: count); Reference.geluTanh(&d, count: count)
-            XCTAssertLessThanOrEqual(maxUlp(a, b).0, 4, "gelu count \(count)")
-            XCTAssertLessThanOrEqual(maxUlp(c, d).0, 4, "geluTanh count \(count)")
+        forEachVariant { isa in
+            for count in [1, 7, 8, 9, 23, 40_000, 40_003] {
+                let x = randomFloats(count, seed: UInt64(count), scale: 10)
+                var a = x, b = x, c = x, d = x
+                Kernels.gelu(&a, count: count); Reference.gelu(&b, count: count)
+                Kernels.geluTanh(&c, count: count); Reference.geluTanh(&d, count: count)
+                XCTAssertLessThanOrEqual(maxUlp(a, b).0, 4, "gelu count \(count)")
+                XCTAssertLessThanOrEqual(maxUlp(c, d).0, 4, "geluTanh count \(count)")
+            }
+
         }
     }
 }

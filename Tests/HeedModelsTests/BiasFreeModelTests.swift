@@ -119,16 +119,24 @@ final class BiasFreeModelTests: XCTestCase {
         }
     }
 
-    /// What a loaded model holds: embeddings, the packed linears (W^T in 16-column panels, padded)
-    /// with their biases, LayerNorm parameters and one plain copy of W_O per layer (the analysis
-    /// reads it), and nothing else: no plain copy of the other weights.
+    /// What a loaded model holds: embeddings, the packed linears (W^T in NR-column panels,
+    /// padded: NR is 16, or 32 for the AVX-512 variant) with their biases, LayerNorm parameters
+    /// and one plain copy of W_O per layer (the analysis reads it), and nothing else: no plain
+    /// copy of the other weights.
     func testWeightBytesCountPackedWeightsAndThePlainWOOnly() throws {
+        let nr = Kernels.tileShape().columns
+        /// Floats of a packed (out, in) weight: out padded to whole panels.
+        func packed(_ out: Int, _ inF: Int) -> Int { (out + nr - 1) / nr * nr * inF }
         // tiny-bert: C 32, I 37, V 123, P 600, 2 layers. Floats:
         //   embeddings 123*32 + 600*32 + 32 (token type row) + 2*32 (LayerNorm) = 23_232
-        //   per layer: qkv 6 panels*32*16 + 96, attn out 2*32*16 + 32, ffn in 3*32*16 + 37,
-        //   ffn out 2*37*16 + 32, W_O 32*32, LayerNorms 4*32 = 8_165
-        XCTAssertEqual(try Self.encoder(Fixtures.url("models/tiny-bert")).weightBytes, 4 * (23_232 + 2 * 8_165))
-        // tiny-bert-nobias: P 64, no biases: 123*32 + 64*32 + 32 + 32 = 6_048; per layer 7_904.
-        XCTAssertEqual(try Self.encoder(Fixtures.url("models/\(Self.name)")).weightBytes, 4 * (6_048 + 2 * 7_904))
+        //   per layer: qkv (96 x 32) + 96, attn out (32 x 32) + 32, ffn in (37 x 32) + 37,
+        //   ffn out (32 x 37) + 32, W_O 32*32, LayerNorms 4*32 (8_165 with 16-column panels)
+        let layer = packed(96, 32) + 96 + packed(32, 32) + 32 + packed(37, 32) + 37 + packed(32, 37) + 32 + 32 * 32 + 4 * 32
+        if nr == 16 { XCTAssertEqual(layer, 8_165) }
+        XCTAssertEqual(try Self.encoder(Fixtures.url("models/tiny-bert")).weightBytes, 4 * (23_232 + 2 * layer))
+        // tiny-bert-nobias: P 64, no biases: 123*32 + 64*32 + 32 + 32 = 6_048; per layer the
+        // same without the 197 linear bias floats and the 64 LayerNorm betas (7_904 with
+        // 16-column panels).
+        XCTAssertEqual(try Self.encoder(Fixtures.url("models/\(Self.name)")).weightBytes, 4 * (6_048 + 2 * (layer - 197 - 64)))
     }
 }

@@ -1,4 +1,5 @@
-// Vectorised exp, erf, erfc, tanh and the two GELUs on SIMD8<Float> (one ymm register).
+// Vectorised exp, erf, erfc, tanh and the two GELUs on VF (the variant's vector: SIMD8<Float>,
+// one ymm register, or SIMD16<Float>, one zmm).
 // Every lane evaluates each piece and a select picks the right one (the far-tail erfc piece
 // is skipped when no lane of the vector needs it).
 // Accuracy (VectorMathTests, ActivationTests; worst over dense ranges and extremes): exp 1 ulp,
@@ -22,25 +23,25 @@
 // `pointwiseMin` is an out-of-line call: each cost 3-10x. Selects, min and max are written as
 // tiny lane loops that LLVM turns into single vblendvps / vminps / vmaxps instructions.
 
-public enum VectorMath {
-    public typealias V = SIMD8<Float>
+enum VectorMath {
+    typealias V = VF
 
     /// e^x per lane; -inf gives 0, large x +inf.
-    @inlinable @inline(__always)
-    public static func exp(_ x: V) -> V {
+    @inline(__always)
+    static func exp(_ x: V) -> V {
         expCore(lanewiseMin(lanewiseMax(x, V(repeating: -104)), V(repeating: 89)), lo: nil)
     }
 
     /// e^x per lane for x <= 0 (including -inf, which gives 0): one clamp less than `exp`.
-    @inlinable @inline(__always)
-    public static func expNonPositive(_ x: V) -> V {
+    @inline(__always)
+    static func expNonPositive(_ x: V) -> V {
         expCore(lanewiseMax(x, V(repeating: -104)), lo: nil)
     }
 
     /// e^(x + lo) for x in [-110.25, 89] and an optional small correction |lo| <= ulp(x).
     /// Polynomials use Estrin's scheme: a shorter dependency chain than Horner's, which is
     /// what bounds these loops (one vector's chain is longer than the out-of-order window).
-    @inlinable @inline(__always)
+    @inline(__always)
     static func expCore(_ x: V, lo: V?) -> V {
         let magic = V(repeating: 12_582_912)                        // 1.5 * 2^23: rounds to integer
         let t = magic.addingProduct(x, V(repeating: 1.442_695_04))  // n + magic
@@ -57,7 +58,7 @@ public enum VectorMath {
         let p = q0.addingProduct(q1, r2).addingProduct(q2, r4)
         let q = r.addingProduct(p, r2)                               // e^r - 1
         // 2^n = 2^k1 * 2^k2 with k1 = n >> 1: each factor is a normal float for n in [-160, 129].
-        let ni = unsafeBitCast(t, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
+        let ni = unsafeBitCast(t, to: VI.self) &- unsafeBitCast(magic, to: VI.self)
         let k1 = ni &>> 1
         let k2 = ni &- k1
         let s1 = unsafeBitCast((k1 &+ 127) &<< 23, to: V.self)
@@ -66,8 +67,8 @@ public enum VectorMath {
     }
 
     /// erf(x) per lane.
-    @inlinable @inline(__always)
-    public static func erf(_ x: V) -> V {
+    @inline(__always)
+    static func erf(_ x: V) -> V {
         let u = lanewiseMin(absolute(x), V(repeating: 10.5))
         let uu = u * u
         let (erfSmall, erfcLarge) = erfPieces(u, z: uu, zLo: (-uu).addingProduct(u, u))
@@ -75,8 +76,8 @@ public enum VectorMath {
     }
 
     /// erfc(x) = 1 - erf(x) per lane, with relative accuracy for large x.
-    @inlinable @inline(__always)
-    public static func erfc(_ x: V) -> V {
+    @inline(__always)
+    static func erfc(_ x: V) -> V {
         let u = lanewiseMin(absolute(x), V(repeating: 10.5))
         let uu = u * u
         let (erfSmall, erfcLarge) = erfPieces(u, z: uu, zLo: (-uu).addingProduct(u, u))
@@ -85,8 +86,8 @@ public enum VectorMath {
     }
 
     /// tanh(x) per lane.
-    @inlinable @inline(__always)
-    public static func tanh(_ x: V) -> V {
+    @inline(__always)
+    static func tanh(_ x: V) -> V {
         let u = absolute(x)
         let z = x * x
         let z2 = z * z
@@ -101,8 +102,8 @@ public enum VectorMath {
 
     /// 0.5 x (1 + erf(x / sqrt 2)) per lane (transformers' "gelu"); the negative tail goes
     /// through erfc, so tiny outputs keep their relative accuracy.
-    @inlinable @inline(__always)
-    public static func gelu(_ x: V) -> V {
+    @inline(__always)
+    static func gelu(_ x: V) -> V {
         // gelu(x) = 0.5 x erfc(-x / sqrt 2): 0.5 x erfc(u) for x < 0, 0.5 x (2 - erfc(u)) else.
         // |x| <= 14.8 keeps u <= 10.5; beyond, the result is x or -0 either way.
         let ax = lanewiseMin(absolute(x), V(repeating: 14.8))
@@ -120,8 +121,8 @@ public enum VectorMath {
     /// x / (1 + e^(-2y)) = x e^(2y) / (1 + e^(2y)) with t = e^(-2|y|) <= 1, so nothing
     /// overflows. e^(-2|y|) is ill-conditioned in y (float rounding of 2y would cost |2y| ulp),
     /// so 2y = c x (1 + a x^2) is formed as a float pair hi + lo with FMA-based exact products.
-    @inlinable @inline(__always)
-    public static func geluTanh(_ x: V) -> V {
+    @inline(__always)
+    static func geluTanh(_ x: V) -> V {
         // 2|y| from |x| (clamped: beyond 100 the result is x or -0 either way).
         let ax = lanewiseMin(absolute(x), V(repeating: 100))
         let ah = V(repeating: 4.471_499_845e-02), al = V(repeating: 1.546_144_435e-09)   // 0.044715
@@ -144,69 +145,73 @@ public enum VectorMath {
         return x * numerator / (1 + t)
     }
 
-    /// Sum of the 8 lanes.
-    @inlinable @inline(__always)
-    public static func sum(_ v: V) -> Float {
-        ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]))
+    /// Sum of the lanes (a fixed tree: lanes i and i + 8 first when there are 16).
+    @inline(__always)
+    static func sum(_ v: V) -> Float {
+        var s = SIMD8<Float>()
+        for i in 0..<8 { s[i] = v[i] }
+        if V.scalarCount == 16 { for i in 0..<8 { s[i] += v[i + 8] } }
+        return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]))
     }
 
-    /// Largest of the 8 lanes.
-    @inlinable @inline(__always)
-    public static func max(_ v: V) -> Float {
-        Swift.max(Swift.max(Swift.max(v[0], v[4]), Swift.max(v[2], v[6])),
-                  Swift.max(Swift.max(v[1], v[5]), Swift.max(v[3], v[7])))
+    /// Largest of the lanes.
+    @inline(__always)
+    static func max(_ v: V) -> Float {
+        var m = v[0]
+        for i in 1..<V.scalarCount { m = Swift.max(m, v[i]) }
+        return m
     }
 
     /// Per lane: `a` where `m` has its sign bit set (m < 0 or -0), else `b`: one vblendvps.
-    @inlinable @inline(__always)
-    public static func select(ifNegative m: V, _ a: V, else b: V) -> V {
+    @inline(__always)
+    static func select(ifNegative m: V, _ a: V, else b: V) -> V {
         var r = b
-        for i in 0..<8 { r[i] = Int32(bitPattern: m[i].bitPattern) < 0 ? a[i] : b[i] }
+        for i in 0..<V.scalarCount { r[i] = Int32(bitPattern: m[i].bitPattern) < 0 ? a[i] : b[i] }
         return r
     }
 
     /// Lane-wise minimum: one vminps (no NaN handling).
-    @inlinable @inline(__always)
-    public static func lanewiseMin(_ a: V, _ b: V) -> V {
+    @inline(__always)
+    static func lanewiseMin(_ a: V, _ b: V) -> V {
         var r = a
-        for i in 0..<8 { r[i] = Swift.min(a[i], b[i]) }
+        for i in 0..<V.scalarCount { r[i] = Swift.min(a[i], b[i]) }
         return r
     }
 
     /// Lane-wise maximum: one vmaxps (no NaN handling).
-    @inlinable @inline(__always)
-    public static func lanewiseMax(_ a: V, _ b: V) -> V {
+    @inline(__always)
+    static func lanewiseMax(_ a: V, _ b: V) -> V {
         var r = a
-        for i in 0..<8 { r[i] = Swift.max(a[i], b[i]) }
+        for i in 0..<V.scalarCount { r[i] = Swift.max(a[i], b[i]) }
         return r
     }
 
     /// True when every lane of `m` has its sign bit set.
-    @inlinable @inline(__always)
-    public static func allNegative(_ m: V) -> Bool {
+    @inline(__always)
+    static func allNegative(_ m: V) -> Bool {
         var acc: UInt32 = 0xffff_ffff
-        for i in 0..<8 { acc &= m[i].bitPattern }
+        for i in 0..<V.scalarCount { acc &= m[i].bitPattern }
         return acc & 0x8000_0000 != 0
     }
 
     // MARK: - pieces
 
-    @inlinable @inline(__always)
+    @inline(__always)
     static func absolute(_ x: V) -> V {
-        unsafeBitCast(unsafeBitCast(x, to: SIMD8<UInt32>.self) & 0x7fff_ffff, to: V.self)
+        unsafeBitCast(unsafeBitCast(x, to: VU.self) & 0x7fff_ffff, to: V.self)
     }
 
     /// |value| with the sign of `sign`.
-    @inlinable @inline(__always)
+    @inline(__always)
     static func withSign(_ value: V, of sign: V) -> V {
-        let s = unsafeBitCast(sign, to: SIMD8<UInt32>.self) & 0x8000_0000
-        return unsafeBitCast(unsafeBitCast(value, to: SIMD8<UInt32>.self) | s, to: V.self)
+        let s = unsafeBitCast(sign, to: VU.self) & 0x8000_0000
+        return unsafeBitCast(unsafeBitCast(value, to: VU.self) | s, to: V.self)
     }
 
     /// For 0 <= u <= 10.5 with u^2 = z + zLo exactly: (erf(u), valid for u < 0.5;
     /// erfc(u), valid for u >= 0.5). Below 0.5, erfc = 1 - erf loses nothing (erf < 0.53);
     /// above, erf = 1 - erfc loses at most a bit (erfc < 0.48).
-    @inlinable @inline(__always)
+    @inline(__always)
     static func erfPieces(_ u: V, z: V, zLo: V) -> (V, V) {
         // erf(u) = u P(u^2) on [0, 0.5)
         var pa = V(repeating: 4.717_990_075_765_929e-3)

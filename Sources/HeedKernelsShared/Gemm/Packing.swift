@@ -1,8 +1,8 @@
 // Packing B into the micro-kernel's panel layout.
 //
-// Panel p holds columns j0 = 16p ..< 16p + 16 of the logical (K x N) operand as K rows of 16
-// contiguous floats: panel[q * 16 + jj] = B(q, j0 + jj), zero for j0 + jj >= N. Panels follow
-// each other: panel p starts at p * K * 16. Both GEMM forms share this layout and the
+// Panel p holds columns j0 = NR p ..< NR p + NR of the logical (K x N) operand as K rows of NR
+// contiguous floats (NR = gemmNR: 16, or 32 for AVX-512): panel[q * NR + jj] = B(q, j0 + jj),
+// zero for j0 + jj >= N. Panels follow each other: panel p starts at p * K * NR. Both GEMM forms share this layout and the
 // micro-kernel; they differ only in where B(q, j) is read from:
 //   gemmABt: b is (N, K) row-major, B(q, j) = b[j * ldb + q]   (a transpose while packing)
 //   gemmAB:  b is (K, N) row-major, B(q, j) = b[q * ldb + j]   (a copy of 16-float rows)
@@ -22,7 +22,7 @@ func packPanelsTransposed(b: UnsafePointer<Float>, ldb: Int, n: Int, k: Int, pan
             // 8 x 8 blocks: read 8 rows of b along k, write 8 panel rows of 8 columns.
             var q = 0
             while q + 8 <= k {
-                for half in 0..<2 {
+                for half in 0..<(gemmNR / 8) {
                     let src = b + (j0 + 8 * half) * ldb + q
                     transpose8x8(src, ldb, out + q * gemmNR + 8 * half, gemmNR)
                 }
@@ -33,9 +33,21 @@ func packPanelsTransposed(b: UnsafePointer<Float>, ldb: Int, n: Int, k: Int, pan
                 q += 1
             }
         } else {
+            // A last, partial panel: whole groups of 8 columns through the 8 x 8 transpose,
+            // the remaining columns one by one, zeros beyond N.
+            let groups = nr / 8
+            var q = 0
+            while q + 8 <= k {
+                for g in 0..<groups { transpose8x8(b + (j0 + 8 * g) * ldb + q, ldb, out + q * gemmNR + 8 * g, gemmNR) }
+                q += 8
+            }
+            while q < k {
+                for jj in 0..<(8 * groups) { out[q * gemmNR + jj] = b[(j0 + jj) * ldb + q] }
+                q += 1
+            }
             for q in 0..<k {
                 let row = out + q * gemmNR
-                for jj in 0..<nr { row[jj] = b[(j0 + jj) * ldb + q] }
+                for jj in (8 * groups)..<nr { row[jj] = b[(j0 + jj) * ldb + q] }
                 for jj in nr..<gemmNR { row[jj] = 0 }
             }
         }
@@ -53,8 +65,8 @@ func packPanels(b: UnsafePointer<Float>, ldb: Int, n: Int, k: Int, panels: Range
         if nr == gemmNR {
             for q in 0..<k {
                 let src = b + q * ldb + j0, row = out + q * gemmNR
-                store8(load8(src), row)
-                store8(load8(src + 8), row + 8)
+                storeV(loadV(src), row)
+                storeV(loadV(src + W), row + W)
             }
         } else {
             for q in 0..<k {
@@ -72,7 +84,7 @@ func packPanels(b: UnsafePointer<Float>, ldb: Int, n: Int, k: Int, panels: Range
 /// lane selection, which LLVM turns into one vunpck*ps / vshufps / vperm2f128.
 @inline(__always)
 private func transpose8x8(_ src: UnsafePointer<Float>, _ lds: Int, _ dst: UnsafeMutablePointer<Float>, _ ldd: Int) {
-    typealias V = SIMD8<Float>
+    typealias V = SIMD8<Float>   // 8 x 8 blocks in every variant (ymm, xmm pairs or NEON pairs)
     @inline(__always) func unpackLo(_ a: V, _ b: V) -> V { V(a[0], b[0], a[1], b[1], a[4], b[4], a[5], b[5]) }
     @inline(__always) func unpackHi(_ a: V, _ b: V) -> V { V(a[2], b[2], a[3], b[3], a[6], b[6], a[7], b[7]) }
     @inline(__always) func pairsLo(_ a: V, _ b: V) -> V { V(a[0], a[1], b[0], b[1], a[4], a[5], b[4], b[5]) }

@@ -1,15 +1,17 @@
+import HeedKernelsBase
+
 // The GEMM driver: splits C (M, N) into tasks over column panels (and row blocks when there
 // are few panels), packs B per task unless it comes pre-packed, and sweeps register tiles.
 //
 // Loop nest of one task (BLIS order, A read in place):
-//   for kc block (depth gemmKC):            B micro-panel (kc x 16) stays in L1
+//   for kc block (depth gemmKC):            B micro-panel (kc x gemmNR) stays in L1
 //     for mc block of rows (gemmMC):        A block (mc x kc) stays in L2
 //       for panel in the task's panels:
 //         for 6-row tile in the mc block:   micro-kernel
 
-/// Depth of a k block: a 16-wide B micro-panel of this depth is 24 KiB (measured best of
-/// 192/256/384 on MiniLM shapes; K = 384 then needs no split).
-let gemmKC = 384
+// gemmKC (depth of a k block) is the variant's (Width.swift): a 16-wide B micro-panel of
+// depth 384 is 24 KiB (measured best of 192/256/384 on MiniLM shapes with AVX2); 32-wide
+// AVX-512 panels use 256 (32 KiB).
 /// Rows of an A block kept in L2 while a task's panels stream past it.
 let gemmMC = 120
 /// Below this many flops a GEMM runs on the calling thread only.
@@ -21,7 +23,7 @@ enum GemmB {
     case transposed(UnsafePointer<Float>, ldb: Int)
     /// b (K, N) row-major: C = A * b.
     case plain(UnsafePointer<Float>, ldb: Int)
-    /// Panels already packed (PackedLinear), depth K, panel p at base + p * K * 16.
+    /// Panels already packed (PackedLinear), depth K, panel p at base + p * K * gemmNR.
     case packed(UnsafePointer<Float>)
 }
 
@@ -73,7 +75,7 @@ enum GemmDriver {
         default: packFloats = packedPanelFloats(panels: panels.count, k: k) }
         let scratch = ThreadScratch.floats(spillFloats + packFloats)
         let spill = scratch
-        // Panel `panels.lowerBound` starts at `first`; the others follow at k * 16 strides.
+        // Panel `panels.lowerBound` starts at `first`; the others follow at k * gemmNR strides.
         let first: UnsafePointer<Float>
         switch b {
         case .packed(let base):
@@ -103,9 +105,10 @@ enum GemmDriver {
                                          nr: min(gemmNR, n - j0), spill: spill)
                     var i = i0
                     while i < i1 {
-                        // 7 or 8 rows left: two tiles of 4 (and 3) beat 6 + a 1- or 2-row tile.
+                        // Between MR and 2 MR rows left: two near-equal tiles beat a full one
+                        // and a 1- or 2-row tile (8 rows with MR = 6: 4 + 4, not 6 + 2).
                         let left = i1 - i
-                        let mr = left == 7 || left == 8 ? 4 : min(gemmMR, left)
+                        let mr = left > gemmMR && left < 2 * gemmMR ? (left + 1) / 2 : min(gemmMR, left)
                         gemmTile(mr: mr, kc, a + i * lda + k0, lda, bp, c + i * ldc + j0, ldc, e)
                         i += mr
                     }

@@ -1,3 +1,5 @@
+import HeedKernelsBase
+
 // Elementwise GELUs over a buffer, vectorised (VectorMath) and split across threads when large.
 
 enum Activations {
@@ -12,34 +14,34 @@ enum Activations {
         apply(x, count: count, vectors: geluTanhVectors, tail: { VectorMath.geluTanh($0) })
     }
 
-    /// x[0 ..< 8 * n] = gelu(x), whole vectors only. One inlined copy of the vector function
+    /// x[0 ..< W * n] = gelu(x), whole vectors only. One inlined copy of the vector function
     /// per loop keeps the caller small enough for the inliner.
     @inline(never)
     static func geluVectors(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
-        for v in 0..<n { store8(VectorMath.gelu(load8(x + 8 * v)), x + 8 * v) }
+        for v in 0..<n { storeV(VectorMath.gelu(loadV(x + W * v)), x + W * v) }
     }
 
     @inline(never)
     static func geluTanhVectors(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
-        for v in 0..<n { store8(VectorMath.geluTanh(load8(x + 8 * v)), x + 8 * v) }
+        for v in 0..<n { storeV(VectorMath.geluTanh(loadV(x + W * v)), x + W * v) }
     }
 
     @inline(__always)
     static func apply(_ x: UnsafeMutablePointer<Float>, count: Int,
                       vectors: (UnsafeMutablePointer<Float>, Int) -> Void,
-                      tail: (SIMD8<Float>) -> SIMD8<Float>) {
+                      tail: (VF) -> VF) {
         if count <= 0 { return }
-        let whole = count / 8
-        Parallel.forRanges(whole, grain: parallelGrainElements / 8) { range in
-            vectors(x + 8 * range.lowerBound, range.count)
+        let whole = count / W
+        Parallel.forRanges(whole, grain: parallelGrainElements / W) { range in
+            vectors(x + W * range.lowerBound, range.count)
         }
-        if whole * 8 < count { applyTail(x + whole * 8, count - whole * 8, tail) }
+        if whole * W < count { applyTail(x + whole * W, count - whole * W, tail) }
     }
 
-    /// The last count (< 8) elements through one padded vector.
+    /// The last count (< W) elements through one padded vector.
     @inline(never)
-    static func applyTail(_ x: UnsafeMutablePointer<Float>, _ count: Int, _ f: (SIMD8<Float>) -> SIMD8<Float>) {
-        var t = SIMD8<Float>()
+    static func applyTail(_ x: UnsafeMutablePointer<Float>, _ count: Int, _ f: (VF) -> VF) {
+        var t = VF()
         for i in 0..<count { t[i] = x[i] }
         let y = f(t)
         for i in 0..<count { x[i] = y[i] }

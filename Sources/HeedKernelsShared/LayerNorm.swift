@@ -1,3 +1,5 @@
+import HeedKernelsBase
+
 // LayerNorm over rows: out = (x - mean) / sqrt(var + eps) * gamma + beta (biased variance);
 // beta nil is a LayerNorm without bias (out = normalised * gamma).
 
@@ -19,11 +21,11 @@ enum LayerNorm {
     @inline(__always)
     static func row(_ x: UnsafePointer<Float>, cols n: Int, gamma: UnsafePointer<Float>,
                     beta: UnsafePointer<Float>?, eps: Float, out: UnsafeMutablePointer<Float>) {
-        typealias V = SIMD8<Float>
+        typealias V = VF
         var s0 = V(), s1 = V()
         var j = 0
-        while j + 16 <= n { s0 += load8(x + j); s1 += load8(x + j + 8); j += 16 }
-        if j + 8 <= n { s0 += load8(x + j); j += 8 }
+        while j + 2 * W <= n { s0 += loadV(x + j); s1 += loadV(x + j + W); j += 2 * W }
+        if j + W <= n { s0 += loadV(x + j); j += W }
         var sum = VectorMath.sum(s0 + s1)
         while j < n { sum += x[j]; j += 1 }
         let mean = sum / Float(n)
@@ -32,13 +34,13 @@ enum LayerNorm {
         // rounding matters when |mean| >> std), sum d^2 gives the variance (corrected two-pass).
         var d0 = V(), d1 = V(), q0 = V(), q1 = V()
         j = 0
-        while j + 16 <= n {
-            let e0 = load8(x + j) - m8, e1 = load8(x + j + 8) - m8
+        while j + 2 * W <= n {
+            let e0 = loadV(x + j) - m8, e1 = loadV(x + j + W) - m8
             d0 += e0; d1 += e1
             q0 = q0.addingProduct(e0, e0); q1 = q1.addingProduct(e1, e1)
-            j += 16
+            j += 2 * W
         }
-        if j + 8 <= n { let e = load8(x + j) - m8; d0 += e; q0 = q0.addingProduct(e, e); j += 8 }
+        if j + W <= n { let e = loadV(x + j) - m8; d0 += e; q0 = q0.addingProduct(e, e); j += W }
         var sd = VectorMath.sum(d0 + d1), sq = VectorMath.sum(q0 + q1)
         while j < n { let e = x[j] - mean; sd += e; sq += e * e; j += 1 }
         let shift = sd / Float(n)
@@ -50,17 +52,17 @@ enum LayerNorm {
         let i8 = V(repeating: inv)
         j = 0
         if let beta {
-            while j + 8 <= n {
-                let normed = ((load8(x + j) - m8) - shift8) * i8
-                store8(load8(beta + j).addingProduct(normed, load8(gamma + j)), out + j)
-                j += 8
+            while j + W <= n {
+                let normed = ((loadV(x + j) - m8) - shift8) * i8
+                storeV(loadV(beta + j).addingProduct(normed, loadV(gamma + j)), out + j)
+                j += W
             }
             while j < n { out[j] = ((x[j] - mean) - shift) * inv * gamma[j] + beta[j]; j += 1 }
         } else {
-            while j + 8 <= n {
-                let normed = ((load8(x + j) - m8) - shift8) * i8
-                store8(normed * load8(gamma + j), out + j)
-                j += 8
+            while j + W <= n {
+                let normed = ((loadV(x + j) - m8) - shift8) * i8
+                storeV(normed * loadV(gamma + j), out + j)
+                j += W
             }
             while j < n { out[j] = ((x[j] - mean) - shift) * inv * gamma[j]; j += 1 }
         }

@@ -8,9 +8,9 @@ import Darwin
 /// exits. Kernels use it for packing so that no call allocates once the sizes have been seen.
 /// Only the GEMM driver uses it, and never across a call to other code, so nested use on one
 /// thread cannot happen.
-enum ThreadScratch {
+public enum ThreadScratch {
     /// A buffer of at least `count` floats owned by the calling thread (contents undefined).
-    static func floats(_ count: Int) -> UnsafeMutablePointer<Float> {
+    public static func floats(_ count: Int) -> UnsafeMutablePointer<Float> {
         let header: UnsafeMutablePointer<ScratchHeader>
         if let raw = pthread_getspecific(scratchKey) {
             header = raw.assumingMemoryBound(to: ScratchHeader.self)

@@ -1,3 +1,5 @@
+import HeedKernelsBase
+
 // Row softmax with scale and additive mask, numerically stable (max subtracted first).
 
 enum Softmax {
@@ -17,20 +19,20 @@ enum Softmax {
     /// and stores e = exp(v - max) with its sum, pass 3 normalises.
     @inline(__always)
     static func row(_ p: UnsafeMutablePointer<Float>, cols n: Int, scale: Float, maskAdd: UnsafePointer<Float>?) {
-        typealias V = SIMD8<Float>
+        typealias V = VF
         let s8 = V(repeating: scale)
         var max8 = V(repeating: -.infinity)
-        var nan8 = SIMDMask<SIMD8<Int32>>(repeating: false)
+        var nan8 = SIMDMask<VI>(repeating: false)
         var j = 0
         if let maskAdd {
-            while j + 8 <= n {
-                let v = load8(p + j) * s8 + load8(maskAdd + j)
-                nan8 .|= v .!= v; max8 = VectorMath.lanewiseMax(max8, v); j += 8
+            while j + W <= n {
+                let v = loadV(p + j) * s8 + loadV(maskAdd + j)
+                nan8 .|= v .!= v; max8 = VectorMath.lanewiseMax(max8, v); j += W
             }
         } else {
-            while j + 8 <= n {
-                let v = load8(p + j) * s8
-                nan8 .|= v .!= v; max8 = VectorMath.lanewiseMax(max8, v); j += 8
+            while j + W <= n {
+                let v = loadV(p + j) * s8
+                nan8 .|= v .!= v; max8 = VectorMath.lanewiseMax(max8, v); j += W
             }
         }
         var mx = VectorMath.max(max8)
@@ -52,32 +54,32 @@ enum Softmax {
         var sum8 = V()
         j = 0
         if let maskAdd {
-            while j + 8 <= n {
-                let e = VectorMath.expNonPositive((load8(p + j) * s8 + load8(maskAdd + j)) - m8)
-                store8(e, p + j); sum8 += e; j += 8
+            while j + W <= n {
+                let e = VectorMath.expNonPositive((loadV(p + j) * s8 + loadV(maskAdd + j)) - m8)
+                storeV(e, p + j); sum8 += e; j += W
             }
         } else {
-            while j + 8 <= n {
-                let e = VectorMath.expNonPositive(load8(p + j) * s8 - m8)
-                store8(e, p + j); sum8 += e; j += 8
+            while j + W <= n {
+                let e = VectorMath.expNonPositive(loadV(p + j) * s8 - m8)
+                storeV(e, p + j); sum8 += e; j += W
             }
         }
         if j < n { sum8 += expTail(p + j, n - j, scale: scale, maskAdd: maskAdd.map { $0 + j }, max: mx) }
         let inv8 = V(repeating: 1 / VectorMath.sum(sum8))
         j = 0
-        while j + 8 <= n {
-            store8(load8(p + j) * inv8, p + j)
-            j += 8
+        while j + W <= n {
+            storeV(loadV(p + j) * inv8, p + j)
+            j += W
         }
         while j < n { p[j] *= inv8[0]; j += 1 }
     }
 
-    /// The last count (< 8) entries of a row: p = exp(p * scale + mask - max); returns them as
+    /// The last count (< W) entries of a row: p = exp(p * scale + mask - max); returns them as
     /// a vector (padding lanes 0) for the row sum.
     @inline(never)
     static func expTail(_ p: UnsafeMutablePointer<Float>, _ count: Int, scale: Float, maskAdd: UnsafePointer<Float>?,
-                        max mx: Float) -> SIMD8<Float> {
-        var t = SIMD8<Float>(repeating: -.infinity)
+                        max mx: Float) -> VF {
+        var t = VF(repeating: -.infinity)
         for i in 0..<count { t[i] = (p[i] * scale + (maskAdd?[i] ?? 0)) - mx }
         let e = VectorMath.expNonPositive(t)   // padding lanes are exp(-inf) = 0
         for i in 0..<count { p[i] = e[i] }

@@ -1,0 +1,16 @@
+// The portable kernel variant: the sources in Shared/ (a symlink to Sources/HeedKernelsShared,
+// shared by every variant target) compiled for the build's baseline (SSE2 on x86-64, NEON on arm64).
+// This file is the only one that differs between variants: vector width and tile sizes.
+
+/// The vector type of every kernel of this variant: 8 lanes of Float.
+typealias VF = SIMD8<Float>
+/// Int32 lanes of the same width (bit manipulation in exp).
+typealias VI = SIMD8<Int32>
+/// UInt32 lanes of the same width (sign and magnitude masks).
+typealias VU = SIMD8<UInt32>
+/// Rows of the full GEMM register tile (2 x MR accumulators of VF).
+let gemmMR = 6
+/// Depth of a GEMM k block (a B micro-panel of kc x gemmNR floats should stay in L1).
+let gemmKC = 384
+/// The name of this variant, spelled as HEED_ISA spells it.
+let variantName = "portable"
