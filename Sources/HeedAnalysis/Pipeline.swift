@@ -203,17 +203,7 @@ public enum Pipeline {
     /// (the tokens from the text, special tokens typed in it included).
     static func centredWindow(_ encoded: Encoding, around focus: [Int], limit: Int) -> Encoding {
         let tokens = encoded.tokens
-        var lead = 0
-        while lead < tokens.count, tokens[lead].isInserted { lead += 1 }
-        var trail = 0
-        while trail < tokens.count - lead, tokens[tokens.count - 1 - trail].isInserted { trail += 1 }
-        let bodyRange = lead..<(tokens.count - trail)
-        let size = max(1, limit - lead - trail)
-        let centre = focus.isEmpty ? bodyRange.lowerBound : (focus.first! + focus.last!) / 2
-        var start = max(bodyRange.lowerBound, centre - size / 2)
-        start = min(start, bodyRange.upperBound - size)
-        start = max(start, bodyRange.lowerBound)
-        let end = min(bodyRange.upperBound, start + size)
-        return Encoding(tokens: Array(tokens[0..<lead]) + Array(tokens[start..<end]) + Array(tokens[bodyRange.upperBound...]))
+        let (body, start, end) = centredWindowBounds(encoded, around: focus, limit: limit)
+        return Encoding(tokens: Array(tokens[..<body.lowerBound]) + Array(tokens[start..<end]) + Array(tokens[body.upperBound...]))
     }
 }

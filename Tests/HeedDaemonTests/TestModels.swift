@@ -100,26 +100,7 @@ enum TestModels {
         return v
     }()
 
-    static var tokenizerJSON: String {
-        func special(_ id: Int, _ content: String) -> String {
-            #"{"id":\#(id),"content":"\#(content)","single_word":false,"lstrip":false,"rstrip":false,"normalized":false,"special":true}"#
-        }
-        let vocab = vocabulary.enumerated().map { "\"\($0.element.replacingOccurrences(of: "\"", with: "\\\""))\":\($0.offset)" }.joined(separator: ",")
-        return """
-        {"version":"1.0","truncation":null,"padding":null,
-         "added_tokens":[\(special(0, "[PAD]")),\(special(1, "[UNK]")),\(special(2, "[CLS]")),\(special(3, "[SEP]")),\(special(4, "[MASK]"))],
-         "normalizer":{"type":"BertNormalizer","clean_text":true,"handle_chinese_chars":true,"strip_accents":null,"lowercase":true},
-         "pre_tokenizer":{"type":"BertPreTokenizer"},
-         "post_processor":{"type":"TemplateProcessing",
-           "single":[{"SpecialToken":{"id":"[CLS]","type_id":0}},{"Sequence":{"id":"A","type_id":0}},{"SpecialToken":{"id":"[SEP]","type_id":0}}],
-           "pair":[{"SpecialToken":{"id":"[CLS]","type_id":0}},{"Sequence":{"id":"A","type_id":0}},{"SpecialToken":{"id":"[SEP]","type_id":0}},
-                   {"Sequence":{"id":"B","type_id":1}},{"SpecialToken":{"id":"[SEP]","type_id":1}}],
-           "special_tokens":{"[CLS]":{"id":"[CLS]","ids":[2],"tokens":["[CLS]"]},"[SEP]":{"id":"[SEP]","ids":[3],"tokens":["[SEP]"]}}},
-         "decoder":{"type":"WordPiece","prefix":"##","cleanup":true},
-         "model":{"type":"WordPiece","unk_token":"[UNK]","continuing_subword_prefix":"##","max_input_chars_per_word":100,
-                  "vocab":{\(vocab)}}}
-        """
-    }
+    static var tokenizerJSON: String { TinyTokenizer.json(vocabulary: vocabulary) }
 }
 
 /// A model directory whose weights file is a named pipe (see `TestModels.blocking`).

@@ -13,24 +13,8 @@ final class CLIModelFaultTests: XCTestCase {
         for file in ["config.json", "model.safetensors"] {
             try! FileManager.default.copyItem(at: Fixtures.url("models/tiny-bert/\(file)"), to: dir.appendingPathComponent(file))
         }
-        let specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-        let vocabulary = specials + ["the", "cat", "sat"] + (8..<123).map { "[unused\($0)]" } + ["zebra"]
-        let added = specials.enumerated().map {
-            #"{"id":\#($0.offset),"content":"\#($0.element)","single_word":false,"lstrip":false,"rstrip":false,"normalized":false,"special":true}"#
-        }.joined(separator: ",")
-        let vocab = vocabulary.enumerated().map { "\"\($0.element)\":\($0.offset)" }.joined(separator: ",")
-        let tokenizer = """
-            {"version":"1.0","truncation":null,"padding":null,"added_tokens":[\(added)],
-             "normalizer":{"type":"BertNormalizer","clean_text":true,"handle_chinese_chars":true,"strip_accents":null,"lowercase":true},
-             "pre_tokenizer":{"type":"BertPreTokenizer"},
-             "post_processor":{"type":"TemplateProcessing",
-               "single":[{"SpecialToken":{"id":"[CLS]","type_id":0}},{"Sequence":{"id":"A","type_id":0}},{"SpecialToken":{"id":"[SEP]","type_id":0}}],
-               "pair":[{"SpecialToken":{"id":"[CLS]","type_id":0}},{"Sequence":{"id":"A","type_id":0}},{"SpecialToken":{"id":"[SEP]","type_id":0}},
-                       {"Sequence":{"id":"B","type_id":1}},{"SpecialToken":{"id":"[SEP]","type_id":1}}],
-               "special_tokens":{"[CLS]":{"id":"[CLS]","ids":[2],"tokens":["[CLS]"]},"[SEP]":{"id":"[SEP]","ids":[3],"tokens":["[SEP]"]}}},
-             "decoder":null,
-             "model":{"type":"WordPiece","unk_token":"[UNK]","continuing_subword_prefix":"##","max_input_chars_per_word":100,"vocab":{\(vocab)}}}
-            """
+        let vocabulary = TinyTokenizer.specials + ["the", "cat", "sat"] + (8..<123).map { "[unused\($0)]" } + ["zebra"]
+        let tokenizer = TinyTokenizer.json(vocabulary: vocabulary)
         try! tokenizer.write(to: dir.appendingPathComponent("tokenizer.json"), atomically: true, encoding: .utf8)
         return dir
     }()

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import HeedJSONRPC
+import HeedJSONTestSupport
 
 /// Framing throughput, run only on request (a benchmark, not a unit test):
 ///
@@ -10,20 +11,10 @@ import XCTest
 /// HeedJSONTests' JSONBenchmarkTests.
 final class FramingBenchmarkTests: XCTestCase {
     override func setUpWithError() throws {
-        guard ProcessInfo.processInfo.environment["HEED_BENCH"] == "1" else {
-            throw XCTSkip("set HEED_BENCH=1 (and build with -c release) to run the benchmarks")
-        }
+        guard Benchmark.requested else { throw XCTSkip(Benchmark.skipMessage) }
     }
 
-    private func best(of runs: Int, _ body: () -> Void) -> Double {
-        var best = Double.infinity
-        for _ in 0..<runs {
-            let t = DispatchTime.now().uptimeNanoseconds
-            body()
-            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t) / 1e6)
-        }
-        return best
-    }
+    private func best(of runs: Int, _ body: () -> Void) -> Double { Benchmark.best(of: runs, body) }
 
     /// Framing throughput: 64 KiB reads of a stream of 1 MB frames.
     func testFramingThroughput() {

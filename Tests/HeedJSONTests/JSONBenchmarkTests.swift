@@ -12,20 +12,10 @@ import HeedJSONTestSupport
 /// Each checks its output before printing the time.
 final class JSONBenchmarkTests: XCTestCase {
     override func setUpWithError() throws {
-        guard ProcessInfo.processInfo.environment["HEED_BENCH"] == "1" else {
-            throw XCTSkip("set HEED_BENCH=1 (and build with -c release) to run the benchmarks")
-        }
+        guard Benchmark.requested else { throw XCTSkip(Benchmark.skipMessage) }
     }
 
-    private func best(of runs: Int, _ body: () -> Void) -> Double {
-        var best = Double.infinity
-        for _ in 0..<runs {
-            let t = DispatchTime.now().uptimeNanoseconds
-            body()
-            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t) / 1e6)
-        }
-        return best
-    }
+    private func best(of runs: Int, _ body: () -> Void) -> Double { Benchmark.best(of: runs, body) }
 
     /// 12 x 512 x 512 attention-like values (NH x T x T), nested and base64.
     func testMatrixSerialisation() throws {
