@@ -60,7 +60,10 @@ def test_executable_found_on_path(monkeypatch):
 
 def test_spawn_and_initialize_with_utf32(fresh_client):
     c = fresh_client
-    assert c.server_info == {"name": "heed", "version": "0.1.0"}
+    # `heed --version` prints the version and the kernel variant (`isa: ...`) that initialize reports.
+    lines = subprocess.run([HEED, "--version"], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert lines[0] == "heed 0.1.0" and lines[1].startswith("isa: ")
+    assert c.server_info == {"name": "heed", "version": "0.1.0", "isa": lines[1][len("isa: "):]}
     assert c.capabilities["positionEncoding"] == "utf-32"
     assert c.capabilities["methods"] == ["heed/models", "heed/loadModel", "heed/unloadModel",
                                          "heed/tokenize", "heed/analyze", "heed/highlight"]
