@@ -104,8 +104,10 @@ enum BenchCommand {
         p.arguments = [python(), script.path, model.directory.path, String(threads), String(runs)]
         let inPipe = Pipe(), outPipe = Pipe()
         p.standardInput = inPipe; p.standardOutput = outPipe; p.standardError = FileHandle.nullDevice
+        signal(SIGPIPE, SIG_IGN)   // a script that could not start must not take the benchmark with it
         do { try p.run() } catch { return nil }
-        inPipe.fileHandleForWriting.write(Data(input.utf8)); try? inPipe.fileHandleForWriting.close()
+        try? inPipe.fileHandleForWriting.write(contentsOf: Data(input.utf8))
+        try? inPipe.fileHandleForWriting.close()
         let out = String(decoding: outPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
         guard p.terminationStatus == 0 else { return nil }
