@@ -32,8 +32,8 @@ public final class Server: @unchecked Sendable {
     let output: FrameWriter
     let registry: ModelRegistry
     let cache: ResultCache
-    /// Cached results and the working sets of the requests being computed: the half of
-    /// `--max-memory` that the weights do not get (protocol.md, section 1).
+    /// Cached results and the working sets of the requests being computed: what the weights
+    /// leave of `--max-memory` (protocol.md, section 1).
     let workingSets: WorkingSetPool
     /// Bytes of text working memory one request may use (tokenizing, token tables, a
     /// `heed/tokenize` response): a quarter of `--max-memory` shared by the workers.
@@ -59,13 +59,14 @@ public final class Server: @unchecked Sendable {
     public init(options: ServerOptions, outputFD: Int32) {
         self.options = options
         self.output = FrameWriter(fileDescriptor: outputFD)
-        // Half the budget for loaded models' weights; the other half shared by cached results (at
-        // most a quarter) and the working sets of the requests computed at once; a request's text
-        // working memory is checked against an eighth (protocol.md, section 1).
+        // At most half the budget for loaded models' weights; what they leave shared by cached
+        // results (at most a quarter) and the working sets of the requests computed at once; a
+        // request's text working memory is checked against an eighth (protocol.md, section 1).
         self.registry = ModelRegistry(budget: options.maxMemoryBytes / 2)
         self.cache = ResultCache(budget: options.maxMemoryBytes / 4)
-        self.workingSets = WorkingSetPool(capacity: options.maxMemoryBytes - options.maxMemoryBytes / 2,
-                                          cacheLimit: options.maxMemoryBytes / 4, cache: cache)
+        let registry = self.registry
+        self.workingSets = WorkingSetPool(budget: options.maxMemoryBytes, cacheLimit: options.maxMemoryBytes / 4,
+                                          cache: cache, weights: { registry.weightBytes })
         self.requestWorkingBudget = options.maxMemoryBytes / 4 / max(1, options.workers)
         self.work = OperationQueue()
         work.maxConcurrentOperationCount = options.workers

@@ -5,23 +5,27 @@ import HeedModels
 import Glibc
 #endif
 
-/// The half of `--max-memory` that cached results and the working sets of the requests being
-/// computed share (protocol.md, section 1). A request reserves its working set before allocating
+/// What the weights leave of `--max-memory`, shared by cached results and the working sets of
+/// the requests being computed (protocol.md, section 1). A request reserves its working set before allocating
 /// it and gives it back once its response is written; cached results get what the reservations
 /// leave, at most `cacheLimit`, least recently used first out. A request whose working set does
 /// not fit next to the others' waits for them; one that cannot fit even alone is refused.
 final class WorkingSetPool: @unchecked Sendable {
-    /// Bytes shared by cached results and reservations.
-    let capacity: Int
+    /// `--max-memory`.
+    let budget: Int
+    /// Bytes of the loaded models' weights, now.
+    let weights: () -> Int
+    /// Bytes shared by cached results and reservations: the budget less the weights.
+    var capacity: Int { max(0, budget - weights()) }
     /// The most cached results may hold when no request needs the room.
     let cacheLimit: Int
     private let cache: ResultCache
     private let condition = NSCondition()
     private(set) var reserved = 0
 
-    init(capacity: Int, cacheLimit: Int, cache: ResultCache) {
-        self.capacity = capacity; self.cacheLimit = cacheLimit; self.cache = cache
-        cache.shrink(to: min(cacheLimit, capacity))
+    init(budget: Int, cacheLimit: Int, cache: ResultCache, weights: @escaping () -> Int) {
+        self.budget = budget; self.cacheLimit = cacheLimit; self.cache = cache; self.weights = weights
+        cache.shrink(to: min(cacheLimit, budget))
     }
 
     var reservedBytes: Int { condition.lock(); defer { condition.unlock() }; return reserved }
@@ -30,24 +34,25 @@ final class WorkingSetPool: @unchecked Sendable {
     /// as needed. - Throws: `WorkingSetTooLarge` when `bytes` exceeds the capacity (nothing is
     /// evicted then), `ForwardError.cancelled` when cancelled while waiting.
     func reserve(_ bytes: Int, what: @autoclosure () -> String, isCancelled: () -> Bool) throws {
+        let capacity = self.capacity
         guard bytes <= capacity else {
             throw WorkingSetTooLarge(neededBytes: bytes, budgetBytes: capacity, what: what())
         }
         condition.lock()
         defer { condition.unlock() }
-        while reserved + bytes > capacity {
+        while reserved > 0 && reserved + bytes > capacity {
             if isCancelled() { throw ForwardError.cancelled }
             _ = condition.wait(until: Date().addingTimeInterval(0.05))
         }
         reserved += bytes
-        cache.shrink(to: min(cacheLimit, capacity - reserved))
+        cache.shrink(to: min(cacheLimit, max(0, capacity - reserved)))
     }
 
     func release(_ bytes: Int) {
         guard bytes > 0 else { return }
         condition.lock()
         reserved -= bytes
-        cache.shrink(to: min(cacheLimit, capacity - reserved))
+        cache.shrink(to: min(cacheLimit, max(0, capacity - reserved)))
         condition.broadcast()
         condition.unlock()
     }
