@@ -118,6 +118,7 @@ enum Handlers {
             let taps: TapLevel = taps == .none ? .none : .full
             ForwardPassCounter.increment()
             let result = try model.network.forward(ids, taps: taps, isCancelled: c.isCancelled)
+            c.server.log(.debug, "forward pass of \(ids.count) tokens: taps \(byteCount(result)) bytes")
             c.server.cache.put(key, (taps, result), bytes: byteCount(result))
             return result
         }
@@ -175,11 +176,37 @@ enum Handlers {
             try Offsets.checkLayer(l, field: "layers[\(k)]", layerCount: m.network.layerCount, orLast: false)
         }
         let options = AnalyzeOptions(methods: methods, layers: layers, meanOverHeads: heads == "mean", granularity: granularity)
+        try Analyzer.validate(options, layerCount: m.network.layerCount, postLayerNorm: m.network.hasPostAttentionLayerNorm)
         let long = try WorkingMemory.analyzeEncoding(m, text, c)
+        let encoded = long ?? encode(m, text, c)
+        // The working set is reserved before the forward pass (over the limit: Pipeline's -32013).
+        let T = encoded.tokens.count
+        var ws: RequestWorkingSet? = nil
+        if T <= m.network.maxTokens {
+            ws = RequestWorkingSet.analyze(tokens: T, textUTF8Bytes: text.utf8.count, options: options, format: format, ModelDimensions(m))
+            try c.reserve(ws!, what: "analyzing \(T) tokens")
+        }
         let result = try Pipeline.analyze(model: m, text: text, options: options, encoding: c.encoding,
-                                          tokenize: { long ?? encode(m, $0, c) }, forward: cachedForward(m, c), isCancelled: c.isCancelled)
+                                          tokenize: { _ in encoded }, forward: cachedForward(m, c), isCancelled: c.isCancelled)
         if c.isCancelled() { throw ForwardError.cancelled }
-        return JSONRPCResponse.result(id: c.id, reservingCapacity: 1 << 16) { w in ResultJSON.writeAnalyze(result, format: format, into: &w) }
+        // Reserved at its estimated size: the buffer never grows (no copies at twice the size).
+        let response = JSONRPCResponse.result(id: c.id, reservingCapacity: ws?.response ?? (1 << 16)) { w in ResultJSON.writeAnalyze(result, format: format, into: &w) }
+        c.server.log(.debug, "analyzed \(T) tokens: outputs \(outputBytes(result)) bytes, response \(response.bytes.count) bytes")
+        return response
+    }
+
+    /// Bytes of an analysis's output tensors (debug log: measured against `RequestWorkingSet`).
+    static func outputBytes(_ r: AnalyzeResult) -> Int {
+        var n = (r.rollout?.data.count ?? 0) + (r.normRollout?.data.count ?? 0)
+        for l in r.layers {
+            for (_, v) in l.values {
+                switch v {
+                case let .tensor(t): n += t.data.count
+                case let .vectors(named): n += named.reduce(0) { $0 + $1.values.count }
+                }
+            }
+        }
+        return 4 * n
     }
 
     static func highlight(_ p: RequestParams, _ c: RequestContext) throws -> Response {
@@ -216,6 +243,9 @@ enum Handlers {
         if let hit: HighlightBasis = c.server.cache.get(key) {
             basis = hit
         } else {
+            let T = windowed.tokens.count
+            try c.reserve(RequestWorkingSet.highlight(tokens: T, textUTF8Bytes: text.utf8.count, method: method, ModelDimensions(m)),
+                          what: "highlighting \(T) tokens")
             basis = try Pipeline.highlightBasis(model: m, request: request, windowed: windowed, window: window,
                                                 forward: cachedForward(m, c), isCancelled: c.isCancelled)
             c.server.cache.put(key, basis, bytes: basis.byteCount + key.utf8.count)

@@ -71,6 +71,9 @@ final class ModelRegistry: @unchecked Sendable {
         if was { onUnload(id) }
     }
 
+    /// Bytes of the loaded models' weights.
+    var weightBytes: Int { lock.lock(); defer { lock.unlock() }; return loaded.values.reduce(0) { $0 + $1.model.network.weightBytes } }
+
     var loadedIDs: [String] { lock.lock(); defer { lock.unlock() }; return loaded.keys.sorted() }
 
     /// Unloads least recently used models (never `keeping`) until weights fit the budget.

@@ -28,6 +28,13 @@ final class ResultCache: @unchecked Sendable {
         evict(to: budget)
     }
 
+    /// Sets the budget and evicts least recently used entries down to it.
+    func shrink(to limit: Int) {
+        lock.lock(); defer { lock.unlock() }
+        budget = limit
+        evict(to: limit)
+    }
+
     /// Drops entries whose key starts with `prefix` (a model's results when it unloads).
     func removeAll(prefix: String) {
         lock.lock(); defer { lock.unlock() }

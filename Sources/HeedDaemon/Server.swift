@@ -32,6 +32,9 @@ public final class Server: @unchecked Sendable {
     let output: FrameWriter
     let registry: ModelRegistry
     let cache: ResultCache
+    /// Cached results and the working sets of the requests being computed: what the weights
+    /// leave of `--max-memory` (protocol.md, section 1).
+    let workingSets: WorkingSetPool
     /// Bytes of text working memory one request may use (tokenizing, token tables, a
     /// `heed/tokenize` response): a quarter of `--max-memory` shared by the workers.
     let requestWorkingBudget: Int
@@ -56,10 +59,14 @@ public final class Server: @unchecked Sendable {
     public init(options: ServerOptions, outputFD: Int32) {
         self.options = options
         self.output = FrameWriter(fileDescriptor: outputFD)
-        // Half the budget for loaded models' weights, a quarter for cached results, a quarter for
-        // the text working memory of the requests computed at once (protocol.md, section 1).
+        // At most half the budget for loaded models' weights; what they leave shared by cached
+        // results (at most a quarter) and the working sets of the requests computed at once; a
+        // request's text working memory is checked against an eighth (protocol.md, section 1).
         self.registry = ModelRegistry(budget: options.maxMemoryBytes / 2)
         self.cache = ResultCache(budget: options.maxMemoryBytes / 4)
+        let registry = self.registry
+        self.workingSets = WorkingSetPool(budget: options.maxMemoryBytes, cacheLimit: options.maxMemoryBytes / 4,
+                                          cache: cache, weights: { registry.weightBytes })
         self.requestWorkingBudget = options.maxMemoryBytes / 4 / max(1, options.workers)
         self.work = OperationQueue()
         work.maxConcurrentOperationCount = options.workers
@@ -262,10 +269,10 @@ public final class Server: @unchecked Sendable {
         pending.enter()
         work.addOperation { [self] in
             let response: [UInt8]
+            let context = RequestContext(server: self, id: r.id, encoding: encoding)
             if isCancelled(r.id) {
                 response = JSONRPCResponse.error(id: r.id, JSONRPCError(.requestCancelled, "request cancelled"))
             } else {
-                let context = RequestContext(server: self, id: r.id, encoding: encoding)
                 do {
                     let (bytes, nonFinite) = try Handlers.handle(method, params: RequestParams(r.params), context: context)
                     response = nonFinite ? JSONRPCResponse.error(id: r.id, JSONRPCError(.internalError, "internal error: a result contained NaN or infinity")) : bytes
@@ -277,6 +284,12 @@ public final class Server: @unchecked Sendable {
             }
             state.lock(); inFlight[r.id] = nil; state.unlock()
             reply(response)
+            // The response is written (or part of a batch): its working set is given back.
+            let held = context.reservation.take()
+            if held > 0 {
+                workingSets.release(held)
+                MemoryTrim.afterRequest(budget: options.maxMemoryBytes, idle: workingSets.reservedBytes == 0, log: { self.log(.debug, $0) })
+            }
             pending.leave()
         }
     }
@@ -315,5 +328,20 @@ struct RequestContext {
     let server: Server
     let id: JSONRPCID
     let encoding: PositionEncoding
+    /// The working set this request reserved, given back after its response.
+    let reservation = Reservation()
     var isCancelled: () -> Bool { { [server, id] in server.isCancelled(id) } }
+
+    init(server: Server, id: JSONRPCID, encoding: PositionEncoding) {
+        self.server = server; self.id = id; self.encoding = encoding
+    }
+
+    /// Reserves `ws` before the request allocates it (protocol.md, section 1): cached results
+    /// are evicted to make room, the request waits for other requests' working sets to be given
+    /// back, and one that cannot fit even alone is `WorkingSetTooLarge` (-32015).
+    func reserve(_ ws: RequestWorkingSet, what: String) throws {
+        server.log(.debug, "\(what): working set \(ws)")
+        try server.workingSets.reserve(ws.total, what: what, isCancelled: isCancelled)
+        reservation.add(ws.total)
+    }
 }

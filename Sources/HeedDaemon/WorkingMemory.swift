@@ -1,4 +1,5 @@
 import HeedAnalysis
+import HeedJSONRPC
 import HeedModels
 import HeedTokenizers
 
@@ -41,5 +42,108 @@ enum WorkingMemory {
         }
         try check(text, bytesPerUTF8Byte: Tokenizer.encodeBytesPerUTF8Byte, "encoding", c)
         return nil
+    }
+}
+
+/// The sizes a request's working set depends on.
+struct ModelDimensions: Equatable {
+    var layers: Int, heads: Int, hidden: Int, intermediate: Int
+    init(layers: Int, heads: Int, hidden: Int, intermediate: Int) {
+        self.layers = layers; self.heads = heads; self.hidden = hidden; self.intermediate = intermediate
+    }
+    init(_ m: LoadedModel) {
+        let n = m.network
+        self.init(layers: n.layerCount, heads: n.headCount, hidden: n.hiddenSize,
+                  intermediate: (n as? BertEncoder)?.config.intermediateSize ?? 4 * n.hiddenSize)
+    }
+}
+
+/// The working set of one `heed/analyze` or `heed/highlight` on T tokens, in bytes, estimated
+/// before any of it is allocated (protocol.md, section 1, states the same formula). Upper bounds
+/// of what the request allocates itself, whether or not parts of it are cached already.
+struct RequestWorkingSet: Equatable, CustomStringConvertible {
+    /// Encoding the text: 160 bytes per UTF-8 byte (`Tokenizer.encodeBytesPerUTF8Byte`) of the
+    /// text, or of one 64 KiB region of a longer one.
+    var text: Int
+    /// The forward pass: its taps as cached (L+1 hidden states, and per layer the attention
+    /// weights and four (T, C) copies) plus one layer's scratch (T x (8C + I) floats).
+    var forward: Int
+    /// The analysis: every requested output, plus one layer's norm decomposition.
+    var analysis: Int
+    /// The response's JSON, reserved at this size before it is written.
+    var response: Int
+    var total: Int { text + forward + analysis + response }
+    var description: String { "\(total) bytes (text \(text), forward \(forward), analysis \(analysis), response \(response))" }
+
+    static let floatBytes = 4
+    /// JSON bytes per number in nested arrays: up to 16 characters (`FloatFormatting.maxByteCount`),
+    /// a separator and a share of the brackets.
+    static let nestedBytesPerNumber = 18
+    /// JSON bytes of the tokens (and words) tables, per token.
+    static let tokenJSONBytes = 160
+    static let responseOverhead = 4096
+
+    static func textBytes(utf8Count: Int) -> Int {
+        Tokenizer.encodeBytesPerUTF8Byte * min(utf8Count, Pipeline.windowingThresholdUTF8Bytes)
+    }
+
+    static func forwardBytes(tokens T: Int, _ d: ModelDimensions) -> Int {
+        let (L, NH, C, I) = (d.layers, d.heads, d.hidden, d.intermediate)
+        let taps = floatBytes * ((L + 1) * T * C + L * (4 * T * C + NH * T * T)) + 256
+        return taps + floatBytes * T * (8 * C + I)
+    }
+
+    /// Floats of each output of one layer (or across layers) for `method`.
+    static func outputFloats(_ method: AnalysisMethod, tokens T: Int, meanOverHeads: Bool, _ d: ModelDimensions) -> Int {
+        let heads = meanOverHeads ? 1 : d.heads
+        switch method {
+        case .attention, .norm: return heads * T * T
+        case .valueNorm: return heads * T
+        case .normSummed, .attnRes, .attnResLn: return T * T
+        case .mixingRatio: return 8 * T
+        case .rollout: return 2 * T * T
+        case .normRollout: return (d.layers + 1) * T * T
+        }
+    }
+
+    static func response(floats n: Int, format: JSONWriter.TensorFormat) -> Int {
+        switch format {
+        case .nested: return nestedBytesPerNumber * n + 64
+        case .base64: return 4 * ((floatBytes * n + 2) / 3) + 96
+        }
+    }
+
+    /// `heed/analyze` of `options` on T tokens.
+    static func analyze(tokens T: Int, textUTF8Bytes: Int, options: AnalyzeOptions, format: JSONWriter.TensorFormat, _ d: ModelDimensions) -> RequestWorkingSet {
+        var seen = Set<AnalysisMethod>()
+        let methods = options.methods.filter { seen.insert($0).inserted }
+        let layerCount = options.layers.map { Set($0).count } ?? d.layers
+        var outputs = 0, json = responseOverhead + tokenJSONBytes * T
+        for m in methods {
+            let n = outputFloats(m, tokens: T, meanOverHeads: options.meanOverHeads, d)
+            let count = m.isAcrossLayers ? 1 : layerCount
+            outputs += count * n
+            json += count * response(floats: n, format: format)
+        }
+        let decomposes = methods.contains { $0 != .attention && $0 != .rollout }
+        return RequestWorkingSet(text: textBytes(utf8Count: textUTF8Bytes), forward: forwardBytes(tokens: T, d),
+                                 analysis: floatBytes * (outputs + (decomposes ? decompositionFloats(tokens: T, d) : 0)),
+                                 response: json)
+    }
+
+    /// One layer's norm decomposition: the transformed vectors f(x) per head, four (T, C)
+    /// buffers and the (NH, T, T) norms before any mean over heads.
+    static func decompositionFloats(tokens T: Int, _ d: ModelDimensions) -> Int {
+        d.heads * T * d.hidden + 4 * T * d.hidden + d.heads * T * T
+    }
+
+    /// `heed/highlight` with `method` on T tokens: the analysis of one head-averaged matrix, the
+    /// cached basis (the (T, T) matrix and the units) and a response of at most T ranges.
+    static func highlight(tokens T: Int, textUTF8Bytes: Int, method: AnalysisMethod, _ d: ModelDimensions) -> RequestWorkingSet {
+        let a = analyze(tokens: T, textUTF8Bytes: textUTF8Bytes,
+                        options: AnalyzeOptions(methods: [method], layers: method.isAcrossLayers ? nil : [0], meanOverHeads: true, granularity: .token),
+                        format: .nested, d)
+        return RequestWorkingSet(text: a.text, forward: a.forward, analysis: a.analysis + floatBytes * T * T + 24 * T,
+                                 response: responseOverhead + 100 * T)
     }
 }
