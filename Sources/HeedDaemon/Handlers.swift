@@ -114,6 +114,8 @@ enum Handlers {
     static func cachedForward(_ model: LoadedModel, _ c: RequestContext) -> Pipeline.Forward {
         { ids, taps in
             let key = cachePrefix(model: model.id) + "fwd|" + ids.map(String.init).joined(separator: ",")
+            c.clock.lap("prepare")
+            defer { c.clock.lap("forward") }
             if let hit: (TapLevel, ForwardResult) = c.server.cache.get(key), covers(hit.0, taps) { return hit.1 }
             let taps: TapLevel = taps == .none ? .none : .full
             ForwardPassCounter.increment()
@@ -175,10 +177,13 @@ enum Handlers {
             try Offsets.checkLayer(l, field: "layers[\(k)]", layerCount: m.network.layerCount, orLast: false)
         }
         let options = AnalyzeOptions(methods: methods, layers: layers, meanOverHeads: heads == "mean", granularity: granularity)
+        c.clock.lap("params")
         let long = try WorkingMemory.analyzeEncoding(m, text, c)
         let result = try Pipeline.analyze(model: m, text: text, options: options, encoding: c.encoding,
                                           tokenize: { long ?? encode(m, $0, c) }, forward: cachedForward(m, c), isCancelled: c.isCancelled)
         if c.isCancelled() { throw ForwardError.cancelled }
+        c.clock.lap("analysis")
+        defer { c.clock.lap("json") }
         return JSONRPCResponse.result(id: c.id, reservingCapacity: 1 << 16) { w in ResultJSON.writeAnalyze(result, format: format, into: &w) }
     }
 
@@ -204,11 +209,13 @@ enum Handlers {
         let request = HighlightRequest(text: text, focus: focusStart..<focusEnd, method: method, layer: layer,
                                        direction: direction, granularity: granularity, topK: topK, encoding: c.encoding)
         try Pipeline.validate(model: m, request: request)
+        c.clock.lap("params")
         // A long text: only a region around the focus is encoded (exactly the same tokens).
         let long = try Pipeline.windowedHighlight(model: m, request: request, workingBudgetBytes: c.server.requestWorkingBudget)
         if long == nil { try WorkingMemory.check(text, bytesPerUTF8Byte: Tokenizer.encodeBytesPerUTF8Byte, "encoding", c) }
         let (windowed, window) = try long.map { ($0.encoded, $0.window) }
             ?? Pipeline.highlightWindow(model: m, encoded: encode(m, text, c), request: request)
+        c.clock.lap("tokenize")
         let layerKey: String
         switch layer { case .last: layerKey = "last"; case let .index(n): layerKey = String(n) }
         let key = cachePrefix(model: m.id) + "basis|\(method.rawValue)|\(method.isAcrossLayers ? "-" : layerKey)|\(granularity.rawValue)|\(c.encoding.rawValue)|" + (long?.identity ?? "\(window.map { "\($0.lowerBound)" } ?? "-")|" + text)
@@ -220,7 +227,10 @@ enum Handlers {
                                                 forward: cachedForward(m, c), isCancelled: c.isCancelled)
             c.server.cache.put(key, basis, bytes: basis.byteCount + key.utf8.count)
         }
+        c.clock.lap("analysis")
         let result = try Pipeline.finishHighlight(basis, request: request)
+        c.clock.lap("finish")
+        defer { c.clock.lap("json") }
         return JSONRPCResponse.result(id: c.id) { w in ResultJSON.writeHighlight(result, into: &w) }
     }
 }

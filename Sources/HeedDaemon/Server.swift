@@ -259,13 +259,15 @@ public final class Server: @unchecked Sendable {
         let encoding = positionEncoding
         state.unlock()
 
+        let clock = StageClock()
         pending.enter()
         work.addOperation { [self] in
+            clock.lap("queue")
             let response: [UInt8]
             if isCancelled(r.id) {
                 response = JSONRPCResponse.error(id: r.id, JSONRPCError(.requestCancelled, "request cancelled"))
             } else {
-                let context = RequestContext(server: self, id: r.id, encoding: encoding)
+                let context = RequestContext(server: self, id: r.id, encoding: encoding, clock: clock)
                 do {
                     let (bytes, nonFinite) = try Handlers.handle(method, params: RequestParams(r.params), context: context)
                     response = nonFinite ? JSONRPCResponse.error(id: r.id, JSONRPCError(.internalError, "internal error: a result contained NaN or infinity")) : bytes
@@ -277,6 +279,8 @@ public final class Server: @unchecked Sendable {
             }
             state.lock(); inFlight[r.id] = nil; state.unlock()
             reply(response)
+            clock.lap("write")
+            log(.debug, "\(r.method) id \(r.id): \(clock.summary)")
             pending.leave()
         }
     }
@@ -315,5 +319,7 @@ struct RequestContext {
     let server: Server
     let id: JSONRPCID
     let encoding: PositionEncoding
+    /// Per-stage wall times, logged at `--log-level debug`.
+    let clock: StageClock
     var isCancelled: () -> Bool { { [server, id] in server.isCancelled(id) } }
 }
