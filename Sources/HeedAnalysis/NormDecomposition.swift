@@ -49,9 +49,11 @@ public final class NormDecomposition {
         // f^h = v^h (T, HS) * (W_O[:, h*HS ..< (h+1)*HS])^T   -> (T, C)
         var f = [Float](repeating: 0, count: NH * T * C)
         values.data.withUnsafeBufferPointer { v in p.outputWeight.withUnsafeBufferPointer { w in f.withUnsafeMutableBufferPointer { fp in
-            for h in 0..<NH {
-                Kernels.gemmABt(m: T, n: C, k: HS, a: v.baseAddress! + h * HS, lda: C, b: w.baseAddress! + h * HS, ldb: C,
-                                c: fp.baseAddress! + h * T * C, ldc: C)
+            // One parallel region over the heads (each GEMM inline) rather than one per head.
+            let V = v.baseAddress!, Wp = w.baseAddress!, F = fp.baseAddress!
+            Parallel.forEach(NH) { h in
+                Kernels.gemmABt(m: T, n: C, k: HS, a: V + h * HS, lda: C, b: Wp + h * HS, ldb: C,
+                                c: F + h * T * C, ldc: C)
             }
         } } }
         self.f = f

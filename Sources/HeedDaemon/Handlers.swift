@@ -110,7 +110,8 @@ enum Handlers {
     /// that records taps at all records every tap (`.full`: the attention weights plus four
     /// (T, C) copies per layer, about a quarter more memory at T = 512 and no measurable time),
     /// so a later toggle to a norm-based method or another layer is computed from the cached
-    /// taps and never runs the model again.
+    /// taps and never runs the model again. Such a pass stops after the last layer's attention
+    /// block (`finalHiddenState: false`): the analysis reads taps, never the last layer's output.
     static func cachedForward(_ model: LoadedModel, _ c: RequestContext) -> Pipeline.Forward {
         { ids, taps in
             let key = cachePrefix(model: model.id) + "fwd|" + ids.map(String.init).joined(separator: ",")
@@ -119,7 +120,8 @@ enum Handlers {
             if let hit: (TapLevel, ForwardResult) = c.server.cache.get(key), covers(hit.0, taps) { return hit.1 }
             let taps: TapLevel = taps == .none ? .none : .full
             ForwardPassCounter.increment()
-            let result = try model.network.forward(ids, taps: taps, isCancelled: c.isCancelled)
+            // No analysis reads the last layer's output: a pass with taps skips its feed-forward block.
+            let result = try model.network.forward(ids, taps: taps, finalHiddenState: taps == .none, isCancelled: c.isCancelled)
             c.server.cache.put(key, (taps, result), bytes: byteCount(result))
             return result
         }

@@ -145,7 +145,10 @@ public final class BertEncoder: @unchecked Sendable {
     }
 
     /// Runs the encoder on one unpadded sequence. `isCancelled` is checked between layers.
-    public func forward(_ ids: [Int], taps: TapLevel = .attention, isCancelled: () -> Bool = { false }) throws -> ForwardResult {
+    /// `finalHiddenState: false` stops after the last layer's attention block (every tap is
+    /// recorded, the last feed-forward block is skipped): no analysis reads the last layer's output.
+    public func forward(_ ids: [Int], taps: TapLevel = .attention, finalHiddenState: Bool = true,
+                        isCancelled: () -> Bool = { false }) throws -> ForwardResult {
         let T = ids.count, C = config.hiddenSize, E = config.embeddingSize, NH = config.numHeads
         let HS = config.headSize, I = config.intermediateSize
         guard T > 0 else { throw ForwardError.emptyInput }
@@ -210,17 +213,6 @@ public final class BertEncoder: @unchecked Sendable {
                     Self.layerNorm(y.baseAddress!, rows: T, cols: C, gamma: layer.attnLNWeight, beta: layer.attnLNBias, eps: eps, out: h)
                 }
             }
-            // intermediate = act(self.intermediate(h1)); output = self.LayerNorm(self.output(intermediate) + h1)
-            h1.withUnsafeBufferPointer { hp in inter.withUnsafeMutableBufferPointer { ip in
-                layer.ffnIn.forward(hp.baseAddress!, rows: T, into: ip.baseAddress!)
-                activation.apply(ip.baseAddress!, count: T * I)
-            } }
-            let out = Self.uninitialized(T * C) { op in
-                inter.withUnsafeBufferPointer { layer.ffnOut.forward($0.baseAddress!, rows: T, into: op) }
-                h1.withUnsafeBufferPointer { hp in for i in 0..<(T * C) { op[i] += hp[i] } }
-                Self.layerNorm(op, rows: T, cols: C, gamma: layer.outLNWeight, beta: layer.outLNBias, eps: eps, out: op)
-            }
-
             let parameters = AttentionOutputParameters(outputWeight: layer.attnOutWeight, outputBias: layer.attnOut.bias,
                                                        layerNormWeight: layer.attnLNWeight, layerNormBias: layer.attnLNBias, layerNormEps: eps)
             var tap = LayerTaps(layer: l, parameters: parameters)
@@ -237,6 +229,18 @@ public final class BertEncoder: @unchecked Sendable {
                 tap.postLayerNorm = Tensor(shape: [T, C], data: h1)
             }
             recorded.append(tap)
+            if l == layers.count - 1 && !finalHiddenState { break }
+            // intermediate = act(self.intermediate(h1)); output = self.LayerNorm(self.output(intermediate) + h1)
+            h1.withUnsafeBufferPointer { hp in inter.withUnsafeMutableBufferPointer { ip in
+                layer.ffnIn.forward(hp.baseAddress!, rows: T, into: ip.baseAddress!)
+                activation.apply(ip.baseAddress!, count: T * I)
+            } }
+            let out = Self.uninitialized(T * C) { op in
+                inter.withUnsafeBufferPointer { layer.ffnOut.forward($0.baseAddress!, rows: T, into: op) }
+                h1.withUnsafeBufferPointer { hp in for i in 0..<(T * C) { op[i] += hp[i] } }
+                Self.layerNorm(op, rows: T, cols: C, gamma: layer.outLNWeight, beta: layer.outLNBias, eps: eps, out: op)
+            }
+
             x = out
             hidden.append(Tensor(shape: [T, C], data: out))
         }
