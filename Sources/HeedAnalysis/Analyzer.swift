@@ -123,7 +123,9 @@ public enum Analyzer {
             if isCancelled() { throw ForwardError.cancelled }
             let taps = forward.layers[l]
             let needsDecomposition = wantNormRollout || (wanted && perLayer.contains { $0 != .attention })
-            let d = needsDecomposition ? NormDecomposition(taps: taps, heads: NH, postLayerNorm: postLayerNorm) : nil
+            // norm-summed and attn-res-ln share one pass over alpha only when both are wanted here.
+            let bothForms = wantNormRollout || (wanted && perLayer.contains(.attnResLn))
+            let d = needsDecomposition ? NormDecomposition(taps: taps, heads: NH, postLayerNorm: postLayerNorm, alsoAttnResLn: bothForms) : nil
             var attnResLn: Tensor? = nil
             if wantNormRollout {
                 let m = postLayerNorm ? d!.attnResLn() : d!.attnRes()

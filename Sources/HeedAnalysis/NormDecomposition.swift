@@ -11,26 +11,28 @@ import HeedModels
 // gamma * P f^h(x_j); the T diagonal vectors r_ii are formed explicitly.
 
 /// Per-layer decomposition state: the transient NH x T x C vectors f and what derives from them.
+/// Only f is computed up front; everything else (the value norms, the diagonal and the sums, the
+/// LayerNorm scales, each Gram form) is computed the first time a method asks for it, so a
+/// highlight of one method pays for that method alone.
 public final class NormDecomposition {
     let T: Int, C: Int, NH: Int, HS: Int
     /// alpha (NH, T, T)
     let alpha: [Float]
     /// f^h(x_j): (NH, T, C)
     let f: [Float]
-    /// ||f^h(x_j)||: (NH, T)
-    public let valueNorms: [Float]
     /// x_i (T, C): the residual.
     let residual: [Float]
-    /// o_i = sum_j z_ij = y_i - x_i - b_O (T, C): the attention output without b_O.
-    let attentionSum: [Float]
-    /// z_ii (T, C)
-    let diagonal: [Float]
-    /// s_i (T) of the LayerNorm after the block, and gamma (C); nil without a post-attention LayerNorm.
-    let lnScale: [Float]?
-    let gamma: [Float]?
+    /// y_i = attention output + x_i (T, C): the LayerNorm's input.
+    let preLayerNorm: [Float]
+    let parameters: AttentionOutputParameters
+    let postLayerNorm: Bool
+    /// Whether `norm-summed` should also compute the LayerNorm form in the same pass over alpha
+    /// (true when `attn-res-ln` will be asked for too).
+    let pairLayerNormForm: Bool
 
-    /// `taps` must be recorded with `TapLevel.full`.
-    public init(taps: LayerTaps, heads NH: Int, postLayerNorm: Bool) {
+    /// `taps` must be recorded with `TapLevel.full`. `alsoAttnResLn`: compute `attn-res-ln`'s
+    /// quadratic form in the same pass as `norm-summed`'s (pass false when only one is wanted).
+    public init(taps: LayerTaps, heads NH: Int, postLayerNorm: Bool, alsoAttnResLn: Bool = true) {
         guard let x = taps.input, let alphaT = taps.attention, let values = taps.values, let y = taps.preLayerNorm else {
             preconditionFailure("NormDecomposition needs full taps")
         }
@@ -38,53 +40,76 @@ public final class NormDecomposition {
         self.T = T; self.C = C; self.NH = NH; self.HS = HS
         self.alpha = alphaT.data
         self.residual = x.data
+        self.preLayerNorm = y.data
+        self.postLayerNorm = postLayerNorm
+        self.pairLayerNormForm = postLayerNorm && alsoAttnResLn
         let p = taps.parameters
+        self.parameters = p
 
         // f^h = v^h (T, HS) * (W_O[:, h*HS ..< (h+1)*HS])^T   -> (T, C)
         var f = [Float](repeating: 0, count: NH * T * C)
         values.data.withUnsafeBufferPointer { v in p.outputWeight.withUnsafeBufferPointer { w in f.withUnsafeMutableBufferPointer { fp in
-            for h in 0..<NH {
-                Kernels.gemmABt(m: T, n: C, k: HS, a: v.baseAddress! + h * HS, lda: C, b: w.baseAddress! + h * HS, ldb: C,
-                                c: fp.baseAddress! + h * T * C, ldc: C)
+            // One parallel region over the heads (each GEMM inline) rather than one per head.
+            let V = v.baseAddress!, Wp = w.baseAddress!, F = fp.baseAddress!
+            Parallel.forEach(NH) { h in
+                Kernels.gemmABt(m: T, n: C, k: HS, a: V + h * HS, lda: C, b: Wp + h * HS, ldb: C,
+                                c: F + h * T * C, ldc: C)
             }
         } } }
         self.f = f
+    }
 
+    /// ||f^h(x_j)||: (NH, T)
+    public private(set) lazy var valueNorms: [Float] = {
         var norms = [Float](repeating: 0, count: NH * T)
         for r in 0..<(NH * T) { norms[r] = Self.norm(f, offset: r * C, count: C) }
-        self.valueNorms = norms
+        return norms
+    }()
 
-        // o_i = y_i - x_i - b_O (b_O = 0 when the out-projection has none) ; z_ii = sum_h alpha[h,i,i] f^h(x_i)
-        var o = [Float](repeating: 0, count: T * C), zd = [Float](repeating: 0, count: T * C)
+    /// o_i = sum_j z_ij = y_i - x_i - b_O (T, C): the attention output without b_O.
+    private(set) lazy var attentionSum: [Float] = {
+        let T = T, C = C, x = residual, y = preLayerNorm
+        // o_i = y_i - x_i - b_O (b_O = 0 when the out-projection has none)
+        var o = [Float](repeating: 0, count: T * C)
         for i in 0..<T {
-            for c in 0..<C { o[i * C + c] = y.data[i * C + c] - x.data[i * C + c] }
-            if let bO = p.outputBias { for c in 0..<C { o[i * C + c] -= bO[c] } }
+            for c in 0..<C { o[i * C + c] = y[i * C + c] - x[i * C + c] }
+            if let bO = parameters.outputBias { for c in 0..<C { o[i * C + c] -= bO[c] } }
+        }
+        return o
+    }()
+
+    /// z_ii = sum_h alpha[h,i,i] f^h(x_i)   (T, C)
+    private(set) lazy var diagonal: [Float] = {
+        let T = T, C = C, NH = NH
+        var zd = [Float](repeating: 0, count: T * C)
+        for i in 0..<T {
             for h in 0..<NH {
-                let a = alphaT.data[(h * T + i) * T + i]
+                let a = alpha[(h * T + i) * T + i]
                 let fo = (h * T + i) * C
                 for c in 0..<C { zd[i * C + c] += a * f[fo + c] }
             }
         }
-        self.attentionSum = o
-        self.diagonal = zd
+        return zd
+    }()
 
-        if postLayerNorm {
-            var s = [Float](repeating: 0, count: T)
-            for i in 0..<T {
-                var mean: Double = 0
-                for c in 0..<C { mean += Double(y.data[i * C + c]) }
-                mean /= Double(C)
-                var v: Double = 0
-                for c in 0..<C { let d = Double(y.data[i * C + c]) - mean; v += d * d }
-                s[i] = Float((v / Double(C) + Double(p.layerNormEps)).squareRoot())
-            }
-            lnScale = s
-            gamma = p.layerNormWeight
-        } else {
-            lnScale = nil
-            gamma = nil
+    /// s_i (T) of the LayerNorm after the block; nil without a post-attention LayerNorm.
+    private(set) lazy var lnScale: [Float]? = {
+        guard postLayerNorm else { return nil }
+        let T = T, C = C, y = preLayerNorm
+        var s = [Float](repeating: 0, count: T)
+        for i in 0..<T {
+            var mean: Double = 0
+            for c in 0..<C { mean += Double(y[i * C + c]) }
+            mean /= Double(C)
+            var v: Double = 0
+            for c in 0..<C { let d = Double(y[i * C + c]) - mean; v += d * d }
+            s[i] = Float((v / Double(C) + Double(parameters.layerNormEps)).squareRoot())
         }
-    }
+        return s
+    }()
+
+    /// gamma (C) of that LayerNorm; nil without one.
+    var gamma: [Float]? { postLayerNorm ? parameters.layerNormWeight : nil }
 
     static func norm(_ v: [Float], offset: Int, count: Int) -> Float {
         var s: Double = 0
@@ -133,13 +158,21 @@ public final class NormDecomposition {
     private var layerNormForm: [Float]?
     private func computeQuadraticForms() {
         guard normSummedForm == nil else { return }
-        if let s = lnScale {
+        if pairLayerNormForm, let s = lnScale {
             let (a, b) = GramQuadraticForm.evaluateTwo(alpha: alpha, gramA: gram(weighted: false), gramB: gram(weighted: true),
                                                        T: T, NH: NH, rowScaleB: s.map { 1 / $0 })
             normSummedForm = a; layerNormForm = b
         } else {
             normSummedForm = GramQuadraticForm.evaluate(alpha: alpha, gram: gram(weighted: false), T: T, NH: NH, rowScale: nil)
         }
+    }
+
+    /// ||g_i(z_ij)|| alone, when it was not paired with `norm-summed` (same kernel as evaluateTwo's B).
+    private func computeLayerNormForm() {
+        if layerNormForm != nil { return }
+        if pairLayerNormForm { computeQuadraticForms(); return }
+        layerNormForm = GramQuadraticForm.evaluate(alpha: alpha, gram: gram(weighted: true), T: T, NH: NH,
+                                                   rowScale: lnScale!.map { 1 / $0 })
     }
 
     /// `attn-res` (AttnRes-N): ||r_ij||; equals norm-summed off the diagonal   (T, T)
@@ -156,7 +189,7 @@ public final class NormDecomposition {
     /// `attn-res-ln` (AttnResLn-N): ||g_i(r_ij)||   (T, T); post-LN models only.
     public func attnResLn() -> Tensor {
         precondition(lnScale != nil, "attn-res-ln needs a LayerNorm after the attention block")
-        computeQuadraticForms()
+        computeLayerNormForm()
         var out = layerNormForm!
         for i in 0..<T {
             var v = [Float](repeating: 0, count: C)

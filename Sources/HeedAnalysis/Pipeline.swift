@@ -81,7 +81,8 @@ public enum Pipeline {
     public typealias Forward = (_ ids: [Int], _ taps: TapLevel) throws -> ForwardResult
 
     public static func directForward(_ model: LoadedModel, isCancelled: @escaping () -> Bool = { false }) -> Forward {
-        { ids, taps in try model.network.forward(ids, taps: taps, isCancelled: isCancelled) }
+        // The analysis reads taps, never the last layer's output: skip its feed-forward block.
+        { ids, taps in try model.network.forward(ids, taps: taps, finalHiddenState: taps == .none, isCancelled: isCancelled) }
     }
 
     /// `heed/analyze`: the whole text, never truncated (too long: PipelineError.inputTooLong).

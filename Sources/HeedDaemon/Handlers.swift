@@ -110,14 +110,18 @@ enum Handlers {
     /// that records taps at all records every tap (`.full`: the attention weights plus four
     /// (T, C) copies per layer, about a quarter more memory at T = 512 and no measurable time),
     /// so a later toggle to a norm-based method or another layer is computed from the cached
-    /// taps and never runs the model again.
+    /// taps and never runs the model again. Such a pass stops after the last layer's attention
+    /// block (`finalHiddenState: false`): the analysis reads taps, never the last layer's output.
     static func cachedForward(_ model: LoadedModel, _ c: RequestContext) -> Pipeline.Forward {
         { ids, taps in
             let key = cachePrefix(model: model.id) + "fwd|" + ids.map(String.init).joined(separator: ",")
+            c.clock.lap("prepare")
+            defer { c.clock.lap("forward") }
             if let hit: (TapLevel, ForwardResult) = c.server.cache.get(key), covers(hit.0, taps) { return hit.1 }
             let taps: TapLevel = taps == .none ? .none : .full
             ForwardPassCounter.increment()
-            let result = try model.network.forward(ids, taps: taps, isCancelled: c.isCancelled)
+            // No analysis reads the last layer's output: a pass with taps skips its feed-forward block.
+            let result = try model.network.forward(ids, taps: taps, finalHiddenState: taps == .none, isCancelled: c.isCancelled)
             c.server.log(.debug, "forward pass of \(ids.count) tokens: taps \(byteCount(result)) bytes")
             c.server.cache.put(key, (taps, result), bytes: byteCount(result))
             return result
@@ -177,6 +181,7 @@ enum Handlers {
         }
         let options = AnalyzeOptions(methods: methods, layers: layers, meanOverHeads: heads == "mean", granularity: granularity)
         try Analyzer.validate(options, layerCount: m.network.layerCount, postLayerNorm: m.network.hasPostAttentionLayerNorm)
+        c.clock.lap("params")
         let long = try WorkingMemory.analyzeEncoding(m, text, c)
         let encoded = long ?? encode(m, text, c)
         // The working set is reserved before the forward pass (over the limit: Pipeline's -32013).
@@ -189,6 +194,8 @@ enum Handlers {
         let result = try Pipeline.analyze(model: m, text: text, options: options, encoding: c.encoding,
                                           tokenize: { _ in encoded }, forward: cachedForward(m, c), isCancelled: c.isCancelled)
         if c.isCancelled() { throw ForwardError.cancelled }
+        c.clock.lap("analysis")
+        defer { c.clock.lap("json") }
         // Reserved at its estimated size: the buffer never grows (no copies at twice the size).
         let response = JSONRPCResponse.result(id: c.id, reservingCapacity: ws?.response ?? (1 << 16)) { w in ResultJSON.writeAnalyze(result, format: format, into: &w) }
         c.server.log(.debug, "analyzed \(T) tokens: outputs \(outputBytes(result)) bytes, response \(response.bytes.count) bytes")
@@ -231,11 +238,13 @@ enum Handlers {
         let request = HighlightRequest(text: text, focus: focusStart..<focusEnd, method: method, layer: layer,
                                        direction: direction, granularity: granularity, topK: topK, encoding: c.encoding)
         try Pipeline.validate(model: m, request: request)
+        c.clock.lap("params")
         // A long text: only a region around the focus is encoded (exactly the same tokens).
         let long = try Pipeline.windowedHighlight(model: m, request: request, workingBudgetBytes: c.server.requestWorkingBudget)
         if long == nil { try WorkingMemory.check(text, bytesPerUTF8Byte: Tokenizer.encodeBytesPerUTF8Byte, "encoding", c) }
         let (windowed, window) = try long.map { ($0.encoded, $0.window) }
             ?? Pipeline.highlightWindow(model: m, encoded: encode(m, text, c), request: request)
+        c.clock.lap("tokenize")
         let layerKey: String
         switch layer { case .last: layerKey = "last"; case let .index(n): layerKey = String(n) }
         let key = cachePrefix(model: m.id) + "basis|\(method.rawValue)|\(method.isAcrossLayers ? "-" : layerKey)|\(granularity.rawValue)|\(c.encoding.rawValue)|" + (long?.identity ?? "\(window.map { "\($0.lowerBound)" } ?? "-")|" + text)
@@ -250,7 +259,10 @@ enum Handlers {
                                                 forward: cachedForward(m, c), isCancelled: c.isCancelled)
             c.server.cache.put(key, basis, bytes: basis.byteCount + key.utf8.count)
         }
+        c.clock.lap("analysis")
         let result = try Pipeline.finishHighlight(basis, request: request)
+        c.clock.lap("finish")
+        defer { c.clock.lap("json") }
         return JSONRPCResponse.result(id: c.id) { w in ResultJSON.writeHighlight(result, into: &w) }
     }
 }

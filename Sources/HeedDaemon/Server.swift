@@ -266,10 +266,12 @@ public final class Server: @unchecked Sendable {
         let encoding = positionEncoding
         state.unlock()
 
+        let clock = StageClock()
         pending.enter()
         work.addOperation { [self] in
+            clock.lap("queue")
             let response: [UInt8]
-            let context = RequestContext(server: self, id: r.id, encoding: encoding)
+            let context = RequestContext(server: self, id: r.id, encoding: encoding, clock: clock)
             if isCancelled(r.id) {
                 response = JSONRPCResponse.error(id: r.id, JSONRPCError(.requestCancelled, "request cancelled"))
             } else {
@@ -290,6 +292,8 @@ public final class Server: @unchecked Sendable {
                 workingSets.release(held)
                 MemoryTrim.afterRequest(budget: options.maxMemoryBytes, idle: workingSets.reservedBytes == 0, log: { self.log(.debug, $0) })
             }
+            clock.lap("write")
+            log(.debug, "\(r.method) id \(r.id): \(clock.summary)")
             pending.leave()
         }
     }
@@ -330,10 +334,12 @@ struct RequestContext {
     let encoding: PositionEncoding
     /// The working set this request reserved, given back after its response.
     let reservation = Reservation()
+    /// Per-stage wall times, logged at `--log-level debug`.
+    let clock: StageClock
     var isCancelled: () -> Bool { { [server, id] in server.isCancelled(id) } }
 
-    init(server: Server, id: JSONRPCID, encoding: PositionEncoding) {
-        self.server = server; self.id = id; self.encoding = encoding
+    init(server: Server, id: JSONRPCID, encoding: PositionEncoding, clock: StageClock) {
+        self.server = server; self.id = id; self.encoding = encoding; self.clock = clock
     }
 
     /// Reserves `ws` before the request allocates it (protocol.md, section 1): cached results

@@ -145,7 +145,10 @@ public final class BertEncoder: @unchecked Sendable {
     }
 
     /// Runs the encoder on one unpadded sequence. `isCancelled` is checked between layers.
-    public func forward(_ ids: [Int], taps: TapLevel = .attention, isCancelled: () -> Bool = { false }) throws -> ForwardResult {
+    /// `finalHiddenState: false` stops after the last layer's attention block (every tap is
+    /// recorded, the last feed-forward block is skipped): no analysis reads the last layer's output.
+    public func forward(_ ids: [Int], taps: TapLevel = .attention, finalHiddenState: Bool = true,
+                        isCancelled: () -> Bool = { false }) throws -> ForwardResult {
         let T = ids.count, C = config.hiddenSize, E = config.embeddingSize, NH = config.numHeads
         let HS = config.headSize, I = config.intermediateSize
         guard T > 0 else { throw ForwardError.emptyInput }
@@ -172,22 +175,22 @@ public final class BertEncoder: @unchecked Sendable {
 
         var hidden = [Tensor(shape: [T, C], data: x)]
         var recorded: [LayerTaps] = []
+        // Scratch reused by every layer; what a tap keeps (alpha, y, LayerNorm(y), the layer
+        // output) is a fresh buffer per layer, written whole before it is read (no zero fill),
+        // and moved into the tap, never copied.
         var qkv = [Float](repeating: 0, count: T * 3 * C)
         var context = [Float](repeating: 0, count: T * C)
-        var attnOut = [Float](repeating: 0, count: T * C)
-        var h1 = [Float](repeating: 0, count: T * C)
         var inter = [Float](repeating: 0, count: T * I)
         let scale = 1 / Float(HS).squareRoot()
 
         for (l, layer) in layers.enumerated() {
             if isCancelled() { throw ForwardError.cancelled }
-            var probs = [Float](repeating: 0, count: NH * T * T)
             // q, k, v = self.query(x), self.key(x), self.value(x)   (T, 3C)
             x.withUnsafeBufferPointer { xp in qkv.withUnsafeMutableBufferPointer { layer.qkv.forward(xp.baseAddress!, rows: T, into: $0.baseAddress!) } }
-            qkv.withUnsafeBufferPointer { qkvp in
-                probs.withUnsafeMutableBufferPointer { pp in
+            let probs = Self.uninitialized(NH * T * T) { pr in
+                qkv.withUnsafeBufferPointer { qkvp in
                     context.withUnsafeMutableBufferPointer { cp in
-                        let q = qkvp.baseAddress!, pr = pp.baseAddress!, ctx = cp.baseAddress!
+                        let q = qkvp.baseAddress!, ctx = cp.baseAddress!
                         Parallel.forEach(NH) { h in
                             let scores = pr + h * T * T
                             // attn_weights = softmax(q_h k_h^T * scaling)   (T, T)
@@ -200,41 +203,57 @@ public final class BertEncoder: @unchecked Sendable {
                 }
             }
             // hidden_states = self.LayerNorm(self.dense(context) + input_tensor)
-            context.withUnsafeBufferPointer { cp in attnOut.withUnsafeMutableBufferPointer { layer.attnOut.forward(cp.baseAddress!, rows: T, into: $0.baseAddress!) } }
-            for i in 0..<(T * C) { attnOut[i] += x[i] }
-            let eps = config.layerNormEps
-            attnOut.withUnsafeBufferPointer { y in h1.withUnsafeMutableBufferPointer {
-                Self.layerNorm(y.baseAddress!, rows: T, cols: C, gamma: layer.attnLNWeight, beta: layer.attnLNBias, eps: eps, out: $0.baseAddress!)
-            } }
-            // intermediate = act(self.intermediate(h1)); output = self.LayerNorm(self.output(intermediate) + h1)
-            h1.withUnsafeBufferPointer { hp in inter.withUnsafeMutableBufferPointer { ip in
-                layer.ffnIn.forward(hp.baseAddress!, rows: T, into: ip.baseAddress!)
-                activation.apply(ip.baseAddress!, count: T * I)
-            } }
-            var out = [Float](repeating: 0, count: T * C)
-            inter.withUnsafeBufferPointer { ip in out.withUnsafeMutableBufferPointer { layer.ffnOut.forward(ip.baseAddress!, rows: T, into: $0.baseAddress!) } }
-            for i in 0..<(T * C) { out[i] += h1[i] }
-            out.withUnsafeMutableBufferPointer { op in
-                Self.layerNorm(op.baseAddress!, rows: T, cols: C, gamma: layer.outLNWeight, beta: layer.outLNBias, eps: eps, out: op.baseAddress!)
+            let attnOut = Self.uninitialized(T * C) { y in
+                context.withUnsafeBufferPointer { layer.attnOut.forward($0.baseAddress!, rows: T, into: y) }
+                x.withUnsafeBufferPointer { xp in for i in 0..<(T * C) { y[i] += xp[i] } }
             }
-
+            let eps = config.layerNormEps
+            let h1 = Self.uninitialized(T * C) { h in
+                attnOut.withUnsafeBufferPointer { y in
+                    Self.layerNorm(y.baseAddress!, rows: T, cols: C, gamma: layer.attnLNWeight, beta: layer.attnLNBias, eps: eps, out: h)
+                }
+            }
             let parameters = AttentionOutputParameters(outputWeight: layer.attnOutWeight, outputBias: layer.attnOut.bias,
                                                        layerNormWeight: layer.attnLNWeight, layerNormBias: layer.attnLNBias, layerNormEps: eps)
             var tap = LayerTaps(layer: l, parameters: parameters)
             if taps != .none { tap.attention = Tensor(shape: [NH, T, T], data: probs) }
             if taps == .full {
                 tap.input = Tensor(shape: [T, C], data: x)
-                var v = [Float](repeating: 0, count: T * C)
-                for t in 0..<T { for c in 0..<C { v[t * C + c] = qkv[t * 3 * C + 2 * C + c] } }
+                let v = Self.uninitialized(T * C) { v in
+                    qkv.withUnsafeBufferPointer { q in
+                        for t in 0..<T { (v + t * C).update(from: q.baseAddress! + t * 3 * C + 2 * C, count: C) }
+                    }
+                }
                 tap.values = Tensor(shape: [T, C], data: v)
                 tap.preLayerNorm = Tensor(shape: [T, C], data: attnOut)
                 tap.postLayerNorm = Tensor(shape: [T, C], data: h1)
             }
             recorded.append(tap)
+            if l == layers.count - 1 && !finalHiddenState { break }
+            // intermediate = act(self.intermediate(h1)); output = self.LayerNorm(self.output(intermediate) + h1)
+            h1.withUnsafeBufferPointer { hp in inter.withUnsafeMutableBufferPointer { ip in
+                layer.ffnIn.forward(hp.baseAddress!, rows: T, into: ip.baseAddress!)
+                activation.apply(ip.baseAddress!, count: T * I)
+            } }
+            let out = Self.uninitialized(T * C) { op in
+                inter.withUnsafeBufferPointer { layer.ffnOut.forward($0.baseAddress!, rows: T, into: op) }
+                h1.withUnsafeBufferPointer { hp in for i in 0..<(T * C) { op[i] += hp[i] } }
+                Self.layerNorm(op, rows: T, cols: C, gamma: layer.outLNWeight, beta: layer.outLNBias, eps: eps, out: op)
+            }
+
             x = out
             hidden.append(Tensor(shape: [T, C], data: out))
         }
         return ForwardResult(tokenIDs: ids, hiddenStates: hidden, layers: recorded)
+    }
+
+    /// An array of `count` floats that `fill` writes whole (no zero fill first).
+    @inline(__always)
+    static func uninitialized(_ count: Int, _ fill: (UnsafeMutablePointer<Float>) -> Void) -> [Float] {
+        [Float](unsafeUninitializedCapacity: count) { p, n in
+            fill(p.baseAddress!)
+            n = count
+        }
     }
 
     /// Kernels.layerNorm with gamma (cols) and an optional beta (cols; nil: no bias).

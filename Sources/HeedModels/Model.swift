@@ -18,7 +18,16 @@ public protocol TransformerModel: AnyObject, Sendable {
     /// Approximate bytes the weights hold in memory: embeddings, packed linears, the plain W_O
     /// copies the analysis reads, LayerNorm parameters.
     var weightBytes: Int { get }
-    func forward(_ ids: [Int], taps: TapLevel, isCancelled: () -> Bool) throws -> ForwardResult
+    /// `finalHiddenState: false` may skip what comes after the last layer's attention block
+    /// (its feed-forward block): every tap is still recorded, `hiddenStates` then has L entries.
+    func forward(_ ids: [Int], taps: TapLevel, finalHiddenState: Bool, isCancelled: () -> Bool) throws -> ForwardResult
+}
+
+extension TransformerModel {
+    /// The whole pass, the last layer's output included.
+    public func forward(_ ids: [Int], taps: TapLevel, isCancelled: () -> Bool) throws -> ForwardResult {
+        try forward(ids, taps: taps, finalHiddenState: true, isCancelled: isCancelled)
+    }
 }
 
 extension BertEncoder: TransformerModel {

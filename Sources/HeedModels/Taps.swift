@@ -57,7 +57,8 @@ public struct LayerTaps {
 /// The result of one forward pass over a single unpadded sequence.
 public struct ForwardResult {
     public let tokenIDs: [Int]
-    /// L + 1 tensors (T, C): the embedding output, then each layer's output.
+    /// L + 1 tensors (T, C): the embedding output, then each layer's output; L when the pass
+    /// stopped after the last layer's attention block (`finalHiddenState: false`).
     public let hiddenStates: [Tensor]
     /// One entry per layer.
     public let layers: [LayerTaps]

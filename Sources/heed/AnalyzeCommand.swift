@@ -81,7 +81,7 @@ enum AnalyzeCommand {
         var cached: ForwardResult? = nil
         let forward: Pipeline.Forward = { ids, _ in
             if let c = cached { return c }
-            let r = try net.forward(ids, taps: .full, isCancelled: { false })
+            let r = try net.forward(ids, taps: .full, finalHiddenState: false, isCancelled: { false })
             cached = r
             return r
         }

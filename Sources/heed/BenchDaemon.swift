@@ -7,8 +7,11 @@ import HeedJSONRPC
 enum BenchDaemon {
     final class Client {
         let process = Process()
-        let input = Pipe(), output = Pipe()
+        let input = Pipe(), output = Pipe(), errors = Pipe()
         var reader = FrameReader()
+        /// The daemon's `--log-level debug` lines per request id: "queue 0.01, params 0.02, ...".
+        private var stageLines: [Int: String] = [:]
+        private let stageLock = NSLock()
         var frames: [[UInt8]] = []
         var nextID = 1
 
@@ -18,10 +21,29 @@ enum BenchDaemon {
             #else
             process.executableURL = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
             #endif
-            process.arguments = ["serve", "--log-level", "error"]
+            process.arguments = ["serve", "--log-level", "debug"]
             process.standardInput = input
             process.standardOutput = output
+            process.standardError = errors
             try process.run()
+            // Debug lines are kept per request id; anything else the daemon writes is passed on.
+            let handle = errors.fileHandleForReading
+            Thread.detachNewThread { [self] in
+                var pending = Data()
+                while case let chunk = handle.availableData, !chunk.isEmpty {
+                    pending.append(chunk)
+                    while let nl = pending.firstIndex(of: 10) {
+                        let line = String(decoding: pending[pending.startIndex..<nl], as: UTF8.self)
+                        pending.removeSubrange(pending.startIndex...nl)
+                        if line.contains("[debug]: "), let idr = line.range(of: " id "), let colon = line.range(of: ": ", range: idr.upperBound..<line.endIndex),
+                           let id = Int(line[idr.upperBound..<colon.lowerBound]) {
+                            stageLock.lock(); stageLines[id] = String(line[colon.upperBound...]); stageLock.unlock()
+                        } else if !line.contains("[debug]") && !line.contains("[info]") {
+                            FileHandle.standardError.write(Data((line + "\n").utf8))
+                        }
+                    }
+                }
+            }
             _ = try request("initialize", ["capabilities": ["general": ["positionEncodings": ["utf-16"]]]])
             _ = try request("heed/loadModel", ["model": .string(model)])
         }
@@ -56,6 +78,23 @@ enum BenchDaemon {
                 if obj["error"] != nil { throw Arguments.Error(description: "\(method) failed: \(String(decoding: f, as: UTF8.self))") }
                 return (ms, obj)
             }
+        }
+
+        /// The stages (name, ms) the daemon logged for request `id` (waits briefly for the line).
+        func stages(id: Int) -> [(String, Double)] {
+            for _ in 0..<200 {
+                stageLock.lock(); let line = stageLines.removeValue(forKey: id); stageLock.unlock()
+                if let line {
+                    let body = line.split(separator: ";")[0]
+                    return body.split(separator: ",").compactMap { part in
+                        let words = part.split(separator: " ")
+                        guard words.count == 2, let v = Double(words[1]) else { return nil }
+                        return (String(words[0]), v)
+                    }
+                }
+                usleep(1000)
+            }
+            return []
         }
 
         func rssMB() -> Double { Double(BenchAnalysis.procStatus("VmRSS", pid: String(process.processIdentifier))) / 1024 }
@@ -94,11 +133,16 @@ enum BenchDaemon {
         setvbuf(stdout, nil, _IOLBF, 0)
         print("heed bench daemon: model \(model), \(texts) texts; latencies in ms over stdio (client included)")
         print(BenchHost.header)
+        var firstStages: [(String, [Double])] = []
         var first: [Double] = [], refocus: [Double] = [], analyze: [Double] = [], analyzeBase64: [Double] = []
         for t in 0..<texts {
             let s = text(words: 110, seed: t)   // about 128 tokens with [CLS]/[SEP]
             let u = Array(s.utf16)
             first.append(try client.request("heed/highlight", ["model": .string(model), "text": .string(s), "focus": ["start": 10, "end": 10], "method": "norm-summed"]).0)
+            for (name, ms) in client.stages(id: client.nextID - 1) {
+                if !firstStages.contains(where: { $0.0 == name }) { firstStages.append((name, [])) }
+                firstStages[firstStages.firstIndex { $0.0 == name }!].1.append(ms)
+            }
             for k in 1...20 {
                 let cursor = (k * 37) % u.count
                 refocus.append(try client.request("heed/highlight", ["model": .string(model), "text": .string(s), "focus": ["start": .number(JSONNumber(cursor)), "end": .number(JSONNumber(cursor))], "method": "norm-summed"]).0)
@@ -119,6 +163,10 @@ enum BenchDaemon {
             b64["text"] = .string(text512 + " ")
             b64["format"] = "base64"
             analyzeBase64.append(try client.request("heed/analyze", .object(b64)).0)
+        }
+        print("first highlight per stage (the daemon's --log-level debug lines), ms: stage\tp50\tmin\tmax")
+        for (name, xs) in firstStages {
+            print(String(format: "  %@\t%.2f\t%.2f\t%.2f", name, percentile(xs, 0.5), xs.min()!, xs.max()!))
         }
         print("request\tn\tp50\tp95")
         for (name, xs) in [("first highlight, new 128-token text", first), ("new focus, same text", refocus), ("analyze, 512 tokens (attention, norm-summed, attn-res-ln; heads mean; all layers)", analyze),
