@@ -43,6 +43,14 @@ public enum Parallel {
         leaveRegion()
     }
 
+    /// Wakes the pool's sleeping workers ahead of the next region (a forward pass calls it
+    /// first thing), so their wake-up and move to a free core overlap serial work; they sleep
+    /// again after `WorkerPool.spinNanoseconds` if no region comes.
+    public static func prewake() {
+        if threadCount == 1 || useGCD || isInsideParallelRegion { return }
+        pool.prewake()
+    }
+
     /// `HEED_PARALLEL=gcd` runs regions on `DispatchQueue.concurrentPerform` instead of the
     /// worker pool (for comparisons; the pool starts regions several microseconds sooner).
     public static let useGCD: Bool = ProcessInfo.processInfo.environment["HEED_PARALLEL"] == "gcd"

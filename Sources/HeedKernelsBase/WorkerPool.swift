@@ -36,6 +36,8 @@ final class WorkerPool: @unchecked Sendable {
     private let sleepMutex: UnsafeMutablePointer<pthread_mutex_t>
     private let wake: UnsafeMutablePointer<pthread_cond_t>
     private let submit: UnsafeMutablePointer<pthread_mutex_t>
+    /// Bumped by `prewake` (guarded by `sleepMutex`): sleepers return to polling without a region.
+    private var wakeEpoch = 0
 
     init(workers: Int) {
         workerCount = workers
@@ -49,8 +51,13 @@ final class WorkerPool: @unchecked Sendable {
         pthread_cond_init(wake, nil)
         submit = .allocate(capacity: 1)
         pthread_mutex_init(submit, nil)
-        for _ in 0..<workers {
-            let thread = Thread { [self] in self.workerLoop() }
+        let cpus = CPUPlacement.workerCPUs(workers: workers)
+        for w in 0..<workers {
+            let cpu = cpus.isEmpty ? nil : cpus[w]
+            let thread = Thread { [self] in
+                if let cpu { CPUPlacement.pin(to: cpu) }
+                self.workerLoop()
+            }
             thread.stackSize = 8 << 20
             thread.name = "heed-worker"
             thread.start()
@@ -89,6 +96,18 @@ final class WorkerPool: @unchecked Sendable {
             spin.unlock()
         }
         return true
+    }
+
+    /// Wakes sleeping workers so they poll for the next region (for `spinNanoseconds`): their
+    /// wake-up (25-70 us on these VMs) overlaps the caller's serial work. Costs a mutex when no
+    /// worker sleeps; woken workers go back to sleep unused if no region comes.
+    func prewake() {
+        pthread_mutex_lock(sleepMutex)
+        if sleepers.pointee > 0 {
+            wakeEpoch &+= 1
+            pthread_cond_broadcast(wake)
+        }
+        pthread_mutex_unlock(sleepMutex)
     }
 
     /// Takes and runs tasks of the current region until none is left.
@@ -138,13 +157,57 @@ final class WorkerPool: @unchecked Sendable {
                 if now - start < WorkerPool.spinNanoseconds { continue }
                 pthread_mutex_lock(sleepMutex)
                 sleepers.pointee += 1
-                while currentGeneration() == seen { pthread_cond_wait(wake, sleepMutex) }
+                let epoch = wakeEpoch
+                while currentGeneration() == seen && wakeEpoch == epoch { pthread_cond_wait(wake, sleepMutex) }
                 sleepers.pointee -= 1
                 pthread_mutex_unlock(sleepMutex)
+                polls = 0
+                start = 0
             }
             seen = currentGeneration()
             work()
         }
+    }
+}
+
+#if os(Linux)
+// glibc's GNU extensions, which the Glibc module does not export.
+@_silgen_name("sched_getaffinity") private func c_sched_getaffinity(_ pid: Int32, _ size: Int, _ mask: UnsafeMutableRawPointer) -> Int32
+@_silgen_name("sched_setaffinity") private func c_sched_setaffinity(_ pid: Int32, _ size: Int, _ mask: UnsafeRawPointer) -> Int32
+#endif
+
+/// Pins each worker to a CPU of its own (Linux; nothing elsewhere). Measured on a 2-vCPU VM
+/// (docs/performance.md, "Workers that start asleep"): a worker woken from its condition
+/// variable after a pause was placed on the waking thread's CPU in 65-100 % of wake-ups, and the
+/// two shared that core for milliseconds (a T = 16 forward pass: 5.9-7.0 ms instead of 2.2);
+/// moving it off with sched_setaffinity after the wake-up did not help (3.7 ms: the scheduler
+/// kept it slow), pinning it did (2.3-2.4 ms). The calling thread stays free: the scheduler
+/// moves it if it wakes on a worker's CPU. `HEED_PIN=0` turns pinning off.
+enum CPUPlacement {
+    /// One CPU per worker, all distinct, from the process's allowed set, leaving its first CPU
+    /// to the caller; empty (no pinning) when the set has fewer than workers + 1 CPUs, when
+    /// `HEED_PIN=0`, or off Linux.
+    static func workerCPUs(workers: Int) -> [Int32] {
+        #if os(Linux)
+        if ProcessInfo.processInfo.environment["HEED_PIN"] == "0" || workers < 1 { return [] }
+        var mask = [UInt64](repeating: 0, count: 16)   // a cpu_set_t: 1024 bits
+        guard c_sched_getaffinity(0, mask.count * 8, &mask) == 0 else { return [] }
+        var allowed: [Int32] = []
+        for cpu in 0..<(mask.count * 64) where mask[cpu / 64] & (UInt64(1) << UInt64(cpu % 64)) != 0 { allowed.append(Int32(cpu)) }
+        guard allowed.count >= workers + 1 else { return [] }
+        return Array(allowed[1...workers])
+        #else
+        return []
+        #endif
+    }
+
+    /// Restricts the calling thread to `cpu`.
+    static func pin(to cpu: Int32) {
+        #if os(Linux)
+        var mask = [UInt64](repeating: 0, count: 16)
+        mask[Int(cpu) / 64] = UInt64(1) << UInt64(Int(cpu) % 64)
+        _ = c_sched_setaffinity(0, mask.count * 8, mask)
+        #endif
     }
 }
 

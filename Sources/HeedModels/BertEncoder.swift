@@ -154,6 +154,8 @@ public final class BertEncoder: @unchecked Sendable {
         guard T > 0 else { throw ForwardError.emptyInput }
         guard T <= config.maxTokens else { throw ForwardError.tooLong(tokens: T, limit: config.maxTokens) }
         for id in ids where id < 0 || id >= config.vocabSize { throw ForwardError.tokenOutOfRange(id: id, vocabSize: config.vocabSize) }
+        // Wake the worker threads now: their wake-up overlaps the embeddings (serial code).
+        Parallel.prewake()
 
         // embeddings = LayerNorm(word + token_type + position)   (T, E)
         var emb = [Float](repeating: 0, count: T * E)

@@ -21,6 +21,13 @@ enum BenchCommand {
         let torch = TorchWorker(modelDirectory: model.directory, threads: threads)
         defer { torch?.close() }
         if let torch { print("reference: transformers eager forward, \(torch.info), one persistent process, rounds interleaved with Heed's") }
+        // Every timed round of either side starts after a pause in which the other side's
+        // threads (Heed's spin 1 ms, libgomp's a fraction of a ms) go to sleep: each round
+        // starts with idle threads, as a daemon request after a pause does. Alone, no pause
+        // unless asked (back-to-back rounds: the workers are still spinning).
+        let pauseMs = Int(args.value("pause") ?? "") ?? (torch != nil ? 20 : 0)
+        func pause() { if pauseMs > 0 { usleep(UInt32(pauseMs) * 1000) } }
+        print("pause before each timed round: \(pauseMs) ms")
         print("T\theed ms median (min-max)\tGFLOP/s\t% peak\ttorch ms median (min-max)\tspeed-up")
         var withheld: [String] = []
         for T in lengths {
@@ -32,18 +39,17 @@ enum BenchCommand {
                 return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
             }
             // Warm both sides (caches, thread pools, allocator), then alternate rounds, each
-            // side starting every other round, with a pause so neither runs while the other's
-            // threads still spin.
+            // side starting every other round, with a pause before each so neither runs while
+            // the other's threads still spin.
             for _ in 0..<3 { _ = heedRound(); _ = torch?.run(ids) }
             var heedTimes: [Double] = [], torchTimes: [Double] = []
             for round in 0..<runs {
                 if round % 2 == 0 {
-                    heedTimes.append(heedRound())
-                    if let torch { BenchHost.settle(); if let t = torch.run(ids) { torchTimes.append(t) }; BenchHost.settle() }
+                    pause(); heedTimes.append(heedRound())
+                    if let torch { pause(); if let t = torch.run(ids) { torchTimes.append(t) } }
                 } else {
-                    if let torch { if let t = torch.run(ids) { torchTimes.append(t) }; BenchHost.settle() }
-                    heedTimes.append(heedRound())
-                    if torch != nil { BenchHost.settle() }
+                    if let torch { pause(); if let t = torch.run(ids) { torchTimes.append(t) } }
+                    pause(); heedTimes.append(heedRound())
                 }
             }
             let heed = Spread(heedTimes)

@@ -3,7 +3,7 @@
 enum BenchOptions {
     /// The options each benchmark reads; any other is refused rather than ignored.
     static let options: [String: Set<String>] = [
-        "forward": ["model", "runs", "lengths"],
+        "forward": ["model", "runs", "lengths", "pause"],
         "analysis": ["model", "runs", "lengths"],
         "daemon": ["model", "texts", "requests"],
         "kernels": ["part"],
@@ -19,6 +19,9 @@ enum BenchOptions {
             if let v = args.value(name) {
                 guard let n = Int(v), n >= 1 else { throw Arguments.Error(description: "--\(name) takes a whole number of at least 1 (not \"\(v)\")") }
             }
+        }
+        if let v = args.value("pause") {
+            guard let n = Int(v), n >= 0 else { throw Arguments.Error(description: "--pause takes a whole number of milliseconds, 0 or more (not \"\(v)\")") }
         }
         if let v = args.value("lengths") {
             let parts = v.split(separator: ",", omittingEmptySubsequences: false)

@@ -90,7 +90,4 @@ enum BenchHost {
         "isa: \(ISA.current)  threads: \(Parallel.threadCount)  cpu: \(ISA.cpuModel)"
     }
 
-    /// Lets the other side's spinning threads go to sleep before a timed round (Heed's workers
-    /// spin 1 ms after a region, OpenMP's for a few ms): not counted in either time.
-    static func settle() { usleep(20_000) }
 }

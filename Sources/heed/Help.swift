@@ -124,10 +124,12 @@ enum Help {
     """
 
     static let bench = """
-    usage: heed bench forward|analysis|daemon [--model M] [--runs N] [--lengths 16,128,512] [--texts N] [--requests N]
+    usage: heed bench forward|analysis|daemon [--model M] [--runs N] [--lengths 16,128,512] [--pause MS] [--texts N] [--requests N]
            heed bench kernels [--part gemm|rows]
 
-      forward   forward-pass timings, GFLOP/s, ratio against PyTorch (--runs N >= 1, --lengths)
+      forward   forward-pass timings, GFLOP/s, ratio against PyTorch (--runs N >= 1, --lengths;
+                --pause MS before every timed round, so it starts with idle threads: default 20
+                with PyTorch, 0 alone)
       analysis  full analysis of all layers against one forward pass (--runs N >= 1, --lengths)
       daemon    an editor session over stdio: latencies, resident memory (--texts N, --requests N)
       kernels   kernel throughput on MiniLM's shapes against the FMA peak (--part gemm|rows)

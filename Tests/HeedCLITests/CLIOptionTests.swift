@@ -39,7 +39,7 @@ final class CLIOptionTests: XCTestCase {
     /// Options of other commands that used to be ignored.
     func testOptionsOfOtherCommandsThatDoNotApplyAreRefused() throws {
         let cases: [([String], String)] = [
-            (["bench", "forward", "--texts", "3"], "--texts does not apply to bench forward (it takes --lengths, --model, --runs)"),
+            (["bench", "forward", "--texts", "3"], "--texts does not apply to bench forward (it takes --lengths, --model, --pause, --runs)"),
             (["bench", "daemon", "--runs", "3"], "--runs does not apply to bench daemon (it takes --model, --requests, --texts)"),
             (["experiment", "mixing", "--no-mask", "--seed", "3"], "--seed seeds the masking; --no-mask runs without it: give one of them"),
             (["serve", "extra"], "heed serve takes no arguments (got \"extra\"); see heed serve --help"),
