@@ -6,7 +6,9 @@ memory (VmHWM) after it. A benchmark, not a test: stdlib only.
 
     python3 bench/large_text.py .build/release/heed [--model minilm] [--mb 59]
 """
-import json, subprocess, sys, time
+import json, sys, time
+
+from daemon_pipe import DaemonPipe
 
 def main():
     heed = sys.argv[1]
@@ -14,24 +16,13 @@ def main():
     mb = float(sys.argv[sys.argv.index("--mb") + 1]) if "--mb" in sys.argv else 59
     unit = "the cat sat on the mat "
     text = unit * int(mb * 1e6 / len(unit))
-    p = subprocess.Popen([heed, "serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    daemon = DaemonPipe(heed)
 
     def status(key):
-        with open(f"/proc/{p.pid}/status") as f:
-            for line in f:
-                if line.startswith(key):
-                    return int(line.split()[1]) // 1024
+        return daemon.status_kib(key)[key] // 1024
     def call(i, method, params):
-        body = json.dumps({"jsonrpc": "2.0", "id": i, "method": method, "params": params}).encode()
         t = time.perf_counter()
-        p.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body); p.stdin.flush()
-        length = None
-        while True:
-            line = p.stdout.readline().strip()
-            if not line: break
-            k, v = line.split(b":", 1)
-            if k.lower() == b"content-length": length = int(v)
-        answer = json.loads(p.stdout.read(length))
+        answer = json.loads(daemon.call(i, method, params))
         return time.perf_counter() - t, answer
 
     call(0, "initialize", {})
@@ -52,6 +43,6 @@ def main():
             r = answer["result"]
             outcome = f"window {r.get('window')}, {len(r.get('ranges', []))} ranges" if "ranges" in r else f"{len(json.dumps(r))} bytes"
         print(f"{name}: {seconds:.2f} s; {outcome}; VmRSS {status('VmRSS')} MB, VmHWM {status('VmHWM')} MB")
-    p.stdin.close(); p.wait()
+    daemon.close()
 
 main()

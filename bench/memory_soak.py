@@ -11,7 +11,9 @@ A benchmark, not a test: stdlib only.
     python3 bench/memory_soak.py .build/release/heed [--max-memory 300M] [--n 500] [--model minilm]
         [--window 2] [--tokens 400] [--log-level warn]
 """
-import json, random, statistics, subprocess, sys, threading, time
+import json, random, statistics, sys, threading, time
+
+from daemon_pipe import DaemonPipe
 
 def arg(name, default):
     return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else default
@@ -54,20 +56,13 @@ def main():
     n = int(arg("--n", "500"))
     window = int(arg("--window", "2"))
     tokens = int(arg("--tokens", "400"))
-    p = subprocess.Popen([heed, "serve", "--max-memory", budget, "--log-level", arg("--log-level", "warn")],
-                         stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    daemon = DaemonPipe(heed, "--max-memory", budget, "--log-level", arg("--log-level", "warn"))
     samples = []  # (seconds, VmRSS MB, VmHWM MB)
     done = threading.Event()
     t0 = time.perf_counter()
 
     def status():
-        out = {}
-        with open(f"/proc/{p.pid}/status") as f:
-            for line in f:
-                if line.startswith(("VmRSS", "VmHWM")):
-                    k, v = line.split(":")
-                    out[k] = int(v.split()[0]) / 1024
-        return out
+        return {k: v / 1024 for k, v in daemon.status_kib("VmRSS", "VmHWM").items()}
     def sampler():
         while not done.is_set():
             try:
@@ -76,19 +71,10 @@ def main():
                 return
             time.sleep(0.05)
 
-    def send(i, method, params):
-        body = json.dumps({"jsonrpc": "2.0", "id": i, "method": method, "params": params}).encode()
-        p.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body); p.stdin.flush()
+    send = daemon.send
     def receive():
-        length = None
-        while True:
-            line = p.stdout.readline()
-            if not line: raise SystemExit("heed serve closed its output")
-            line = line.strip()
-            if not line: break
-            k, v = line.split(b":", 1)
-            if k.lower() == b"content-length": length = int(v)
-        body = p.stdout.read(length)
+        body = daemon.receive()
+        length = len(body)
         head = body[:160]
         if b'"error"' in head:
             e = json.loads(body)["error"]
@@ -125,7 +111,7 @@ def main():
     time.sleep(2)
     idle = status()
     done.set()
-    p.stdin.close(); p.wait()
+    daemon.close()
 
     print(f"heed serve --max-memory {budget}: {n} requests of ~{tokens} tokens, {window} outstanding, "
           f"{elapsed:.1f} s, {total_bytes / 1e6:.0f} MB of responses")

@@ -8,7 +8,9 @@ sizes it measured (forward taps, outputs, response). A benchmark, not a test: st
 
     python3 bench/working_set.py .build/release/heed [--model minilm] [--tokens 128,400,512]
 """
-import json, re, subprocess, sys, time
+import re, sys, time
+
+from daemon_pipe import DaemonPipe
 
 def arg(name, default):
     return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else default
@@ -34,22 +36,10 @@ def main():
     print("|---|---|---|---|---|")
     for T in [int(t) for t in arg("--tokens", "128,400,512").split(",")]:
         for name, kind, extra in KINDS:
-            p = subprocess.Popen([heed, "serve", "--max-memory", "8G", "--log-level", "debug"],
-                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            daemon = DaemonPipe(heed, "--max-memory", "8G", "--log-level", "debug", capture_stderr=True)
             def status(key):
-                with open(f"/proc/{p.pid}/status") as f:
-                    for line in f:
-                        if line.startswith(key): return int(line.split()[1]) * 1024
-            def call(i, method, params):
-                body = json.dumps({"jsonrpc": "2.0", "id": i, "method": method, "params": params}).encode()
-                p.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body); p.stdin.flush()
-                length = None
-                while True:
-                    line = p.stdout.readline().strip()
-                    if not line: break
-                    k, v = line.split(b":", 1)
-                    if k.lower() == b"content-length": length = int(v)
-                return p.stdout.read(length)
+                return daemon.status_kib(key)[key] * 1024
+            call = daemon.call
             call(0, "initialize", {})
             call(1, "heed/loadModel", {"model": model})
             text = text_of(T)
@@ -57,11 +47,10 @@ def main():
             if kind == "highlight": params["focus"] = {"start": 3, "end": 3}
             time.sleep(0.2)
             before = status("VmRSS")
-            with open(f"/proc/{p.pid}/clear_refs", "w") as f: f.write("5")
+            with open(f"/proc/{daemon.pid}/clear_refs", "w") as f: f.write("5")
             body = call(2, f"heed/{kind}", params)
             peak = status("VmHWM")
-            p.stdin.close(); p.wait()
-            log = p.stderr.read().decode()
+            log = daemon.close()
             assert b'"error"' not in body[:200], body[:300]
             ws = re.search(r"working set (\d+) bytes \(text (\d+), forward (\d+), analysis (\d+), response (\d+)\)", log)
             taps = re.search(r"taps (\d+) bytes", log)
