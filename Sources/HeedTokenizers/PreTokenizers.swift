@@ -21,6 +21,10 @@ func makePreTokenizer(_ json: JSONValue, path: String) throws -> any PreTokenize
             try SplitBehavior.parse($0, path: "\(path).behavior")
         }
         return PunctuationPreTokenizer(behavior: behavior ?? .isolated)
+    case "Split":
+        return try SplitPreTokenizer(fields, path: path)
+    case "Digits":
+        return DigitsPreTokenizer(individualDigits: try fields.bool("individual_digits"))
     case "Sequence":
         let stages = try fields.array("pretokenizers").enumerated().map {
             try makePreTokenizer($0.element, path: "\(path).pretokenizers[\($0.offset)]")
