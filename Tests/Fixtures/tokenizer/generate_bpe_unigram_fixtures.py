@@ -300,9 +300,29 @@ def roberta():
     emit("roberta", tok, path)
 
 
+def charbpe():
+    specials = ["[UNK]", "[CLS]", "[SEP]", "[PAD]", "[MASK]"]
+    backend = Tokenizer(models.BPE(unk_token="[UNK]", continuing_subword_prefix="##", end_of_word_suffix="</w>",
+                                   fuse_unk=True))
+    backend.normalizer = normalizers.Lowercase()
+    backend.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Whitespace(), pre_tokenizers.Digits(individual_digits=False), pre_tokenizers.Punctuation()])
+    # limit_alphabet leaves the rarer characters out, so [UNK] (fused) appears
+    trainer = trainers.BpeTrainer(vocab_size=VOCAB_SIZE, special_tokens=specials, show_progress=False,
+                                  limit_alphabet=160, continuing_subword_prefix="##", end_of_word_suffix="</w>")
+    backend.train_from_iterator(CORPUS, trainer=trainer)
+    backend.post_processor = processors.BertProcessing(("[SEP]", backend.token_to_id("[SEP]")),
+                                                       ("[CLS]", backend.token_to_id("[CLS]")))
+    backend.decoder = decoders.Sequence([decoders.Replace("##", ""), decoders.BPEDecoder(suffix="</w>")])
+    backend.add_special_tokens(special_added(specials))
+    tok, path = save_pipeline("charbpe", backend, unk_token="[UNK]", cls_token="[CLS]", sep_token="[SEP]",
+                              pad_token="[PAD]", mask_token="[MASK]")
+    emit("charbpe", tok, path)
+
+
 PIPELINES = {
     "gpt2": gpt2, "smollm": smollm, "llama3": llama3,
-    "roberta": roberta, "qwen2": qwen2,
+    "roberta": roberta, "qwen2": qwen2, "charbpe": charbpe,
 }
 
 
