@@ -117,6 +117,7 @@ def display_rows(tok):
         if token is None:
             continue
         rows.append({"id": i, "token": token, "decoded": tok.decode([i], clean_up_tokenization_spaces=False)})
+    assert len(rows) == len(ids)
     return rows
 
 
@@ -320,9 +321,60 @@ def charbpe():
     emit("charbpe", tok, path)
 
 
+# ---------------------------------------------------------------- SentencePiece models, converted
+
+def train_sentencepiece(directory, filename, **options):
+    """Train a SentencePiece model on the corpus lines (split at line breaks, blank lines dropped) into
+    directory/filename. Single-threaded, so the result is deterministic."""
+    import sentencepiece as spm
+    text = os.path.join(directory, "corpus.txt")
+    with open(text, "w", encoding="utf-8", newline="\n") as f:
+        for t in CORPUS:
+            for line in t.splitlines():
+                if line.strip():
+                    f.write(line + "\n")
+    prefix = os.path.join(directory, "spm")
+    spm.SentencePieceTrainer.train(input=text, model_prefix=prefix, num_threads=1, minloglevel=2,
+                                   max_sentence_length=100000, **options)
+    os.replace(prefix + ".model", os.path.join(directory, filename))
+
+
+def llama2():
+    """SentencePiece BPE with byte fallback, trained with Llama 2's trainer options, loaded by
+    transformers' LlamaTokenizer (5.x builds the backend itself: no normalizer, Metaspace(prepend
+    first, split false), BPE fuse_unk + byte_fallback, Replace/ByteFallback/Fuse/Strip decoder).
+    add_bos_token=True as in Llama 2's tokenizer_config.json."""
+    from transformers import LlamaTokenizer
+    with tempfile.TemporaryDirectory() as tmp:
+        train_sentencepiece(tmp, "tokenizer.model", vocab_size=VOCAB_SIZE, model_type="bpe", byte_fallback=True,
+                            split_digits=True, allow_whitespace_only_pieces=True, normalization_rule_name="identity",
+                            remove_extra_whitespaces=False, add_dummy_prefix=True, character_coverage=0.9995,
+                            unk_id=0, bos_id=1, eos_id=2, pad_id=-1)
+        tok = LlamaTokenizer.from_pretrained(tmp, add_bos_token=True)
+    path = os.path.join(HERE, "llama2-tokenizer.json")
+    tok.backend_tokenizer.save(path, pretty=False)
+    emit("llama2", tok, path)
+
+
+def xlmr():
+    """SentencePiece Unigram with the default nmt_nfkc normalization (a real Precompiled charsmap),
+    loaded by transformers' XLMRobertaTokenizer (fairseq ids: <s> <pad> </s> <unk>, then the pieces,
+    <mask> last with lstrip as in XLM-R's tokenizer_config.json)."""
+    from transformers import XLMRobertaTokenizer
+    with tempfile.TemporaryDirectory() as tmp:
+        train_sentencepiece(tmp, "sentencepiece.bpe.model", vocab_size=VOCAB_SIZE, model_type="unigram",
+                            hard_vocab_limit=False)
+        tok = XLMRobertaTokenizer.from_pretrained(
+            tmp, mask_token=AddedToken("<mask>", lstrip=True, rstrip=False, special=True, normalized=False))
+    path = os.path.join(HERE, "xlmr-tokenizer.json")
+    tok.backend_tokenizer.save(path, pretty=False)
+    emit("xlmr", tok, path)
+
+
 PIPELINES = {
     "gpt2": gpt2, "smollm": smollm, "llama3": llama3,
     "roberta": roberta, "qwen2": qwen2, "charbpe": charbpe,
+    "llama2": llama2, "xlmr": xlmr,
 }
 
 
