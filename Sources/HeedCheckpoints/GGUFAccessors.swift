@@ -18,7 +18,9 @@ extension GGUFFile {
         guard let value = value(key) else { return nil }
         guard value.type.isInteger else { throw wrongType(key, value, "an integer") }
         guard let n = value.integerValue else {
-            throw GGUFError(file: path, rule: .valueOutOfRange, problem: "metadata key '\(key)' holds \(value.typeDescription) \(value), above \(Int.max)")
+            let text: String
+            if case let .uint64(v) = value { text = String(v) } else { text = "\(value)" }
+            throw GGUFError(file: path, rule: .valueOutOfRange, problem: "metadata key '\(key)' holds \(value.typeDescription) \(text), above \(Int.max)")
         }
         return n
     }
