@@ -65,9 +65,21 @@ struct GGUFCursor {
     }
 
     /// The UTF-8 text of `range` (inside the mapping), or nil when it is not valid UTF-8.
+    /// Decoded straight from the mapped bytes.
     @inline(__always)
     func text(_ range: Range<Int>) -> String? {
-        String(validating: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+        let utf8 = UnsafeBufferPointer(rebasing: bytes[range])
+        if #available(macOS 15, iOS 18, tvOS 18, watchOS 11, visionOS 2, *) {
+            return String(validating: utf8, as: UTF8.self)
+        }
+        return Self.textByTranscoding(utf8)
+    }
+
+    /// `String(validating:as:)` for systems that lack it (macOS before 15): validates by
+    /// transcoding, then decodes.
+    static func textByTranscoding(_ utf8: UnsafeBufferPointer<UInt8>) -> String? {
+        let failed = transcode(utf8.makeIterator(), from: UTF8.self, to: UTF32.self, stoppingOnError: true) { _ in }
+        return failed ? nil : String(decoding: utf8, as: UTF8.self)
     }
 
     /// Reads a string and decodes it; invalid UTF-8 throws `invalidUTF8`.

@@ -116,8 +116,9 @@ public final class GGUFFile: @unchecked Sendable {
         // Metadata.
         var keys: [String] = []
         var values: [JSONKey: GGUFValue] = [:]
-        keys.reserveCapacity(keyCount)
-        values.reserveCapacity(keyCount)
+        // Reserve for what a real file holds at most; more grows only as entries are actually read.
+        keys.reserveCapacity(min(keyCount, 1024))
+        values.reserveCapacity(min(keyCount, 1024))
         for index in 0..<keyCount {
             let key = try cursor.string("the key of metadata entry \(index)")
             if values[JSONKey(key)] != nil {
@@ -147,8 +148,8 @@ public final class GGUFFile: @unchecked Sendable {
         // Tensor infos.
         var tensors: [GGUFTensorInfo] = []
         var tensorIndex: [JSONKey: Int] = [:]
-        tensors.reserveCapacity(tensorCount)
-        tensorIndex.reserveCapacity(tensorCount)
+        tensors.reserveCapacity(min(tensorCount, 4096))
+        tensorIndex.reserveCapacity(min(tensorCount, 4096))
         for index in 0..<tensorCount {
             let info = try Self.readTensorInfo(index, at: &cursor)
             if let first = tensorIndex[JSONKey(info.name)] {

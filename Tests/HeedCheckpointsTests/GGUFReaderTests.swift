@@ -182,6 +182,21 @@ final class GGUFReaderTests: XCTestCase {
         assertGGUFError(url, .countTooLarge, ["does not lie in the file"]) { _ = try file.elements(of: foreign) }
     }
 
+    /// The UTF-8 check used where `String(validating:)` is missing agrees with it.
+    func testTranscodingValidationAgreesWithTheStandardLibrary() {
+        let cases: [[UInt8]] = [
+            [], Array("plain".utf8), Array("Ġthe ▁x 日本 🙂".utf8), [0xEF, 0xBF, 0xBD],
+            [0xFF], [0x61, 0xC3], [0xC0, 0x80], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xE2, 0x82], [0x80],
+        ]
+        for bytes in cases {
+            bytes.withUnsafeBufferPointer { buffer in
+                XCTAssertEqual(GGUFCursor.textByTranscoding(buffer), String(validating: buffer, as: UTF8.self), "\(bytes)")
+            }
+        }
+        XCTAssertNil(([0xFF] as [UInt8]).withUnsafeBufferPointer { GGUFCursor.textByTranscoding($0) })
+        XCTAssertEqual(Array("Ġthe".utf8).withUnsafeBufferPointer { GGUFCursor.textByTranscoding($0) }, "Ġthe")
+    }
+
     func testGGMLTypeTable() {
         // The table of gguf-py 0.19.0 (GGML_QUANT_SIZES), id -> (name, block size, bytes per block).
         let expected: [UInt32: (String, Int, Int)] = [
