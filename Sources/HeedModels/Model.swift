@@ -65,8 +65,10 @@ public final class LoadedModel: @unchecked Sendable {
     /// Loads config.json, the weights (`Checkpoint`: model.safetensors, the shards of
     /// model.safetensors.index.json, or the only *.safetensors) and tokenizer.json from
     /// `directory`. Errors name the file and the problem (ModelLoadError), including a Git LFS
-    /// pointer in place of any of these files.
+    /// pointer in place of any of these files. A GGUF file (what `ModelStore.resolve` returns for
+    /// a GGUF model) is read and refused: see `refuseGGUF`.
     public static func load(id: String, directory: URL) throws -> LoadedModel {
+        if ModelStore.isGGUFFile(directory) { try refuseGGUF(directory) }
         let configURL = directory.appendingPathComponent("config.json")
         let tokenizerURL = directory.appendingPathComponent("tokenizer.json")
         do {

@@ -97,7 +97,9 @@ final class CLIHelpAndErrorTests: XCTestCase {
         let summary = "sentence-transformers/all-MiniLM-L6-v2: BERT, 6 layers, C=384, 12 heads"
         let empty = try CLI.run(["models"])
         XCTAssertEqual(empty.status, 0, empty.stderr)
+        let smollm2 = "SmolLM2-135M-Instruct: Llama, 30 layers, C=576, 9 heads (3 KV), Q4_1 GGUF"
         XCTAssertEqual(empty.lines, ["name\tfetched\tsize\tfamily\tmodel", "minilm\tno\t83.5 MB download\tbert\t\(summary)",
+                                     "smollm2\tno\t92.9 MB download\tllama\t\(smollm2)",
                                      "(cache: \(CLI.emptyCache.path); `heed fetch NAME` downloads one; names are case-insensitive)"])
 
         let cache = CLI.cacheWithTinyMinilm

