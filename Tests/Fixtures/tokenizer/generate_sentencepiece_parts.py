@@ -40,7 +40,8 @@ random.seed(20261129)
 def xlmr_charsmap():
     with open(os.path.join(HERE, "xlmr-tokenizer.json"), encoding="utf-8") as f:
         spec = json.load(f)
-    stages = spec["normalizer"]["normalizers"]
+    normalizer = spec["normalizer"]
+    stages = normalizer["normalizers"] if normalizer["type"] == "Sequence" else [normalizer]
     return next(s for s in stages if s["type"] == "Precompiled")["precompiled_charsmap"]
 
 
@@ -188,6 +189,17 @@ def pipelines():
         ("prepend_multi",
          spec(unigram(spm_chars), normalizer={"type": "Prepend", "prepend": "▁▁x"}), ["ab", "", "b c"]),
     ]
+    # Llama 2 as transformers 5 converts it (no normalizer, Metaspace "first" without split, added
+    # tokens) with its BPE model swapped for a Unigram model that only knows <unk>: every split then
+    # comes out whole as one fused unknown token, so the cases check added tokens + pre-tokenizer.
+    with open(os.path.join(HERE, "llama2-tokenizer.json"), encoding="utf-8") as f:
+        llama2 = json.load(f)
+    llama2["model"] = unigram([["<unk>", 0.0]])
+    with open(os.path.join(HERE, "typed_special_corpus.jsonl"), encoding="utf-8") as f:
+        typed = [json.loads(line) for line in f]
+    with open(os.path.join(HERE, "fuzz.jsonl"), encoding="utf-8") as f:
+        fuzz = [json.loads(line) for line in f][:300]
+    cases.append(("llama2_splits", llama2, typed + fuzz))
     result = []
     for name, tokenizer_spec, texts in cases:
         text_spec = json.dumps(tokenizer_spec, ensure_ascii=False)
