@@ -51,8 +51,13 @@ final class UnigramModel: TokenizerModel {
             guard let number = pair[1].numberValue else {
                 throw TokenizerError.invalid("\(entryPath)[1] must be a number, found \(pair[1].typeName)")
             }
-            // An integer literal is read exactly (serde's u64/i64 `as f64`); a fraction as serde_json reads it.
-            let score = number.isIntegerLiteral && number.int != nil ? Double(number.int!) : SerdeFloat.rustValue(of: number.double)
+            // An integer literal is read as serde's u64/i64 `as f64`; a fraction as serde_json reads it.
+            let score: Double?
+            if number.isIntegerLiteral, let integer = number.int {
+                score = Double(integer)
+            } else {
+                score = SerdeFloat.rustValue(of: number.double)
+            }
             guard let score else {
                 throw TokenizerError.invalid("\(entryPath)[1] \(number) is out of range")
             }
