@@ -20,6 +20,8 @@ func makeModel(_ json: JSONValue, path: String) throws -> any TokenizerModel {
     switch type {
     case "WordPiece":
         return try WordPieceModel(fields)
+    case "Unigram":
+        return try UnigramModel(fields)
     default:
         throw TokenizerError.unsupported("model", type: type)
     }
