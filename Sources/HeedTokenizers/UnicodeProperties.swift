@@ -12,7 +12,7 @@ final class UnicodeProperties: @unchecked Sendable {
         static let cleanTextRemoved = Flags(rawValue: 1 << 0)
         /// BertNormalizer clean_text turns it into U+0020.
         static let cleanTextSpace = Flags(rawValue: 1 << 1)
-        /// Rust `char::is_whitespace` (= regex \s).
+        /// Rust `char::is_whitespace` (= regex crate \s = Oniguruma \s, checked by the generator).
         static let whitespace = Flags(rawValue: 1 << 2)
         /// BertPreTokenizer / Punctuation punctuation.
         static let punctuation = Flags(rawValue: 1 << 3)
@@ -32,6 +32,12 @@ final class UnicodeProperties: @unchecked Sendable {
         static let combining = Flags(rawValue: 1 << 10)
         /// First element of a primary composition pair.
         static let composesFirst = Flags(rawValue: 1 << 11)
+        /// Oniguruma \p{L} (the regexes of Split and ByteLevel; their \s is `whitespace`).
+        static let letter = Flags(rawValue: 1 << 12)
+        /// Oniguruma \p{N}.
+        static let number = Flags(rawValue: 1 << 13)
+        /// Rust `char::is_numeric` (Digits pre-tokenizer); newer Unicode than Oniguruma's \p{N}.
+        static let numeric = Flags(rawValue: 1 << 14)
     }
 
     /// Flags indexed by code point (0...0x10FFFF).
@@ -57,6 +63,9 @@ final class UnicodeProperties: @unchecked Sendable {
         mark(UnicodeTableText.nonspacingMark, .nonspacingMark)
         mark(UnicodeTableText.combiningMark, .combiningMark)
         mark(UnicodeTableText.wordCharacter, .word)
+        mark(UnicodeTableText.letter, .letter)
+        mark(UnicodeTableText.number, .number)
+        mark(UnicodeTableText.numeric, .numeric)
 
         func map(_ table: String, _ flag: Flags) -> [UInt32: [Unicode.Scalar]] {
             var result: [UInt32: [Unicode.Scalar]] = [:]

@@ -3,8 +3,9 @@
 
 The Rust library answers its character questions from several Unicode tables of different
 ages: `unicode_categories` (punctuation, marks, "other" characters), the Rust standard library
-(whitespace, lowercase), `regex` (\\w), and `unicode-normalization-alignments` (Unicode 9.0
-decompositions and compositions). Swift's own Unicode data is newer, so asking Swift would
+(whitespace, lowercase, numeric), `regex` (\\w), Oniguruma (the `Regex` of Split and ByteLevel:
+\\p{L}, \\p{N}, \\s) and `unicode-normalization-alignments` (Unicode 9.0 decompositions and
+compositions). Swift's own Unicode data is newer, so asking Swift would
 disagree on recently assigned characters. Instead this script probes every code point through
 the installed `tokenizers` wheel and writes down what it does, so the Swift tables reproduce
 the library bit for bit.
@@ -19,6 +20,7 @@ import unicodedata
 
 import tokenizers
 from tokenizers import normalizers as N
+from tokenizers import Regex
 from tokenizers import pre_tokenizers as P
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -80,8 +82,15 @@ def main():
     nfd, nfkd, nfc = N.NFD(), N.NFKD(), N.NFC()
     bert_pre = P.BertPreTokenizer()
     ws_pre = P.Whitespace()
+    # Oniguruma classes, as the Split pre-tokenizer's regexes see them: "removed" leaves nothing
+    # of a one-character text exactly when the character is in the class.
+    onig_letter = P.Split(Regex(r"\p{L}"), "removed")
+    onig_number = P.Split(Regex(r"\p{N}"), "removed")
+    onig_space = P.Split(Regex(r"\s"), "removed")
+    digits = P.Digits(individual_digits=True)
 
     removed, to_space, whitespace, punct, mark, nonspacing, word = [], [], [], [], [], [], []
+    letter, number, numeric = [], [], []
     lowercase, decomp, compat = {}, {}, {}
     for cp in code_points():
         c = chr(cp)
@@ -107,6 +116,17 @@ def main():
             word.append(cp)
         elif n == 2 and cp not in whitespace:
             raise SystemExit(f"\\s disagrees with char::is_whitespace at U+{cp:04X}")
+        if not onig_letter.pre_tokenize_str(c):
+            letter.append(cp)
+        if not onig_number.pre_tokenize_str(c):
+            number.append(cp)
+        if (not onig_space.pre_tokenize_str(c)) != (cp in whitespace):
+            raise SystemExit(f"Oniguruma \\s disagrees with char::is_whitespace at U+{cp:04X}")
+        n = len(digits.pre_tokenize_str("a" + c + "a"))
+        if n == 3:
+            numeric.append(cp)
+        elif n != 1:
+            raise SystemExit(f"unexpected Digits result for U+{cp:04X}")
         if HANGUL_FIRST <= cp <= HANGUL_LAST:
             continue  # algorithmic, done in Swift
         d = nfd.normalize_str(c)
@@ -164,6 +184,10 @@ def main():
          fmt_ranges(mark)),
         ("wordCharacter", "regex crate \\w (Whitespace pre-tokenizer, added tokens' single_word)",
          fmt_ranges(word)),
+        ("letter", "Oniguruma \\p{L} (Split and ByteLevel regexes; Oniguruma's \\s is `whitespace`)",
+         fmt_ranges(letter)),
+        ("number", "Oniguruma \\p{N} (Split and ByteLevel regexes)", fmt_ranges(number)),
+        ("numeric", "Rust `char::is_numeric` (the Digits pre-tokenizer)", fmt_ranges(numeric)),
         ("lowercase", "Rust `char::to_lowercase` where it is not the identity: cp:lower.lower", fmt_map(lowercase)),
         ("canonicalDecomposition", "full NFD per character (Hangul syllables are algorithmic)", fmt_map(decomp)),
         ("compatibilityDecomposition", "full NFKD per character (Hangul syllables are algorithmic)",
