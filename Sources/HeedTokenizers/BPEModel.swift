@@ -40,7 +40,7 @@ final class BPEModel: TokenizerModel {
     /// - Throws: `TokenizerError` naming the field: missing `vocab`/`merges`, a merge that is not
     ///   two tokens, a merge naming a token (or making one) missing from the vocabulary
     ///   (`model.merges[i]`), an `unk_token` missing from the vocabulary, a nonzero `dropout`.
-    init(_ fields: JSONFields) throws {
+    convenience init(_ fields: JSONFields) throws {
         let path = fields.path
         if let raw = fields.raw("dropout"), !raw.isNull {
             guard let number = raw.numberValue, let dropout = Double("\(number)") else {

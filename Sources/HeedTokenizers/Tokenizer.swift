@@ -17,6 +17,8 @@ public final class Tokenizer: @unchecked Sendable {
     let postProcessor: (any PostProcessor)?
     let decoder: (any TokenDecoder)?
     let addedVocabulary: AddedVocabulary
+    /// Contents of special added tokens (Rust `special_tokens_set`, for `decode`).
+    let specialAddedContents: Set<[UInt8]>
 
     /// Reads a tokenizer.json file.
     public convenience init(url: URL) throws {
@@ -69,6 +71,8 @@ public final class Tokenizer: @unchecked Sendable {
         self.postProcessor = postProcessor
         self.decoder = decoder
         addedVocabulary = AddedVocabulary(tokens: addedTokens, model: model, normalizer: normalizer)
+        specialAddedContents = Set(addedTokens.filter(\.special).map { Array($0.content.utf8) })
+        specialIDs = Set(addedVocabulary.specialIDs).union(postProcessor?.specialTokenIDs ?? [])
         cutScalars = WindowCuts.cutScalars(normalizer: normalizer, preTokenizer: preTokenizer,
                                            model: model, addedTokens: addedTokens)
         let addedVocabulary = self.addedVocabulary
@@ -138,7 +142,7 @@ public final class Tokenizer: @unchecked Sendable {
     public let vocabSize: Int
 
     /// Ids of special tokens: special added tokens and the post-processor's tokens.
-    public var specialTokenIDs: Set<Int> {
-        Set(addedVocabulary.specialIDs).union(postProcessor?.specialTokenIDs ?? [])
-    }
+    public var specialTokenIDs: Set<Int> { specialIDs }
+
+    private let specialIDs: Set<Int>
 }
