@@ -23,6 +23,10 @@ func makePreTokenizer(_ json: JSONValue, path: String) throws -> any PreTokenize
         return PunctuationPreTokenizer(behavior: behavior ?? .isolated)
     case "ByteLevel":
         return try ByteLevelPreTokenizer(fields)
+    case "Split":
+        return try SplitPreTokenizer(fields, path: path)
+    case "Digits":
+        return DigitsPreTokenizer(individualDigits: try fields.bool("individual_digits"))
     case "Sequence":
         let stages = try fields.array("pretokenizers").enumerated().map {
             try makePreTokenizer($0.element, path: "\(path).pretokenizers[\($0.offset)]")

@@ -19,6 +19,11 @@ Writes, next to this script:
   patterns give the regex's own matches (Oniguruma `find_iter`), read through
   `Split(Regex(P), "removed", invert=True)`: inverted, the matches are the pieces kept. The
   Digits lists are the pieces `Digits(individual_digits=...)` makes.
+- split_behaviors.json: Split pre-tokenizer blocks as tokenizer.json spells them (the three
+  regexes and a few literals, every behavior, inverted or not), and
+  split_behaviors_expected.jsonl: for the first BEHAVIOR_TEXTS fuzz strings of at most 60
+  scalars, one object {"fuzz_line": N (1-based), "pieces": [[flat pairs per block], ...]}: the
+  pieces `pre_tokenize_str` gives with each block.
 
 Deterministic (seeded); takes a few seconds.
 """
@@ -44,6 +49,9 @@ PATTERNS = {
 }
 
 FUZZ_COUNT = 2400
+BEHAVIOR_TEXTS = 100
+BEHAVIORS = ["Removed", "Isolated", "MergedWithPrevious", "MergedWithNext", "Contiguous"]
+LITERALS = [" ", "  ", "\n", "'s", ""]
 SEED = 20240610
 
 WHITESPACE = [" ", "  ", "   ", "\t", "\n", "\r", "\r\n", "\n\n", " \n", "\n ", " \r\n ", "\x0b", "\x0c",
@@ -155,6 +163,39 @@ def expected(texts):
     return rows
 
 
+def behavior_blocks():
+    blocks = []
+    patterns = [{"Regex": p} for p in PATTERNS.values()] + [{"String": s} for s in LITERALS]
+    for pattern in patterns:
+        for behavior in BEHAVIORS:
+            for invert in (False, True):
+                blocks.append({"type": "Split", "pattern": pattern, "behavior": behavior, "invert": invert})
+    return blocks
+
+
+def behavior_rows(fuzz, blocks):
+    # Build each block through the JSON reader, as a tokenizer.json would.
+    splitters = [_from_block(b) for b in blocks]
+    rows = []
+    for index, text in enumerate(fuzz):
+        if len(rows) == BEHAVIOR_TEXTS:
+            break
+        if len(text) > 60:
+            continue
+        rows.append({"fuzz_line": index + 1, "pieces": [flat(s.pre_tokenize_str(text)) for s in splitters]})
+    return rows
+
+
+def _from_block(block):
+    pattern = Regex(block["pattern"]["Regex"]) if "Regex" in block["pattern"] else block["pattern"]["String"]
+    behavior = {"Removed": "removed", "Isolated": "isolated", "MergedWithPrevious": "merged_with_previous",
+                "MergedWithNext": "merged_with_next", "Contiguous": "contiguous"}[block["behavior"]]
+    split = P.Split(pattern, behavior, invert=block["invert"])
+    if json.loads(split.__getstate__())["pattern"] != block["pattern"]:
+        sys.exit(f"the Python Split serializes differently from {block}")
+    return split
+
+
 def write_jsonl(name, rows):
     path = os.path.join(HERE, name)
     with open(path, "w", encoding="utf-8", newline="\n") as f:
@@ -172,6 +213,10 @@ def main():
     write_jsonl("split_fuzz.jsonl", fuzz)
     write_jsonl("split_corpus_expected.jsonl", expected(corpus))
     write_jsonl("split_fuzz_expected.jsonl", expected(fuzz))
+    blocks = behavior_blocks()
+    with open(os.path.join(HERE, "split_behaviors.json"), "w", encoding="utf-8", newline="\n") as f:
+        f.write("[\n" + ",\n".join(json.dumps(b, ensure_ascii=True) for b in blocks) + "\n]\n")
+    write_jsonl("split_behaviors_expected.jsonl", behavior_rows(fuzz, blocks))
 
 
 if __name__ == "__main__":
