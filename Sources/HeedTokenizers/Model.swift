@@ -22,6 +22,8 @@ func makeModel(_ json: JSONValue, path: String) throws -> any TokenizerModel {
         return try WordPieceModel(fields)
     case "BPE":
         return try BPEModel(fields)
+    case "Unigram":
+        return try UnigramModel(fields)
     default:
         throw TokenizerError.unsupported("model", type: type)
     }

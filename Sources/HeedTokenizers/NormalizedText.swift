@@ -246,33 +246,40 @@ struct NormalizedText {
     }
 
     /// Replaces every non-overlapping occurrence of `pattern` (leftmost first) by `content`
-    /// (Rust `replace` with a literal pattern). Inserted scalars share the alignment of the
-    /// match's last scalar. An empty pattern changes nothing.
+    /// (Rust `replace` with a literal pattern). An empty pattern changes nothing.
     mutating func replace(_ pattern: [Unicode.Scalar], with content: [Unicode.Scalar]) {
         guard !pattern.isEmpty, scalars.count >= pattern.count else { return }
-        var newScalars: [Unicode.Scalar] = []
-        var newAlignments: [Alignment] = []
-        var lastEnd = 0
+        var matches: [Range<Int>] = []
         var i = 0
-        var matched = false
         while i + pattern.count <= scalars.count {
             if scalars[i] == pattern[0], scalars[i..<(i + pattern.count)].elementsEqual(pattern) {
-                matched = true
-                let end = i + pattern.count
-                newScalars.append(contentsOf: scalars[lastEnd..<i])
-                newAlignments.append(contentsOf: alignments[lastEnd..<i])
-                let alignment = alignments[end - 1]
-                for scalar in content {
-                    newScalars.append(scalar)
-                    newAlignments.append(alignment)
-                }
-                lastEnd = end
-                i = end
+                matches.append(i..<(i + pattern.count))
+                i += pattern.count
             } else {
                 i += 1
             }
         }
-        guard matched else { return }
+        replace(matches: matches, with: content)
+    }
+
+    /// Replaces the given non-empty, ordered, non-overlapping ranges by `content` (Rust `replace`
+    /// once its pattern has found them). Inserted scalars share the alignment of the match's
+    /// last scalar.
+    mutating func replace(matches: [Range<Int>], with content: [Unicode.Scalar]) {
+        guard !matches.isEmpty else { return }
+        var newScalars: [Unicode.Scalar] = []
+        var newAlignments: [Alignment] = []
+        var lastEnd = 0
+        for match in matches {
+            newScalars.append(contentsOf: scalars[lastEnd..<match.lowerBound])
+            newAlignments.append(contentsOf: alignments[lastEnd..<match.lowerBound])
+            let alignment = alignments[match.upperBound - 1]
+            for scalar in content {
+                newScalars.append(scalar)
+                newAlignments.append(alignment)
+            }
+            lastEnd = match.upperBound
+        }
         newScalars.append(contentsOf: scalars[lastEnd...])
         newAlignments.append(contentsOf: alignments[lastEnd...])
         scalars = newScalars

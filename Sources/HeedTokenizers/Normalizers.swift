@@ -41,14 +41,22 @@ func makeNormalizer(_ json: JSONValue, path: String) throws -> any Normalizer {
     case "Replace":
         let patternFields = try JSONFields(fields.raw("pattern") ?? .null, path: "\(path).pattern")
         guard let pattern = try patternFields.optionalString("String") else {
-            if patternFields.has("Regex") {
-                throw TokenizerError.unsupported("normalizer", type: "Replace (Regex pattern)")
+            if let regex = try patternFields.optionalString("Regex") {
+                guard let repeated = RepeatedScalarPattern(regex: regex) else {
+                    throw TokenizerError.unsupported("normalizer", type: "Replace (Regex pattern)")
+                }
+                return RegexReplaceNormalizer(pattern: repeated, content: Array(try fields.string("content").unicodeScalars))
             }
             throw TokenizerError.invalid("\(path).pattern must have a \"String\" or \"Regex\" member")
         }
         return ReplaceNormalizer(
             pattern: Array(pattern.unicodeScalars),
             content: Array(try fields.string("content").unicodeScalars))
+    case "Precompiled":
+        return PrecompiledNormalizer(charsmap: try PrecompiledCharsmap(
+            base64: try fields.string("precompiled_charsmap"), path: "\(path).precompiled_charsmap"))
+    case "Prepend":
+        return PrependNormalizer(prefix: Array(try fields.string("prepend").unicodeScalars))
     default:
         throw TokenizerError.unsupported("normalizer", type: type)
     }

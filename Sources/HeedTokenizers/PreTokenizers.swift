@@ -32,6 +32,8 @@ func makePreTokenizer(_ json: JSONValue, path: String) throws -> any PreTokenize
             try makePreTokenizer($0.element, path: "\(path).pretokenizers[\($0.offset)]")
         }
         return SequencePreTokenizer(stages: stages)
+    case "Metaspace":
+        return try MetaspacePreTokenizer(fields)
     default:
         throw TokenizerError.unsupported("pre_tokenizer", type: type)
     }
