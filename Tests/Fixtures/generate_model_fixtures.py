@@ -3,12 +3,15 @@
 
 Run from anywhere, with the pinned virtual environment:
 
-    python3 Tests/Fixtures/generate_model_fixtures.py [--only tiny|minilm] [--model NAME] [--minilm DIR]
+    python3 Tests/Fixtures/generate_model_fixtures.py [--only tiny|minilm] [--model NAME ...] [--minilm DIR]
 
 Writes under Tests/Fixtures/models/ (format: Tests/Fixtures/README.md):
 
     tiny-<family>/config.json, model.safetensors   random tiny encoders (save_pretrained)
     tiny-<family>/expected.safetensors, manifest.json
+    tiny-roberta-bpe/, tiny-xlm-roberta-unigram/    the same plus tokenizer.json (a copy of
+                                                   tokenizer/roberta-tokenizer.json, xlmr-tokenizer.json);
+                                                   cases are tokenised sentences ("text" in the manifest)
     minilm/expected.safetensors, manifest.json       all-MiniLM-L6-v2 reference outputs
     versions.json                                    package versions used
 
@@ -65,6 +68,17 @@ from transformers import BertConfig, DistilBertConfig, ElectraConfig, RobertaCon
 
 # ---------------------------------------------------------------------------------------------
 # Tiny random models
+
+TOKENIZER_DIR = FIXTURES_DIR / "tokenizer"
+
+
+def tokenizer_size(filename: str) -> int:
+    """Vocabulary size (added tokens included) of a tokenizer fixture written by
+    tokenizer/generate_bpe_unigram_fixtures.py."""
+    from tokenizers import Tokenizer
+
+    return Tokenizer.from_file(str(TOKENIZER_DIR / filename)).get_vocab_size(with_added_tokens=True)
+
 
 COMMON = dict(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, initializer_range=0.02)
 
@@ -145,11 +159,49 @@ TINY_MODELS = [
         "has none; BertModel cannot be built without biases, so the reference runs with every "
         "bias zero, which computes exactly the same",
     ),
+    (
+        "tiny-roberta-bpe",
+        "roberta",
+        lambda: RobertaConfig(
+            vocab_size=tokenizer_size("roberta-tokenizer.json"), hidden_size=32, num_hidden_layers=2,
+            num_attention_heads=4, intermediate_size=37, hidden_act="gelu", max_position_embeddings=130,
+            type_vocab_size=1, layer_norm_eps=1e-5, pad_token_id=1, bos_token_id=0, eos_token_id=2,
+            **COMMON,
+        ),
+        "RoBERTa run from text: byte-level BPE tokenizer.json (tokenizer/roberta-tokenizer.json), "
+        "positions from 2, limit 130 - 2 = 128",
+    ),
+    (
+        "tiny-xlm-roberta-unigram",
+        "xlm-roberta",
+        lambda: XLMRobertaConfig(
+            vocab_size=tokenizer_size("xlmr-tokenizer.json"), hidden_size=32, num_hidden_layers=2,
+            num_attention_heads=4, intermediate_size=37, hidden_act="gelu", max_position_embeddings=130,
+            type_vocab_size=1, layer_norm_eps=1e-5, pad_token_id=1, bos_token_id=0, eos_token_id=2,
+            **COMMON,
+        ),
+        "XLM-RoBERTa run from text: SentencePiece Unigram tokenizer.json (tokenizer/xlmr-tokenizer.json), "
+        "positions from 2, limit 130 - 2 = 128",
+    ),
+]
+
+# Models run from text: the tokenizer fixture copied into the directory as tokenizer.json, and
+# cases whose ids come from tokenising these sentences (tokenizers.Tokenizer.from_file, which
+# tokenizer/generate_bpe_unigram_fixtures.py checks against transformers) instead of random ids.
+TEXT_MODELS = {
+    "tiny-roberta-bpe": "roberta-tokenizer.json",
+    "tiny-xlm-roberta-unigram": "xlmr-tokenizer.json",
+}
+TEXT_CASES = [
+    ("sentence", "The quick brown fox jumps over the lazy dog."),
+    ("mixed", "Zoë's café in Москва — 東京 too 😀!"),
 ]
 
 # The sinusoidal variant only adds config parsing and ReLU coverage: skip T=129 to save 0.6 MB.
 # The bias-free model only needs the short cases (its positions stop at 64).
-LENGTHS_OVERRIDE = {"tiny-distilbert-sinusoidal": [1, 7, 33, 512], "tiny-bert-nobias": [1, 7, 33]}
+LENGTHS_OVERRIDE = {"tiny-distilbert-sinusoidal": [1, 7, 33, 512], "tiny-bert-nobias": [1, 7, 33],
+                    # models run from text have text cases only (TEXT_CASES)
+                    "tiny-roberta-bpe": [], "tiny-xlm-roberta-unigram": []}
 # Models saved without bias tensors: every bias is zero in the reference model and dropped from
 # model.safetensors.
 WITHOUT_BIASES = {"tiny-bert-nobias"}
@@ -323,6 +375,21 @@ def generate_tiny(index: int, name: str, family: str, make_config, note: str) ->
     rng = np.random.default_rng(SEED + 200 + index)
     tensors: dict[str, torch.Tensor] = {}
     cases = []
+    if name in TEXT_MODELS:
+        from tokenizers import Tokenizer
+
+        source = TOKENIZER_DIR / TEXT_MODELS[name]
+        (out_dir / "tokenizer.json").write_bytes(source.read_bytes())
+        tokenizer = Tokenizer.from_file(str(source))
+        assert tokenizer.get_vocab_size(with_added_tokens=True) == config.vocab_size
+        for case, text in TEXT_CASES:
+            encoding = tokenizer.encode(text)
+            ids = list(encoding.ids)
+            assert ids[0] == config.bos_token_id and ids[-1] == config.eos_token_id and config.pad_token_id not in ids
+            hidden, attentions, taps = forward(model, family, ids, False)
+            tensors.update(case_tensors(case, ids, hidden, attentions, taps, True))
+            cases.append(case_entry(case, ids, True, False, text=text, tokens=list(encoding.tokens)))
+            print(f"  {name} {case}: T={len(ids)}")
     for length in LENGTHS_OVERRIDE.get(name, TINY_LENGTHS):
         case = f"T{length}"
         ids = tiny_input_ids(rng, config.vocab_size, config.pad_token_id, length)
@@ -343,6 +410,7 @@ def generate_tiny(index: int, name: str, family: str, make_config, note: str) ->
         **({"biases": False} if name in WITHOUT_BIASES else {}),
         "weights": "model.safetensors",
         "config": "config.json",
+        **({"tokenizer": "tokenizer.json"} if name in TEXT_MODELS else {}),
         "expected": "expected.safetensors",
         **model_facts(model, family),
         "input_ids_dtype": "I64",
@@ -530,8 +598,8 @@ def verify(tiny_names: list[str], include_minilm: bool, minilm_dir: Path) -> Non
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", choices=["tiny", "minilm"], help="generate only one group")
-    parser.add_argument("--model", choices=[m[0] for m in TINY_MODELS],
-                        help="generate only this tiny model (implies --only tiny; versions.json is rewritten)")
+    parser.add_argument("--model", choices=[m[0] for m in TINY_MODELS], nargs="+",
+                        help="generate only these tiny models (implies --only tiny; versions.json is rewritten)")
     parser.add_argument("--minilm", type=Path, default=DEFAULT_MINILM_DIR, help="all-MiniLM-L6-v2 directory")
     parser.add_argument("--verify-only", action="store_true", help="check existing fixtures, write nothing")
     args = parser.parse_args()
@@ -539,7 +607,7 @@ def main() -> None:
         args.only = "tiny"
     include_tiny = args.only in (None, "tiny")
     include_minilm = args.only in (None, "minilm")
-    tiny_names = [m[0] for m in TINY_MODELS if include_tiny and args.model in (None, m[0])]
+    tiny_names = [m[0] for m in TINY_MODELS if include_tiny and (args.model is None or m[0] in args.model)]
     if include_minilm and not (args.minilm / "model.safetensors").is_file():
         sys.exit(f"error: no model.safetensors in {args.minilm} (pass --minilm DIR or --only tiny)")
 

@@ -29,10 +29,10 @@ final class TokenizerErrorTests: XCTestCase {
 
     func testUnknownPipelineTypesThrowNamingTheType() {
         assertUnsupported(#"{"type": "BertNormalizer", "clean_text": true, "handle_chinese_chars": true, "strip_accents": null, "lowercase": true}"#,
-                          #"{"type": "Precompiled", "precompiled_charsmap": "AAAA"}"#, component: "normalizer", type: "Precompiled")
-        assertUnsupported(#"{"type": "BertPreTokenizer"}"#, #"{"type": "Metaspace", "replacement": "▁"}"#,
-                          component: "pre_tokenizer", type: "Metaspace")
-        assertUnsupported(#""type": "WordPiece""#, #""type": "Unigram""#, component: "model", type: "Unigram")
+                          #"{"type": "ByteLevel"}"#, component: "normalizer", type: "ByteLevel")
+        assertUnsupported(#"{"type": "BertPreTokenizer"}"#, #"{"type": "UnicodeScripts"}"#,
+                          component: "pre_tokenizer", type: "UnicodeScripts")
+        assertUnsupported(#""type": "WordPiece""#, #""type": "WordLevel""#, component: "model", type: "WordLevel")
         assertUnsupported(#"{"type": "BertProcessing", "sep": ["[SEP]", 2], "cls": ["[CLS]", 1]}"#,
                           #"{"type": "FancyProcessing"}"#,
                           component: "post_processor", type: "FancyProcessing")

