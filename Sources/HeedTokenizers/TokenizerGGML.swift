@@ -27,6 +27,26 @@ extension Tokenizer {
     ///   `scores` of another length, a special token id out of range, a merge that is not two
     ///   tokens or names a token not in the vocabulary).
     public convenience init(ggml metadata: GGMLTokenizerMetadata) throws {
+        let parts: GGMLTokenizerParts
+        do {
+            parts = try GGMLTokenizerParts(metadata)
+        } catch var error as TokenizerError {
+            error.source = "GGUF tokenizer metadata"
+            throw error
+        }
+        self.init(normalizer: nil, preTokenizer: parts.preTokenizer, model: parts.model, postProcessor: parts.postProcessor,
+                  decoder: ByteLevelDecoder(), addedTokens: parts.addedTokens)
+    }
+}
+
+/// The stages `Tokenizer(ggml:)` builds.
+private struct GGMLTokenizerParts {
+    var preTokenizer: any PreTokenizer
+    var model: BPEModel
+    var postProcessor: any PostProcessor
+    var addedTokens: [AddedToken]
+
+    init(_ metadata: GGMLTokenizerMetadata) throws {
         guard metadata.model == "gpt2" else {
             throw TokenizerError(
                 kind: .unsupportedComponent,
@@ -47,7 +67,7 @@ extension Tokenizer {
                 throw TokenizerError.invalid("tokenizer.ggml.\(key) \(id) is out of range (\(tokens.count) tokens)")
             }
         }
-        let preTokenizer = try ggmlPreTokenizer(metadata.pre)
+        preTokenizer = try ggmlPreTokenizer(metadata.pre)
 
         // Vocabulary: respelled tokens; the last id of a spelling wins. Keyed by UTF-8 bytes, so
         // spellings compare scalar by scalar (String equality would merge canonical equivalents).
@@ -95,11 +115,11 @@ extension Tokenizer {
             guard flag == true, let id, let token = model.token(forID: id) else { return [] }
             return [SpecialTokenSpec(id: id, text: token, typeID: 0)]
         }
-        let postProcessor = SpecialTokensAround(
+        postProcessor = SpecialTokensAround(
             before: special(metadata.bosTokenID, when: metadata.addBOSToken),
             after: special(metadata.eosTokenID, when: metadata.addEOSToken))
-        self.init(normalizer: nil, preTokenizer: preTokenizer, model: model, postProcessor: postProcessor,
-                  decoder: ByteLevelDecoder(), addedTokens: added)
+        self.model = model
+        addedTokens = added
     }
 }
 

@@ -103,4 +103,21 @@ final class BPECaseTests: XCTestCase {
         XCTAssertEqual(tokenizer.display(forID: last), "two  spaces")
         XCTAssertEqual(tokenizer.display(forID: 0), "<|endoftext|>")
     }
+
+    /// One tokenizer encoding from many threads at once (the BPE merge cache is shared) gives
+    /// what it gives on one thread.
+    func testConcurrentEncodingMatchesSerial() throws {
+        let tokenizer = try Tokenizer(url: TokenizerFixtures.url("smollm-tokenizer.json"))
+        let texts = try TokenizerFixtures.corpus() + TokenizerFixtures.readLines("fuzz.jsonl", as: String.self)
+        let serial = texts.map { tokenizer.encode($0) }
+        let results = UnsafeMutableBufferPointer<Encoding?>.allocate(capacity: texts.count)
+        results.initialize(repeating: nil)
+        defer { results.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: 8) { worker in
+            for k in stride(from: worker, to: texts.count, by: 8) { results[k] = tokenizer.encode(texts[k]) }
+        }
+        for k in texts.indices where results[k] != serial[k] {
+            XCTFail("\"\(visible(texts[k]))\" differs when encoded concurrently")
+        }
+    }
 }

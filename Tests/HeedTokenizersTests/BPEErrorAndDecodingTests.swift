@@ -128,6 +128,7 @@ final class BPEErrorAndDecodingTests: XCTestCase {
             XCTAssertTrue(e?.message.contains(field) ?? false, "\(String(describing: e)) should name \(field)")
         }
         XCTAssertEqual(ggmlError(metadata(model: "llama"))?.component, "tokenizer.ggml.model")
+        XCTAssertTrue(ggmlError(metadata(merges: ["a c"]))?.description.hasPrefix("GGUF tokenizer metadata: ") ?? false)
         XCTAssertEqual(ggmlError(metadata(pre: "deepseek-coder"))?.component, "tokenizer.ggml.pre")
     }
 
