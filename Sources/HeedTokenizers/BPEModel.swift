@@ -3,9 +3,15 @@
 // token where the vocabulary lacks the scalar), then adjacent symbols are merged by the ranked
 // merge list, lowest rank first, ties by position, exactly in the order of Rust's priority queue.
 //
-// Rust works on the word's UTF-8 bytes; here a word is its scalars. Every symbol starts at one
-// scalar (byte-fallback bytes of one scalar each get that scalar's range) and merges join
-// adjacent symbols, so token ranges in scalars are the Rust byte ranges moved to scalar bounds.
+// Rust works on the word's UTF-8 bytes; here a word is its scalars. Symbols carry Rust's byte
+// lengths, and a token's offsets are Rust's (the lengths of the symbols before it added up, so a
+// scalar dropped for lack of an unknown token shifts the offsets after it) mapped to the scalars
+// holding those bytes; the byte-fallback tokens of one scalar all get that scalar.
+//
+// Merged words are cached (Rust keeps a per-thread cache): one cache per model, shared by the
+// threads using the tokenizer, lock-protected, holding at most 10,000 words under 256 bytes.
+// Measured on 1 MB of mixed text with SmolLM2's 49k vocabulary (release): 0.33 s with the cache,
+// 0.37 s without.
 
 import Foundation
 
@@ -18,7 +24,6 @@ final class BPEModel: TokenizerModel {
     private let merges: [UInt64: Merge]
     /// `unk_token`'s id (nil: scalars missing from the vocabulary are dropped, as in Rust).
     private let unknownID: Int?
-    private let unknownToken: String?
     let fuseUnknown: Bool
     let byteFallback: Bool
     let ignoreMerges: Bool
@@ -113,7 +118,6 @@ final class BPEModel: TokenizerModel {
         }
         self.merges = merges
 
-        self.unknownToken = unknownToken
         if let unknownToken {
             guard let unknownID = trie.value(for: unknownToken.unicodeScalars) else {
                 throw TokenizerError.invalid("\(path).unk_token \"\(unknownToken)\" is not in the vocabulary")

@@ -24,8 +24,8 @@ extension Tokenizer {
     /// - Throws: `TokenizerError` naming the field: `.unsupportedComponent` for another
     ///   `tokenizer.ggml.model` (SentencePiece "llama" included) or an unknown `tokenizer.ggml.pre`;
     ///   `.invalidConfiguration` for an inconsistent vocabulary (no tokens, `token_type` or
-    ///   `scores` of another length, a special token id out of range, a merge that is not two
-    ///   tokens or names a token not in the vocabulary).
+    ///   `scores` of another length, a special token id out of range, no merges, a merge that is
+    ///   not two tokens or names a token not in the vocabulary).
     public convenience init(ggml metadata: GGMLTokenizerMetadata) throws {
         let parts: GGMLTokenizerParts
         do {
@@ -79,9 +79,13 @@ private struct GGMLTokenizerParts {
         }
         let vocabulary = idByBytes.map { (token: String(decoding: $0.key, as: UTF8.self), id: $0.value) }
 
+        // transformers would derive merges from `scores`; a byte-level GGUF always has them.
+        guard let mergeLines = metadata.merges else {
+            throw TokenizerError.invalid("tokenizer.ggml.merges is missing (a byte-level BPE vocabulary needs its merges)")
+        }
         var merges: [(String, String)] = []
-        merges.reserveCapacity(metadata.merges?.count ?? 0)
-        for (index, line) in (metadata.merges ?? []).enumerated() {
+        merges.reserveCapacity(mergeLines.count)
+        for (index, line) in mergeLines.enumerated() {
             let parts = line.split(separator: " ", omittingEmptySubsequences: false)
             guard parts.count == 2 else {
                 throw TokenizerError.invalid("tokenizer.ggml.merges[\(index)] \"\(line)\" is not two tokens separated by one space")

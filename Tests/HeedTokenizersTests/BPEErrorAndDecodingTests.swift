@@ -119,6 +119,7 @@ final class BPEErrorAndDecodingTests: XCTestCase {
             (metadata(merges: ["a c"]), .invalidConfiguration, "tokenizer.ggml.merges[0]"),
             (metadata(merges: ["a b", "ab"]), .invalidConfiguration, "tokenizer.ggml.merges[1]"),
             (metadata(merges: ["b a"]), .invalidConfiguration, "tokenizer.ggml.merges[0]"),
+            (metadata(merges: nil), .invalidConfiguration, "tokenizer.ggml.merges"),
             (metadata(bos: 3), .invalidConfiguration, "tokenizer.ggml.bos_token_id"),
             (metadata(tokens: [], types: []), .invalidConfiguration, "tokenizer.ggml.tokens"),
         ]
