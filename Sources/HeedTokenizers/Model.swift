@@ -1,6 +1,6 @@
 // The model stage (tokenizers/src/models): turns one pre-tokenized word into tokens.
 
-/// A tokenization model: WordPiece now; BPE and Unigram later.
+/// A tokenization model: WordPiece, BPE.
 protocol TokenizerModel {
     /// Tokens of one split's normalized text; ranges are scalar offsets within `scalars`.
     func tokenize(_ scalars: [Unicode.Scalar]) -> [ModelToken]
@@ -20,6 +20,8 @@ func makeModel(_ json: JSONValue, path: String) throws -> any TokenizerModel {
     switch type {
     case "WordPiece":
         return try WordPieceModel(fields)
+    case "BPE":
+        return try BPEModel(fields)
     case "Unigram":
         return try UnigramModel(fields)
     default:

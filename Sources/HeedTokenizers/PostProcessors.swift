@@ -4,7 +4,10 @@
 /// A post-processing stage of the pipeline.
 protocol PostProcessor {
     /// `tokens` arrive with type id 0 (Rust's default `process` sets it for sequence 0).
-    func process(_ tokens: [EncodedToken], addSpecialTokens: Bool) -> [EncodedToken]
+    /// `offsets` converts scalar offsets of the encoded text into spans, for processors that
+    /// trim offsets; nil when `tokens` were already processed and only the special tokens are
+    /// to be added (`Tokenizer.addingSpecialTokens`).
+    func process(_ tokens: [EncodedToken], addSpecialTokens: Bool, offsets: OffsetConverter?) -> [EncodedToken]
     /// Ids of the special tokens this processor may add.
     var specialTokenIDs: [Int] { get }
 }
@@ -18,6 +21,14 @@ func makePostProcessor(_ json: JSONValue, path: String) throws -> any PostProces
         return try TemplateProcessing(fields)
     case "BertProcessing":
         return try BertProcessing(fields)
+    case "ByteLevel":
+        return try ByteLevelPostProcessor(fields)
+    case "RobertaProcessing":
+        return try RobertaProcessing(fields)
+    case "Sequence":
+        return SequencePostProcessor(processors: try fields.array("processors").enumerated().map {
+            try makePostProcessor($0.element, path: "\(path).processors[\($0.offset)]")
+        })
     default:
         throw TokenizerError.unsupported("post_processor", type: type)
     }
@@ -88,7 +99,7 @@ struct TemplateProcessing: PostProcessor {
         }
     }
 
-    func process(_ tokens: [EncodedToken], addSpecialTokens: Bool) -> [EncodedToken] {
+    func process(_ tokens: [EncodedToken], addSpecialTokens: Bool, offsets: OffsetConverter?) -> [EncodedToken] {
         var result: [EncodedToken] = []
         result.reserveCapacity(tokens.count + 4)
         for piece in single {
@@ -126,7 +137,7 @@ struct BertProcessing: PostProcessor {
 
     var specialTokenIDs: [Int] { [cls.id, sep.id] }
 
-    func process(_ tokens: [EncodedToken], addSpecialTokens: Bool) -> [EncodedToken] {
+    func process(_ tokens: [EncodedToken], addSpecialTokens: Bool, offsets: OffsetConverter?) -> [EncodedToken] {
         guard addSpecialTokens else { return tokens }
         return [cls.encoded] + tokens + [sep.encoded]
     }

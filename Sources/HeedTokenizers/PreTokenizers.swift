@@ -21,6 +21,8 @@ func makePreTokenizer(_ json: JSONValue, path: String) throws -> any PreTokenize
             try SplitBehavior.parse($0, path: "\(path).behavior")
         }
         return PunctuationPreTokenizer(behavior: behavior ?? .isolated)
+    case "ByteLevel":
+        return try ByteLevelPreTokenizer(fields)
     case "Split":
         return try SplitPreTokenizer(fields, path: path)
     case "Digits":

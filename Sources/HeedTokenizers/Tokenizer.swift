@@ -3,8 +3,9 @@
 // offsets (tokenizers/src/tokenizer/mod.rs, `encode_char_offsets` for one sequence).
 //
 // Pipeline: added tokens in the raw text -> normalizer (per remaining piece) -> added tokens in
-// the normalized text -> pre-tokenizer -> model (per word) -> post-processor. The `truncation`,
-// `padding` and `decoder` blocks are ignored: Heed never truncates.
+// the normalized text -> pre-tokenizer -> model (per word) -> post-processor. The `decoder` block
+// serves `decode` and `display(forID:)` (TokenizerDecoding.swift). The `truncation` and
+// `padding` blocks are ignored: Heed never truncates.
 
 import Foundation
 
@@ -14,7 +15,10 @@ public final class Tokenizer: @unchecked Sendable {
     let preTokenizer: (any PreTokenizer)?
     let model: any TokenizerModel
     let postProcessor: (any PostProcessor)?
+    let decoder: (any TokenDecoder)?
     let addedVocabulary: AddedVocabulary
+    /// Contents of special added tokens (Rust `special_tokens_set`, for `decode`).
+    let specialAddedContents: Set<[UInt8]>
 
     /// Reads a tokenizer.json file.
     public convenience init(url: URL) throws {
@@ -28,22 +32,25 @@ public final class Tokenizer: @unchecked Sendable {
     }
 
     /// Reads tokenizer.json contents.
-    public init(json: Data) throws {
+    public convenience init(json: Data) throws {
         let root = try JSONValue.parse([UInt8](json))
         let fields = try JSONFields(root, path: "tokenizer")
         if let version = try fields.optionalString("version"), version != "1.0" {
             throw TokenizerError.invalid("unknown tokenizer version \"\(version)\"")
         }
         guard fields.has("model") else { throw TokenizerError.invalid("tokenizer has no \"model\"") }
-        model = try makeModel(fields.raw("model")!, path: "model")
-        normalizer = try fields.raw("normalizer").flatMap {
+        let model = try makeModel(fields.raw("model")!, path: "model")
+        let normalizer = try fields.raw("normalizer").flatMap {
             $0.isNull ? nil : try makeNormalizer($0, path: "normalizer")
         }
-        preTokenizer = try fields.raw("pre_tokenizer").flatMap {
+        let preTokenizer = try fields.raw("pre_tokenizer").flatMap {
             $0.isNull ? nil : try makePreTokenizer($0, path: "pre_tokenizer")
         }
-        postProcessor = try fields.raw("post_processor").flatMap {
+        let postProcessor = try fields.raw("post_processor").flatMap {
             $0.isNull ? nil : try makePostProcessor($0, path: "post_processor")
+        }
+        let decoder = try fields.raw("decoder").flatMap {
+            $0.isNull ? nil : try makeDecoder($0, path: "decoder")
         }
         var addedTokens: [AddedToken] = []
         if fields.has("added_tokens") {
@@ -51,10 +58,24 @@ public final class Tokenizer: @unchecked Sendable {
                 try AddedToken($0.element, path: "added_tokens[\($0.offset)]")
             }
         }
+        self.init(normalizer: normalizer, preTokenizer: preTokenizer, model: model, postProcessor: postProcessor,
+                  decoder: decoder, addedTokens: addedTokens)
+    }
+
+    /// A tokenizer from its stages (tokenizer.json or GGUF metadata).
+    init(normalizer: (any Normalizer)?, preTokenizer: (any PreTokenizer)?, model: any TokenizerModel,
+         postProcessor: (any PostProcessor)?, decoder: (any TokenDecoder)?, addedTokens: [AddedToken]) {
+        self.normalizer = normalizer
+        self.preTokenizer = preTokenizer
+        self.model = model
+        self.postProcessor = postProcessor
+        self.decoder = decoder
         addedVocabulary = AddedVocabulary(tokens: addedTokens, model: model, normalizer: normalizer)
+        specialAddedContents = Set(addedTokens.filter(\.special).map { Array($0.content.utf8) })
+        specialIDs = Set(addedVocabulary.specialIDs).union(postProcessor?.specialTokenIDs ?? [])
         cutScalars = WindowCuts.cutScalars(normalizer: normalizer, preTokenizer: preTokenizer,
                                            model: model, addedTokens: addedTokens)
-        let model = self.model
+        let addedVocabulary = self.addedVocabulary
         vocabSize = model.vocabularySize + addedVocabulary.idByContent.keys.filter {
             model.id(forToken: String(decoding: $0, as: UTF8.self)) == nil
         }.count
@@ -95,7 +116,7 @@ public final class Tokenizer: @unchecked Sendable {
             }
         }
         if let postProcessor {
-            tokens = postProcessor.process(tokens, addSpecialTokens: addSpecialTokens)
+            tokens = postProcessor.process(tokens, addSpecialTokens: addSpecialTokens, offsets: converter)
         }
         return Encoding(tokens: tokens)
     }
@@ -121,7 +142,7 @@ public final class Tokenizer: @unchecked Sendable {
     public let vocabSize: Int
 
     /// Ids of special tokens: special added tokens and the post-processor's tokens.
-    public var specialTokenIDs: Set<Int> {
-        Set(addedVocabulary.specialIDs).union(postProcessor?.specialTokenIDs ?? [])
-    }
+    public var specialTokenIDs: Set<Int> { specialIDs }
+
+    private let specialIDs: Set<Int>
 }

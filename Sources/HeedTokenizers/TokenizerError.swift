@@ -20,12 +20,16 @@ public struct TokenizerError: Error, CustomStringConvertible, Equatable {
     public var kind: Kind
     /// A sentence naming the problem and where it is.
     public var message: String
-    /// For `.unsupportedComponent`: the stage (e.g. "normalizer").
+    /// For `.unsupportedComponent`: the stage (e.g. "normalizer", "decoder") or, for GGUF
+    /// metadata, the key ("tokenizer.ggml.model", "tokenizer.ggml.pre").
     public var component: String?
     /// For `.unsupportedComponent`: the unknown `type` value (e.g. "Precompiled").
     public var componentType: String?
 
-    public var description: String { "tokenizer.json: \(message)" }
+    /// What was being read: "tokenizer.json", or "GGUF tokenizer metadata" for `Tokenizer(ggml:)`.
+    public var source = "tokenizer.json"
+
+    public var description: String { "\(source): \(message)" }
 
     static func malformed(_ message: String) -> TokenizerError {
         TokenizerError(kind: .malformedJSON, message: message)

@@ -107,7 +107,7 @@ extension Tokenizer {
     /// `body` (tokens of the text) with the post-processor's special tokens around it, as
     /// `encode` adds them.
     public func addingSpecialTokens(_ body: [EncodedToken]) -> [EncodedToken] {
-        postProcessor?.process(body, addSpecialTokens: true) ?? body
+        postProcessor?.process(body, addSpecialTokens: true, offsets: nil) ?? body
     }
 
     /// True when a text may be cut before a scalar whose UTF-8 starts with `byte` (see `cutScalars`).

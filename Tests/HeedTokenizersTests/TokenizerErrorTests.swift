@@ -34,8 +34,8 @@ final class TokenizerErrorTests: XCTestCase {
                           component: "pre_tokenizer", type: "UnicodeScripts")
         assertUnsupported(#""type": "WordPiece""#, #""type": "WordLevel""#, component: "model", type: "WordLevel")
         assertUnsupported(#"{"type": "BertProcessing", "sep": ["[SEP]", 2], "cls": ["[CLS]", 1]}"#,
-                          #"{"type": "RobertaProcessing", "sep": ["</s>", 2], "cls": ["<s>", 0]}"#,
-                          component: "post_processor", type: "RobertaProcessing")
+                          #"{"type": "FancyProcessing"}"#,
+                          component: "post_processor", type: "FancyProcessing")
         // Inside a Sequence too.
         assertUnsupported(#"{"type": "BertPreTokenizer"}"#,
                           #"{"type": "Sequence", "pretokenizers": [{"type": "WhitespaceSplit"}, {"type": "FancySplit"}]}"#,
