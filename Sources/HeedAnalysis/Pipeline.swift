@@ -90,12 +90,12 @@ public enum Pipeline {
     public static func analyze(model: LoadedModel, text: String, options: AnalyzeOptions, encoding: PositionEncoding,
                                tokenize: ((String) -> Encoding)? = nil, forward: Forward? = nil,
                                isCancelled: @escaping () -> Bool = { false }) throws -> AnalyzeResult {
-        let net = model.network
+        let net = try model.network
         try Analyzer.validate(options, layerCount: net.layerCount, postLayerNorm: net.hasPostAttentionLayerNorm)
         let encoded = tokenize?(text) ?? model.tokenizer.encode(text)
         guard encoded.tokens.count <= net.maxTokens else { throw PipelineError.inputTooLong(tokens: encoded.tokens.count, limit: net.maxTokens) }
         try model.checkEmbeddable(encoded)
-        let table = TokenTable(text: text, encoded: encoded, encoding: encoding)
+        let table = TokenTable(text: text, encoded: encoded, encoding: encoding, tokenizer: model.tokenizer)
         let run = forward ?? directForward(model, isCancelled: isCancelled)
         let result = try run(encoded.ids, options.tapLevel)
         return try Analyzer.analyze(modelID: model.id, forward: result, table: table, options: options,
@@ -123,7 +123,7 @@ public enum Pipeline {
 
     /// Checks a highlight request before any work: method, layer and focus bounds.
     public static func validate(model: LoadedModel, request r: HighlightRequest) throws {
-        let net = model.network
+        let net = try model.network
         guard r.method != .valueNorm, r.method != .mixingRatio else { throw PipelineError.methodNotHighlightable(r.method) }
         let length = length(of: r.text, in: r.encoding)
         guard r.focus.lowerBound >= 0, r.focus.upperBound <= length else { throw PipelineError.focusOutOfRange(focus: r.focus, length: length) }
@@ -132,7 +132,7 @@ public enum Pipeline {
 
     static func layerIndex(model: LoadedModel, request r: HighlightRequest) -> Int {
         switch r.layer {
-        case .last: return model.network.layerCount - 1
+        case .last: return model.shape.layers - 1
         case let .index(n): return n
         }
     }
@@ -154,8 +154,8 @@ public enum Pipeline {
     /// last token that has one. Resolves the focus first, before any model work.
     /// - Throws: `PipelineError.focusOverlapsNoUnit` or `.textHasNoUnit` (see `Highlighter.focusUnits`).
     public static func highlightWindow(model: LoadedModel, encoded: Encoding, request r: HighlightRequest) throws -> (Encoding, Range<Int>?) {
-        let limit = model.network.maxTokens
-        let full = TokenTable(text: r.text, encoded: encoded, encoding: r.encoding)
+        let limit = model.shape.maxTokens
+        let full = TokenTable(text: r.text, encoded: encoded, encoding: r.encoding, tokenizer: model.tokenizer)
         let focus = try Highlighter.focusUnits(highlightUnits(full, granularity: r.granularity), focus: r.focus, granularity: r.granularity)
         guard encoded.tokens.count > limit else { return (encoded, nil) }
         let focusTokens = r.granularity == .word ? focus.flatMap { full.words[$0].tokens } : focus
@@ -169,9 +169,9 @@ public enum Pipeline {
     /// the units. The daemon caches it, so a new focus costs only `finishHighlight`.
     public static func highlightBasis(model: LoadedModel, request r: HighlightRequest, windowed: Encoding, window: Range<Int>?,
                                       forward: Forward, isCancelled: @escaping () -> Bool = { false }) throws -> HighlightBasis {
-        let net = model.network
+        let net = try model.network
         let options = options(model: model, request: r)
-        let table = TokenTable(text: r.text, encoded: windowed, encoding: r.encoding)
+        let table = TokenTable(text: r.text, encoded: windowed, encoding: r.encoding, tokenizer: model.tokenizer)
         try model.checkEmbeddable(windowed)
         let result = try forward(windowed.ids, options.tapLevel)
         let analysis = try Analyzer.analyze(modelID: model.id, forward: result, table: table, options: options,

@@ -18,8 +18,10 @@ public enum PositionEncoding: String, CaseIterable, Sendable {
 public struct TokenRow: Equatable, Sendable {
     public let index: Int
     public let id: Int
-    /// The vocabulary string ("##ing", "[CLS]").
+    /// The vocabulary string ("##ing", "[CLS]", "Ġcat").
     public let text: String
+    /// The token as a person reads it (`Tokenizer.display(forID:)`: "ing", "[CLS]", " cat").
+    public let display: String
     /// Start of the token's source text, in the table's position encoding (bytes, UTF-16 code
     /// units or Unicode scalars). `start == end == 0` only for the tokens the post-processor
     /// inserts; a special token typed in the text keeps its span.
@@ -60,8 +62,17 @@ public struct TokenTable: Equatable, Sendable {
     /// every special token (inserted or typed in the text) as a word of its own.
     public let words: [WordRow]
 
-    /// The table of `encoded`, the tokenizer's encoding of `text`, with offsets in `encoding`.
-    public init(text: String, encoded: Encoding, encoding: PositionEncoding) {
+    /// A table without tokens (offsets would count scalars), for analyses run on ids rather than text.
+    public static let empty = TokenTable(encoding: .utf32, tokens: [], words: [])
+
+    private init(encoding: PositionEncoding, tokens: [TokenRow], words: [WordRow]) {
+        self.encoding = encoding
+        self.tokens = tokens
+        self.words = words
+    }
+
+    /// The table of `encoded`, `tokenizer`'s encoding of `text`, with offsets in `encoding`.
+    public init(text: String, encoded: Encoding, encoding: PositionEncoding, tokenizer: Tokenizer) {
         self.encoding = encoding
         // Word texts are sliced by UTF-8 offsets (constant time on a native string): no copy of
         // the whole text, which may be far longer than the tokens (a window of a long text).
@@ -90,13 +101,13 @@ public struct TokenTable: Equatable, Sendable {
                 // source text for a special token typed in the text.
                 closeWord(); lastWordID = nil
                 words.append(WordRow(index: words.count, text: source(t.span.utf8), start: r.lowerBound, end: r.upperBound, special: t.special, tokens: [i]))
-                tokens.append(TokenRow(index: i, id: t.id, text: t.text, start: r.lowerBound, end: r.upperBound, special: t.special, word: words.count - 1))
+                tokens.append(TokenRow(index: i, id: t.id, text: t.text, display: tokenizer.display(forID: t.id), start: r.lowerBound, end: r.upperBound, special: t.special, word: words.count - 1))
                 continue
             }
             if t.word != lastWordID { closeWord() }
             lastWordID = t.word
             wordTokens.append(i)
-            tokens.append(TokenRow(index: i, id: t.id, text: t.text, start: r.lowerBound, end: r.upperBound, special: false, word: words.count))
+            tokens.append(TokenRow(index: i, id: t.id, text: t.text, display: tokenizer.display(forID: t.id), start: r.lowerBound, end: r.upperBound, special: false, word: words.count))
         }
         closeWord()
         self.tokens = tokens

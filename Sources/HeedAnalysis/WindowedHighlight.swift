@@ -51,7 +51,7 @@ extension Pipeline {
         let text = r.text
         let n = text.utf8.count
         guard tokenizer.cutScalars != nil, n > windowingThresholdUTF8Bytes else { return nil }
-        let limit = model.network.maxTokens
+        let limit = model.shape.maxTokens
         let focus8 = utf8Range(of: r.focus, in: text, encoding: r.encoding)
         var left = max(4096, 8 * limit), right = left
         while true {
@@ -64,7 +64,7 @@ extension Pipeline {
             let atStart = lo == 0, atEnd = hi == n
             let start = Tokenizer.position(in: text, utf8Offset: lo)
             let encoded = Encoding(tokens: tokenizer.addingSpecialTokens(tokenizer.encodeRegion(of: text, utf8Range: lo..<hi, start: start)))
-            let table = TokenTable(text: text, encoded: encoded, encoding: r.encoding)
+            let table = TokenTable(text: text, encoded: encoded, encoding: r.encoding, tokenizer: model.tokenizer)
             let focus: [Int]
             do {
                 focus = try Highlighter.focusUnits(highlightUnits(table, granularity: r.granularity), focus: r.focus, granularity: r.granularity)

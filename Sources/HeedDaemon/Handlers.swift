@@ -32,10 +32,11 @@ enum Handlers {
         var source: String? = nil
         var methods: [AnalysisMethod]? = nil, causal: Bool? = nil
         if let model {
-            let n = model.network
-            family = n.family; layers = n.layerCount; heads = n.headCount; hidden = n.hiddenSize; maxTokens = n.maxTokens
-            source = model.directory.path
-            methods = AnalysisMethod.highlightable(postLayerNorm: n.hasPostAttentionLayerNorm); causal = false
+            let s = model.shape
+            family = s.family; layers = s.layers; heads = s.heads; hidden = s.hidden; maxTokens = s.maxTokens
+            source = model.directory.path; causal = s.causal
+            // A model Heed can tokenize but not run supports no method.
+            methods = (try? model.network).map { AnalysisMethod.highlightable(postLayerNorm: $0.hasPostAttentionLayerNorm) } ?? []
         } else if let entry = ModelStore.catalog.first(where: { $0.name == id }) {
             let dir = ModelStore.installDirectory(for: entry, environment: ProcessInfo.processInfo.environment)
             if let config = try? ModelConfig.load(from: dir.appendingPathComponent("config.json")) {
@@ -152,7 +153,7 @@ enum Handlers {
         try WorkingMemory.check(text, bytesPerUTF8Byte: WorkingMemory.tokenizeBytesPerUTF8Byte, "tokenizing", c)
         let encoded = encode(m, text, c)
         try m.checkEmbeddable(encoded)
-        let table = TokenTable(text: text, encoded: encoded, encoding: c.encoding)
+        let table = TokenTable(text: text, encoded: encoded, encoding: c.encoding, tokenizer: m.tokenizer)
         return JSONRPCResponse.result(id: c.id) { w in
             w.beginObject(); w.key("tokens"); ResultJSON.writeTokens(table, into: &w); w.endObject()
         }
@@ -177,18 +178,18 @@ enum Handlers {
         let format = JSONWriter.TensorFormat(rawValue: try p.optionalOneOf("format", ["nested", "base64"]) ?? "nested")!
         let m = try model(p, c)
         for (k, l) in (layers ?? []).enumerated() {
-            try Offsets.checkLayer(l, field: "layers[\(k)]", layerCount: m.network.layerCount, orLast: false)
+            try Offsets.checkLayer(l, field: "layers[\(k)]", layerCount: m.shape.layers, orLast: false)
         }
         let options = AnalyzeOptions(methods: methods, layers: layers, meanOverHeads: heads == "mean", granularity: granularity)
-        try Analyzer.validate(options, layerCount: m.network.layerCount, postLayerNorm: m.network.hasPostAttentionLayerNorm)
+        try Analyzer.validate(options, layerCount: m.shape.layers, postLayerNorm: m.network.hasPostAttentionLayerNorm)
         c.clock.lap("params")
         let long = try WorkingMemory.analyzeEncoding(m, text, c)
         let encoded = long ?? encode(m, text, c)
         // The working set is reserved before the forward pass (over the limit: Pipeline's -32013).
         let T = encoded.tokens.count
         var ws: RequestWorkingSet? = nil
-        if T <= m.network.maxTokens {
-            ws = RequestWorkingSet.analyze(tokens: T, textUTF8Bytes: text.utf8.count, options: options, format: format, ModelDimensions(m))
+        if T <= m.shape.maxTokens {
+            ws = RequestWorkingSet.analyze(tokens: T, textUTF8Bytes: text.utf8.count, options: options, format: format, try ModelDimensions(m))
             try c.reserve(ws!, what: "analyzing \(T) tokens")
         }
         let result = try Pipeline.analyze(model: m, text: text, options: options, encoding: c.encoding,
@@ -234,7 +235,7 @@ enum Handlers {
         let topK = try p.optionalInt("topK")
         if let k = topK, k < 0 { throw p.invalid("topK", "must not be negative") }
         let m = try model(p, c)
-        if case let .index(n) = layer { try Offsets.checkLayer(n, field: "layer", layerCount: m.network.layerCount, orLast: true) }
+        if case let .index(n) = layer { try Offsets.checkLayer(n, field: "layer", layerCount: m.shape.layers, orLast: true) }
         let request = HighlightRequest(text: text, focus: focusStart..<focusEnd, method: method, layer: layer,
                                        direction: direction, granularity: granularity, topK: topK, encoding: c.encoding)
         try Pipeline.validate(model: m, request: request)
@@ -253,7 +254,7 @@ enum Handlers {
             basis = hit
         } else {
             let T = windowed.tokens.count
-            try c.reserve(RequestWorkingSet.highlight(tokens: T, textUTF8Bytes: text.utf8.count, method: method, ModelDimensions(m)),
+            try c.reserve(RequestWorkingSet.highlight(tokens: T, textUTF8Bytes: text.utf8.count, method: method, try ModelDimensions(m)),
                           what: "highlighting \(T) tokens")
             basis = try Pipeline.highlightBasis(model: m, request: request, windowed: windowed, window: window,
                                                 forward: cachedForward(m, c), isCancelled: c.isCancelled)

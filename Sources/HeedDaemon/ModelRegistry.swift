@@ -72,14 +72,14 @@ final class ModelRegistry: @unchecked Sendable {
     }
 
     /// Bytes of the loaded models' weights.
-    var weightBytes: Int { lock.lock(); defer { lock.unlock() }; return loaded.values.reduce(0) { $0 + $1.model.network.weightBytes } }
+    var weightBytes: Int { lock.lock(); defer { lock.unlock() }; return loaded.values.reduce(0) { $0 + $1.model.weightBytes } }
 
     var loadedIDs: [String] { lock.lock(); defer { lock.unlock() }; return loaded.keys.sorted() }
 
     /// Unloads least recently used models (never `keeping`) until weights fit the budget.
     private func evictOverBudget(keeping: String) -> [String] {
         var evicted: [String] = []
-        while loaded.values.reduce(0, { $0 + $1.model.network.weightBytes }) > budget,
+        while loaded.values.reduce(0, { $0 + $1.model.weightBytes }) > budget,
               let victim = loaded.filter({ $0.key != keeping }).min(by: { $0.value.stamp < $1.value.stamp }) {
             loaded[victim.key] = nil
             evicted.append(victim.key)

@@ -1,9 +1,11 @@
 import Foundation
 
 /// A thread-safe least-recently-used cache bounded by bytes. Values report their own size.
+/// Keys are compared byte for byte (their UTF-8), never by Swift's String equality, which holds
+/// canonically equivalent texts equal: "cafe\u{301}" and "caf\u{E9}" have different tokens and spans.
 final class ResultCache: @unchecked Sendable {
     private struct Entry { let value: Any; let bytes: Int; var stamp: UInt64 }
-    private var entries: [String: Entry] = [:]
+    private var entries: [[UInt8]: Entry] = [:]
     private var clock: UInt64 = 0
     private let lock = NSLock()
     private(set) var byteCount = 0
@@ -12,6 +14,7 @@ final class ResultCache: @unchecked Sendable {
     init(budget: Int) { self.budget = budget }
 
     func get<T>(_ key: String, as: T.Type = T.self) -> T? {
+        let key = Array(key.utf8)
         lock.lock(); defer { lock.unlock() }
         guard var e = entries[key] else { return nil }
         clock += 1; e.stamp = clock; entries[key] = e
@@ -19,6 +22,7 @@ final class ResultCache: @unchecked Sendable {
     }
 
     func put(_ key: String, _ value: Any, bytes: Int) {
+        let key = Array(key.utf8)
         lock.lock(); defer { lock.unlock() }
         guard bytes <= budget else { return }
         if let old = entries[key] { byteCount -= old.bytes }
@@ -37,8 +41,9 @@ final class ResultCache: @unchecked Sendable {
 
     /// Drops entries whose key starts with `prefix` (a model's results when it unloads).
     func removeAll(prefix: String) {
+        let prefix = Array(prefix.utf8)
         lock.lock(); defer { lock.unlock() }
-        for (k, e) in entries where k.hasPrefix(prefix) { byteCount -= e.bytes; entries[k] = nil }
+        for (k, e) in entries where k.starts(with: prefix) { byteCount -= e.bytes; entries[k] = nil }
     }
 
     private func evict(to limit: Int) {

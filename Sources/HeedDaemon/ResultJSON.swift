@@ -11,6 +11,7 @@ public enum ResultJSON {
             w.key("index"); w.int(t.index)
             w.key("id"); w.int(t.id)
             w.key("text"); w.string(t.text)
+            w.key("display"); w.string(t.display)
             w.key("start"); w.int(t.start)
             w.key("end"); w.int(t.end)
             w.key("special"); w.bool(t.special)

@@ -31,13 +31,13 @@ enum WorkingMemory {
     static func analyzeEncoding(_ m: LoadedModel, _ text: String, _ c: RequestContext) throws -> Encoding? {
         let budget = c.server.requestWorkingBudget
         if text.utf8.count > Pipeline.windowingThresholdUTF8Bytes,
-           let (encoding, count) = try m.tokenizer.encodeInRegions(text, chunkUTF8Bytes: regionUTF8Bytes, keepTokens: m.network.maxTokens, check: { bytes in
+           let (encoding, count) = try m.tokenizer.encodeInRegions(text, chunkUTF8Bytes: regionUTF8Bytes, keepTokens: m.shape.maxTokens, check: { bytes in
                let needed = bytes * Tokenizer.encodeBytesPerUTF8Byte
                if needed > budget {
                    throw WorkingSetTooLarge(neededBytes: needed, budgetBytes: budget, what: "encoding \(bytes) bytes of text without a space or line feed")
                }
            }) {
-            guard let encoding else { throw PipelineError.inputTooLong(tokens: count, limit: m.network.maxTokens) }
+            guard let encoding else { throw PipelineError.inputTooLong(tokens: count, limit: m.shape.maxTokens) }
             return encoding
         }
         try check(text, bytesPerUTF8Byte: Tokenizer.encodeBytesPerUTF8Byte, "encoding", c)
@@ -51,8 +51,9 @@ struct ModelDimensions: Equatable {
     init(layers: Int, heads: Int, hidden: Int, intermediate: Int) {
         self.layers = layers; self.heads = heads; self.hidden = hidden; self.intermediate = intermediate
     }
-    init(_ m: LoadedModel) {
-        let n = m.network
+    /// Throws `NetworkUnavailable` for a model Heed can tokenize but not run.
+    init(_ m: LoadedModel) throws {
+        let n = try m.network
         self.init(layers: n.layerCount, heads: n.headCount, hidden: n.hiddenSize,
                   intermediate: (n as? BertEncoder)?.config.intermediateSize ?? 4 * n.hiddenSize)
     }

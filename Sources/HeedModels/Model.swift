@@ -47,28 +47,97 @@ extension BertEncoder: TransformerModel {
     }
 }
 
-/// A model ready to use: its network and its tokenizer, loaded from one directory.
-public final class LoadedModel: @unchecked Sendable {
-    /// The id the user gave (catalog name, directory or Hugging Face repo id).
-    public let id: String
-    public let directory: URL
-    public let network: TransformerModel
-    public let tokenizer: Tokenizer
+/// What a model is, read from its files whether or not Heed can run it: ModelInfo's fields
+/// (protocol.md section 4).
+public struct ModelShape: Equatable, Sendable {
+    /// transformers' `model_type` ("bert") or GGUF's `general.architecture` ("llama").
+    public var family: String
+    /// L, NH, C.
+    public var layers: Int
+    public var heads: Int
+    public var hidden: Int
+    /// Usable positions (tokens).
+    public var maxTokens: Int
+    /// True for a decoder: each token attends only to itself and earlier tokens.
+    public var causal: Bool
 
+    public init(family: String, layers: Int, heads: Int, hidden: Int, maxTokens: Int, causal: Bool) {
+        self.family = family
+        self.layers = layers
+        self.heads = heads
+        self.hidden = hidden
+        self.maxTokens = maxTokens
+        self.causal = causal
+    }
+}
+
+/// Asking for the network of a model that Heed can tokenize but not run (a family without a
+/// network in Heed yet, such as a GGUF `llama` model): every analysis of it fails with this.
+public struct NetworkUnavailable: Error, Equatable, CustomStringConvertible {
+    public let modelID: String
+    public let family: String
+
+    public init(modelID: String, family: String) {
+        self.modelID = modelID
+        self.family = family
+    }
+
+    public var description: String {
+        "\(modelID) is a \(family) model: Heed reads its tokenizer (tokenize works) but cannot run \(family) networks yet"
+    }
+}
+
+/// A model ready to use: its tokenizer and, for the families Heed runs, its network.
+public final class LoadedModel: @unchecked Sendable {
+    /// The id the user gave (catalog name, directory, GGUF file or Hugging Face repo id).
+    public let id: String
+    /// Where the model was loaded from: its directory, or its `.gguf` file.
+    public let directory: URL
+    public let tokenizer: Tokenizer
+    public let shape: ModelShape
+    /// nil for a model Heed can tokenize but not run.
+    private let runnableNetwork: TransformerModel?
+
+    /// A model Heed runs: its shape comes from `network`.
     public init(id: String, directory: URL, network: TransformerModel, tokenizer: Tokenizer) {
         self.id = id
         self.directory = directory
-        self.network = network
+        self.runnableNetwork = network
         self.tokenizer = tokenizer
+        self.shape = ModelShape(family: network.family, layers: network.layerCount, heads: network.headCount,
+                                hidden: network.hiddenSize, maxTokens: network.maxTokens, causal: false)
     }
+
+    /// A model Heed can tokenize but not run.
+    public init(id: String, directory: URL, tokenizer: Tokenizer, shape: ModelShape) {
+        self.id = id
+        self.directory = directory
+        self.runnableNetwork = nil
+        self.tokenizer = tokenizer
+        self.shape = shape
+    }
+
+    /// The network; throws `NetworkUnavailable` for a model Heed can tokenize but not run.
+    public var network: TransformerModel {
+        get throws {
+            guard let runnableNetwork else { throw NetworkUnavailable(modelID: id, family: shape.family) }
+            return runnableNetwork
+        }
+    }
+
+    /// False for a model Heed can tokenize but not run.
+    public var canRun: Bool { runnableNetwork != nil }
+
+    /// Bytes of the network's weights in memory (0 for a tokenizer-only model).
+    public var weightBytes: Int { runnableNetwork?.weightBytes ?? 0 }
 
     /// Loads config.json, the weights (`Checkpoint`: model.safetensors, the shards of
     /// model.safetensors.index.json, or the only *.safetensors) and tokenizer.json from
     /// `directory`. Errors name the file and the problem (ModelLoadError), including a Git LFS
     /// pointer in place of any of these files. A GGUF file (what `ModelStore.resolve` returns for
-    /// a GGUF model) is read and refused: see `refuseGGUF`.
+    /// a GGUF model) gives a tokenizer-only model: see `loadGGUF`.
     public static func load(id: String, directory: URL) throws -> LoadedModel {
-        if ModelStore.isGGUFFile(directory) { try refuseGGUF(directory) }
+        if ModelStore.isGGUFFile(directory) { return try loadGGUF(id: id, file: directory) }
         let configURL = directory.appendingPathComponent("config.json")
         let tokenizerURL = directory.appendingPathComponent("tokenizer.json")
         do {

@@ -34,9 +34,10 @@ public struct TokenBeyondEmbeddings: Error, Equatable, CustomStringConvertible {
 
 extension LoadedModel {
     /// Throws `TokenBeyondEmbeddings` for the first token of `encoding` whose id has no row in
-    /// the network's word embeddings; returns normally when every id fits.
+    /// the network's word embeddings; returns normally when every id fits, and for a model
+    /// Heed can tokenize but not run (it has no embeddings to check against).
     public func checkEmbeddable(_ encoding: Encoding) throws {
-        let rows = network.embeddingRows
+        guard let rows = (try? network)?.embeddingRows else { return }
         if let bad = encoding.tokens.first(where: { $0.id < 0 || $0.id >= rows }) {
             throw TokenBeyondEmbeddings(tokenID: bad.id, tokenText: bad.text, embeddingRows: rows)
         }

@@ -28,7 +28,7 @@ enum AnalyzeCommand {
         }
         if let svg = options.svg { try Files.checkWritable(svg, what: "the SVG") }
         let model = ModelNames.load(args)
-        let labels = TokenLabels(table: TokenTable(text: text, encoded: model.tokenizer.encode(text), encoding: .utf32), text: text)
+        let labels = TokenLabels(table: TokenTable(text: text, encoded: model.tokenizer.encode(text), encoding: .utf32, tokenizer: model.tokenizer), text: text)
 
         var usedFocus: Range<Int>? = nil
         if let focus {
@@ -54,7 +54,7 @@ enum AnalyzeCommand {
 
     /// Without a focus: the plain view, or the heed/analyze result with --json.
     static func received(model: LoadedModel, text: String, options: AnalyzeCLIOptions, labels: TokenLabels) throws {
-        let L = model.network.layerCount
+        let L = model.shape.layers
         let layers = options.layer.flatMap { $0.index(among: L) }.map { [$0] }
         let analyzeOptions = AnalyzeOptions(methods: options.effectiveMethods, layers: layers,
                                             meanOverHeads: options.json ? options.heads == "mean" : true, granularity: options.granularity)
@@ -67,7 +67,7 @@ enum AnalyzeCommand {
     /// With a focus: the shaded text and the sink line, or the heed/highlight result with --json.
     /// Returns the span of the focus units used.
     static func highlight(model: LoadedModel, text: String, focus: Range<Int>, options: AnalyzeCLIOptions, labels: TokenLabels) throws -> Range<Int> {
-        let net = model.network
+        let net = try model.network
         let layer: LayerChoice
         switch options.layer {
         case let .index(n)?: layer = .index(n)
@@ -94,7 +94,7 @@ enum AnalyzeCommand {
 
         // The sink line: the same window, the focus's rows of a weight and a norm matrix.
         let (windowed, _) = try Pipeline.highlightWindow(model: model, encoded: model.tokenizer.encode(text), request: request)
-        let table = TokenTable(text: text, encoded: windowed, encoding: .utf32)
+        let table = TokenTable(text: text, encoded: windowed, encoding: .utf32, tokenizer: model.tokenizer)
         let across = request.method.isAcrossLayers
         let pair: [AnalysisMethod] = across ? [.rollout, .normRollout] : [.attention, .normSummed]
         let analysis = try Analyzer.analyze(modelID: model.id, forward: forward(windowed.ids, .full), table: table,

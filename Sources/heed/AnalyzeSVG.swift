@@ -17,7 +17,7 @@ enum AnalyzeSVG {
     ]
 
     static func write(model: LoadedModel, text: String, options: AnalyzeCLIOptions, focus: Range<Int>?, path: String) throws {
-        let L = model.network.layerCount
+        let L = model.shape.layers
         let methods = options.svgMethods
         let perLayer = methods.filter { !$0.isAcrossLayers }
         let layerIndices = options.layer == .all ? Array(0..<L) : [options.layer?.index(among: L) ?? L - 1]

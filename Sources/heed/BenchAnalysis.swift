@@ -6,8 +6,8 @@ import HeedModels
 /// `heed bench analysis`: the full analysis of all layers (attention, norm, norm-summed,
 /// attn-res-ln, mixing ratios) against one forward pass, and the memory it holds.
 enum BenchAnalysis {
-    static func run(model: LoadedModel, args: Arguments) {
-        let net = model.network
+    static func run(model: LoadedModel, args: Arguments) throws {
+        let net = try model.network
         let runs = Int(args.value("runs") ?? "") ?? 10
         let lengths = (args.value("lengths") ?? "128,512").split(separator: ",").compactMap { Int($0) }
         let methods: [AnalysisMethod] = [.attention, .norm, .normSummed, .attnResLn, .mixingRatio]
@@ -18,7 +18,7 @@ enum BenchAnalysis {
         for T in lengths where T >= 2 && T <= net.maxTokens {
             let ids = BenchCommand.sampleIDs(model: model, count: T)
             let options = AnalyzeOptions(methods: methods)
-            let table = TokenTable(text: "", encoded: .init(tokens: []), encoding: .utf32)
+            let table = TokenTable.empty
             var forwardTimes: [Double] = [], fullTimes: [Double] = [], analysisTimes: [Double] = []
             var outputBytes = 0
             for run in 0...runs {

@@ -9,8 +9,8 @@ import HeedModels
 /// (bench/torch_worker.py), with the ratio of the medians unless either side's rounds are too
 /// scattered to trust.
 enum BenchCommand {
-    static func forward(model: LoadedModel, args: Arguments) {
-        let net = model.network
+    static func forward(model: LoadedModel, args: Arguments) throws {
+        let net = try model.network
         let runs = Int(args.value("runs") ?? "") ?? 20
         let lengths = (args.value("lengths") ?? "16,128,512").split(separator: ",").compactMap { Int($0) }
         let threads = Parallel.threadCount
@@ -53,7 +53,7 @@ enum BenchCommand {
                 }
             }
             let heed = Spread(heedTimes)
-            let gflops = flops(model: model, T: T) / (heed.median * 1e6)
+            let gflops = try flops(model: model, T: T) / (heed.median * 1e6)
             var line = String(format: "%d\t%@\t%.1f\t%.0f%%", T, heed.text, gflops, 100 * gflops / peak)
             if torchTimes.count == runs {
                 let ref = Spread(torchTimes)
@@ -89,8 +89,8 @@ enum BenchCommand {
     }
 
     /// Multiply-adds x 2 of one forward pass: projections, attention products, feed-forward.
-    static func flops(model: LoadedModel, T: Int) -> Double {
-        let net = model.network
+    static func flops(model: LoadedModel, T: Int) throws -> Double {
+        let net = try model.network
         let C = Double(net.hiddenSize), t = Double(T)
         let I = Double((net as? BertEncoder)?.config.intermediateSize ?? 4 * net.hiddenSize)
         let perLayer = 2 * t * C * (3 * C) + 2 * t * C * C + 2 * 2 * t * t * C + 2 * 2 * t * C * I

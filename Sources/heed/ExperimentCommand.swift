@@ -79,7 +79,7 @@ enum ExperimentCommand {
             if args.has("json") {
                 writeJSON(mixingJSON(runs, model: model, tokens: inputs.reduce(0) { $0 + $1.ids.count }))
             } else {
-                print("heed experiment mixing: model \(model.id), \(inputs.count) sentences, \(inputs.reduce(0) { $0 + $1.ids.count }) tokens, \(model.network.layerCount) layers")
+                print("heed experiment mixing: model \(model.id), \(inputs.count) sentences, \(inputs.reduce(0) { $0 + $1.ids.count }) tokens, \(model.shape.layers) layers")
                 print("mixing ratio in percent over all tokens ([CLS] and [SEP] included) of all layers (Kobayashi et al. 2021, Table 1)")
                 for run in runs {
                     print("")
@@ -117,9 +117,9 @@ enum ExperimentCommand {
         }
         let model = ModelNames.load(args)
         let encoded = lines.map { ExperimentInput(line: $0, tokenizer: model.tokenizer) }
-        let (kept, skipped) = ExperimentRunner.fitting(encoded, maxTokens: model.network.maxTokens)
+        let (kept, skipped) = ExperimentRunner.fitting(encoded, maxTokens: model.shape.maxTokens)
         for s in skipped {
-            Terminal.printError("note: line \(s.line) has \(s.ids.count) tokens; \(model.id) takes at most \(model.network.maxTokens): skipped")
+            Terminal.printError("note: line \(s.line) has \(s.ids.count) tokens; \(model.id) takes at most \(model.shape.maxTokens): skipped")
         }
         guard !kept.isEmpty else { fail("the corpus has no sentence to analyse") }
         return (model, kept)

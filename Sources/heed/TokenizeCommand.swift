@@ -10,7 +10,7 @@ enum TokenizeCommand {
     static func run(model: LoadedModel, text: String, json: Bool) throws {
         let encoded = model.tokenizer.encode(text)
         try model.checkEmbeddable(encoded)
-        let table = TokenTable(text: text, encoded: encoded, encoding: .utf32)
+        let table = TokenTable(text: text, encoded: encoded, encoding: .utf32, tokenizer: model.tokenizer)
         TokenLabels(table: table, text: text).noteUnknown(modelID: model.id)  // after checkEmbeddable: a model fault fails alone
         if json {
             // The heed/tokenize result: {tokens: [Token]}
@@ -23,7 +23,7 @@ enum TokenizeCommand {
         for t in table.tokens {
             print("\(t.index)\t\(t.id)\t\(t.start)\t\(t.end)\t\(t.word)\t\(t.text)\(t.special ? " (special)" : "")\(TokenLabels.isUnknown(t) ? " (unknown: \(TokenLabels(table: table, text: text).slice(t.start..<t.end)))" : "")")
         }
-        let limit = model.network.maxTokens
+        let limit = model.shape.maxTokens
         if table.tokens.count > limit {
             Terminal.printError("note: \(table.tokens.count) tokens; \(model.id) analyses at most \(limit)")
         }

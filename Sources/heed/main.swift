@@ -82,8 +82,8 @@ do {
         let args = try parse(argv, command: command, valued: ["model", "runs", "lengths", "texts", "requests", "part", "pause"])
         try BenchOptions.validate(args)
         switch args.positional {
-        case ["forward"]: BenchCommand.forward(model: loadModel(args.value("model") ?? "minilm"), args: args)
-        case ["analysis"]: BenchAnalysis.run(model: loadModel(args.value("model") ?? "minilm"), args: args)
+        case ["forward"]: try BenchCommand.forward(model: loadModel(args.value("model") ?? "minilm"), args: args)
+        case ["analysis"]: try BenchAnalysis.run(model: loadModel(args.value("model") ?? "minilm"), args: args)
         case ["daemon"]: try BenchDaemon.run(args: args)
         case ["kernels"]:
             switch args.value("part") {
@@ -110,6 +110,8 @@ do {
     }
 } catch let error as TokenBeyondEmbeddings {
     fail("model inconsistent: \(error)")
+} catch let error as NetworkUnavailable {
+    fail("\(error)")
 } catch let error as Files.Error {
     fail(error.description)
 } catch {

@@ -11,7 +11,7 @@ final class AnalyzerOptionsTests: XCTestCase {
     func analyze(_ methods: [AnalysisMethod], layers: [Int]?) throws -> AnalyzeResult {
         let encoder = try NormDecompositionTests.encoder("tiny-bert")
         let forward = try encoder.forward([2, 17, 42, 3], taps: .full)
-        let table = TokenTable(text: "", encoded: .init(tokens: []), encoding: .utf32)
+        let table = TokenTable.empty
         return try Analyzer.analyze(modelID: "tiny-bert", forward: forward, table: table,
                                     options: AnalyzeOptions(methods: methods, layers: layers), heads: 4, postLayerNorm: true)
     }

@@ -11,7 +11,7 @@ final class TokenTableTests: XCTestCase {
 
     func testWordsGroupSubwordsAndSpecialTokensStandAlone() {
         let text = "Unbelievably, 東京 rocks"
-        let table = TokenTable(text: text, encoded: Self.tokenizer.encode(text), encoding: .utf32)
+        let table = TokenTable(text: text, encoded: Self.tokenizer.encode(text), encoding: .utf32, tokenizer: Self.tokenizer)
         XCTAssertEqual(table.words.map(\.text), ["", "Unbelievably", ",", "東", "京", "rocks", ""])
         XCTAssertEqual(table.words.first?.special, true)
         XCTAssertEqual(table.words.last?.special, true)
@@ -28,7 +28,7 @@ final class TokenTableTests: XCTestCase {
         let text = "Zoë 🚀 café"
         let encoded = Self.tokenizer.encode(text)
         for encoding in PositionEncoding.allCases {
-            let table = TokenTable(text: text, encoded: encoded, encoding: encoding)
+            let table = TokenTable(text: text, encoded: encoded, encoding: encoding, tokenizer: Self.tokenizer)
             let cafe = table.words.first { $0.text == "café" }!
             switch encoding {
             case .utf8: XCTAssertEqual(cafe.start..<cafe.end, 10..<15)
@@ -50,7 +50,7 @@ final class TokenTableTests: XCTestCase {
             .utf8: [0..<0, 0..<4, 5..<9, 10..<16, 17..<20, 20..<21, 0..<0],
         ]
         for encoding in PositionEncoding.allCases {
-            let table = TokenTable(text: text, encoded: encoded, encoding: encoding)
+            let table = TokenTable(text: text, encoded: encoded, encoding: encoding, tokenizer: Self.tokenizer)
             XCTAssertEqual(table.tokens.map(\.text), ["[CLS]", "zoe", "[UNK]", "[MASK]", "sat", ".", "[SEP]"])
             XCTAssertEqual(table.tokens.map { $0.start..<$0.end }, expected[encoding], encoding.rawValue)
             XCTAssertEqual(table.tokens.map(\.special), [true, false, false, true, false, false, true])
@@ -79,7 +79,7 @@ final class TokenTableTests: XCTestCase {
                 var failures = 0
                 for (n, (text, want)) in zip(texts, expected).enumerated() {
                     let encoded = tokenizer.encode(text)
-                    let rows = TokenTable(text: text, encoded: encoded, encoding: .utf32).tokens
+                    let rows = TokenTable(text: text, encoded: encoded, encoding: .utf32, tokenizer: tokenizer).tokens
                     let got = rows.flatMap { [$0.start, $0.end] }
                     if got != want.offsets {
                         failures += 1
@@ -88,8 +88,8 @@ final class TokenTableTests: XCTestCase {
                         }
                     }
                     let scalars = Array(text.unicodeScalars), utf16 = Array(text.utf16), utf8 = Array(text.utf8)
-                    let rows16 = TokenTable(text: text, encoded: encoded, encoding: .utf16).tokens
-                    let rows8 = TokenTable(text: text, encoded: encoded, encoding: .utf8).tokens
+                    let rows16 = TokenTable(text: text, encoded: encoded, encoding: .utf16, tokenizer: tokenizer).tokens
+                    let rows8 = TokenTable(text: text, encoded: encoded, encoding: .utf8, tokenizer: tokenizer).tokens
                     for (k, row) in rows.enumerated() {
                         var piece = String.UnicodeScalarView()
                         piece.append(contentsOf: scalars[row.start..<row.end])
@@ -105,7 +105,7 @@ final class TokenTableTests: XCTestCase {
     /// Word granularity: rows (attending) averaged, columns (attended) summed.
     func testWordAggregation() {
         let text = "Unbelievably ok"
-        let table = TokenTable(text: text, encoded: Self.tokenizer.encode(text), encoding: .utf32)
+        let table = TokenTable(text: text, encoded: Self.tokenizer.encode(text), encoding: .utf32, tokenizer: Self.tokenizer)
         let T = table.tokens.count, W = table.words.count
         var m = [Float](repeating: 0, count: T * T)
         for i in 0..<T { for j in 0..<T { m[i * T + j] = Float(i * 10 + j) } }

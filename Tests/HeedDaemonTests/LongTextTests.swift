@@ -23,7 +23,7 @@ final class LongTextTests: XCTestCase {
     func testWindowedHighlightEqualsTheWholeTextEncoding() throws {
         let text = Self.longText
         let loaded = try LoadedModel.load(id: model, directory: URL(fileURLWithPath: model))
-        XCTAssertGreaterThan(loaded.tokenizer.encode(text).tokens.count, loaded.network.maxTokens)
+        XCTAssertGreaterThan(loaded.tokenizer.encode(text).tokens.count, loaded.shape.maxTokens)
         XCTAssertEqual(loaded.tokenizer.cutScalars, [" ", "\n"], "the tiny tokenizer allows windowing")
         let daemon = InProcessDaemon()
         try daemon.initialize()

@@ -14,7 +14,7 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(status, 0, err)
         let obj = try XCTUnwrap(JSONSerialization.jsonObject(with: out) as? [String: Any])
         let tokens = try XCTUnwrap(obj["tokens"] as? [[String: Any]])
-        let table = TokenTable(text: text, encoded: model.tokenizer.encode(text), encoding: .utf32)
+        let table = TokenTable(text: text, encoded: model.tokenizer.encode(text), encoding: .utf32, tokenizer: model.tokenizer)
         XCTAssertEqual(tokens.count, table.tokens.count)
         for (json, row) in zip(tokens, table.tokens) {
             XCTAssertEqual(json["id"] as? Int, row.id)
@@ -39,10 +39,10 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(obj["positionEncoding"] as? String, "utf-32")
         let layers = try XCTUnwrap(obj["layers"] as? [[String: Any]])
         XCTAssertEqual(layers.count, 1)
-        XCTAssertEqual(layers[0]["layer"] as? Int, model.network.layerCount - 1)
+        XCTAssertEqual(layers[0]["layer"] as? Int, model.shape.layers - 1)
         let attention = try XCTUnwrap(layers[0]["attention"] as? [[[Double]]])
         let T = (obj["tokens"] as! [Any]).count
-        XCTAssertEqual(attention.count, model.network.headCount)
+        XCTAssertEqual(attention.count, model.shape.heads)
         XCTAssertEqual(attention[0].count, T)
         let ids = model.tokenizer.encode(text).ids
         let alpha = try model.network.forward(ids, taps: .attention, isCancelled: { false }).layers.last!.attention!

@@ -73,7 +73,7 @@ final class DaemonOffsetsTests: XCTestCase {
 
         let utf32 = try session("utf-32", focusScalars: naive)
         // The utf-32 session against the library's own token table.
-        let table = TokenTable(text: Self.text, encoded: model.tokenizer.encode(Self.text), encoding: .utf32)
+        let table = TokenTable(text: Self.text, encoded: model.tokenizer.encode(Self.text), encoding: .utf32, tokenizer: model.tokenizer)
         XCTAssertEqual(utf32.tokenIDs, table.tokens.map(\.id))
         XCTAssertEqual(utf32.tokens, table.tokens.map { $0.special ? nil : $0.start..<$0.end })
         let spans = utf32.tokens.compactMap { $0 }

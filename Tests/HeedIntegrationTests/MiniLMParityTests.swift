@@ -36,7 +36,7 @@ final class MiniLMParityTests: XCTestCase {
                 var actual = alpha.data
                 if !full {
                     actual = []
-                    for hd in 0..<model.network.headCount {
+                    for hd in 0..<model.shape.heads {
                         for r in summaryRows where r < T { actual += alpha.data[((hd * T + r) * T)..<((hd * T + r + 1) * T)] }
                     }
                 }

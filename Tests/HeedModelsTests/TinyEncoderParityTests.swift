@@ -9,7 +9,8 @@ import XCTest
 /// (Tests/Fixtures/models/tiny-*, made by generate_model_fixtures.py): hidden states within
 /// 1e-4 and attention weights within 1e-5, for 1 to 512 tokens; taps at T = 7.
 final class TinyEncoderParityTests: XCTestCase {
-    static let families = ["tiny-bert", "tiny-distilbert", "tiny-distilbert-sinusoidal", "tiny-electra", "tiny-roberta", "tiny-xlm-roberta"]
+    static let families = ["tiny-bert", "tiny-distilbert", "tiny-distilbert-sinusoidal", "tiny-electra", "tiny-roberta", "tiny-xlm-roberta",
+                                 "tiny-roberta-bpe", "tiny-xlm-roberta-unigram"]
 
     func testEveryFamilyMatchesTransformers() throws {
         for name in Self.families { try checkModel(name) }
@@ -18,6 +19,28 @@ final class TinyEncoderParityTests: XCTestCase {
     /// tiny-bert-nobias: no bias tensor at all (BiasFreeModelTests has the loader's side).
     func testModelWithoutBiasesMatchesTransformers() throws {
         try checkModel("tiny-bert-nobias")
+    }
+
+    /// RoBERTa (byte-level BPE) and XLM-R (SentencePiece Unigram) loaded by directory, as a user
+    /// would, and run from text: the tokenizer gives transformers' ids for each case's text, and
+    /// `checkModel` compares the forward pass of those ids.
+    func testRobertaAndXLMRobertaRunFromText() throws {
+        for name in ["tiny-roberta-bpe", "tiny-xlm-roberta-unigram"] {
+            let model = try LoadedModel.load(id: name, directory: Fixtures.url("models/\(name)"))
+            XCTAssertEqual(model.shape.family, name.hasPrefix("tiny-roberta") ? "roberta" : "xlm-roberta")
+            let manifest = try Fixtures.json("models/\(name)/manifest.json")
+            var texts = 0
+            for case let c as [String: Any] in manifest["cases"] as! [Any] {
+                guard let text = c["text"] as? String else { continue }
+                texts += 1
+                let encoded = model.tokenizer.encode(text)
+                XCTAssertEqual(encoded.ids, c["input_ids"] as! [Int], "\(name) \(c["name"]!): ids of \(text)")
+                XCTAssertEqual(encoded.tokens.map(\.text), c["tokens"] as! [String], "\(name) \(c["name"]!): tokens")
+                let result = try model.network.forward(encoded.ids, taps: .attention, isCancelled: { false })
+                XCTAssertEqual(result.layers.count, model.shape.layers)
+            }
+            XCTAssertEqual(texts, 2, "\(name): the manifest's text cases")
+        }
     }
 
     func checkModel(_ name: String) throws {

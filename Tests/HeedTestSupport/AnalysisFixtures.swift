@@ -17,7 +17,7 @@ public enum AnalysisFixtures {
         let file = try SafeTensorsFile(url: Fixtures.url("analysis/\(model)/\(c["file"] as! String)"))
         let forward = try network.forward(ids, taps: .full, isCancelled: { false })
         let T = ids.count
-        let table = TokenTable(text: "", encoded: .init(tokens: []), encoding: .utf32)
+        let table = TokenTable.empty
         let options = AnalyzeOptions(methods: AnalysisMethod.allCases)
         let result = try Analyzer.analyze(modelID: model, forward: forward, table: table, options: options,
                                           heads: network.headCount, postLayerNorm: network.hasPostAttentionLayerNorm)
