@@ -93,8 +93,10 @@ enum Help {
     static let tokenize = """
     usage: heed tokenize [--model M] [--json] TEXT|-|--file PATH
 
-    Every token of the text (never truncated): index, id, offsets in Unicode scalars, word index and
-    vocabulary string; tokens that became [UNK] are marked. --json prints the heed/tokenize result.
+    Every token of the text (never truncated): index, id, offsets in Unicode scalars, word index,
+    vocabulary string and display text (the token as a person reads it, quoted: "Ġcat" shows " cat");
+    tokens that became [UNK] are marked. --json prints the heed/tokenize result. A GGUF model
+    (smollm2) tokenizes from its metadata alone.
 
     example:
       heed tokenize "Héllo, wörld!"

@@ -19,13 +19,30 @@ enum TokenizeCommand {
             writeStdout(w.bytes)
             return
         }
-        print("index\tid\tstart\tend\tword\ttoken")
+        print("index\tid\tstart\tend\tword\ttoken\tdisplay")
         for t in table.tokens {
-            print("\(t.index)\t\(t.id)\t\(t.start)\t\(t.end)\t\(t.word)\t\(t.text)\(t.special ? " (special)" : "")\(TokenLabels.isUnknown(t) ? " (unknown: \(TokenLabels(table: table, text: text).slice(t.start..<t.end)))" : "")")
+            print("\(t.index)\t\(t.id)\t\(t.start)\t\(t.end)\t\(t.word)\t\(t.text)\t\(quoted(t.display))\(t.special ? " (special)" : "")\(TokenLabels.isUnknown(t) ? " (unknown: \(TokenLabels(table: table, text: text).slice(t.start..<t.end)))" : "")")
         }
         let limit = model.shape.maxTokens
-        if table.tokens.count > limit {
+        if model.canRun, table.tokens.count > limit {
             Terminal.printError("note: \(table.tokens.count) tokens; \(model.id) analyses at most \(limit)")
         }
     }
+}
+
+/// `display` in double quotes with controls escaped, so leading spaces and newlines show.
+private func quoted(_ s: String) -> String {
+    var out = "\""
+    for u in s.unicodeScalars {
+        switch u {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\t": out += "\\t"
+        case "\r": out += "\\r"
+        default:
+            if u.value < 0x20 || u.value == 0x7F { out += "\\u{\(String(u.value, radix: 16))}" } else { out.unicodeScalars.append(u) }
+        }
+    }
+    return out + "\""
 }

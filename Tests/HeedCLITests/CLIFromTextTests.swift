@@ -1,0 +1,36 @@
+import Foundation
+import HeedJSONRPC
+import HeedTestSupport
+import XCTest
+
+/// Issue 10: RoBERTa (byte-level BPE) and XLM-R (SentencePiece Unigram) models load by directory
+/// and run from text in `heed analyze`, as a user would type it; their tokens are transformers'
+/// (Tests/Fixtures/models/tiny-*/manifest.json holds the text cases and their ids).
+final class CLIFromTextTests: XCTestCase {
+    func testAnalyzeRunsRobertaAndXLMRobertaFromText() throws {
+        for name in ["tiny-roberta-bpe", "tiny-xlm-roberta-unigram"] {
+            let manifest = try Fixtures.json("models/\(name)/manifest.json")
+            let cases = (manifest["cases"] as! [[String: Any]]).filter { $0["text"] != nil }
+            XCTAssertEqual(cases.count, 2, name)
+            for c in cases {
+                let text = c["text"] as! String
+                let r = try CLI.run(["analyze", "--model", Fixtures.url("models/\(name)").path, "--json", "--method", "norm-summed", text])
+                XCTAssertEqual(r.status, 0, "\(name): \(r.stderr)")
+                let result = try JSONParser.parse(r.stdout)
+                let tokens = try XCTUnwrap(result["tokens"]?.arrayValue, "\(name): \(r.stdout.prefix(200))")
+                XCTAssertEqual(tokens.map { $0["id"]?.intValue }, (c["input_ids"] as! [Int]).map { Optional($0) }, "\(name) \(text)")
+                let layers = try XCTUnwrap(result["layers"]?.arrayValue)
+                XCTAssertEqual(layers.count, manifest["layers"] as? Int)
+                XCTAssertEqual(layers.first?["norm-summed"]?.arrayValue?.count, tokens.count, "T x T")
+            }
+        }
+    }
+
+    /// The plain table shows what a person reads beside the vocabulary string.
+    func testTokenizeShowsTheDisplayText() throws {
+        let r = try CLI.run(["tokenize", "--model", Fixtures.url("models/tiny-roberta-bpe").path, "The quick"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.lines.first, "index\tid\tstart\tend\tword\ttoken\tdisplay")
+        XCTAssertTrue(r.lines.contains { $0.hasSuffix("\tĠqu\t\" qu\"") }, r.stdout)
+    }
+}
