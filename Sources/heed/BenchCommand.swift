@@ -18,7 +18,7 @@ enum BenchCommand {
         print(BenchHost.header)
         let peak = Peak.measureGFLOPS(threads: threads)
         print(String(format: "measured FMA peak (\(ISA.current), %d threads): %.1f GFLOP/s", threads, peak))
-        let torch = TorchWorker(modelDirectory: model.directory, threads: threads)
+        let torch = ReferenceWorker(script: "torch_worker.py", arguments: [model.directory.path, String(threads)])
         defer { torch?.close() }
         if let torch { print("reference: transformers eager forward, \(torch.info), one persistent process, rounds interleaved with Heed's") }
         // Every timed round of either side starts after a pause in which the other side's

@@ -7,6 +7,7 @@ enum BenchOptions {
         "analysis": ["model", "runs", "lengths"],
         "daemon": ["model", "texts", "requests"],
         "kernels": ["part"],
+        "tokenize": ["model", "runs", "file"],
     ]
 
     static func validate(_ args: Arguments) throws {

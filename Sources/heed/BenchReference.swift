@@ -1,26 +1,27 @@
 import Foundation
 import HeedKernels
 
-/// The PyTorch side of the side-by-side benchmarks: one persistent process
-/// (bench/torch_worker.py under `$HEED_PYTHON`, default python3) that loads transformers' model
-/// once and runs one timed forward pass per request, so Heed's and PyTorch's rounds can be
-/// interleaved and never overlap (each side is idle while the other is timed).
-final class TorchWorker {
+/// The reference side of the side-by-side benchmarks: one persistent Python process (a script in
+/// bench/ under `$HEED_PYTHON`, default python3: torch_worker.py loads transformers' model,
+/// tokenizer_worker.py the `tokenizers` library's tokenizer) that answers one timed command per
+/// line, so Heed's and the reference's rounds can be interleaved and never overlap (each side is
+/// idle while the other is timed).
+final class ReferenceWorker {
     private let process = Process()
     private let input = Pipe(), output = Pipe()
     private var buffer: [UInt8] = []
-    /// "torch 2.x threads N", as the worker reports it.
+    /// What the worker says it runs ("torch 2.x threads N"), its answer to `info`.
     private(set) var info = ""
 
-    /// Starts the worker on a model directory; nil when python, torch, transformers or the
-    /// script are missing (the benchmark then reports Heed alone).
-    init?(modelDirectory: URL, threads: Int) {
+    /// Starts bench/`script` with `arguments`; nil when python, the script or what it imports
+    /// are missing (the benchmark then reports Heed alone).
+    init?(script name: String, arguments: [String]) {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("bench/torch_worker.py")
+            .deletingLastPathComponent().appendingPathComponent("bench/\(name)")
         guard FileManager.default.fileExists(atPath: script.path) else { return nil }
         signal(SIGPIPE, SIG_IGN)   // a worker that died must not take the benchmark with it
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [BenchCommand.python(), script.path, modelDirectory.path, String(threads)]
+        process.arguments = [BenchCommand.python(), script.path] + arguments
         process.standardInput = input
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
@@ -29,7 +30,7 @@ final class TorchWorker {
         info = send("info") ?? ""
     }
 
-    /// Milliseconds of one PyTorch forward pass on `ids` (timed inside the worker).
+    /// torch_worker.py: milliseconds of one PyTorch forward pass on `ids` (timed inside the worker).
     func run(_ ids: [Int]) -> Double? {
         send("run " + ids.map(String.init).joined(separator: " ")).flatMap(Double.init)
     }
@@ -42,7 +43,8 @@ final class TorchWorker {
         }
     }
 
-    private func send(_ line: String) -> String? {
+    /// Writes one command line and returns the worker's answer line (nil: the worker is gone).
+    func send(_ line: String) -> String? {
         do { try input.fileHandleForWriting.write(contentsOf: Data((line + "\n").utf8)) } catch { return nil }
         return readLine()
     }

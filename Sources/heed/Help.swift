@@ -14,6 +14,7 @@ enum Help {
         heed fetch    NAME
         heed bench    forward|analysis|daemon [--model M] [--runs N] [--lengths 16,128,512]
         heed bench    kernels [--part gemm|rows]
+        heed bench    tokenize [--model M] [--runs N] [--file PATH]
         heed models
         heed help     [COMMAND]
     """
@@ -128,6 +129,7 @@ enum Help {
     static let bench = """
     usage: heed bench forward|analysis|daemon [--model M] [--runs N] [--lengths 16,128,512] [--pause MS] [--texts N] [--requests N]
            heed bench kernels [--part gemm|rows]
+           heed bench tokenize [--model M] [--runs N] [--file PATH]
 
       forward   forward-pass timings, GFLOP/s, ratio against PyTorch (--runs N >= 1, --lengths;
                 --pause MS before every timed round, so it starts with idle threads: default 20
@@ -135,6 +137,8 @@ enum Help {
       analysis  full analysis of all layers against one forward pass (--runs N >= 1, --lengths)
       daemon    an editor session over stdio: latencies, resident memory (--texts N, --requests N)
       kernels   kernel throughput on MiniLM's shapes against the FMA peak (--part gemm|rows)
+      tokenize  encoding one large text (--file PATH; default 1 MB of the mixed-script test strings
+                of a source checkout) against the Rust tokenizers library from Python (--runs N)
 
     example:
       heed bench forward --runs 5 --lengths 16,128

@@ -79,12 +79,13 @@ do {
         guard args.positional.isEmpty else { throw Arguments.Error(description: "heed models takes no arguments") }
         ModelsCommand.run()
     case "bench":
-        let args = try parse(argv, command: command, valued: ["model", "runs", "lengths", "texts", "requests", "part", "pause"])
+        let args = try parse(argv, command: command, valued: ["model", "runs", "lengths", "texts", "requests", "part", "pause", "file"])
         try BenchOptions.validate(args)
         switch args.positional {
         case ["forward"]: try BenchCommand.forward(model: loadModel(args.value("model") ?? "minilm"), args: args)
         case ["analysis"]: try BenchAnalysis.run(model: loadModel(args.value("model") ?? "minilm"), args: args)
         case ["daemon"]: try BenchDaemon.run(args: args)
+        case ["tokenize"]: try BenchTokenize.run(model: loadModel(args.value("model") ?? "minilm"), args: args)
         case ["kernels"]:
             switch args.value("part") {
             case nil: print(KernelBench.report())
