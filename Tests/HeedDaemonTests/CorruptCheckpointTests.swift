@@ -64,4 +64,35 @@ final class CorruptCheckpointTests: XCTestCase {
         let config = dir.appendingPathComponent("config.json").path
         XCTAssertEqual(r.errorMessage, "model failed to load: \(config): not valid JSON: unexpected end of input inside an object at byte 22")
     }
+
+    /// A RoBERTa directory whose tokenizer.json is broken the ways the issue names: a merge naming
+    /// a token missing from the vocabulary, an unknown component type. -32011 names the file and
+    /// the field; the daemon keeps serving (and the intact model still loads).
+    func testBrokenBPETokenizerNamesTheField() throws {
+        let source = Fixtures.url("models/tiny-roberta-bpe")
+        let original = try String(contentsOf: source.appendingPathComponent("tokenizer.json"), encoding: .utf8)
+        let daemon = InProcessDaemon()
+        try daemon.initialize()
+        let cases: [(String, String, [String])] = [
+            ("merge", #""merges":["#, ["model.merges[0]", "not in the vocabulary"]),
+            ("component", #""type":"ByteLevel""#, ["unsupported", "SuperLevel"]),
+        ]
+        for (n, (name, anchor, words)) in cases.enumerated() {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("heed-bad-bpe-\(name)-\(UUID().uuidString)", isDirectory: true)
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: dir) }
+            for file in ["config.json", "model.safetensors"] {
+                try FileManager.default.copyItem(at: source.appendingPathComponent(file), to: dir.appendingPathComponent(file))
+            }
+            XCTAssertTrue(original.contains(anchor), anchor)
+            let broken = name == "merge"
+                ? original.replacingOccurrences(of: anchor, with: anchor + #"["nosuchtoken","e"],"#)
+                : original.replacingOccurrences(of: anchor, with: #""type":"SuperLevel""#)
+            try broken.write(to: dir.appendingPathComponent("tokenizer.json"), atomically: true, encoding: .utf8)
+            let r = try daemon.call(n + 1, "heed/tokenize", #"{"model":"\#(dir.path)","text":"the cat"}"#)
+            XCTAssertError(r, .modelLoadFailed, id: .int(n + 1), mentioning: [dir.appendingPathComponent("tokenizer.json").path] + words)
+        }
+        let ok = try daemon.result(id: 9, sending: "heed/tokenize", params: #"{"model":"\#(source.path)","text":"the cat"}"#)
+        XCTAssertEqual(ok["tokens"]?.arrayValue?.compactMap { $0["text"]?.stringValue }, ["<s>", "t", "he", "Ġc", "at", "</s>"])
+    }
 }
