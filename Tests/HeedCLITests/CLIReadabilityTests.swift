@@ -70,7 +70,7 @@ final class CLIReadabilityTests: XCTestCase {
 
         let tokenize = try CLI.run(["tokenize", "--model", model, sentence])
         XCTAssertEqual(tokenize.stderr, note)
-        XCTAssertEqual(tokenize.lines[3], "2\t1\t4\t5\t2\t[UNK] (unknown: 東)")
+        XCTAssertEqual(tokenize.lines[3], "2\t1\t4\t5\t2\t[UNK]\t\"[UNK]\" (unknown: 東)")
 
         let one = try CLI.run(["tokenize", "--model", model, "--json", "the 東"])
         XCTAssertEqual(one.stderr, "heed: note: 1 token is [UNK] (not in the vocabulary of \(model)), marked [UNK]: \"東\"\n")

@@ -1,6 +1,7 @@
 // Model ids to directories: paths, the local Hugging Face cache, the catalog, unknown ids.
 // Every test passes its own environment, so nothing reads the real home or caches.
 
+import Foundation
 import XCTest
 @testable import HeedCheckpoints
 
@@ -124,7 +125,7 @@ final class ModelStoreResolveTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("unknown model 'org/absent'"), "\(error)")
         }
         // Not repo ids: never looked up in the hub cache.
-        for id in ["../x", "a/b/c", "", "/definitely/not/here"] {
+        for id in ["../heed-absent-\(UUID().uuidString)", "a/b/c", "", "/definitely/not/here"] {
             XCTAssertThrowsError(try resolve(id, environment)) { error in
                 guard case let .unknownModel(_, _, searched)? = error as? ModelStoreError else { return XCTFail("\(error)") }
                 XCTAssertEqual(searched, [], id)
