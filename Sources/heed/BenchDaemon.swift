@@ -27,11 +27,17 @@ enum BenchDaemon {
             process.standardError = errors
             try process.run()
             // Debug lines are kept per request id; anything else the daemon writes is passed on.
-            let handle = errors.fileHandleForReading
+            // Plain read(2), retried on EINTR: FileHandle.availableData traps on an interrupted
+            // read (the daemon's exit delivers SIGCHLD while this thread waits).
+            let fd = errors.fileHandleForReading.fileDescriptor
             Thread.detachNewThread { [self] in
                 var pending = Data()
-                while case let chunk = handle.availableData, !chunk.isEmpty {
-                    pending.append(chunk)
+                var buffer = [UInt8](repeating: 0, count: 1 << 16)
+                while true {
+                    let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                    if n < 0 && errno == EINTR { continue }
+                    if n <= 0 { break }
+                    pending.append(contentsOf: buffer[0..<n])
                     while let nl = pending.firstIndex(of: 10) {
                         let line = String(decoding: pending[pending.startIndex..<nl], as: UTF8.self)
                         pending.removeSubrange(pending.startIndex...nl)
@@ -67,14 +73,15 @@ enum BenchDaemon {
             while true {
                 while frames.isEmpty {
                     let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                    if n < 0 && errno == EINTR { continue }
                     if n <= 0 { throw Arguments.Error(description: "heed serve ended unexpectedly") }
                     for case let .frame(f) in reader.feed(chunk[0..<n]) { frames.append(f) }
                 }
                 let f = frames.removeFirst()
                 guard f.starts(with: prefix) else { continue }   // a notification or another response
                 let ms = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
-                // Only small responses are decoded; big results are timed, not parsed.
-                let obj = f.count < 1 << 16 ? try JSONParser.parse(f) : [:]
+                // Analysis results are timed, not parsed (they are large); everything else is decoded.
+                let obj = method != "heed/analyze" || f.count < 1 << 16 ? try JSONParser.parse(f) : [:]
                 if obj["error"] != nil { throw Arguments.Error(description: "\(method) failed: \(String(decoding: f, as: UTF8.self))") }
                 return (ms, obj)
             }
