@@ -275,7 +275,7 @@ def test_unknown_model(client):
     with pytest.raises(heed.UnknownModel) as info:
         client.tokenize("hi", model="no-such-model")
     e = info.value
-    assert (e.code, e.data) == (-32010, {"catalog": ["minilm"]})
+    assert (e.code, e.data) == (-32010, {"catalog": ["minilm", "smollm2"]})
     assert e.message == ('unknown model "no-such-model": not a catalog name, a model '
                          'directory or a cached Hugging Face repo')
 
