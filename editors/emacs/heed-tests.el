@@ -413,7 +413,7 @@ here from the daemon's scores."
         (should-not (heed-tests--overlays 'range))
         (should (seq-some (lambda (m)
                             (and (string-prefix-p "heed: cannot load no-such-model: " m)
-                                 (string-suffix-p "(the catalog: minilm) [-32010]" m)))
+                                 (string-suffix-p "(the catalog: minilm, smollm2) [-32010]" m)))
                           messages)))))
   (let ((heed-executable "/nonexistent/heed"))
     (should (equal (should-error (heed--executable) :type 'user-error)
