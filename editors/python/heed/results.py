@@ -21,8 +21,10 @@ GLOBAL_METHODS = ("rollout", "norm-rollout")
 
 @dataclass(frozen=True)
 class Token:
-    """One token: ``text`` is the vocabulary string (``"##ing"``, ``"[CLS]"``), ``surface`` the
-    source text it covers (``text[start:end]``, ``""`` for an inserted special token)."""
+    """One token: ``text`` is the vocabulary string (``"##ing"``, ``"Ġcat"``, ``"[CLS]"``),
+    ``display`` the token as a person reads it (``"ing"``, ``" cat"``, ``"[CLS]"``; protocol.md
+    5.4), ``surface`` the source text it covers (``text[start:end]``, ``""`` for an inserted
+    special token)."""
 
     index: int
     id: int
@@ -32,6 +34,7 @@ class Token:
     special: bool
     word: int
     surface: str = ""
+    display: str = ""
 
     @property
     def inserted(self) -> bool:
@@ -45,7 +48,7 @@ class Token:
     @classmethod
     def from_wire(cls, d: Dict[str, Any], text: str) -> "Token":
         return cls(d["index"], d["id"], d["text"], d["start"], d["end"], d["special"],
-                   d.get("word", -1), text[d["start"]:d["end"]])
+                   d.get("word", -1), text[d["start"]:d["end"]], d.get("display", d["text"]))
 
 
 @dataclass(frozen=True)

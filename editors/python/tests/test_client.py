@@ -121,6 +121,7 @@ def test_tokenize_protocol_example(client):
         (2, 999, "!", 5, 6, False, 2), (3, 102, "[SEP]", 0, 0, True, 3)]
     assert r.ids == [101, 7592, 999, 102]
     assert len(r) == 4 and r[1].surface == "H\u00e9llo"
+    assert [t.display for t in r.tokens] == ["[CLS]", " hello", "!", "[SEP]"]
 
 
 def test_typed_mask_keeps_its_span_inserted_tokens_have_none(client):
