@@ -265,6 +265,26 @@ def test_analyze_binary_of_nothing_and_errors(client):
     assert len(client.tokenize("The cat.")) == 5
 
 
+def test_an_attachment_buffer_is_reused_only_once_nothing_views_it(client):
+    """The reader reads the next attachment into the previous one's buffer only when no result
+    still views it: a live result's arrays are never overwritten."""
+    text, other = "The cat sat on the mat.", "A dog barked at the cat twice."
+    a = client.analyze(text, methods=["attention", "norm-summed"])
+    kept = _arrays.tolist(a.layer(5)["norm-summed"])
+    spare = id(client._daemon._spare)  # (a reference would keep it in use)
+    assert client._daemon._spare is not None
+    b = client.analyze(other, methods=["attention", "norm-summed"])  # a is alive
+    assert _arrays.tolist(a.layer(5)["norm-summed"]) == kept
+    if EXPECT_NUMPY:
+        assert id(client._daemon._spare) != spare  # a's buffer was not reused
+    spare = id(client._daemon._spare)
+    expected = _arrays.tolist(client.analyze(text, methods="norm-summed", format="base64")["norm-summed"])
+    del a, b
+    c = client.analyze(text, methods="norm-summed")  # smaller: fits the spare, now free
+    assert id(client._daemon._spare) == spare
+    assert _arrays.tolist(c["norm-summed"]) == expected
+
+
 def test_fallback_to_base64_when_the_daemon_does_not_announce_binary(tmp_path):
     """A daemon without `capabilities.tensorFormats` (a proxy that hides it and refuses
     "binary" with -32602, as daemons before it did): the client asks for base64, by default and

@@ -67,6 +67,18 @@ def test_binary_attachment_is_read_after_the_body_headers_in_any_order():
     assert _Daemon._read_frame(None, stream) is None
 
 
+def test_a_large_attachment_is_read_whole():
+    values = array("f", [k / 9 for k in range(600_000)])  # 2.4 MB
+    body, attachment = binary_response([("norm-summed", [600, 1000], values)])
+    stream = frames(b"Content-Length: %d\r\nHeed-Binary-Length: %d\r\n\r\n%s%s"
+                    % (len(body), len(attachment), body, attachment))
+    got_body, got_attachment = _Daemon._read_frame(None, stream)
+    assert bytes(got_attachment) == attachment
+    block = _loads(got_body, got_attachment)["result"]["layers"][0]["norm-summed"]
+    assert _arrays.tolist(_arrays.decode_block(block))[599][999] == values[-1]
+    assert _Daemon._read_frame(None, stream) is None
+
+
 def test_binary_blocks_are_read_in_place():
     norm = [k / 3 for k in range(18)]
     vnorm = [-k / 7 for k in range(6)]
