@@ -22,8 +22,11 @@ class DaemonPipe:
         self.process.stdin.flush()
 
     def receive(self):
-        """The next response body (bytes); SystemExit when the daemon closed its output."""
+        """The next response body (bytes); SystemExit when the daemon closed its output. The
+        binary attachment of a `format: "binary"` result (Heed-Binary-Length) is read and kept
+        in `self.attachment` (None for a frame without one)."""
         length = None
+        attached = None
         while True:
             line = self.process.stdout.readline()
             if not line:
@@ -34,7 +37,11 @@ class DaemonPipe:
             name, value = line.split(b":", 1)
             if name.lower() == b"content-length":
                 length = int(value)
-        return self.process.stdout.read(length)
+            elif name.lower() == b"heed-binary-length":
+                attached = int(value)
+        body = self.process.stdout.read(length)
+        self.attachment = self.process.stdout.read(attached) if attached is not None else None
+        return body
 
     def call(self, ident, method, params):
         """Sends one request and returns its response body (bytes); one request at a time."""

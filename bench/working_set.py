@@ -6,7 +6,10 @@ sent, and the peak growth (VmHWM after - VmRSS before) is printed next to the da
 estimate (its debug log: `working set N bytes (text, forward, analysis, response)`) and the
 sizes it measured (forward taps, outputs, response). A benchmark, not a test: stdlib only.
 
-    python3 bench/working_set.py .build/release/heed [--model minilm] [--tokens 128,400,512]
+    python3 bench/working_set.py .build/release/heed [--model minilm] [--tokens 128,400,512] [--only binary]
+
+(`--only TEXT`: only the request kinds whose name contains TEXT.) For `format: "binary"` the
+measured response is the JSON body; the attachment is written from the outputs.
 """
 import re, sys, time
 
@@ -23,6 +26,8 @@ KINDS = [
     ("analyze 4 methods, heads mean, nested", "analyze", {"methods": FOUR, "heads": "mean", "format": "nested"}),
     ("analyze 4 methods, heads all, base64", "analyze", {"methods": FOUR, "heads": "all", "format": "base64"}),
     ("analyze 4 methods, heads all, nested", "analyze", {"methods": FOUR, "heads": "all", "format": "nested"}),
+    ("analyze 4 methods, heads mean, binary", "analyze", {"methods": FOUR, "heads": "mean", "format": "binary"}),
+    ("analyze 4 methods, heads all, binary", "analyze", {"methods": FOUR, "heads": "all", "format": "binary"}),
 ]
 
 def text_of(tokens):
@@ -36,6 +41,8 @@ def main():
     print("|---|---|---|---|---|")
     for T in [int(t) for t in arg("--tokens", "128,400,512").split(",")]:
         for name, kind, extra in KINDS:
+            if arg("--only", "") not in name:
+                continue
             daemon = DaemonPipe(heed, "--max-memory", "8G", "--log-level", "debug", capture_stderr=True)
             def status(key):
                 return daemon.status_kib(key)[key] * 1024

@@ -7,7 +7,19 @@ import HeedTokenizers
 
 /// One function per work method (protocol.md, section 5). Each returns the response bytes.
 enum Handlers {
-    typealias Response = (bytes: [UInt8], nonFinite: Bool)
+    /// A response: the frame's JSON body, whether a NaN or infinity was written (a bug, answered
+    /// -32603 instead), and the binary attachment of a `format: "binary"` analysis.
+    struct Response {
+        var bytes: [UInt8]
+        var nonFinite = false
+        var attachment: BinaryAttachment? = nil
+
+        init(bytes: [UInt8], nonFinite: Bool = false, attachment: BinaryAttachment? = nil) {
+            self.bytes = bytes; self.nonFinite = nonFinite; self.attachment = attachment
+        }
+
+        init(_ written: (bytes: [UInt8], nonFinite: Bool)) { self.init(bytes: written.bytes, nonFinite: written.nonFinite) }
+    }
 
     static func handle(_ method: ClientMethod, params: RequestParams, context c: RequestContext) throws -> Response {
         switch method {
@@ -60,7 +72,7 @@ enum Handlers {
         var ids = ModelStore.catalog.map(\.name)
         for id in registry.loadedIDs where !ids.contains(id) { ids.append(id) }
         let list = ids.map { modelInfo(id: $0, model: registry.loadedModel($0)) }
-        return (JSONRPCResponse.result(id: c.id, .object(JSONObject([("models", .array(list))]))), false)
+        return Response(bytes: JSONRPCResponse.result(id: c.id, .object(JSONObject([("models", .array(list))]))))
     }
 
     static func model(_ p: RequestParams, _ c: RequestContext, progress: @escaping (String) -> Void = { _ in }) throws -> LoadedModel {
@@ -81,7 +93,7 @@ enum Handlers {
                 if let token { c.server.progress(token: token, [("kind", .string("report")), ("message", .string(line))]) }
             }
             if let token { c.server.progress(token: token, [("kind", .string("end")), ("message", .string("\(id) loaded"))]) }
-            return (JSONRPCResponse.result(id: c.id, modelInfo(id: id, model: m)), false)
+            return Response(bytes: JSONRPCResponse.result(id: c.id, modelInfo(id: id, model: m)))
         } catch {
             if let token { c.server.progress(token: token, [("kind", .string("end")), ("message", .string("\(id) failed to load"))]) }
             throw error
@@ -90,7 +102,7 @@ enum Handlers {
 
     static func unloadModel(_ p: RequestParams, _ c: RequestContext) throws -> Response {
         c.server.registry.unload(try p.string("model"))
-        return (JSONRPCResponse.result(id: c.id, .null), false)
+        return Response(bytes: JSONRPCResponse.result(id: c.id, .null))
     }
 
     // MARK: text
@@ -154,9 +166,9 @@ enum Handlers {
         let encoded = encode(m, text, c)
         try m.checkEmbeddable(encoded)
         let table = TokenTable(text: text, encoded: encoded, encoding: c.encoding, tokenizer: m.tokenizer)
-        return JSONRPCResponse.result(id: c.id) { w in
+        return Response(JSONRPCResponse.result(id: c.id) { w in
             w.beginObject(); w.key("tokens"); ResultJSON.writeTokens(table, into: &w); w.endObject()
-        }
+        })
     }
 
     static func methods(_ names: [String], field: String, _ p: RequestParams) throws -> [AnalysisMethod] {
@@ -175,7 +187,11 @@ enum Handlers {
         let layers = try p.optionalIntArray("layers")
         let heads = try p.optionalOneOf("heads", ["all", "mean"]) ?? "all"
         let granularity = Granularity(rawValue: try p.optionalOneOf("granularity", ["token", "word"]) ?? "token")!
-        let format = JSONWriter.TensorFormat(rawValue: try p.optionalOneOf("format", ["nested", "base64"]) ?? "nested")!
+        let format = JSONWriter.TensorFormat(rawValue: try p.optionalOneOf("format", ServerInfo.tensorFormats.map(\.rawValue)) ?? "nested")!
+        // A batch is answered with one JSON array, which has no room for attachments.
+        if format == .binary && c.inBatch {
+            throw p.invalid("format", "\"binary\" is not allowed in a batch (its answer is one JSON array, without attachments): send the request on its own, or use \"base64\"")
+        }
         let m = try model(p, c)
         for (k, l) in (layers ?? []).enumerated() {
             try Offsets.checkLayer(l, field: "layers[\(k)]", layerCount: m.shape.layers, orLast: false)
@@ -198,9 +214,13 @@ enum Handlers {
         c.clock.lap("analysis")
         defer { c.clock.lap("json") }
         // Reserved at its estimated size: the buffer never grows (no copies at twice the size).
-        let response = JSONRPCResponse.result(id: c.id, reservingCapacity: ws?.response ?? (1 << 16)) { w in ResultJSON.writeAnalyze(result, format: format, into: &w) }
-        c.server.log(.debug, "analyzed \(T) tokens: outputs \(outputBytes(result)) bytes, response \(response.bytes.count) bytes")
-        return response
+        var attachment = BinaryAttachment()
+        let written = JSONRPCResponse.result(id: c.id, reservingCapacity: ws?.response ?? (1 << 16)) { w in
+            ResultJSON.writeAnalyze(result, format: format, attachment: &attachment, into: &w)
+        }
+        c.server.log(.debug, "analyzed \(T) tokens: outputs \(outputBytes(result)) bytes, response \(written.bytes.count) bytes"
+                     + (format == .binary ? " + an attachment of \(attachment.byteCount)" : ""))
+        return Response(bytes: written.bytes, nonFinite: written.nonFinite, attachment: format == .binary ? attachment : nil)
     }
 
     /// Bytes of an analysis's output tensors (debug log: measured against `RequestWorkingSet`).
@@ -264,6 +284,6 @@ enum Handlers {
         let result = try Pipeline.finishHighlight(basis, request: request)
         c.clock.lap("finish")
         defer { c.clock.lap("json") }
-        return JSONRPCResponse.result(id: c.id) { w in ResultJSON.writeHighlight(result, into: &w) }
+        return Response(JSONRPCResponse.result(id: c.id) { w in ResultJSON.writeHighlight(result, into: &w) })
     }
 }

@@ -1,6 +1,8 @@
 // Every method the server handles and every notification it sends: one table, which
 // protocol.md must document exactly (ProtocolDocumentTests checks both ways).
 
+import HeedJSONRPC
+
 /// Methods and notifications the client may send.
 public enum ClientMethod: String, CaseIterable, Sendable {
     case initialize
@@ -30,4 +32,7 @@ public enum ServerNotification: String, CaseIterable, Sendable {
 public enum ServerInfo {
     public static let name = "heed"
     public static let version = "0.1.0"
+    /// The `format`s of `heed/analyze`, listed in `initialize`'s `capabilities.tensorFormats`
+    /// (`binary` added in 0.1.0 without a version change: clients check this list before using it).
+    public static let tensorFormats: [JSONWriter.TensorFormat] = [.nested, .base64, .binary]
 }

@@ -36,14 +36,21 @@ public enum ResultJSON {
         w.endArray()
     }
 
-    /// The `heed/analyze` result object.
+    /// The `heed/analyze` result object (`.nested` or `.base64`: the JSON alone).
     public static func analyze(_ r: AnalyzeResult, format: JSONWriter.TensorFormat = .nested) -> JSONWriter {
         var w = JSONWriter(reservingCapacity: 1 << 16)
-        writeAnalyze(r, format: format, into: &w)
+        var unused = BinaryAttachment()
+        writeAnalyze(r, format: format, attachment: &unused, into: &w)
         return w
     }
 
-    public static func writeAnalyze(_ r: AnalyzeResult, format: JSONWriter.TensorFormat, into w: inout JSONWriter) {
+    /// The `heed/analyze` result object; with `format` `.binary` every number array is placed in
+    /// `attachment`, in the order the JSON references them.
+    public static func writeAnalyze(_ r: AnalyzeResult, format: JSONWriter.TensorFormat, attachment: inout BinaryAttachment,
+                                    into w: inout JSONWriter) {
+        func tensor(_ values: [Float], _ shape: [Int]) {
+            if format == .binary { w.tensor(values, shape: shape, attachment: &attachment) } else { w.tensor(values, shape: shape, format: format) }
+        }
         w.beginObject()
         w.key("model"); w.string(r.modelID)
         w.key("positionEncoding"); w.string(r.table.encoding.rawValue)
@@ -57,18 +64,18 @@ public enum ResultJSON {
             for (method, value) in layer.values {
                 w.key(method.rawValue)
                 switch value {
-                case let .tensor(t): w.tensor(t.data, shape: t.shape, format: format)
+                case let .tensor(t): tensor(t.data, t.shape)
                 case let .vectors(named):
                     w.beginObject()
-                    for (key, values) in named { w.key(key); w.tensor(values, shape: [values.count], format: format) }
+                    for (key, values) in named { w.key(key); tensor(values, [values.count]) }
                     w.endObject()
                 }
             }
             w.endObject()
         }
         w.endArray()
-        if let r = r.rollout { w.key("rollout"); w.tensor(r.data, shape: r.shape, format: format) }
-        if let r = r.normRollout { w.key("norm-rollout"); w.tensor(r.data, shape: r.shape, format: format) }
+        if let r = r.rollout { w.key("rollout"); tensor(r.data, r.shape) }
+        if let r = r.normRollout { w.key("norm-rollout"); tensor(r.data, r.shape) }
         w.endObject()
     }
 }

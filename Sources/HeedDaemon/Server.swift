@@ -110,6 +110,9 @@ public final class Server: @unchecked Sendable {
         switch event {
         case let .frame(body):
             return handleBody(body)
+        case let .attachedFrame(body, _):
+            // Never produced: the server's reader does not read attachments (clients send none).
+            return handleBody(body)
         case let .malformedHeader(reason):
             log(.warn, "skipped malformed header data: \(reason)")
         case let .oversizedFrame(declared, _):
@@ -121,9 +124,9 @@ public final class Server: @unchecked Sendable {
         return nil
     }
 
-    func send(_ body: [UInt8]) {
+    func send(_ body: [UInt8], attachment: BinaryAttachment? = nil) {
         do {
-            try output.write(body: body)
+            try output.write(body: body, attachment: attachment)
         } catch let e as FrameWriteError where e.errorNumber == EPIPE {
             clientGone()
         } catch {
@@ -154,7 +157,7 @@ public final class Server: @unchecked Sendable {
     func handleBody(_ body: [UInt8]) -> Int32? {
         switch JSONRPCEnvelope.classify(body: body) {
         case let .single(message):
-            return handleMessage(message) { [self] response in if let response { send(response) } }
+            return handleMessage(message, inBatch: false) { [self] response in if let response { send(response.body, attachment: response.attachment) } }
         case let .batch(messages):
             // Answered with one array once every element is done (JSON-RPC 2.0).
             let group = DispatchGroup()
@@ -163,8 +166,9 @@ public final class Server: @unchecked Sendable {
             var exit: Int32? = nil
             for (k, m) in messages.enumerated() {
                 group.enter()
-                if let code = handleMessage(m, reply: { r in
-                    if let r { lock.lock(); responses[k] = r; lock.unlock() }
+                if let code = handleMessage(m, inBatch: true, reply: { r in
+                    // Never with an attachment: `format: "binary"` is refused in a batch (-32602).
+                    if let r { lock.lock(); responses[k] = r.body; lock.unlock() }
                     group.leave()
                 }) { exit = code }
             }
@@ -177,11 +181,12 @@ public final class Server: @unchecked Sendable {
         }
     }
 
-    /// Handles one message; `reply` is called exactly once (nil: no response).
-    func handleMessage(_ message: JSONRPCMessage, reply: @escaping ([UInt8]?) -> Void) -> Int32? {
+    /// Handles one message; `reply` is called exactly once (nil: no response). `inBatch`: the
+    /// message is an element of a batch (whose answer is one JSON array, without attachments).
+    func handleMessage(_ message: JSONRPCMessage, inBatch: Bool, reply: @escaping (OutgoingFrame?) -> Void) -> Int32? {
         switch message {
         case let .invalid(error, id):
-            reply(JSONRPCResponse.error(id: id, error))
+            reply(.json(JSONRPCResponse.error(id: id, error)))
         case .response:
             log(.info, "ignored a response from the client")
             reply(nil)
@@ -192,7 +197,7 @@ public final class Server: @unchecked Sendable {
             reply(nil)
             return handleNotification(n)
         case let .request(r):
-            handleRequest(r, reply: reply)
+            handleRequest(r, inBatch: inBatch, reply: reply)
         }
         return nil
     }
@@ -224,24 +229,24 @@ public final class Server: @unchecked Sendable {
         return clientHasGone || (inFlight[id] ?? false)
     }
 
-    func handleRequest(_ r: JSONRPCRequest, reply: @escaping ([UInt8]?) -> Void) {
+    func handleRequest(_ r: JSONRPCRequest, inBatch: Bool, reply: @escaping (OutgoingFrame?) -> Void) {
         let method = ClientMethod(rawValue: r.method)
         // Lifecycle requests are answered in order, on the reader thread.
         state.lock()
         let isInitialized = initialized, isShutdown = shutdownRequested
         state.unlock()
         if method == .initialize {
-            if isInitialized { return reply(JSONRPCResponse.error(id: r.id, JSONRPCError(.invalidRequest, "Invalid Request: initialize was already received"))) }
-            return reply(initialize(r))
+            if isInitialized { return reply(.json(JSONRPCResponse.error(id: r.id, JSONRPCError(.invalidRequest, "Invalid Request: initialize was already received")))) }
+            return reply(.json(initialize(r)))
         }
         guard isInitialized else {
-            return reply(JSONRPCResponse.error(id: r.id, JSONRPCError(.serverNotInitialized, "server not initialized: send initialize first")))
+            return reply(.json(JSONRPCResponse.error(id: r.id, JSONRPCError(.serverNotInitialized, "server not initialized: send initialize first"))))
         }
         if isShutdown {
-            return reply(JSONRPCResponse.error(id: r.id, JSONRPCError(.invalidRequest, "Invalid Request: the server is shutting down")))
+            return reply(.json(JSONRPCResponse.error(id: r.id, JSONRPCError(.invalidRequest, "Invalid Request: the server is shutting down"))))
         }
         guard let method, !method.isNotification else {
-            return reply(JSONRPCResponse.error(id: r.id, JSONRPCError(.methodNotFound, "Method not found: \(r.method)")))
+            return reply(.json(JSONRPCResponse.error(id: r.id, JSONRPCError(.methodNotFound, "Method not found: \(r.method)"))))
         }
         if method == .shutdown {
             state.lock(); shutdownRequested = true; state.unlock()
@@ -249,18 +254,18 @@ public final class Server: @unchecked Sendable {
             // Answered once the work already accepted is done.
             DispatchQueue.global().async { [self] in
                 work.waitUntilAllOperationsAreFinished()
-                reply(JSONRPCResponse.result(id: r.id, .null))
+                reply(.json(JSONRPCResponse.result(id: r.id, .null)))
                 pending.leave()
             }
             return
         }
         if let path = r.params?.loneSurrogatePath(root: "params") {
-            return reply(JSONRPCResponse.error(id: r.id, JSONRPCError(.invalidParams, "Invalid params: `\(path)` contains a lone surrogate")))
+            return reply(.json(JSONRPCResponse.error(id: r.id, JSONRPCError(.invalidParams, "Invalid params: `\(path)` contains a lone surrogate"))))
         }
         state.lock()
         if inFlight[r.id] != nil {
             state.unlock()
-            return reply(JSONRPCResponse.error(id: r.id, JSONRPCError(.invalidRequest, "Invalid Request: id \(r.id) is already in flight")))
+            return reply(.json(JSONRPCResponse.error(id: r.id, JSONRPCError(.invalidRequest, "Invalid Request: id \(r.id) is already in flight"))))
         }
         inFlight[r.id] = false
         let encoding = positionEncoding
@@ -270,18 +275,20 @@ public final class Server: @unchecked Sendable {
         pending.enter()
         work.addOperation { [self] in
             clock.lap("queue")
-            let response: [UInt8]
-            let context = RequestContext(server: self, id: r.id, encoding: encoding, clock: clock)
+            let response: OutgoingFrame
+            let context = RequestContext(server: self, id: r.id, encoding: encoding, clock: clock, inBatch: inBatch)
             if isCancelled(r.id) {
-                response = JSONRPCResponse.error(id: r.id, JSONRPCError(.requestCancelled, "request cancelled"))
+                response = .json(JSONRPCResponse.error(id: r.id, JSONRPCError(.requestCancelled, "request cancelled")))
             } else {
                 do {
-                    let (bytes, nonFinite) = try Handlers.handle(method, params: RequestParams(r.params), context: context)
-                    response = nonFinite ? JSONRPCResponse.error(id: r.id, JSONRPCError(.internalError, "internal error: a result contained NaN or infinity")) : bytes
+                    let handled = try Handlers.handle(method, params: RequestParams(r.params), context: context)
+                    // An error is a plain frame: no attachment, even for a binary request.
+                    response = handled.nonFinite ? .json(JSONRPCResponse.error(id: r.id, JSONRPCError(.internalError, "internal error: a result contained NaN or infinity")))
+                        : OutgoingFrame(body: handled.bytes, attachment: handled.attachment)
                 } catch {
                     let e = ErrorMapping.rpcError(error)
                     if e.code == .internalError { log(.error, "\(r.method): \(error)") }
-                    response = JSONRPCResponse.error(id: r.id, e)
+                    response = .json(JSONRPCResponse.error(id: r.id, e))
                 }
             }
             state.lock(); inFlight[r.id] = nil; state.unlock()
@@ -315,6 +322,7 @@ public final class Server: @unchecked Sendable {
                 ("positionEncoding", .string(chosen.rawValue)),
                 ("methods", .array(ClientMethod.workMethods.map { .string($0.rawValue) })),
                 ("analysisMethods", .array(AnalysisMethod.allCases.map { .string($0.rawValue) })),
+                ("tensorFormats", .array(ServerInfo.tensorFormats.map { .string($0.rawValue) })),
             ]))),
         ]))
         return JSONRPCResponse.result(id: r.id, result)
@@ -327,19 +335,29 @@ public final class Server: @unchecked Sendable {
     }
 }
 
+/// One frame to write: a JSON body and, for a `format: "binary"` result, its attachment.
+struct OutgoingFrame {
+    var body: [UInt8]
+    var attachment: BinaryAttachment? = nil
+
+    static func json(_ body: [UInt8]) -> OutgoingFrame { OutgoingFrame(body: body) }
+}
+
 /// What a handler knows of its request.
 struct RequestContext {
     let server: Server
     let id: JSONRPCID
     let encoding: PositionEncoding
+    /// The request is an element of a batch (answered in one JSON array: no attachment).
+    let inBatch: Bool
     /// The working set this request reserved, given back after its response.
     let reservation = Reservation()
     /// Per-stage wall times, logged at `--log-level debug`.
     let clock: StageClock
     var isCancelled: () -> Bool { { [server, id] in server.isCancelled(id) } }
 
-    init(server: Server, id: JSONRPCID, encoding: PositionEncoding, clock: StageClock) {
-        self.server = server; self.id = id; self.encoding = encoding; self.clock = clock
+    init(server: Server, id: JSONRPCID, encoding: PositionEncoding, clock: StageClock, inBatch: Bool = false) {
+        self.server = server; self.id = id; self.encoding = encoding; self.clock = clock; self.inBatch = inBatch
     }
 
     /// Reserves `ws` before the request allocates it (protocol.md, section 1): cached results

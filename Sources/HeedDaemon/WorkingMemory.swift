@@ -71,7 +71,8 @@ struct RequestWorkingSet: Equatable, CustomStringConvertible {
     var forward: Int
     /// The analysis: every requested output, plus one layer's norm decomposition.
     var analysis: Int
-    /// The response's JSON, reserved at this size before it is written.
+    /// The response's JSON, reserved at this size before it is written. (A `format: "binary"`
+    /// attachment is written from the analysis's outputs, counted in `analysis`: no copy.)
     var response: Int
     var total: Int { text + forward + analysis + response }
     var description: String { "\(total) bytes (text \(text), forward \(forward), analysis \(analysis), response \(response))" }
@@ -83,6 +84,9 @@ struct RequestWorkingSet: Equatable, CustomStringConvertible {
     /// JSON bytes of the tokens (and words) tables, per token.
     static let tokenJSONBytes = 160
     static let responseOverhead = 4096
+    /// JSON bytes of one `format: "binary"` tensor reference with its key and separator, at
+    /// most: `"attn-res-ln":{"shape":[NH,T,T],"dtype":"f32","byteOffset":o,"byteLength":n}`.
+    static let binaryReferenceBytes = 160
 
     static func textBytes(utf8Count: Int) -> Int {
         Tokenizer.encodeBytesPerUTF8Byte * min(utf8Count, Pipeline.windowingThresholdUTF8Bytes)
@@ -107,10 +111,13 @@ struct RequestWorkingSet: Equatable, CustomStringConvertible {
         }
     }
 
-    static func response(floats n: Int, format: JSONWriter.TensorFormat) -> Int {
+    /// JSON bytes of one output of `n` floats written as `arrays` number arrays (5 for
+    /// `mixing-ratio`, else 1; only a binary reference's size depends on it).
+    static func response(floats n: Int, format: JSONWriter.TensorFormat, arrays: Int = 1) -> Int {
         switch format {
         case .nested: return nestedBytesPerNumber * n + 64
         case .base64: return 4 * ((floatBytes * n + 2) / 3) + 96
+        case .binary: return binaryReferenceBytes * arrays
         }
     }
 
@@ -124,7 +131,7 @@ struct RequestWorkingSet: Equatable, CustomStringConvertible {
             let n = outputFloats(m, tokens: T, meanOverHeads: options.meanOverHeads, d)
             let count = m.isAcrossLayers ? 1 : layerCount
             outputs += count * n
-            json += count * response(floats: n, format: format)
+            json += count * response(floats: n, format: format, arrays: m == .mixingRatio ? 5 : 1)
         }
         let decomposes = methods.contains { $0 != .attention && $0 != .rollout }
         return RequestWorkingSet(text: textBytes(utf8Count: textUTF8Bytes), forward: forwardBytes(tokens: T, d),

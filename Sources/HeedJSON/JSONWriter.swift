@@ -126,14 +126,52 @@ public struct JSONWriter {
         case nested
         /// `{shape:[...], dtype:"f32", data: base64 of little-endian float32}`.
         case base64
+        /// `{shape:[...], dtype:"f32", byteOffset, byteLength}` into the binary attachment that
+        /// follows the frame's JSON body (`HeedJSONRPC.BinaryAttachment`); the JSON alone
+        /// cannot hold it, so `tensor(_:shape:format:)` does not take it.
+        case binary
     }
 
-    /// A tensor in the requested `format`.
+    /// A tensor in `format`, `.nested` or `.base64` (a `.binary` tensor needs the frame's
+    /// attachment: `tensorReference`, through `HeedJSONRPC`'s `tensor(_:shape:attachment:)`).
     public mutating func tensor(_ values: [Float], shape: [Int], format: TensorFormat) {
         switch format {
         case .nested: tensor(values, shape: shape)
         case .base64: tensorBase64(values, shape: shape)
+        case .binary: fatalError("JSONWriter.tensor(format: .binary): binary tensors are written with their frame's BinaryAttachment")
         }
+    }
+
+    /// `{"shape":[...],"dtype":"f32","byteOffset":o,"byteLength":n}`: the reference to `values`,
+    /// which the caller places at `byteOffset` of the frame's binary attachment (n = 4 x count).
+    /// Non-finite values are reported through `nonFinite`, as for the other formats.
+    public mutating func tensorReference(_ values: UnsafeBufferPointer<Float>, shape: [Int], byteOffset: Int) {
+        precondition(shape.reduce(1, *) == values.count, "tensor shape \(shape) does not match \(values.count) values")
+        if !JSONWriter.allFinite(values) { nonFinite = true }
+        beginObject()
+        key("shape"); beginArray(); for d in shape { int(d) }; endArray()
+        key("dtype"); string("f32")
+        key("byteOffset"); int(byteOffset)
+        key("byteLength"); int(values.count * MemoryLayout<Float>.size)
+        endObject()
+    }
+
+    /// Whether every value is finite (no NaN, no infinity): the exponent bits of each value are
+    /// compared with all ones, 16 lanes at a time.
+    public static func allFinite(_ values: UnsafeBufferPointer<Float>) -> Bool {
+        guard let base = values.baseAddress else { return true }
+        let exponent: UInt32 = 0x7F80_0000
+        let raw = UnsafeRawPointer(base)
+        var k = 0
+        var widest = SIMD16<UInt32>(repeating: 0)
+        while k + 16 <= values.count {
+            let bits = raw.loadUnaligned(fromByteOffset: 4 * k, as: SIMD16<UInt32>.self)
+            widest = pointwiseMax(widest, bits & exponent)
+            k += 16
+        }
+        var finite = widest.max() < exponent
+        while k < values.count { finite = finite && values[k].isFinite; k += 1 }
+        return finite
     }
 
     /// `{"shape":[...],"dtype":"f32","data":"<base64 of little-endian float32>"}`.
@@ -146,7 +184,7 @@ public struct JSONWriter {
         separate()
         reserve(values.count * 4 / 3 + 8)
         values.withUnsafeBufferPointer { v in
-            for f in v where !f.isFinite { nonFinite = true; break }
+            if !JSONWriter.allFinite(v) { nonFinite = true }
             #if _endian(big)
             let little = v.map { Float(bitPattern: $0.bitPattern.littleEndian) }
             little.withUnsafeBytes { appendBase64($0) }

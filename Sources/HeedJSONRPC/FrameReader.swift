@@ -14,11 +14,19 @@
 // without being held; since its length may be a lie, a `Content-Length:` appearing inside the
 // discarded bytes ends the discard there. Memory held is bounded by the largest accepted body
 // plus one chunk: nothing is allocated from a header's claim before the bytes arrive.
+//
+// A client's reader (`readsBinaryAttachments`) also reads the binary attachment a
+// `Heed-Binary-Length: M` header announces: M bytes after the body (protocol.md, section 1.1),
+// counted with the body against `maxFrameBytes`. The server's reader never does: clients send
+// no attachments, so for it that header is an unknown one, ignored.
 
 /// What the reader found in the byte stream.
 public enum FrameEvent: Equatable, Sendable {
     /// A complete message body (not yet checked to be JSON).
     case frame([UInt8])
+    /// A body and the binary attachment that followed it (`Heed-Binary-Length`; only with
+    /// `readsBinaryAttachments`).
+    case attachedFrame(body: [UInt8], attachment: [UInt8])
     /// Header data that could not be used; the reader skipped ahead to the next `Content-Length:`.
     /// The text says why, with an excerpt, for the log.
     case malformedHeader(String)
@@ -37,8 +45,11 @@ public struct FrameReader {
     /// The limit on a header block (all header lines up to the blank line).
     public static let maxHeaderBytes = 8 << 10
 
-    /// Bodies longer than this are discarded and reported as `oversizedFrame`.
+    /// Bodies longer than this (with their attachment) are discarded and reported as `oversizedFrame`.
     public var maxFrameBytes: Int
+    /// Whether a `Heed-Binary-Length` header announces an attachment after the body (a
+    /// client's reader) or is an unknown header, ignored (the server's).
+    public var readsBinaryAttachments: Bool
 
     private enum State {
         /// Reading header lines from `pending[start...]`.
@@ -57,12 +68,17 @@ public struct FrameReader {
     private var start = 0
     /// Where the search for the blank line resumes in `pending`.
     private var terminatorScan = 0
+    /// The body and then the attachment, as they arrive.
     private var body: [UInt8] = []
+    /// Bytes of body and attachment together.
     private var bodyExpected = 0
+    /// Bytes of the attachment (nil: none announced).
+    private var attachmentExpected: Int? = nil
     private var discarded = 0
 
-    public init(maxFrameBytes: Int = FrameReader.defaultMaxFrameBytes) {
+    public init(maxFrameBytes: Int = FrameReader.defaultMaxFrameBytes, readsBinaryAttachments: Bool = false) {
         self.maxFrameBytes = maxFrameBytes
+        self.readsBinaryAttachments = readsBinaryAttachments
     }
 
     /// Bytes held right now (a partial body, or unconsumed header data), for tests and diagnostics.
@@ -92,7 +108,7 @@ public struct FrameReader {
         case .resync:
             break  // the garbage was reported when it was found
         }
-        self = FrameReader(maxFrameBytes: maxFrameBytes)
+        self = FrameReader(maxFrameBytes: maxFrameBytes, readsBinaryAttachments: readsBinaryAttachments)
         return events
     }
 
@@ -109,13 +125,23 @@ public struct FrameReader {
                 state = .body(remaining: remaining - take)
                 return
             }
-            events.append(.frame(body))
-            body = []
-            state = .header
+            completeFrame(into: &events)
         }
         pending.append(contentsOf: UnsafeBufferPointer(rebasing: input[offset...]))
         run(into: &events)
         compact()
+    }
+
+    /// Reports the frame whose bytes are all in `body` and goes back to reading headers.
+    private mutating func completeFrame(into events: inout [FrameEvent]) {
+        if let m = attachmentExpected {
+            let n = bodyExpected - m
+            events.append(.attachedFrame(body: Array(body[0..<n]), attachment: Array(body[n...])))
+        } else {
+            events.append(.frame(body))
+        }
+        body = []
+        state = .header
     }
 
     /// Advances through `pending` until more input is needed.
@@ -132,9 +158,7 @@ public struct FrameReader {
                     state = .body(remaining: remaining - take)
                     return
                 }
-                events.append(.frame(body))
-                body = []
-                state = .header
+                completeFrame(into: &events)
             case .resync:
                 switch findContentLength(from: start, before: pending.count) {
                 case .found(let p):
@@ -213,9 +237,10 @@ public struct FrameReader {
         switch parseHeaderBlock(start..<end) {
         case .failure(let reason, let line):
             reject(reason, resumingAfter: line, into: &events)
-        case .success(let length):
+        case .success(let length, let attachment):
             start = end + 4
             terminatorScan = start
+            attachmentExpected = attachment
             if length > maxFrameBytes {
                 discarded = 0
                 state = .discard(declared: length, remaining: length)
@@ -240,7 +265,8 @@ public struct FrameReader {
     }
 
     private enum HeaderResult {
-        case success(Int)
+        /// The body's length (with the attachment's) and the attachment's (nil: none).
+        case success(Int, attachment: Int?)
         /// Why, and where the offending line starts.
         case failure(String, line: Int)
     }
@@ -250,9 +276,11 @@ public struct FrameReader {
         case failure(String)
     }
 
-    /// Reads the Content-Length from header lines `pending[range]` (CRLF-separated, no blank line).
+    /// Reads the Content-Length (and, for a client, the Heed-Binary-Length) from header lines
+    /// `pending[range]` (CRLF-separated, no blank line).
     private func parseHeaderBlock(_ range: Range<Int>) -> HeaderResult {
         var length: Int? = nil
+        var attachment: Int? = nil
         var lineStart = range.lowerBound
         while lineStart <= range.upperBound {
             var lineEnd = lineStart
@@ -275,16 +303,27 @@ public struct FrameReader {
             if line.contains(where: { pending[$0] == 0x0D || pending[$0] == 0x0A }) {
                 return .failure("stray CR or LF in a header line", line: at)
             }
-            guard matchesContentLength(name) else { continue }
-            switch parseLength(value) {
-            case .failure(let reason): return .failure(reason, line: at)
-            case .success(let n):
-                if let previous = length, previous != n { return .failure("conflicting Content-Length headers", line: at) }
-                length = n
+            if matches(name, FrameReader.contentLength) {
+                switch parseLength(value, FrameReader.contentLengthName) {
+                case .failure(let reason): return .failure(reason, line: at)
+                case .success(let n):
+                    if let previous = length, previous != n { return .failure("conflicting Content-Length headers", line: at) }
+                    length = n
+                }
+            } else if readsBinaryAttachments && matches(name, FrameReader.binaryLength) {
+                switch parseLength(value, FrameWriter.binaryLengthHeader) {
+                case .failure(let reason): return .failure(reason, line: at)
+                case .success(let n):
+                    if let previous = attachment, previous != n { return .failure("conflicting \(FrameWriter.binaryLengthHeader) headers", line: at) }
+                    attachment = n
+                }
             }
         }
         guard let length else { return .failure("no Content-Length header", line: range.lowerBound) }
-        return .success(length)
+        guard let attachment else { return .success(length, attachment: nil) }
+        let (total, overflow) = length.addingReportingOverflow(attachment)
+        if overflow { return .failure("\(FrameWriter.binaryLengthHeader) too large", line: range.lowerBound) }
+        return .success(total, attachment: attachment)
     }
 
     private func trimmed(_ r: Range<Int>) -> Range<Int> {
@@ -294,22 +333,23 @@ public struct FrameReader {
         return lo..<hi
     }
 
-    private func matchesContentLength(_ name: Range<Int>) -> Bool {
-        guard name.count == FrameReader.contentLength.count - 1 else { return false }
-        for (k, p) in name.enumerated() where lowercased(pending[p]) != FrameReader.contentLength[k] { return false }
+    /// Whether header name `name` is `pattern` (lower case, with the colon), case-insensitively.
+    private func matches(_ name: Range<Int>, _ pattern: [UInt8]) -> Bool {
+        guard name.count == pattern.count - 1 else { return false }
+        for (k, p) in name.enumerated() where lowercased(pending[p]) != pattern[k] { return false }
         return true
     }
 
-    private func parseLength(_ value: Range<Int>) -> LengthResult {
-        if value.isEmpty { return .failure("empty Content-Length") }
-        if pending[value.lowerBound] == UInt8(ascii: "-") { return .failure("negative Content-Length") }
+    private func parseLength(_ value: Range<Int>, _ header: String) -> LengthResult {
+        if value.isEmpty { return .failure("empty \(header)") }
+        if pending[value.lowerBound] == UInt8(ascii: "-") { return .failure("negative \(header)") }
         var n = 0
         for p in value {
             let d = pending[p] &- UInt8(ascii: "0")
-            guard d < 10 else { return .failure("Content-Length is not a decimal number") }
+            guard d < 10 else { return .failure("\(header) is not a decimal number") }
             let (m, o1) = n.multipliedReportingOverflow(by: 10)
             let (s, o2) = m.addingReportingOverflow(Int(d))
-            if o1 || o2 { return .failure("Content-Length too large") }
+            if o1 || o2 { return .failure("\(header) too large") }
             n = s
         }
         return .success(n)
@@ -319,6 +359,9 @@ public struct FrameReader {
 
     /// "content-length:" in lower case.
     private static let contentLength: [UInt8] = Array("content-length:".utf8)
+    private static let contentLengthName = "Content-Length"
+    /// "heed-binary-length:" in lower case.
+    private static let binaryLength: [UInt8] = Array((FrameWriter.binaryLengthHeader.lowercased() + ":").utf8)
 
     @inline(__always)
     private func lowercased(_ b: UInt8) -> UInt8 { b &- 0x41 < 26 ? b | 0x20 : b }

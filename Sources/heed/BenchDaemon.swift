@@ -8,7 +8,8 @@ enum BenchDaemon {
     final class Client {
         let process = Process()
         let input = Pipe(), output = Pipe(), errors = Pipe()
-        var reader = FrameReader()
+        /// A client's reader: `format: "binary"` results come with an attachment (read, not kept).
+        var reader = FrameReader(readsBinaryAttachments: true)
         /// The daemon's `--log-level debug` lines per request id: "queue 0.01, params 0.02, ...".
         private var stageLines: [Int: String] = [:]
         private let stageLock = NSLock()
@@ -75,7 +76,12 @@ enum BenchDaemon {
                     let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
                     if n < 0 && errno == EINTR { continue }
                     if n <= 0 { throw Arguments.Error(description: "heed serve ended unexpectedly") }
-                    for case let .frame(f) in reader.feed(chunk[0..<n]) { frames.append(f) }
+                    for event in reader.feed(chunk[0..<n]) {
+                        switch event {
+                        case let .frame(f), let .attachedFrame(f, _): frames.append(f)
+                        default: break
+                        }
+                    }
                 }
                 let f = frames.removeFirst()
                 guard f.starts(with: prefix) else { continue }   // a notification or another response
@@ -141,7 +147,7 @@ enum BenchDaemon {
         print("heed bench daemon: model \(model), \(texts) texts; latencies in ms over stdio (client included)")
         print(BenchHost.header)
         var firstStages: [(String, [Double])] = []
-        var first: [Double] = [], refocus: [Double] = [], analyze: [Double] = [], analyzeBase64: [Double] = []
+        var first: [Double] = [], refocus: [Double] = [], analyze: [Double] = [], analyzeBase64: [Double] = [], analyzeBinary: [Double] = []
         for t in 0..<texts {
             let s = text(words: 110, seed: t)   // about 128 tokens with [CLS]/[SEP]
             let u = Array(s.utf16)
@@ -170,6 +176,11 @@ enum BenchDaemon {
             b64["text"] = .string(text512 + " ")
             b64["format"] = "base64"
             analyzeBase64.append(try client.request("heed/analyze", .object(b64)).0)
+            // And with format binary (the tensors raw after the JSON body).
+            var binary = params
+            binary["text"] = .string(text512 + "  ")
+            binary["format"] = "binary"
+            analyzeBinary.append(try client.request("heed/analyze", .object(binary)).0)
         }
         print("first highlight per stage (the daemon's --log-level debug lines), ms: stage\tp50\tmin\tmax")
         for (name, xs) in firstStages {
@@ -177,7 +188,7 @@ enum BenchDaemon {
         }
         print("request\tn\tp50\tp95")
         for (name, xs) in [("first highlight, new 128-token text", first), ("new focus, same text", refocus), ("analyze, 512 tokens (attention, norm-summed, attn-res-ln; heads mean; all layers)", analyze),
-                          ("  the same, format base64", analyzeBase64)] {
+                          ("  the same, format base64", analyzeBase64), ("  the same, format binary", analyzeBinary)] {
             print(String(format: "%@\t%d\t%.2f\t%.2f", name, xs.count, percentile(xs, 0.5), percentile(xs, 0.95)))
         }
         let before = client.rssMB()

@@ -8,7 +8,8 @@ import Glibc
 
 /// A `Server` running in this process on a background thread, wired to two pipes: the test writes
 /// frames into the server's input and a reader thread decodes every frame the server writes
-/// (with the daemon's own FrameReader and JSONParser). Closing the input ends the server, as the
+/// (with the daemon's own FrameReader, as a client's reader: binary attachments are read, and
+/// JSONParser), keeping every byte it wrote and the attachments. Closing the input ends the server, as the
 /// end of stdin does; `finish()` then returns its exit code and everything it wrote.
 final class InProcessDaemon: @unchecked Sendable {
     let server: Server
@@ -21,6 +22,10 @@ final class InProcessDaemon: @unchecked Sendable {
     private var received: [JSONValue] = []
     /// Frames whose body was not JSON: always a bug (guarded by `condition`).
     private var undecodable: [String] = []
+    /// The binary attachment of `received[k]`, by k (guarded by `condition`).
+    private var attachments: [Int: [UInt8]] = [:]
+    /// Every byte the server wrote (guarded by `condition`).
+    private var output: [UInt8] = []
     private var outputEnded = false
     private var exitCode: Int32? = nil
     private var inputClosed = false
@@ -65,17 +70,23 @@ final class InProcessDaemon: @unchecked Sendable {
     }
 
     private func readOutput() {
-        var frames = FrameReader()
+        var frames = FrameReader(readsBinaryAttachments: true)
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         while true {
             let n = buffer.withUnsafeMutableBytes { read(outputRead, $0.baseAddress, $0.count) }
             if n < 0 && errno == EINTR { continue }
             let events = n > 0 ? frames.feed(buffer[0..<n]) : frames.finish()
             condition.lock()
+            if n > 0 { output += buffer[0..<n] }
             for event in events {
                 switch event {
                 case let .frame(body):
                     if let value = try? JSONParser.parse(body) { received.append(value) } else { undecodable.append(String(decoding: body, as: UTF8.self)) }
+                case let .attachedFrame(body, attachment):
+                    if let value = try? JSONParser.parse(body) {
+                        attachments[received.count] = attachment
+                        received.append(value)
+                    } else { undecodable.append(String(decoding: body, as: UTF8.self)) }
                 default:
                     undecodable.append("framing: \(event)")
                 }
@@ -140,6 +151,20 @@ final class InProcessDaemon: @unchecked Sendable {
 
     /// Everything received so far.
     var messages: [JSONValue] { condition.lock(); defer { condition.unlock() }; return received }
+
+    /// Every byte the server wrote so far.
+    var rawOutput: [UInt8] { condition.lock(); defer { condition.unlock() }; return output }
+
+    /// The binary attachment of the (single) response with id `id` received so far, nil when it
+    /// came without one (or has not come).
+    func attachment(id: JSONRPCID) -> [UInt8]? {
+        condition.lock(); defer { condition.unlock() }
+        guard let k = received.firstIndex(where: { $0["method"] == nil && Self.id(of: $0) == id }) else { return nil }
+        return attachments[k]
+    }
+
+    /// How many frames came with an attachment.
+    var attachmentCount: Int { condition.lock(); defer { condition.unlock() }; return attachments.count }
 
     /// Waits until `find` returns something for the messages received so far.
     func wait<T>(timeout: TimeInterval = 20, for what: String, file: StaticString = #filePath, line: UInt = #line,

@@ -11,7 +11,9 @@ import XCTest
 /// - the notifications the server sends are those of section 6's `###` headings;
 /// - the error table of section 9 lists exactly the codes of `JSONRPCErrorCode`;
 /// - the analysis-method table of section 7 and the `initialize` result example list exactly
-///   what `initialize` advertises.
+///   what `initialize` advertises;
+/// - the `format` row of `heed/analyze`'s table (section 5.5) lists exactly the advertised
+///   `tensorFormats`, and section 1.1 names the attachment's header as the server writes it.
 final class ProtocolDocumentTests: XCTestCase {
     /// The sections of protocol.md by number: `## 5. Methods` -> "5" -> its lines.
     static let sections: [String: [String]] = {
@@ -84,6 +86,20 @@ final class ProtocolDocumentTests: XCTestCase {
         XCTAssertEqual(names, AnalysisMethod.allCases.map(\.rawValue))
     }
 
+    /// The formats `heed/analyze` documents are the ones the server takes and advertises, and
+    /// the attachment header the framing section shows is the one the server writes.
+    func testAnalyzeFormatsAndTheAttachmentHeaderAreDocumented() throws {
+        let row = try XCTUnwrap((Self.sections["5"] ?? []).first { $0.hasPrefix("| `format` |") }, "section 5.5 has no `format` row")
+        // Cells are split at `|` but not at an escaped `\|` (the type cell's alternatives).
+        let typeCell = row.replacingOccurrences(of: "\\|", with: "\u{1}").split(separator: "|", omittingEmptySubsequences: true)[1]
+        XCTAssertEqual(Self.backticked(String(typeCell)).map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) },
+                       ServerInfo.tensorFormats.map(\.rawValue))
+        let framing = (Self.sections["1"] ?? []).joined(separator: "\n")
+        XCTAssertTrue(framing.contains("    \(FrameWriter.binaryLengthHeader): "), "section 1.1 shows the \(FrameWriter.binaryLengthHeader) header")
+        XCTAssertTrue(framing.contains("multiple of\n  \(BinaryAttachment.alignment) bytes") || framing.contains("multiple of \(BinaryAttachment.alignment) bytes"),
+                      "section 1.1 states the alignment, \(BinaryAttachment.alignment) bytes")
+    }
+
     /// The `initialize` result shown in section 2 is what the server advertises.
     func testInitializeExampleMatchesTheServer() throws {
         let lines = Self.sections["2"] ?? []
@@ -94,6 +110,7 @@ final class ProtocolDocumentTests: XCTestCase {
         let caps = try XCTUnwrap(example["capabilities"])
         XCTAssertEqual(caps["methods"]?.arrayValue?.compactMap(\.stringValue), ClientMethod.workMethods.map(\.rawValue))
         XCTAssertEqual(caps["analysisMethods"]?.arrayValue?.compactMap(\.stringValue), AnalysisMethod.allCases.map(\.rawValue))
+        XCTAssertEqual(caps["tensorFormats"]?.arrayValue?.compactMap(\.stringValue), ServerInfo.tensorFormats.map(\.rawValue))
         XCTAssertEqual(example["serverInfo"]?["name"]?.stringValue, ServerInfo.name)
         // serverInfo.isa: the example shows one of the variants, and the text lists them all.
         let isaExample = try XCTUnwrap(example["serverInfo"]?["isa"]?.stringValue)
@@ -106,6 +123,7 @@ final class ProtocolDocumentTests: XCTestCase {
         let live = try daemon.initialize()
         XCTAssertEqual(live["capabilities"]?["methods"], caps["methods"])
         XCTAssertEqual(live["capabilities"]?["analysisMethods"], caps["analysisMethods"])
+        XCTAssertEqual(live["capabilities"]?["tensorFormats"], caps["tensorFormats"])
         XCTAssertEqual(live["serverInfo"]?["isa"]?.stringValue, ISA.current.rawValue)
         XCTAssertEqual(live["serverInfo"]?["version"]?.stringValue, ServerInfo.version)
         _ = daemon.finish()

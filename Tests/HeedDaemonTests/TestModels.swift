@@ -28,6 +28,19 @@ enum TestModels {
         return dir.path
     }()
 
+    /// The tiny model with a tokenizer that inserts no special tokens (`post_processor: null`):
+    /// "cat" is one token, so an analysis can have T = 1.
+    static let tinyWithoutSpecials: String = {
+        let dir = directory("no-specials")
+        copy("config.json", to: dir)
+        copy("model.safetensors", to: dir)
+        let json = tokenizerJSON
+        let from = json.range(of: #""post_processor":"#)!.lowerBound, to = json.range(of: #""decoder":"#)!.lowerBound
+        try! json.replacingCharacters(in: from..<to, with: #""post_processor":null,"#)
+            .write(to: dir.appendingPathComponent("tokenizer.json"), atomically: true, encoding: .utf8)
+        return dir.path
+    }()
+
     /// config.json and tokenizer.json are fine, model.safetensors is cut off after 100 bytes.
     static let truncatedWeights: String = {
         let dir = directory("truncated")

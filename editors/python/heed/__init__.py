@@ -83,7 +83,7 @@ def tokenize(text: str, model: Optional[str] = None) -> Tokenization:
 
 def analyze(text: str, methods=("attention", "norm-summed"), layers=None, heads: str = "all",
             granularity: str = "token", model: Optional[str] = None,
-            format: str = "base64") -> Analysis:
+            format: Optional[str] = None) -> Analysis:
     """Per-layer matrices of ``methods`` for ``text`` (see :meth:`Client.analyze`)."""
     return default_client().analyze(text, methods=methods, layers=layers, heads=heads,
                                     granularity=granularity, model=model, format=format)

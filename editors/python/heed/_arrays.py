@@ -2,8 +2,10 @@
 Python floats (each holding a float32 value exactly) otherwise.
 
 ``format: "base64"`` blocks are ``{shape, dtype: "f32", data}`` with little-endian float32 data
-in row-major order (protocol.md, section 5.5); they are decoded with numpy or the standard
-library's ``array`` module.
+in row-major order (protocol.md, section 5.5); ``format: "binary"`` blocks are ``{shape, dtype:
+"f32", byteOffset, byteLength}``, to which the client's reader adds ``data``: a memoryview of
+those bytes in the frame's attachment. Both are read with numpy (a binary block in place, no
+copy) or, without numpy, through ``memoryview.cast("f")``.
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ def numpy_available() -> bool:
 
 
 def is_block(value: Any) -> bool:
-    return isinstance(value, dict) and "data" in value and "shape" in value and "dtype" in value
+    return (isinstance(value, dict) and "shape" in value and "dtype" in value
+            and ("data" in value or "byteOffset" in value))
 
 
 def _reshape(flat: Sequence[float], shape: Sequence[int]) -> Any:
@@ -46,18 +49,31 @@ def _reshape(flat: Sequence[float], shape: Sequence[int]) -> Any:
 
 
 def decode_block(block: dict) -> Any:
-    """A ``{shape, dtype: "f32", data}`` block as a numpy array or nested lists."""
+    """A base64 or binary block as a numpy array (a view of the attachment for a binary block)
+    or nested lists."""
     if block.get("dtype") != "f32":
         raise ValueError(f"unsupported dtype {block.get('dtype')!r} in a heed result")
-    raw = binascii.a2b_base64(block["data"])  # str, or a bytes view from the fast path
     shape = [int(n) for n in block["shape"]]
+    count = 1
+    for n in shape:
+        count *= n
+    if "byteOffset" in block:  # binary: the reader put a view of the attachment in "data"
+        raw = block.get("data")
+        if not isinstance(raw, memoryview) or block.get("byteLength") != 4 * count:
+            raise ValueError(f"a binary tensor of shape {shape} at byte {block.get('byteOffset')!r}, "
+                             f"{block.get('byteLength')!r} bytes, does not fit the frame's attachment")
+    else:
+        raw = binascii.a2b_base64(block["data"])  # str, or a bytes view from the fast path
+        if len(raw) != 4 * count:
+            raise ValueError(f"a base64 tensor of shape {shape} holds {len(raw)} bytes")
     if _np is not None:
         return _np.frombuffer(raw, dtype="<f4").reshape(shape)
-    values = array("f")
-    values.frombytes(raw)
     if sys.byteorder == "big":  # pragma: no cover
+        values = array("f")
+        values.frombytes(raw)
         values.byteswap()
-    return _reshape(values.tolist(), shape)
+        return _reshape(values.tolist(), shape)
+    return _reshape(memoryview(raw).cast("B").cast("f").tolist(), shape)
 
 
 def _flatten(nested: Any, out: List[float]) -> List[int]:

@@ -66,13 +66,32 @@ _BLOB_KEY = b'"dtype":"f32","data":"'
 _FAST_PATH_BYTES = 1 << 18
 
 
-def _loads(body) -> Any:
-    """json.loads, with a fast path for large ``format: "base64"`` results: the base64 strings
+def _loads(body, attachment=None) -> Any:
+    """json.loads of a frame body.
+
+    With a binary attachment (``format: "binary"``, protocol.md section 1.1), every tensor
+    reference ``{shape, dtype: "f32", byteOffset, byteLength}`` gets ``data``: a memoryview of
+    its bytes in the attachment (no copy), which ``heed._arrays`` reads in place. A reference
+    outside the attachment gets none (decoding it raises ``ValueError``).
+
+    Without one, a fast path for large ``format: "base64"`` results: the base64 strings
     are cut out with ``bytes.find`` (so the JSON scanner does not walk megabytes of string, nor
     UTF-8 decode them) and put back as ``bytes``, which ``heed._arrays`` decodes. A base64
     string cannot contain ``"`` or ``\\``, and the key sequence cannot occur inside a JSON
     string (its quotes would be escaped there), so the cut is exact. Bodies under 256 KB, and
     errors, take the plain path."""
+    if attachment is not None:
+        view = memoryview(attachment)
+        size = len(view)
+
+        def attach(d):
+            offset, length = d.get("byteOffset"), d.get("byteLength")
+            if (type(offset) is int and type(length) is int and d.get("dtype") == "f32"
+                    and 0 <= offset and 0 <= length and offset + length <= size):
+                d["data"] = view[offset:offset + length]
+            return d
+
+        return json.loads(body, object_hook=attach)
     if len(body) < _FAST_PATH_BYTES or body.find(_BLOB_KEY) < 0:
         return json.loads(body)
     blobs: List[memoryview] = []
@@ -99,6 +118,20 @@ def _loads(body) -> Any:
         return d
 
     return json.loads(b"".join(parts), object_hook=hook)
+
+
+def _read_exactly(stream, length: int, new_buffer=bytearray):
+    """``length`` bytes of ``stream`` into a new buffer (``new_buffer(length)``), or None at
+    end of input."""
+    buffer = new_buffer(length)
+    view = memoryview(buffer)
+    got = 0
+    while got < length:
+        n = stream.readinto(view[got:])
+        if not n:
+            return None
+        got += n
+    return buffer
 
 
 class _NoLock:
@@ -143,6 +176,7 @@ class _Daemon:
         self.death_reported = False
         self.closing = False
         self.loaded_models: set = set()
+        self._spare: Optional[bytearray] = None
         self.stderr_tail: collections.deque = collections.deque(maxlen=stderr_lines)
         self.on_notification = on_notification
         self.stderr_thread = threading.Thread(target=self._read_stderr, daemon=True,
@@ -159,12 +193,17 @@ class _Daemon:
         for raw in iter(stream.readline, b""):
             self.stderr_tail.append(raw.decode("utf-8", "replace").rstrip("\r\n"))
 
-    def _read_frame(self, stream) -> Optional[bytes]:
-        """The next frame's body, or None at end of input. Headers in any order, names
-        case-insensitive, unknown headers ignored; a header block without a valid
-        Content-Length is skipped."""
+    def _read_frame(self, stream, new_buffer=None) -> Optional[Tuple[bytes, Any]]:
+        """The next frame's body and binary attachment (None when the frame has none), or None
+        at end of input. Headers in any order, names case-insensitive, unknown headers ignored;
+        a header block without a valid Content-Length (or with an invalid Heed-Binary-Length)
+        is skipped. The attachment (``Heed-Binary-Length`` bytes after the body, protocol.md
+        section 1.1) is read into one buffer (``new_buffer(size)``, default a new bytearray)
+        that the result's arrays view in place."""
         while True:
             length = None
+            attached = None
+            bad = False
             saw_header = False
             while True:
                 line = stream.readline()
@@ -176,22 +215,45 @@ class _Daemon:
                     continue
                 saw_header = True
                 name, sep, value = line.partition(b":")
-                if sep and name.strip().lower() == b"content-length":
+                if not sep:
+                    continue
+                name = name.strip().lower()
+                if name == b"content-length":
                     try:
                         length = int(value.strip())
                     except ValueError:
                         length = None
-            if length is None or length < 0:
+                elif name == b"heed-binary-length":
+                    try:
+                        attached = int(value.strip())
+                    except ValueError:
+                        bad = True
+            if length is None or length < 0 or bad or (attached is not None and attached < 0):
                 continue
-            body = bytearray(length)
-            view = memoryview(body)
-            got = 0
-            while got < length:
-                n = stream.readinto(view[got:])
-                if not n:
+            body = _read_exactly(stream, length)
+            if body is None:
+                return None
+            attachment = None
+            if attached is not None:
+                attachment = _read_exactly(stream, attached, new_buffer or bytearray)
+                if attachment is None:
                     return None
-                got += n
-            return bytes(body) if length < 4096 else body
+            return (bytes(body) if length < 4096 else body), attachment
+
+    def _attachment_buffer(self, size: int):
+        """A buffer for an attachment of ``size`` bytes: the previous attachment's buffer when
+        it is large enough and nothing views it any more (no result, array or view of it is
+        alive: only this object refers to it), else a new one, kept for next time. Reusing it
+        saves touching fresh memory, which costs about as much as reading the bytes (a 90 MB
+        attachment: some 40 ms of page faults). Reader thread only."""
+        spare = self._spare
+        # References: self._spare, `spare`, getrefcount's argument. Any memoryview of it (the
+        # arrays of a result hold one) adds one.
+        if spare is not None and len(spare) >= size and sys.getrefcount(spare) == 3:
+            return memoryview(spare)[:size]
+        spare = None
+        self._spare = bytearray(size)
+        return self._spare
 
     def _read_stdout(self) -> None:
         # The pipe is unbuffered (bufsize=0, for stdin's sake): buffer reads here, so that
@@ -199,16 +261,21 @@ class _Daemon:
         stream = io.BufferedReader(self.proc.stdout, buffer_size=1 << 16)
         try:
             while True:
-                body = self._read_frame(stream)
-                if body is None:
+                frame = self._read_frame(stream, self._attachment_buffer)
+                if frame is None:
                     break
                 try:
-                    message = _loads(body)
+                    message = _loads(*frame)
                 except ValueError:
                     continue
+                finally:
+                    frame = None
                 for item in message if isinstance(message, list) else [message]:
                     if isinstance(item, dict):
                         self._dispatch(item)
+                # Hold nothing of it while waiting for the next frame: its attachment's buffer
+                # is reused once the caller has dropped the result (_attachment_buffer).
+                message = item = None
         except (OSError, ValueError):
             pass
         finally:
@@ -575,18 +642,31 @@ class Client:
     def analyze(self, text: str, methods: Union[str, Sequence[str]] = ("attention", "norm-summed"),
                 layers: Optional[Union[int, Sequence[int]]] = None, heads: str = "all",
                 granularity: str = "token", model: Optional[str] = None,
-                format: str = "base64"):
+                format: Optional[str] = None):
         """``heed/analyze``: per-layer matrices for ``methods`` (see :class:`heed.Analysis`).
 
         ``layers``: 0-based indices (default all); ``heads``: ``"all"`` or ``"mean"``;
-        ``granularity``: ``"token"`` or ``"word"``; ``format``: how the daemon writes numbers
-        (``"base64"``, the default and fast, or ``"nested"``): the result is the same.
+        ``granularity``: ``"token"`` or ``"word"``; ``format``: how the daemon sends numbers,
+        the result is the same: ``"binary"`` (raw float32 after the JSON, read in place; used
+        when the daemon announces it, else ``"base64"``), ``"base64"`` or ``"nested"`` (JSON
+        arrays, slow). The default (None) is ``"binary"``. ``result.params["format"]`` tells
+        which one was used.
         """
         from .results import Analysis
         model = model or self.model
+        format = self._tensor_format(format)
         params = self._analyze_params(text, methods, layers, heads, granularity, model, format)
         result = self._model_request("heed/analyze", params)
         return Analysis(result, text=text, params=params, client=self)
+
+    def _tensor_format(self, format: Optional[str]) -> str:
+        """``"binary"`` (or None) becomes ``"base64"`` unless the daemon lists ``"binary"`` in
+        ``capabilities.tensorFormats`` (protocol.md section 2; older daemons do not)."""
+        if format is None or format == "binary":
+            self._ensure_started()
+            formats = self.capabilities.get("tensorFormats") or ()
+            return "binary" if "binary" in formats else "base64"
+        return format
 
     @staticmethod
     def _analyze_params(text, methods, layers, heads, granularity, model, format):

@@ -220,6 +220,98 @@ def test_analyze_nested_and_base64_agree(client):
         assert _arrays.tolist(b["mixing-ratio"][k]) == _arrays.tolist(n["mixing-ratio"][k])
 
 
+def test_analyze_binary_base64_and_nested_agree(client):
+    """The daemon announces "binary", the default format uses it, and the three formats give the
+    same numbers bit for bit (heads all: NH x T x T blocks; vectors; rollouts)."""
+    assert "binary" in client.capabilities["tensorFormats"]
+    text = "Binary, base64 and nested agree: 2.71 \U0001F431 na\u00efve!"
+    kw = dict(methods=["attention", "value-norm", "norm", "norm-summed", "attn-res", "attn-res-ln",
+                       "mixing-ratio", "rollout", "norm-rollout"], heads="all")
+    d = client.analyze(text, **kw)
+    assert d.params["format"] == "binary"
+    b = client.analyze(text, format="base64", **kw)
+    n = client.analyze(text, format="nested", **kw)
+    assert b.params["format"] == "base64" and n.params["format"] == "nested"
+    assert [t.__dict__ for t in d.tokens] == [t.__dict__ for t in b.tokens]
+    for m in kw["methods"]:
+        if m == "mixing-ratio":
+            for k in d[m]:
+                assert _arrays.tolist(d[m][k]) == _arrays.tolist(b[m][k]) == _arrays.tolist(n[m][k]), k
+        else:
+            assert _arrays.tolist(d[m]) == _arrays.tolist(b[m]) == _arrays.tolist(n[m]), m
+    first = d.layer(0)["norm"]
+    assert _arrays.shape_of(first) == [12, len(d.tokens), len(d.tokens)]
+    if EXPECT_NUMPY:
+        import numpy as np
+        # Read in place: a float32 view of the frame's attachment, not a copy.
+        assert first.dtype == np.float32 and not first.flags.owndata
+        assert first.base is not None
+    else:
+        assert type(first) is list and type(first[0][0][0]) is float
+    # Word granularity re-asks with the same format.
+    w = d.words()
+    assert w.params["format"] == "binary"
+    assert _arrays.tolist(w["norm-summed"]) == _arrays.tolist(b.words()["norm-summed"])
+
+
+def test_analyze_binary_of_nothing_and_errors(client):
+    """A binary result without any tensor (layers []), and binary errors, keep the stream in
+    step (the next requests are answered)."""
+    a = client.analyze("The cat.", methods="norm", layers=[])
+    assert a.params["format"] == "binary" and a.layer_indices == []
+    with pytest.raises(heed.HeedError) as info:
+        client.analyze("The cat.", methods="norm", layers=[9])
+    assert info.value.code == -32602
+    assert client.analyze("The cat.", methods="norm-summed", layers=5)["norm-summed"] is not None
+    assert len(client.tokenize("The cat.")) == 5
+
+
+def test_an_attachment_buffer_is_reused_only_once_nothing_views_it(client):
+    """The reader reads the next attachment into the previous one's buffer only when no result
+    still views it: a live result's arrays are never overwritten."""
+    text, other = "The cat sat on the mat.", "A dog barked at the cat twice."
+    a = client.analyze(text, methods=["attention", "norm-summed"])
+    kept = _arrays.tolist(a.layer(5)["norm-summed"])
+    spare = id(client._daemon._spare)  # (a reference would keep it in use)
+    assert client._daemon._spare is not None
+    b = client.analyze(other, methods=["attention", "norm-summed"])  # a is alive
+    assert _arrays.tolist(a.layer(5)["norm-summed"]) == kept
+    if EXPECT_NUMPY:
+        assert id(client._daemon._spare) != spare  # a's buffer was not reused
+    spare = id(client._daemon._spare)
+    expected = _arrays.tolist(client.analyze(text, methods="norm-summed", format="base64")["norm-summed"])
+    del a, b
+    c = client.analyze(text, methods="norm-summed")  # smaller: fits the spare, now free
+    assert id(client._daemon._spare) == spare
+    assert _arrays.tolist(c["norm-summed"]) == expected
+
+
+def test_fallback_to_base64_when_the_daemon_does_not_announce_binary(tmp_path):
+    """A daemon without `capabilities.tensorFormats` (a proxy that hides it and refuses
+    "binary" with -32602, as daemons before it did): the client asks for base64, by default and
+    when "binary" is asked for, and gets the same numbers."""
+    proxy = tmp_path / "old-heed"
+    proxy.write_text("#!/bin/sh\nexec %s %s \"$@\"\n" % (
+        sys.executable, pathlib.Path(__file__).with_name("old_daemon.py")))
+    proxy.chmod(0o755)
+    text = "An older daemon still gets base64: \U0001F431."
+    kw = dict(methods=["attention", "norm-summed", "mixing-ratio"], heads="mean")
+    with heed.Client(executable=str(proxy), progress=False) as old, \
+            heed.Client(progress=False) as new:
+        assert "tensorFormats" not in old.capabilities
+        a = old.analyze(text, **kw)
+        assert a.params["format"] == "base64"
+        assert old.analyze(text, format="binary", **kw).params["format"] == "base64"
+        with pytest.raises(heed.HeedError) as info:  # the proxy refuses binary as old daemons did
+            old.request("heed/analyze", dict(a.params, format="binary"))
+        assert info.value.code == -32602 and "format" in info.value.message
+        b = new.analyze(text, **kw)
+        assert b.params["format"] == "binary"
+        assert _arrays.tolist(a["attention"]) == _arrays.tolist(b["attention"])
+        assert _arrays.tolist(a["norm-summed"]) == _arrays.tolist(b["norm-summed"])
+        assert _arrays.tolist(a["mixing-ratio"]["attn-n"]) == _arrays.tolist(b["mixing-ratio"]["attn-n"])
+
+
 def test_analyze_layers_subset_and_int(client):
     a = client.analyze("The cat sat.", methods="norm-summed", layers=3)
     assert a.layer_indices == [3] and a.methods == ["norm-summed"]
