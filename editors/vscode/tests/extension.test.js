@@ -318,7 +318,7 @@ test('errors are messages, never stack traces', async (t) => {
     const { driver, heed, recorded } = setup(t, { 'heed.model': 'no-such-model' });
     const editor = driver.open('Some text.');
     await heed.commands.analyzeSelection();
-    assert.deepEqual(recorded.errors, ['Heed: unknown model "no-such-model" (catalog: minilm). '
+    assert.deepEqual(recorded.errors, ['Heed: unknown model "no-such-model" (catalog: minilm, smollm2). '
       + 'Set heed.model to a catalog name, a model directory or a cached Hugging Face repo id.']);
     assert.deepEqual(driver.drawn(editor).focus, []);
     // the passage was dropped: cursor moves do not repeat the error
