@@ -348,24 +348,44 @@ class _Daemon:
         except UnicodeEncodeError:  # a lone surrogate: sent escaped, the daemon names the field
             body = json.dumps(message, ensure_ascii=True, separators=(",", ":")).encode("ascii")
         frame = b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
-        view = memoryview(frame)
-        interrupted = None
-        broken = False
-        with self.write_lock:
-            written = 0
-            while written < len(frame):
+        broken: List[BaseException] = []
+
+        def write_whole() -> None:
+            view = memoryview(frame)
+            with self.write_lock:
+                written = 0
                 try:
-                    n = self.proc.stdin.write(view[written:])
-                    written += n or 0
-                except KeyboardInterrupt as exc:  # finish the frame: a torn one would desync
+                    while written < len(frame):
+                        written += self.proc.stdin.write(view[written:]) or 0
+                except (BrokenPipeError, ValueError, OSError) as exc:
+                    broken.append(exc)
+
+        if threading.current_thread() is not threading.main_thread():
+            write_whole()  # KeyboardInterrupt is only ever raised in the main thread
+        else:
+            # In the main thread a KeyboardInterrupt can land between a write returning and its
+            # count being stored, and the frame would then be sent twice; a helper thread writes
+            # it whole while this one waits (and keeps waiting through a Ctrl-C).
+            done = threading.Event()
+
+            def run() -> None:
+                try:
+                    write_whole()
+                finally:
+                    done.set()
+
+            threading.Thread(target=run, daemon=True, name="heed-write").start()
+            interrupted = None
+            while True:
+                try:
+                    if done.wait(0.05):
+                        break
+                except KeyboardInterrupt as exc:  # the frame is still written whole: cancel it after
                     interrupted = exc
-                except (BrokenPipeError, ValueError, OSError):
-                    broken = True
-                    break
+            if interrupted is not None and not broken:
+                raise interrupted
         if broken:  # outside the lock: the reader closes stdin under it when the daemon dies
             raise self.wait_death()
-        if interrupted is not None:
-            raise interrupted
 
     def wait_death(self) -> DaemonDied:
         self.reader_thread.join(timeout=10)
@@ -541,9 +561,9 @@ class Client:
         request_id = next(self._ids)
         pending = _Pending(method)
         with daemon.lock:
-            if daemon.dead:
-                death = daemon.death
-                raise type(death)(death.code, death.message, death.data)
+            if daemon.dead:  # it died before this request was registered (e.g. a bad option at
+                # start-up): the same report as if it had died while handling this request
+                raise daemon._death_error(daemon.death.data["returncode"], [method])
             daemon.pending[request_id] = pending
         message = {"jsonrpc": "2.0", "id": request_id, "method": method}
         if params is not None:
