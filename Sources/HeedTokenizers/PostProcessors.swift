@@ -45,6 +45,17 @@ struct SpecialTokenSpec {
     }
 }
 
+extension SpecialTokenSpec {
+    /// Reads `fields[key]` as `[token, id]` (BertProcessing's and RobertaProcessing's `cls`/`sep`).
+    init(pair fields: JSONFields, _ key: String) throws {
+        let path = "\(fields.path).\(key)"
+        let elements = try fields.array(key)
+        guard elements.count == 2 else { throw TokenizerError.invalid("\(path) must be [token, id]") }
+        self.init(id: try JSONFields.integer(elements[1], path: "\(path)[1]"),
+                  text: try JSONFields.string(elements[0], path: "\(path)[0]"), typeID: 0)
+    }
+}
+
 /// `[CLS] A [SEP]`-style templates with type ids (only the `single` template is used).
 struct TemplateProcessing: PostProcessor {
     enum Piece {
@@ -123,16 +134,8 @@ struct BertProcessing: PostProcessor {
     let sep: SpecialTokenSpec
 
     init(_ fields: JSONFields) throws {
-        func pair(_ key: String) throws -> SpecialTokenSpec {
-            let path = "\(fields.path).\(key)"
-            let elements = try fields.array(key)
-            guard elements.count == 2 else { throw TokenizerError.invalid("\(path) must be [token, id]") }
-            return SpecialTokenSpec(
-                id: try JSONFields.integer(elements[1], path: "\(path)[1]"),
-                text: try JSONFields.string(elements[0], path: "\(path)[0]"), typeID: 0)
-        }
-        cls = try pair("cls")
-        sep = try pair("sep")
+        cls = try SpecialTokenSpec(pair: fields, "cls")
+        sep = try SpecialTokenSpec(pair: fields, "sep")
     }
 
     var specialTokenIDs: [Int] { [cls.id, sep.id] }

@@ -13,12 +13,7 @@ struct RobertaProcessing: PostProcessor {
     init(_ fields: JSONFields) throws {
         func pair(_ key: String, _ defaultValue: (String, Int)) throws -> SpecialTokenSpec {
             guard fields.has(key) else { return SpecialTokenSpec(id: defaultValue.1, text: defaultValue.0, typeID: 0) }
-            let path = "\(fields.path).\(key)"
-            let elements = try fields.array(key)
-            guard elements.count == 2 else { throw TokenizerError.invalid("\(path) must be [token, id]") }
-            return SpecialTokenSpec(
-                id: try JSONFields.integer(elements[1], path: "\(path)[1]"),
-                text: try JSONFields.string(elements[0], path: "\(path)[0]"), typeID: 0)
+            return try SpecialTokenSpec(pair: fields, key)
         }
         sep = try pair("sep", ("</s>", 2))
         cls = try pair("cls", ("<s>", 0))
