@@ -101,7 +101,7 @@ def tensors():
     out.append(("q8_0.nonfinite", T.Q8_0, q8.reshape(1, 4 * 34)))
     q41 = random_blocks(T.Q4_1, 1, 4).reshape(4, 20)
     q41[:, 0:2] = np.array([0x7C00, 0x3C00, 0x0001, 0x7E00], dtype=np.uint16).view(np.uint8).reshape(4, 2)
-    q41[:, 2:4] = np.array([0x3C00, 0xFC00, 0x7C00, 0x0000], dtype=np.uint16).view(np.uint8).reshape(4, 2)
+    q41[:, 2:4] = np.array([0x3C00, 0xFC00, 0x8000, 0x0000], dtype=np.uint16).view(np.uint8).reshape(4, 2)
     out.append(("q4_1.nonfinite", T.Q4_1, q41.reshape(1, 4 * 20)))
     return out
 
