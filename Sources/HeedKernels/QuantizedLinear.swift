@@ -82,7 +82,7 @@ public final class QuantizedLinear: @unchecked Sendable {
     /// The ggml type id and the bytes per row of W, or the reason the blocks cannot be read.
     private static func validate(byteCount: Int, format: QuantFormat, outFeatures: Int, inFeatures: Int,
                                  bias: [Float]?) throws -> (type: Int, rowBytes: Int) {
-        guard let type = ggmlType(format) else { throw Error.unsupportedFormat("\(format)") }
+        guard let type = ggmlType(format) else { throw Error.unsupportedFormat(format.name) }
         guard outFeatures >= 0, inFeatures >= 0 else { throw Error.negativeShape(outFeatures: outFeatures, inFeatures: inFeatures) }
         guard inFeatures % format.blockSize == 0 else {
             throw Error.rowNotWholeBlocks(inFeatures: inFeatures, blockSize: format.blockSize)
@@ -123,12 +123,8 @@ public final class QuantizedLinear: @unchecked Sendable {
     /// ggml's type id for a format the quantized GEMM reads, or nil.
     static func ggmlType(_ format: QuantFormat) -> Int? {
         switch format {
-        case .q4_0: return 2
-        case .q4_1: return 3
-        case .q8_0: return 8
-        case .q4_K: return 12
-        case .q5_K: return 13
-        case .q6_K: return 14
+        case .q4_0, .q4_1, .q8_0, .q4_K, .q5_K, .q6_K: return Int(format.rawValue)
+        default: return nil
         }
     }
 
