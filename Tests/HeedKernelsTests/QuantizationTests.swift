@@ -123,4 +123,31 @@ final class QuantizationTests: XCTestCase {
             }
         }
     }
+
+    /// Throughput of the reference (a plain scalar loop), for callers that dequantise at load:
+    /// HEED_QUANT_BENCH=1 prints Melements/s per format on 2^22 elements. No assertion.
+    func testReferenceThroughput() throws {
+        try XCTSkipUnless(ProcessInfo.processInfo.environment["HEED_QUANT_BENCH"] == "1", "HEED_QUANT_BENCH=1 runs it")
+        let count = 1 << 22
+        var out = [Float](repeating: 0, count: count)
+        for format in QuantFormat.allCases {
+            var state: UInt64 = 0x2545_F491_4F6C_DD1D
+            var bytes = (0..<format.byteCount(elementCount: count)!).map { _ -> UInt8 in
+                state ^= state << 13; state ^= state >> 7; state ^= state << 17
+                return UInt8(truncatingIfNeeded: state)
+            }
+            if format.isQuantized {
+                // Every f16 field 1.0 (no NaN or subnormal arithmetic in the timing).
+                let fields: [Int] = [.q4_0: [0], .q4_1: [0, 2], .q5_0: [0], .q5_1: [0, 2], .q8_0: [0], .q2_K: [80, 82],
+                                     .q3_K: [108], .q4_K: [0, 2], .q5_K: [0, 2], .q6_K: [208]][format]!
+                for b in stride(from: 0, to: bytes.count, by: format.bytesPerBlock) {
+                    for f in fields { bytes[b + f] = 0x00; bytes[b + f + 1] = 0x3C }
+                }
+            }
+            let start = DispatchTime.now().uptimeNanoseconds
+            bytes.withUnsafeBytes { b in out.withUnsafeMutableBufferPointer { Reference.dequantize(format, blocks: b.baseAddress!, count: count, into: $0.baseAddress!) } }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            print("dequantize \(format): \(String(format: "%.0f", Double(count) / seconds / 1e6)) Melements/s")
+        }
+    }
 }
