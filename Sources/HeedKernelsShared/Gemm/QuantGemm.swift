@@ -14,7 +14,8 @@ import HeedKernelsBase
 //   transposes).
 // - Row path (M <= quantRowsPathMaxM, token-by-token and short inputs): rows of W are
 //   dequantised four at a time into an L1 buffer and dotted with every row of A; no transpose,
-//   which at small M costs more than the products (measured: docs/performance.md).
+//   which at small M costs more than the products (measured: docs/performance.md). At M = 1
+//   with 32-element blocks, each block is decoded into registers and multiplied at once.
 //
 // Block layouts and the dequantisation formulas follow ggml (ggml-common.h block_*,
 // ggml-quants.c dequantize_row_*), operation for operation (no fused multiply-add), so the
@@ -157,33 +158,11 @@ func dequantizeBlocks(_ kind: QuantKind, _ src: UnsafeRawPointer, blocks: Int, i
     var s = src, y = dst
     switch kind {
     case .q8_0:
-        for _ in 0..<blocks {
-            let d = SIMD16<Float>(repeating: half(s, 0))
-            let q0 = s.loadUnaligned(fromByteOffset: 2, as: SIMD16<Int8>.self)
-            let q1 = s.loadUnaligned(fromByteOffset: 18, as: SIMD16<Int8>.self)
-            store16(floats(q0) * d, y)
-            store16(floats(q1) * d, y + 16)
-            s += 34; y += 32
-        }
+        for _ in 0..<blocks { let (v0, v1) = decodeQ8_0(s); store16(v0, y); store16(v1, y + 16); s += 34; y += 32 }
     case .q4_0:
-        // ggml: ((q & 0xF) - 8) * d, the difference an int; exact in float too.
-        let eight = SIMD16<Float>(repeating: 8)
-        for _ in 0..<blocks {
-            let d = SIMD16<Float>(repeating: half(s, 0))
-            let q = bytes16(s, 2)
-            store16((floats(q & 0xF) - eight) * d, y)
-            store16((floats(q &>> 4) - eight) * d, y + 16)
-            s += 18; y += 32
-        }
+        for _ in 0..<blocks { let (v0, v1) = decodeQ4_0(s); store16(v0, y); store16(v1, y + 16); s += 18; y += 32 }
     case .q4_1:
-        for _ in 0..<blocks {
-            let (dh, mh) = halfPair(s, 0)
-            let d = SIMD16<Float>(repeating: dh), m = SIMD16<Float>(repeating: mh)
-            let q = bytes16(s, 4)
-            store16(floats(q & 0xF) * d + m, y)
-            store16(floats(q &>> 4) * d + m, y + 16)
-            s += 20; y += 32
-        }
+        for _ in 0..<blocks { let (v0, v1) = decodeQ4_1(s); store16(v0, y); store16(v1, y + 16); s += 20; y += 32 }
     case .q4_K, .q5_K:
         let five = kind == .q5_K
         for _ in 0..<blocks {
