@@ -5,20 +5,30 @@ import HeedKernels
 // Post-LN encoders of the BERT family: BERT, DistilBERT, ELECTRA, RoBERTa, XLM-RoBERTa.
 // Mirrors transformers/models/bert/modeling_bert.py (BertEmbeddings, BertSelfAttention with
 // eager attention, BertSelfOutput, BertIntermediate, BertOutput); the family differences are
-// the weight names (EncoderWeightNames), RoBERTa's position ids, ELECTRA's embedding
-// projection and DistilBERT's missing token types. A single unpadded sequence per call.
+// the weight names (EncoderWeightNames: one table per family and file format), RoBERTa's
+// position ids, ELECTRA's embedding projection and DistilBERT's missing token types. The weights
+// come from any `WeightSource` (safetensors or GGUF); `BertFamily` registers the architectures.
+// A single unpadded sequence per call.
 
-/// One encoder layer's weights. Q, K and V are fused into one (3C, C) projection. A bias the
-/// checkpoint does not have is nil (the Linear or LayerNorm was built with `bias=False`).
-struct EncoderLayer {
-    let qkv: PackedLinear          // (3C, C): rows [W_Q; W_K; W_V]
-    let attnOut: PackedLinear      // (C, C)
-    /// W_O (C, C) row-major, plain: the analysis forms f^h(x) from it (the packed copy is the GEMM's).
-    let attnOutWeight: [Float]
-    let attnLNWeight: [Float], attnLNBias: [Float]?
-    let ffnIn: PackedLinear        // (I, C)
-    let ffnOut: PackedLinear       // (C, I)
-    let outLNWeight: [Float], outLNBias: [Float]?
+/// One BertLayer's weights, named as modeling_bert.py names its modules. Q, K and V are fused
+/// into one (3C, C) projection. A bias the checkpoint does not have is nil (the Linear or
+/// LayerNorm was built with `bias=False`).
+struct BertLayerWeights {
+    /// BertSelfAttention.query / .key / .value fused: (3C, C), rows [W_Q; W_K; W_V].
+    let selfQKV: Linear
+    /// BertSelfOutput.dense: (C, C).
+    let selfOutputDense: Linear
+    /// BertSelfOutput.dense.weight W_O (C, C) row-major, plain: the analysis forms f^h(x) from it
+    /// (the packed copy is the GEMM's).
+    let selfOutputDenseWeight: [Float]
+    /// BertSelfOutput.LayerNorm: gamma (C), beta (C) or nil.
+    let selfOutputLayerNormWeight: [Float], selfOutputLayerNormBias: [Float]?
+    /// BertIntermediate.dense: (I, C).
+    let intermediateDense: Linear
+    /// BertOutput.dense: (C, I).
+    let outputDense: Linear
+    /// BertOutput.LayerNorm: gamma (C), beta (C) or nil.
+    let outputLayerNormWeight: [Float], outputLayerNormBias: [Float]?
 }
 
 /// Activation of the feed-forward block, from config.json's hidden_act.
@@ -60,18 +70,29 @@ public final class BertEncoder: @unchecked Sendable {
     let positionEmbeddings: [Float]
     let tokenTypeRow: [Float]?
     let embLNWeight: [Float], embLNBias: [Float]?
-    let embeddingsProject: PackedLinear?      // ELECTRA: (C, E)
-    let layers: [EncoderLayer]
+    let embeddingsProject: Linear?      // ELECTRA: (C, E)
+    let layers: [BertLayerWeights]
 
-    /// Loads the weights of `config`'s family from `checkpoint`. Every weight is required; biases
-    /// (of the Linears and LayerNorms) are optional, but a bias role is present in every layer or
-    /// in none: a checkpoint that has it for some layers only is incomplete. Throws
-    /// `ModelLoadError` naming the tensor (missing weight, wrong shape, partial bias).
-    public init(config: ModelConfig, checkpoint: Checkpoint) throws {
+    /// Loads the weights of `config`'s family from `checkpoint` by transformers' names (see
+    /// `init(config:weights:)`).
+    public convenience init(config: ModelConfig, checkpoint: Checkpoint) throws {
+        try self.init(config: config, weights: checkpoint, names: EncoderWeightNames(family: config.family))
+    }
+
+    /// Loads the weights of `config`'s family from `weights` by transformers' names. Every
+    /// weight is required; biases (of the Linears and LayerNorms) are optional, but a bias role
+    /// is present in every layer or in none: a checkpoint that has it for some layers only is
+    /// incomplete. Throws `ModelLoadError` naming the tensor (missing weight, wrong shape,
+    /// partial bias), or the source's error for a tensor it cannot read.
+    public convenience init(config: ModelConfig, weights: WeightSource) throws {
+        try self.init(config: config, weights: weights, names: EncoderWeightNames(family: config.family))
+    }
+
+    /// As `init(config:weights:)`, with the tensor names of `names`.
+    init(config: ModelConfig, weights checkpoint: WeightSource, names: EncoderWeightNames) throws {
         self.config = config
         self.activation = try Activation(config.hiddenAct)
-        let names = EncoderWeightNames(family: config.family)
-        let prefix = EncoderWeightNames.prefixes.first { checkpoint.has($0 + names.name(.wordEmbeddings)) }
+        let prefix = names.prefixes.first { checkpoint.has($0 + names.name(.wordEmbeddings)) }
         guard let prefix else {
             throw ModelLoadError(file: checkpoint.sourceFileName, problem: "no tensor named \(names.name(.wordEmbeddings)) (with or without a base-model prefix): not a \(config.family.rawValue) checkpoint")
         }
@@ -104,12 +125,12 @@ public final class BertEncoder: @unchecked Sendable {
         embLNWeight = try load(.embeddingsLNWeight, [E])
         embLNBias = try bias(.embeddingsLNBias, E)
         if E != C {
-            embeddingsProject = PackedLinear(weight: try load(.embeddingsProjectWeight, [C, E]),
+            embeddingsProject = Linear.dense(weight: try load(.embeddingsProjectWeight, [C, E]),
                                              bias: try bias(.embeddingsProjectBias, C), outFeatures: C, inFeatures: E)
         } else {
             embeddingsProject = nil
         }
-        var layers: [EncoderLayer] = []
+        var layers: [BertLayerWeights] = []
         for l in 0..<L {
             let qkvWeight = try load(.queryWeight, layer: l, [C, C]) + load(.keyWeight, layer: l, [C, C]) + load(.valueWeight, layer: l, [C, C])
             // Q, K and V may each lack a bias (some families drop only K's): the fused bias has
@@ -118,14 +139,14 @@ public final class BertEncoder: @unchecked Sendable {
             let qkvBias: [Float]? = qkvBiases.allSatisfy { $0 == nil } ? nil
                 : qkvBiases.flatMap { $0 ?? [Float](repeating: 0, count: C) }
             let attnOutWeight = try load(.attnOutWeight, layer: l, [C, C])
-            layers.append(EncoderLayer(
-                qkv: PackedLinear(weight: qkvWeight, bias: qkvBias, outFeatures: 3 * C, inFeatures: C),
-                attnOut: PackedLinear(weight: attnOutWeight, bias: try bias(.attnOutBias, layer: l, C), outFeatures: C, inFeatures: C),
-                attnOutWeight: attnOutWeight,
-                attnLNWeight: try load(.attnLNWeight, layer: l, [C]), attnLNBias: try bias(.attnLNBias, layer: l, C),
-                ffnIn: PackedLinear(weight: try load(.ffnInWeight, layer: l, [I, C]), bias: try bias(.ffnInBias, layer: l, I), outFeatures: I, inFeatures: C),
-                ffnOut: PackedLinear(weight: try load(.ffnOutWeight, layer: l, [C, I]), bias: try bias(.ffnOutBias, layer: l, C), outFeatures: C, inFeatures: I),
-                outLNWeight: try load(.outLNWeight, layer: l, [C]), outLNBias: try bias(.outLNBias, layer: l, C)))
+            layers.append(BertLayerWeights(
+                selfQKV: .dense(weight: qkvWeight, bias: qkvBias, outFeatures: 3 * C, inFeatures: C),
+                selfOutputDense: .dense(weight: attnOutWeight, bias: try bias(.attnOutBias, layer: l, C), outFeatures: C, inFeatures: C),
+                selfOutputDenseWeight: attnOutWeight,
+                selfOutputLayerNormWeight: try load(.attnLNWeight, layer: l, [C]), selfOutputLayerNormBias: try bias(.attnLNBias, layer: l, C),
+                intermediateDense: .dense(weight: try load(.ffnInWeight, layer: l, [I, C]), bias: try bias(.ffnInBias, layer: l, I), outFeatures: I, inFeatures: C),
+                outputDense: .dense(weight: try load(.ffnOutWeight, layer: l, [C, I]), bias: try bias(.ffnOutBias, layer: l, C), outFeatures: C, inFeatures: I),
+                outputLayerNormWeight: try load(.outLNWeight, layer: l, [C]), outputLayerNormBias: try bias(.outLNBias, layer: l, C)))
         }
         self.layers = layers
     }
@@ -188,7 +209,7 @@ public final class BertEncoder: @unchecked Sendable {
         for (l, layer) in layers.enumerated() {
             if isCancelled() { throw ForwardError.cancelled }
             // q, k, v = self.query(x), self.key(x), self.value(x)   (T, 3C)
-            x.withUnsafeBufferPointer { xp in qkv.withUnsafeMutableBufferPointer { layer.qkv.forward(xp.baseAddress!, rows: T, into: $0.baseAddress!) } }
+            x.withUnsafeBufferPointer { xp in qkv.withUnsafeMutableBufferPointer { layer.selfQKV.forward(xp.baseAddress!, rows: T, into: $0.baseAddress!) } }
             let probs = Self.uninitialized(NH * T * T) { pr in
                 qkv.withUnsafeBufferPointer { qkvp in
                     context.withUnsafeMutableBufferPointer { cp in
@@ -206,18 +227,20 @@ public final class BertEncoder: @unchecked Sendable {
             }
             // hidden_states = self.LayerNorm(self.dense(context) + input_tensor)
             let attnOut = Self.uninitialized(T * C) { y in
-                context.withUnsafeBufferPointer { layer.attnOut.forward($0.baseAddress!, rows: T, into: y) }
+                context.withUnsafeBufferPointer { layer.selfOutputDense.forward($0.baseAddress!, rows: T, into: y) }
                 x.withUnsafeBufferPointer { xp in for i in 0..<(T * C) { y[i] += xp[i] } }
             }
             let eps = config.layerNormEps
             let h1 = Self.uninitialized(T * C) { h in
                 attnOut.withUnsafeBufferPointer { y in
-                    Self.layerNorm(y.baseAddress!, rows: T, cols: C, gamma: layer.attnLNWeight, beta: layer.attnLNBias, eps: eps, out: h)
+                    Self.layerNorm(y.baseAddress!, rows: T, cols: C, gamma: layer.selfOutputLayerNormWeight, beta: layer.selfOutputLayerNormBias, eps: eps, out: h)
                 }
             }
-            let parameters = AttentionOutputParameters(outputWeight: layer.attnOutWeight, outputBias: layer.attnOut.bias,
-                                                       layerNormWeight: layer.attnLNWeight, layerNormBias: layer.attnLNBias, layerNormEps: eps)
-            var tap = LayerTaps(layer: l, parameters: parameters)
+            let parameters = AttentionOutputParameters(outputWeight: layer.selfOutputDenseWeight, outputBias: layer.selfOutputDense.bias,
+                                                       norm: .postLayerNorm, normWeight: layer.selfOutputLayerNormWeight,
+                                                       normBias: layer.selfOutputLayerNormBias, normEps: eps)
+            var tap = LayerTaps(site: AttentionSite(layer: l), geometry: AttentionGeometry(heads: NH, kvHeads: NH, headSize: HS, queries: T, keys: T),
+                                mask: .none, parameters: parameters)
             if taps != .none { tap.attention = Tensor(shape: [NH, T, T], data: probs) }
             if taps == .full {
                 tap.input = Tensor(shape: [T, C], data: x)
@@ -227,20 +250,20 @@ public final class BertEncoder: @unchecked Sendable {
                     }
                 }
                 tap.values = Tensor(shape: [T, C], data: v)
-                tap.preLayerNorm = Tensor(shape: [T, C], data: attnOut)
-                tap.postLayerNorm = Tensor(shape: [T, C], data: h1)
+                tap.residualSum = Tensor(shape: [T, C], data: attnOut)
+                tap.normalizedSum = Tensor(shape: [T, C], data: h1)
             }
             recorded.append(tap)
             if l == layers.count - 1 && !finalHiddenState { break }
             // intermediate = act(self.intermediate(h1)); output = self.LayerNorm(self.output(intermediate) + h1)
             h1.withUnsafeBufferPointer { hp in inter.withUnsafeMutableBufferPointer { ip in
-                layer.ffnIn.forward(hp.baseAddress!, rows: T, into: ip.baseAddress!)
+                layer.intermediateDense.forward(hp.baseAddress!, rows: T, into: ip.baseAddress!)
                 activation.apply(ip.baseAddress!, count: T * I)
             } }
             let out = Self.uninitialized(T * C) { op in
-                inter.withUnsafeBufferPointer { layer.ffnOut.forward($0.baseAddress!, rows: T, into: op) }
+                inter.withUnsafeBufferPointer { layer.outputDense.forward($0.baseAddress!, rows: T, into: op) }
                 h1.withUnsafeBufferPointer { hp in for i in 0..<(T * C) { op[i] += hp[i] } }
-                Self.layerNorm(op, rows: T, cols: C, gamma: layer.outLNWeight, beta: layer.outLNBias, eps: eps, out: op)
+                Self.layerNorm(op, rows: T, cols: C, gamma: layer.outputLayerNormWeight, beta: layer.outputLayerNormBias, eps: eps, out: op)
             }
 
             x = out
@@ -267,4 +290,14 @@ public final class BertEncoder: @unchecked Sendable {
             Kernels.layerNorm(x, rows: rows, cols: cols, gamma: gamma, beta: nil, eps: eps, out: out)
         }
     }
+}
+
+extension BertLayerWeights {
+    // Short names the tests use (Tests/HeedModelsTests/BiasFreeModelTests.swift).
+    var qkv: Linear { selfQKV }
+    var attnOut: Linear { selfOutputDense }
+    var attnLNBias: [Float]? { selfOutputLayerNormBias }
+    var ffnIn: Linear { intermediateDense }
+    var ffnOut: Linear { outputDense }
+    var outLNBias: [Float]? { outputLayerNormBias }
 }
