@@ -2,31 +2,18 @@
 // (safetensors offsets are not padded), so they are copied into aligned scratch chunks first.
 
 import Foundation
+import HeedKernels
 
 /// Exact conversions of 16-bit floats to float32, scalar and bulk.
 public enum FloatConversion {
-    /// IEEE binary16 bits to float32, exact for every input: zeros, subnormals, normals,
-    /// infinities and NaNs (payload kept, sign kept). Branch-free so the bulk loop vectorises.
+    /// IEEE binary16 bits to float32, exact for every input (subnormals, infinities, NaNs).
+    /// The conversion lives in HeedKernels (`HalfFloat`, shared with the block dequantisers).
     @inline(__always)
-    public static func float(fromF16Bits h: UInt16) -> Float {
-        let x = UInt32(h)
-        let sign = (x & 0x8000) << 16
-        let shifted = (x & 0x7fff) << 13             // exponent and mantissa in float32 position
-        let exponent = shifted & 0x0f80_0000          // the 5 exponent bits, shifted
-        let normal = shifted &+ (112 << 23)           // rebias 15 -> 127
-        let infOrNaN = shifted &+ (224 << 23)         // exponent 31 -> 255
-        // Zero and subnormals: m * 2^-24 == (1 + m/1024) * 2^-14 - 2^-14, exact in float32.
-        let magic = Float(bitPattern: 113 << 23)      // 2^-14
-        let subnormal = (Float(bitPattern: shifted &+ (113 << 23)) - magic).bitPattern
-        let bits = exponent == 0x0f80_0000 ? infOrNaN : (exponent == 0 ? subnormal : normal)
-        return Float(bitPattern: bits | sign)
-    }
+    public static func float(fromF16Bits h: UInt16) -> Float { HalfFloat.float(fromF16Bits: h) }
 
-    /// bfloat16 bits to float32 (the upper half of a float32): exact for every input.
+    /// bfloat16 bits to float32, exact for every input (`HalfFloat` in HeedKernels).
     @inline(__always)
-    public static func float(fromBF16Bits b: UInt16) -> Float {
-        Float(bitPattern: UInt32(b) << 16)
-    }
+    public static func float(fromBF16Bits b: UInt16) -> Float { HalfFloat.float(fromBF16Bits: b) }
 
     /// Converts `count` little-endian elements of `dtype` starting at `source` (any alignment)
     /// into `destination`. Precondition: `dtype.isConvertibleToFloat`.

@@ -3,7 +3,9 @@
 // Quantised types store blocks of `blockSize` elements in `bytesPerBlock` bytes; plain types have
 // blocks of one element. Ids 4, 5 (Q4_2, Q4_3) and 31...33, 36...38 (repacked Q4_0/IQ4_NL
 // variants) were removed from ggml and cannot appear in a GGUF file.
-// Only the layout is known here: converting tensor data is a later step.
+// Dequantisation lives in HeedKernels (Quantization/): `quantFormat` maps a type onto it.
+
+import HeedKernels
 
 /// A ggml tensor type: its id in GGUF files, its name and block layout.
 public enum GGMLType: UInt32, CaseIterable, Equatable, Sendable, CustomStringConvertible {
@@ -111,4 +113,10 @@ public enum GGMLType: UInt32, CaseIterable, Equatable, Sendable, CustomStringCon
         let (bytes, overflow) = (elementCount / blockSize).multipliedReportingOverflow(by: bytesPerBlock)
         return overflow ? nil : bytes
     }
+}
+
+extension GGMLType {
+    /// The HeedKernels block format with this type's layout, or nil for a type Heed does not
+    /// dequantise (Q8_1, Q8_K, the IQ and TQ types, MXFP4, NVFP4, Q1_0, the integer types, F64).
+    public var quantFormat: QuantFormat? { QuantFormat(rawValue: rawValue) }
 }

@@ -48,6 +48,11 @@ public struct GGUFError: Error, CustomStringConvertible, Equatable, LocalizedErr
         case tensorOutsideFile
         /// Two tensors sharing bytes.
         case overlappingTensors
+        /// A tensor asked for by name that the file does not list (or an info from another file).
+        case missingTensor
+        /// A tensor whose ggml type Heed cannot dequantise (see `QuantFormat`: F32, F16, BF16,
+        /// Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K...Q6_K).
+        case unsupportedTensorType
         /// A metadata value of another type than the accessor reads.
         case wrongValueType
         /// A metadata number that does not fit the type asked for (a uint64 above Int.max).

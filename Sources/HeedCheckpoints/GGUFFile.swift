@@ -12,7 +12,7 @@
 // The whole file is memory-mapped and everything but the tensor data is validated at open: a
 // count or length is checked against the bytes left before anything is skipped or allocated,
 // every read is bounds-checked, and every tensor must lie in the file, aligned, without
-// overlapping another. Tensor data is not read here.
+// overlapping another. Tensor data is read by GGUFTensorData.swift (`tensorData`, `dequantized`).
 
 import Foundation
 import HeedJSON
@@ -166,11 +166,7 @@ public final class GGUFFile: @unchecked Sendable {
             guard t.offset % alignment == 0 else {
                 throw fail(.misalignedTensor, "tensor '\(t.name)' has offset \(t.offset), not a multiple of the alignment \(alignment)")
             }
-            let (start, o1) = dataOffset.addingReportingOverflow(t.offset)
-            let (end, o2) = start.addingReportingOverflow(t.byteCount)
-            guard !o1, !o2, end <= bytes.count else {
-                throw fail(.tensorOutsideFile, "tensor '\(t.name)' (\(t.type), \(t.byteCount) bytes at offset \(t.offset) of the data section, which begins at byte \(dataOffset)) runs past the end of the file (\(bytes.count) bytes)")
-            }
+            _ = try Self.byteRange(of: t, dataOffset: dataOffset, fileByteCount: bytes.count, path: path)
         }
         let byOffset = tensors.indices.filter { tensors[$0].byteCount > 0 }.sorted {
             (tensors[$0].offset, $0) < (tensors[$1].offset, $1)
@@ -201,6 +197,18 @@ public final class GGUFFile: @unchecked Sendable {
 
     /// Byte offset of `tensor`'s data from the start of the file.
     public func fileOffset(of tensor: GGUFTensorInfo) -> Int { dataOffset + tensor.offset }
+
+    /// The bytes of `tensor`'s data, as offsets from the start of the file: inside the data
+    /// section and the file, computed without overflow. Throws `GGUFError` (.tensorOutsideFile)
+    /// otherwise. The one place this rule is checked (at open and at every data read).
+    static func byteRange(of t: GGUFTensorInfo, dataOffset: Int, fileByteCount: Int, path: String) throws -> Range<Int> {
+        let (start, o1) = dataOffset.addingReportingOverflow(t.offset)
+        let (end, o2) = start.addingReportingOverflow(t.byteCount)
+        guard t.offset >= 0, t.byteCount >= 0, !o1, !o2, end <= fileByteCount else {
+            throw GGUFError(file: path, rule: .tensorOutsideFile, problem: "tensor '\(t.name)' (\(t.type), \(t.byteCount) bytes at offset \(t.offset) of the data section, which begins at byte \(dataOffset)) runs past the end of the file (\(fileByteCount) bytes)")
+        }
+        return start..<end
+    }
 
     // MARK: - Parsing
 
