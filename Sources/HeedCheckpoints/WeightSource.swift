@@ -35,11 +35,11 @@ extension Checkpoint: WeightSource {
 
 /// The tensors of one GGUF file, read from its memory mapping. GGUF stores dimensions fastest
 /// first (ggml `ne`); `shape(of:)` and `tensor(_:)` give them outermost first, as PyTorch does,
-/// so a Linear weight stored as [C, OC] is (OC, C) here, row-major: the same bytes.
+/// so a Linear weight stored as [C, OC] is (OC, C) here, row-major: the same element order.
 ///
-/// Element types read today: F32, F16 and BF16 (converted to f32 at load). Block-quantised
-/// types (Q8_0, Q4_K, ...) throw `GGUFError` with rule `.unknownTensorType` until the
-/// quantisation helper's `Quantization.dequantize` is wired in here.
+/// `tensor(_:)` gives f32: F32 is copied, every other type Heed reads (F16, BF16, Q4_0, Q4_1,
+/// Q5_0, Q5_1, Q8_0, Q2_K...Q6_K: `QuantFormat`) is dequantised at load through the reference
+/// (`GGUFFile.tensorData`, ggml-quants.c `dequantize_row_*`); `LoadedModel.loadNotes` says so.
 public final class GGUFWeights: WeightSource, @unchecked Sendable {
     /// The file the tensors come from.
     public let file: GGUFFile
@@ -56,33 +56,14 @@ public final class GGUFWeights: WeightSource, @unchecked Sendable {
     public func storedType(of name: String) -> String? { file.tensor(named: name)?.type.name }
     public func fileName(holding name: String) -> String? { has(name) ? sourceFileName : nil }
 
-    /// True when `type` can be read as f32 by `tensor(_:)`.
-    public static func isReadable(_ type: GGMLType) -> Bool {
-        switch type {
-        case .f32, .f16, .bf16: return true
-        default: return false
-        }
-    }
+    /// The raw data of `name` (its blocks in the mapping and their format), for a layer that
+    /// keeps a weight quantised. Throws `GGUFError` (.missingTensor, .unsupportedTensorType).
+    public func data(_ name: String) throws -> GGUFTensorData { try file.tensorData(name) }
 
+    /// Throws `GGUFError` naming the file and the tensor: .missingTensor, or
+    /// .unsupportedTensorType for a type Heed cannot dequantise (Q8_1, IQ*, ...).
     public func tensor(_ name: String) throws -> Tensor {
-        guard let info = file.tensor(named: name) else {
-            throw GGUFError(file: file.url.path, rule: .missingKey, problem: "no tensor named '\(name)' in the file (\(file.tensors.count) tensors)")
-        }
-        let count = info.elementCount
-        let source = file.mapping.bytes.baseAddress! + file.fileOffset(of: info)
-        let dtype: TensorDType
-        switch info.type {
-        case .f32: dtype = .f32
-        case .f16: dtype = .f16
-        case .bf16: dtype = .bf16
-        default:
-            throw GGUFError(file: file.url.path, rule: .unknownTensorType,
-                            problem: "tensor '\(name)' is \(info.type); Heed reads F32, F16 and BF16 GGUF tensors so far")
-        }
-        let data = [Float](unsafeUninitializedCapacity: count) { out, n in
-            if count > 0 { FloatConversion.convert(dtype, from: source, count: count, into: out.baseAddress!) }
-            n = count
-        }
-        return Tensor(shape: Array(info.dimensions.reversed()), data: data)
+        let data = try file.tensorData(name)
+        return Tensor(shape: Array(data.info.dimensions.reversed()), data: data.dequantized())
     }
 }

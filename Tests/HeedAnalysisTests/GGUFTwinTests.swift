@@ -12,7 +12,21 @@ import XCTest
 final class GGUFTwinTests: XCTestCase {
     static let text = "The quick brown fox jumps over the lazy dog, and the dog sleeps."
 
-    enum Storage { case f32, f16 }
+    enum Storage { case f32, f16, q8_0 }
+
+    /// `values` as Q8_0 blocks, as ggml-quants.c `quantize_row_q8_0_ref`: per 32 elements
+    /// d = max|x| / 127 (stored F16), q = round(x / d).
+    static func q8_0(_ values: [Float]) -> [UInt8] {
+        var out: [UInt8] = []
+        for start in stride(from: 0, to: values.count, by: 32) {
+            let block = values[start..<(start + 32)]
+            let amax = block.map(abs).max() ?? 0
+            let d = amax / 127, id: Float = d != 0 ? 1 / d : 0
+            GGUFWriter.append(Float16(d).bitPattern, to: &out)
+            for x in block { out.append(UInt8(bitPattern: Int8((x * id).rounded()))) }
+        }
+        return out
+    }
 
     /// A tiny WordPiece tokenizer.json for the text (ids below tiny-bert's 123 rows).
     static let tokenizerJSON = TinyTokenizer.json(vocabulary: TinyTokenizer.specials
@@ -32,7 +46,9 @@ final class GGUFTwinTests: XCTestCase {
 
     /// Writes tiny-bert as a .gguf file into a fresh folder with `tokenizerJSON` beside it; with
     /// `.f16`, every 2-dimensional tensor (the embeddings and the Linear weights) is stored F16,
-    /// the 1-dimensional ones (biases, LayerNorm parameters) F32, as llama.cpp's converter does.
+    /// the 1-dimensional ones (biases, LayerNorm parameters) F32, as llama.cpp's converter does;
+    /// with `.q8_0`, the 2-dimensional ones with rows of a multiple of 32 are Q8_0, the others
+    /// (ffn_down, rows of I = 37) F16.
     static func writeTwin(_ storage: Storage) throws -> URL {
         let source = Fixtures.url("models/tiny-bert")
         let config = try ModelConfig.load(from: source.appendingPathComponent("config.json"))
@@ -54,7 +70,9 @@ final class GGUFTwinTests: XCTestCase {
                 guard checkpoint.has(from), !to.isEmpty, written.insert(to).inserted else { continue }
                 let t = try checkpoint.tensor(from)
                 let dimensions = Array(t.shape.reversed())
-                if storage == .f16 && t.shape.count == 2 {
+                if storage == .q8_0 && t.shape.count == 2 && t.shape[1] % 32 == 0 {
+                    writer.addTensor(to, dimensions: dimensions, type: .q8_0, bytes: Self.q8_0(t.data))
+                } else if storage != .f32 && t.shape.count == 2 {
                     var bytes: [UInt8] = []
                     for v in t.data { GGUFWriter.append(Float16(v).bitPattern, to: &bytes) }
                     writer.addTensor(to, dimensions: dimensions, type: .f16, bytes: bytes)
@@ -130,10 +148,23 @@ final class GGUFTwinTests: XCTestCase {
         XCTAssertLessThanOrEqual(worst, 5e-3, name)
     }
 
-    func testUnknownTensorTypeNamesTheTensor() throws {
+    func testQ8_0TwinIsWithinQuantisation() throws {
+        let twin = try Self.writeTwin(.q8_0)
+        defer { try? FileManager.default.removeItem(at: twin.deletingLastPathComponent()) }
+        let stFolder = try Self.safetensorsTwin()
+        defer { try? FileManager.default.removeItem(at: stFolder) }
+        let st = try LoadedModel.load(id: "tiny-bert", directory: stFolder)
+        let gg = try LoadedModel.load(id: "tiny-bert-gguf-q8_0", directory: twin)
+        XCTAssertTrue(gg.loadNotes.contains { $0.contains("Q8_0 tensors to f32") }, "\(gg.loadNotes)")
+        let (worst, name) = Self.largestRelativeDifference(try Self.outputs(gg), try Self.outputs(st))
+        print("GGUF Q8_0 twin: largest relative difference \(worst) (\(name))")
+        XCTAssertLessThanOrEqual(worst, 5e-2, name)
+    }
+
+    func testUnsupportedTensorTypeNamesTheTensor() throws {
         var writer = GGUFWriter()
         writer.add("general.architecture", .string("bert"))
-        writer.addTensor("token_embd.weight", dimensions: [32, 2], type: .q8_0, bytes: [UInt8](repeating: 0, count: 68))
+        writer.addTensor("token_embd.weight", dimensions: [32, 2], type: .q8_1, bytes: [UInt8](repeating: 0, count: 80))
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("heed-gguf-q-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -141,7 +172,7 @@ final class GGUFTwinTests: XCTestCase {
         try writer.write(to: url)
         let weights = GGUFWeights(file: try GGUFFile(url: url))
         XCTAssertEqual(weights.shape(of: "token_embd.weight"), [2, 32])
-        XCTAssertEqual(weights.storedType(of: "token_embd.weight"), "Q8_0")
+        XCTAssertEqual(weights.storedType(of: "token_embd.weight"), "Q8_1")
         XCTAssertThrowsError(try weights.tensor("token_embd.weight")) { error in
             XCTAssertTrue("\(error)".contains("token_embd.weight"), "\(error)")
         }
