@@ -56,6 +56,32 @@ public enum VariantKernels {
         packPanelsTransposed(b: b, ldb: ldb, n: n, k: k, panels: 0..<((n + gemmNR - 1) / gemmNR), into: dst)
     }
 
+    /// c (M, N) (+)= a (M, K) * W^T + bias with W (N, K) as raw ggml blocks of type
+    /// `ggmlType` (2 q4_0, 3 q4_1, 8 q8_0, 12 q4_K, 13 q5_K, 14 q6_K), row j at
+    /// w + j * rowBytes; K a multiple of the block size (QuantGemm.swift). The caller checks both.
+    @inline(never)
+    public static func gemmQuantized(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                                     w: UnsafeRawPointer, rowBytes: Int, ggmlType: Int,
+                                     c: UnsafeMutablePointer<Float>, ldc: Int,
+                                     bias: UnsafePointer<Float>?, accumulate: Bool) {
+        QuantGemm.run(m: m, n: n, k: k, a: a, lda: lda, w: w, rowBytes: rowBytes, kind: QuantKind(rawValue: ggmlType)!,
+                      c: c, ldc: ldc, bias: bias, accumulate: accumulate)
+    }
+
+    /// True when `gemmQuantized` reads blocks of this ggml type.
+    public static func quantizedGemmSupports(ggmlType: Int) -> Bool { QuantKind(rawValue: ggmlType) != nil }
+
+    /// Dequantises `rows` rows of K elements (ggml blocks of `ggmlType`, rows `rowBytes` apart)
+    /// into out (rows, K), with the GEMM's own block decoder (equal to ggml's dequantize_row_*).
+    @inline(never)
+    public static func dequantizeRows(ggmlType: Int, _ w: UnsafeRawPointer, rowBytes: Int, rows: Int, k: Int,
+                                      into out: UnsafeMutablePointer<Float>) {
+        let kind = QuantKind(rawValue: ggmlType)!
+        for r in 0..<rows {
+            dequantizeBlocks(kind, w + r * rowBytes, blocks: k / kind.blockSize, into: out + r * k)
+        }
+    }
+
     /// In place per row: x = softmax(x * scale + maskAdd).
     @inline(never)
     public static func softmaxRows(_ x: UnsafeMutablePointer<Float>, rows: Int, cols: Int, scale: Float,
