@@ -22,6 +22,10 @@ public protocol WeightSource: Sendable {
     func storedType(of name: String) -> String?
     /// The file holding `name` (for messages), or nil.
     func fileName(holding name: String) -> String?
+    /// The raw blocks of `name` when it is stored block-quantised (Q8_0, Q4_K, ...: a
+    /// `QuantFormat` other than F32, F16, BF16), for a layer that keeps it quantised; nil for a
+    /// plain tensor or one Heed cannot dequantise.
+    func quantizedBlocks(_ name: String) -> GGUFTensorData?
     /// The tensor `name` as float32 in PyTorch order; a stored type other than F32 is converted
     /// (dequantised) here. Throws `CheckpointError` (safetensors) or `GGUFError` (GGUF) naming
     /// the file and the tensor: missing, or of a type Heed cannot convert.
@@ -31,6 +35,8 @@ public protocol WeightSource: Sendable {
 extension Checkpoint: WeightSource {
     public func shape(of name: String) -> [Int]? { info(name)?.shape }
     public func storedType(of name: String) -> String? { info(name)?.dtype.rawValue }
+    /// Always nil: safetensors has no block-quantised types.
+    public func quantizedBlocks(_ name: String) -> GGUFTensorData? { nil }
 }
 
 /// The tensors of one GGUF file, read from its memory mapping. GGUF stores dimensions fastest
@@ -56,9 +62,13 @@ public final class GGUFWeights: WeightSource, @unchecked Sendable {
     public func storedType(of name: String) -> String? { file.tensor(named: name)?.type.name }
     public func fileName(holding name: String) -> String? { has(name) ? sourceFileName : nil }
 
-    /// The raw data of `name` (its blocks in the mapping and their format), for a layer that
-    /// keeps a weight quantised. Throws `GGUFError` (.missingTensor, .unsupportedTensorType).
-    public func data(_ name: String) throws -> GGUFTensorData { try file.tensorData(name) }
+    public func quantizedBlocks(_ name: String) -> GGUFTensorData? {
+        guard let data = try? file.tensorData(name) else { return nil }
+        switch data.format {
+        case .f32, .f16, .bf16: return nil
+        default: return data
+        }
+    }
 
     /// Throws `GGUFError` naming the file and the tensor: .missingTensor, or
     /// .unsupportedTensorType for a type Heed cannot dequantise (Q8_1, IQ*, ...).

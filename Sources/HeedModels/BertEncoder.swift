@@ -72,6 +72,9 @@ public final class BertEncoder: @unchecked Sendable {
     let embLNWeight: [Float], embLNBias: [Float]?
     let embeddingsProject: Linear?      // ELECTRA: (C, E)
     let layers: [BertLayerWeights]
+    /// What loading did with tensors not stored as F32: "kept 12 Q8_0 tensors quantised",
+    /// "dequantised 3 F16 tensors to f32 at load".
+    public let loadNotes: [String]
 
     /// Loads the weights of `config`'s family from `checkpoint` by transformers' names (see
     /// `init(config:weights:)`).
@@ -97,13 +100,32 @@ public final class BertEncoder: @unchecked Sendable {
             throw ModelLoadError(file: checkpoint.sourceFileName, problem: "no tensor named \(names.name(.wordEmbeddings)) (with or without a base-model prefix): not a \(config.family.rawValue) checkpoint")
         }
         let C = config.hiddenSize, E = config.embeddingSize, I = config.intermediateSize, L = config.numLayers
+        var converted: [String: Int] = [:], kept: [String: Int] = [:]
+        func shapeError(_ name: String, _ actual: [Int], _ shape: [Int]) -> ModelLoadError {
+            ModelLoadError(file: checkpoint.fileName(holding: name) ?? checkpoint.sourceFileName, problem: "tensor \(name) has shape \(actual), expected \(shape) from config.json")
+        }
         func load(_ role: EncoderTensor, layer: Int = 0, _ shape: [Int]) throws -> [Float] {
             let name = prefix + names.name(role, layer: layer)
             let t = try checkpoint.tensor(name)
-            guard t.shape == shape else {
-                throw ModelLoadError(file: checkpoint.fileName(holding: name) ?? checkpoint.sourceFileName, problem: "tensor \(name) has shape \(t.shape), expected \(shape) from config.json")
-            }
+            guard t.shape == shape else { throw shapeError(name, t.shape, shape) }
+            if let type = checkpoint.storedType(of: name), type != "F32" { converted[type, default: 0] += 1 }
             return t.data
+        }
+        /// The blocks of a weight stored in a format the quantised GEMM reads, shape checked; nil otherwise.
+        func blocks(_ role: EncoderTensor, layer: Int, _ shape: [Int]) throws -> GGUFTensorData? {
+            let name = prefix + names.name(role, layer: layer)
+            guard let b = checkpoint.quantizedBlocks(name), Linear.keepsQuantized(b) else { return nil }
+            let actual = checkpoint.shape(of: name) ?? []
+            guard actual == shape else { throw shapeError(name, actual, shape) }
+            kept[b.format.name, default: 0] += 1
+            return b
+        }
+        /// A Linear of weight `role` (OC, C) and bias: kept quantised when it can be, else packed f32.
+        func linear(_ role: EncoderTensor, layer: Int, _ shape: [Int], bias b: [Float]?) throws -> Linear {
+            if let q = try blocks(role, layer: layer, shape) {
+                return try Linear.quantized(q, bias: b, outFeatures: shape[0], inFeatures: shape[1])
+            }
+            return .dense(weight: try load(role, layer: layer, shape), bias: b, outFeatures: shape[0], inFeatures: shape[1])
         }
         /// A bias: nil when the checkpoint has no tensor of that name.
         func bias(_ role: EncoderTensor, layer: Int = 0, _ count: Int) throws -> [Float]? {
@@ -132,23 +154,40 @@ public final class BertEncoder: @unchecked Sendable {
         }
         var layers: [BertLayerWeights] = []
         for l in 0..<L {
-            let qkvWeight = try load(.queryWeight, layer: l, [C, C]) + load(.keyWeight, layer: l, [C, C]) + load(.valueWeight, layer: l, [C, C])
             // Q, K and V may each lack a bias (some families drop only K's): the fused bias has
             // zeros there, and is nil when none of the three has one.
             let qkvBiases = try [EncoderTensor.queryBias, .keyBias, .valueBias].map { try bias($0, layer: l, C) }
             let qkvBias: [Float]? = qkvBiases.allSatisfy { $0 == nil } ? nil
                 : qkvBiases.flatMap { $0 ?? [Float](repeating: 0, count: C) }
+            // Fused (3C, C): Q, K and V stored in one quantised format are fused block by block
+            // (rows are whole blocks); otherwise as f32.
+            let qkvBlocks = try [EncoderTensor.queryWeight, .keyWeight, .valueWeight].map { try blocks($0, layer: l, [C, C]) }
+            let selfQKV: Linear
+            if let q = qkvBlocks[0], let k = qkvBlocks[1], let v = qkvBlocks[2], q.format == k.format, k.format == v.format {
+                selfQKV = .quantized(try QuantizedLinear(blocks: Array(q.bytes) + Array(k.bytes) + Array(v.bytes), format: q.format,
+                                                         outFeatures: 3 * C, inFeatures: C, bias: qkvBias))
+            } else {
+                let qkvWeight = try load(.queryWeight, layer: l, [C, C]) + load(.keyWeight, layer: l, [C, C]) + load(.valueWeight, layer: l, [C, C])
+                selfQKV = .dense(weight: qkvWeight, bias: qkvBias, outFeatures: 3 * C, inFeatures: C)
+            }
+            // W_O: the analysis reads it plain (dequantised when stored quantised).
             let attnOutWeight = try load(.attnOutWeight, layer: l, [C, C])
+            let attnOutBias = try bias(.attnOutBias, layer: l, C)
+            let selfOutputDense = try blocks(.attnOutWeight, layer: l, [C, C]).map { try Linear.quantized($0, bias: attnOutBias, outFeatures: C, inFeatures: C) }
+                ?? .dense(weight: attnOutWeight, bias: attnOutBias, outFeatures: C, inFeatures: C)
             layers.append(BertLayerWeights(
-                selfQKV: .dense(weight: qkvWeight, bias: qkvBias, outFeatures: 3 * C, inFeatures: C),
-                selfOutputDense: .dense(weight: attnOutWeight, bias: try bias(.attnOutBias, layer: l, C), outFeatures: C, inFeatures: C),
+                selfQKV: selfQKV,
+                selfOutputDense: selfOutputDense,
                 selfOutputDenseWeight: attnOutWeight,
                 selfOutputLayerNormWeight: try load(.attnLNWeight, layer: l, [C]), selfOutputLayerNormBias: try bias(.attnLNBias, layer: l, C),
-                intermediateDense: .dense(weight: try load(.ffnInWeight, layer: l, [I, C]), bias: try bias(.ffnInBias, layer: l, I), outFeatures: I, inFeatures: C),
-                outputDense: .dense(weight: try load(.ffnOutWeight, layer: l, [C, I]), bias: try bias(.ffnOutBias, layer: l, C), outFeatures: C, inFeatures: I),
+                intermediateDense: try linear(.ffnInWeight, layer: l, [I, C], bias: try bias(.ffnInBias, layer: l, I)),
+                outputDense: try linear(.ffnOutWeight, layer: l, [C, I], bias: try bias(.ffnOutBias, layer: l, C)),
                 outputLayerNormWeight: try load(.outLNWeight, layer: l, [C]), outputLayerNormBias: try bias(.outLNBias, layer: l, C)))
         }
         self.layers = layers
+        let source = checkpoint.sourceFileName
+        self.loadNotes = kept.sorted { $0.key < $1.key }.map { "\(source): kept \($0.value) \($0.key) weight\($0.value == 1 ? "" : "s") quantised (quantised GEMM)" }
+            + converted.sorted { $0.key < $1.key }.map { "\(source): converted \($0.value) \($0.key) tensor\($0.value == 1 ? "" : "s") to f32 at load" }
     }
 
     /// The position index of each token: 0, 1, ... ; RoBERTa / XLM-R count non-padding tokens

@@ -40,7 +40,7 @@ extension LoadedModel {
             let weights = GGUFWeights(file: file)
             let network = try family.load(architecture: architecture, from: .gguf(file: file, architecture: architecture, weights: weights))
             return LoadedModel(id: id, directory: url, network: network, tokenizer: tokenizer,
-                               loadNotes: notes + conversionNotes(weights))
+                               loadNotes: notes + network.loadNotes)
         }
         func count(_ key: String) throws -> Int {
             guard let n = try file.int("\(architecture).\(key)"), n > 0 else {

@@ -1,9 +1,9 @@
 // The linear layers of every family: y (T, OC) = x (T, C) * W^T (+ b), W as transformers stores
-// it (out, in) = (OC, C). Today a weight is packed f32 (`PackedLinear`); a quantised weight read
-// from GGUF is dequantised to f32 at load and packed. The second case, the quantised GEMM that
-// keeps W's blocks and dequantises panel by panel (`QuantizedLinear`, issue 11 part 3), is added
-// here as `case quantized(QuantizedLinear)` when it lands: the families call only `forward`,
-// `bias` and `byteCount`, so none of them changes.
+// it (out, in) = (OC, C). A weight is packed f32 (`PackedLinear`), or, read block-quantised from
+// GGUF in a format the quantised GEMM reads (Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K), kept as its
+// blocks (`QuantizedLinear`: dequantised panel by panel inside the GEMM, never as a float copy).
+// Other quantised formats are dequantised to f32 at load and packed. The families call only
+// `forward`, `bias` and `byteCount`.
 
 import HeedCheckpoints
 import HeedKernels
@@ -12,31 +12,46 @@ import HeedKernels
 public enum Linear: @unchecked Sendable {
     /// W packed once into the f32 GEMM's panels.
     case packed(PackedLinear)
+    /// W kept as ggml blocks.
+    case quantized(QuantizedLinear)
 
     /// OC.
     public var outFeatures: Int {
-        switch self { case let .packed(p): return p.outFeatures }
+        switch self { case let .packed(p): return p.outFeatures; case let .quantized(q): return q.outFeatures }
     }
 
     /// C.
     public var inFeatures: Int {
-        switch self { case let .packed(p): return p.inFeatures }
+        switch self { case let .packed(p): return p.inFeatures; case let .quantized(q): return q.inFeatures }
     }
 
     /// b (OC), or nil for a Linear without bias.
     public var bias: [Float]? {
-        switch self { case let .packed(p): return p.bias }
+        switch self { case let .packed(p): return p.bias; case let .quantized(q): return q.bias }
     }
 
-    /// Bytes the weight and bias hold in memory.
+    /// Bytes the weight and bias hold in memory (blocks read in place from a file mapping count 0).
     public var byteCount: Int {
-        switch self { case let .packed(p): return p.byteCount }
+        switch self { case let .packed(p): return p.byteCount; case let .quantized(q): return q.byteCount }
     }
 
     /// y (T, OC) = x (T, C) * W^T + b, T = `rows`; rows of x are C apart, rows of y OC apart.
     @inline(__always)
     public func forward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
-        switch self { case let .packed(p): p.forward(x, rows: rows, into: y) }
+        switch self {
+        case let .packed(p): p.forward(x, rows: rows, into: y)
+        case let .quantized(q): q.forward(x, rows: rows, into: y)
+        }
+    }
+
+    /// True when the quantised GEMM reads `blocks`' format in place.
+    public static func keepsQuantized(_ blocks: GGUFTensorData) -> Bool { QuantizedLinear.supports(blocks.format) }
+
+    /// W (OC, C) as `blocks` (rows of C, read in place from the mapping, which stays alive) and
+    /// b (OC) or nil. Throws `QuantizedLinear.Error` when the sizes disagree.
+    public static func quantized(_ blocks: GGUFTensorData, bias: [Float]?, outFeatures: Int, inFeatures: Int) throws -> Linear {
+        .quantized(try QuantizedLinear(mapped: blocks.bytes.baseAddress!, byteCount: blocks.bytes.count, owner: blocks.file,
+                                       format: blocks.format, outFeatures: outFeatures, inFeatures: inFeatures, bias: bias))
     }
 
     /// Packs W (OC, C) row-major f32 and b (OC) or nil.

@@ -23,6 +23,9 @@ public protocol TransformerModel: AnyObject, Sendable {
     var maxTokens: Int { get }
     /// Rows of the word-embedding matrix: the token ids the network can run are 0..<embeddingRows.
     var embeddingRows: Int { get }
+    /// What loading did that a person may want to know (`--log-level info`): weights kept
+    /// quantised, tensors converted or dequantised to f32.
+    var loadNotes: [String] { get }
     /// Approximate bytes the weights hold in memory: embeddings, linears, the plain W_O
     /// copies the analysis reads, norm parameters.
     var weightBytes: Int { get }
@@ -192,8 +195,7 @@ public final class LoadedModel: @unchecked Sendable {
         } catch let e as ModelLoadError {
             throw ModelLoadError(file: e.file.hasPrefix("/") ? e.file : directory.appendingPathComponent(e.file).path, problem: e.problem)
         }
-        return LoadedModel(id: id, directory: directory, network: network, tokenizer: tokenizer,
-                           loadNotes: conversionNotes(checkpoint))
+        return LoadedModel(id: id, directory: directory, network: network, tokenizer: tokenizer, loadNotes: network.loadNotes)
     }
 
     /// Resolves `id` (catalog name, fetched on first use; directory; HF cache repo id) and loads it.
@@ -203,16 +205,3 @@ public final class LoadedModel: @unchecked Sendable {
     }
 }
 
-extension LoadedModel {
-    /// One note per stored element type other than F32 that loading converted (or dequantised)
-    /// to f32: "converted 24 F16 tensors to f32 at load".
-    static func conversionNotes(_ weights: WeightSource) -> [String] {
-        var counts: [String: Int] = [:]
-        for name in weights.tensorNames {
-            if let type = weights.storedType(of: name), type != "F32" { counts[type, default: 0] += 1 }
-        }
-        return counts.sorted { $0.key < $1.key }.map { type, n in
-            "\(weights.sourceFileName): converted \(n) \(type) tensor\(n == 1 ? "" : "s") to f32 at load"
-        }
-    }
-}
