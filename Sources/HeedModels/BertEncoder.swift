@@ -204,20 +204,50 @@ public final class BertEncoder: @unchecked Sendable {
         }
     }
 
-    /// Runs the encoder on one unpadded sequence. `isCancelled` is checked between layers.
-    /// `finalHiddenState: false` stops after the last layer's attention block (every tap is
-    /// recorded, the last feed-forward block is skipped): no analysis reads the last layer's output.
+    /// Runs the encoder on one unpadded sequence (BertModel.forward without pooler).
+    /// `isCancelled` is checked between layers. `finalHiddenState: false` stops after the last
+    /// layer's attention block (every tap is recorded, the last feed-forward block is skipped):
+    /// no analysis reads the last layer's output.
     public func forward(_ ids: [Int], taps: TapLevel = .attention, finalHiddenState: Bool = true,
                         isCancelled: () -> Bool = { false }) throws -> ForwardResult {
-        let T = ids.count, C = config.hiddenSize, E = config.embeddingSize, NH = config.numHeads
-        let HS = config.headSize, I = config.intermediateSize
+        let T = ids.count, C = config.hiddenSize, NH = config.numHeads, HS = config.headSize, I = config.intermediateSize
         guard T > 0 else { throw ForwardError.emptyInput }
         guard T <= config.maxTokens else { throw ForwardError.tooLong(tokens: T, limit: config.maxTokens) }
         for id in ids where id < 0 || id >= config.vocabSize { throw ForwardError.tokenOutOfRange(id: id, vocabSize: config.vocabSize) }
         // Wake the worker threads now: their wake-up overlaps the embeddings (serial code).
         Parallel.prewake()
 
-        // embeddings = LayerNorm(word + token_type + position)   (T, E)
+        var x = embeddings(ids)
+        var hidden = [Tensor(shape: [T, C], data: x)]
+        var recorded: [LayerTaps] = []
+        // Scratch reused by every layer; what a tap keeps (alpha, y, LayerNorm(y), the layer
+        // output) is a fresh buffer per layer, written whole before it is read (no zero fill),
+        // and moved into the tap, never copied.
+        var qkv = [Float](repeating: 0, count: T * 3 * C)
+        var context = [Float](repeating: 0, count: T * C)
+        var intermediate = [Float](repeating: 0, count: T * I)
+
+        // BertEncoder.forward: for layer_module in self.layer
+        for (l, layer) in layers.enumerated() {
+            if isCancelled() { throw ForwardError.cancelled }
+            // BertAttention: self_outputs = self.self(hidden_states); attention_output = self.output(self_outputs[0], hidden_states)
+            let probs = selfAttention(layer, x, T: T, qkv: &qkv, context: &context)
+            let (y, attentionOutput) = selfOutput(layer, context, input: x, T: T)
+            recorded.append(Self.taps(layer: l, level: taps, weights: layer, geometry: AttentionGeometry(heads: NH, kvHeads: NH, headSize: HS, queries: T, keys: T),
+                                      eps: config.layerNormEps, input: x, probs: probs, qkv: qkv, y: y, h1: attentionOutput))
+            if l == layers.count - 1 && !finalHiddenState { break }
+            // BertLayer.feed_forward_chunk: layer_output = self.output(self.intermediate(attention_output), attention_output)
+            self.intermediate(layer, attentionOutput, T: T, into: &intermediate)
+            x = output(layer, intermediate, input: attentionOutput, T: T)
+            hidden.append(Tensor(shape: [T, C], data: x))
+        }
+        return ForwardResult(tokenIDs: ids, hiddenStates: hidden, layers: recorded)
+    }
+
+    /// BertEmbeddings.forward: LayerNorm(word + token_type + position)   (T, E); then ELECTRA's
+    /// embeddings_project to (T, C).
+    func embeddings(_ ids: [Int]) -> [Float] {
+        let T = ids.count, E = config.embeddingSize, C = config.hiddenSize
         var emb = [Float](repeating: 0, count: T * E)
         let positions = positionIDs(ids)
         for t in 0..<T {
@@ -227,88 +257,93 @@ public final class BertEncoder: @unchecked Sendable {
         emb.withUnsafeMutableBufferPointer { e in
             Self.layerNorm(e.baseAddress!, rows: T, cols: E, gamma: embLNWeight, beta: embLNBias, eps: config.layerNormEps, out: e.baseAddress!)
         }
-        var x: [Float]
-        if let embeddingsProject {
-            x = [Float](repeating: 0, count: T * C)
-            x.withUnsafeMutableBufferPointer { xp in embeddingsProject.forward(emb, rows: T, into: xp.baseAddress!) }
-        } else {
-            x = emb
-        }
+        guard let embeddingsProject else { return emb }
+        var x = [Float](repeating: 0, count: T * C)
+        x.withUnsafeMutableBufferPointer { xp in embeddingsProject.forward(emb, rows: T, into: xp.baseAddress!) }
+        return x
+    }
 
-        var hidden = [Tensor(shape: [T, C], data: x)]
-        var recorded: [LayerTaps] = []
-        // Scratch reused by every layer; what a tap keeps (alpha, y, LayerNorm(y), the layer
-        // output) is a fresh buffer per layer, written whole before it is read (no zero fill),
-        // and moved into the tap, never copied.
-        var qkv = [Float](repeating: 0, count: T * 3 * C)
-        var context = [Float](repeating: 0, count: T * C)
-        var inter = [Float](repeating: 0, count: T * I)
+    /// BertSelfAttention.forward with eager_attention_forward: q, k, v = query(x), key(x),
+    /// value(x) into `qkv` (T, 3C); per head attn_weights = softmax(q_h k_h^T * scaling) (T, T),
+    /// returned as alpha (NH, T, T); attn_output = attn_weights @ v_h into `context` (T, C).
+    func selfAttention(_ layer: BertLayerWeights, _ x: [Float], T: Int, qkv: inout [Float], context: inout [Float]) -> [Float] {
+        let C = config.hiddenSize, NH = config.numHeads, HS = config.headSize
         let scale = 1 / Float(HS).squareRoot()
-
-        for (l, layer) in layers.enumerated() {
-            if isCancelled() { throw ForwardError.cancelled }
-            // q, k, v = self.query(x), self.key(x), self.value(x)   (T, 3C)
-            x.withUnsafeBufferPointer { xp in qkv.withUnsafeMutableBufferPointer { layer.selfQKV.forward(xp.baseAddress!, rows: T, into: $0.baseAddress!) } }
-            let probs = Self.uninitialized(NH * T * T) { pr in
-                qkv.withUnsafeBufferPointer { qkvp in
-                    context.withUnsafeMutableBufferPointer { cp in
-                        let q = qkvp.baseAddress!, ctx = cp.baseAddress!
-                        Parallel.forEach(NH) { h in
-                            let scores = pr + h * T * T
-                            // attn_weights = softmax(q_h k_h^T * scaling)   (T, T)
-                            Kernels.gemmABt(m: T, n: T, k: HS, a: q + h * HS, lda: 3 * C, b: q + C + h * HS, ldb: 3 * C, c: scores, ldc: T)
-                            Kernels.softmaxRows(scores, rows: T, cols: T, scale: scale)
-                            // attn_output = attn_weights @ v_h   (T, HS) into columns h*HS of (T, C)
-                            Kernels.gemmAB(m: T, n: HS, k: T, a: scores, lda: T, b: q + 2 * C + h * HS, ldb: 3 * C, c: ctx + h * HS, ldc: C)
-                        }
+        x.withUnsafeBufferPointer { xp in qkv.withUnsafeMutableBufferPointer { layer.selfQKV.forward(xp.baseAddress!, rows: T, into: $0.baseAddress!) } }
+        return Self.uninitialized(NH * T * T) { pr in
+            qkv.withUnsafeBufferPointer { qkvp in
+                context.withUnsafeMutableBufferPointer { cp in
+                    let q = qkvp.baseAddress!, ctx = cp.baseAddress!
+                    Parallel.forEach(NH) { h in
+                        let scores = pr + h * T * T
+                        Kernels.gemmABt(m: T, n: T, k: HS, a: q + h * HS, lda: 3 * C, b: q + C + h * HS, ldb: 3 * C, c: scores, ldc: T)
+                        Kernels.softmaxRows(scores, rows: T, cols: T, scale: scale)
+                        // columns h*HS ..< (h+1)*HS of context
+                        Kernels.gemmAB(m: T, n: HS, k: T, a: scores, lda: T, b: q + 2 * C + h * HS, ldb: 3 * C, c: ctx + h * HS, ldc: C)
                     }
                 }
             }
-            // hidden_states = self.LayerNorm(self.dense(context) + input_tensor)
-            let attnOut = Self.uninitialized(T * C) { y in
-                context.withUnsafeBufferPointer { layer.selfOutputDense.forward($0.baseAddress!, rows: T, into: y) }
-                x.withUnsafeBufferPointer { xp in for i in 0..<(T * C) { y[i] += xp[i] } }
-            }
-            let eps = config.layerNormEps
-            let h1 = Self.uninitialized(T * C) { h in
-                attnOut.withUnsafeBufferPointer { y in
-                    Self.layerNorm(y.baseAddress!, rows: T, cols: C, gamma: layer.selfOutputLayerNormWeight, beta: layer.selfOutputLayerNormBias, eps: eps, out: h)
-                }
-            }
-            let parameters = AttentionOutputParameters(outputWeight: layer.selfOutputDenseWeight, outputBias: layer.selfOutputDense.bias,
-                                                       norm: .postLayerNorm, normWeight: layer.selfOutputLayerNormWeight,
-                                                       normBias: layer.selfOutputLayerNormBias, normEps: eps)
-            var tap = LayerTaps(site: AttentionSite(layer: l), geometry: AttentionGeometry(heads: NH, kvHeads: NH, headSize: HS, queries: T, keys: T),
-                                mask: .none, parameters: parameters)
-            if taps != .none { tap.attention = Tensor(shape: [NH, T, T], data: probs) }
-            if taps == .full {
-                tap.input = Tensor(shape: [T, C], data: x)
-                let v = Self.uninitialized(T * C) { v in
-                    qkv.withUnsafeBufferPointer { q in
-                        for t in 0..<T { (v + t * C).update(from: q.baseAddress! + t * 3 * C + 2 * C, count: C) }
-                    }
-                }
-                tap.values = Tensor(shape: [T, C], data: v)
-                tap.residualSum = Tensor(shape: [T, C], data: attnOut)
-                tap.normalizedSum = Tensor(shape: [T, C], data: h1)
-            }
-            recorded.append(tap)
-            if l == layers.count - 1 && !finalHiddenState { break }
-            // intermediate = act(self.intermediate(h1)); output = self.LayerNorm(self.output(intermediate) + h1)
-            h1.withUnsafeBufferPointer { hp in inter.withUnsafeMutableBufferPointer { ip in
-                layer.intermediateDense.forward(hp.baseAddress!, rows: T, into: ip.baseAddress!)
-                activation.apply(ip.baseAddress!, count: T * I)
-            } }
-            let out = Self.uninitialized(T * C) { op in
-                inter.withUnsafeBufferPointer { layer.outputDense.forward($0.baseAddress!, rows: T, into: op) }
-                h1.withUnsafeBufferPointer { hp in for i in 0..<(T * C) { op[i] += hp[i] } }
-                Self.layerNorm(op, rows: T, cols: C, gamma: layer.outputLayerNormWeight, beta: layer.outputLayerNormBias, eps: eps, out: op)
-            }
-
-            x = out
-            hidden.append(Tensor(shape: [T, C], data: out))
         }
-        return ForwardResult(tokenIDs: ids, hiddenStates: hidden, layers: recorded)
+    }
+
+    /// BertSelfOutput.forward: LayerNorm(dense(hidden_states) + input_tensor). Returns the sum
+    /// y (T, C) (the taps' residual sum) and its LayerNorm (T, C).
+    func selfOutput(_ layer: BertLayerWeights, _ context: [Float], input x: [Float], T: Int) -> (y: [Float], output: [Float]) {
+        let C = config.hiddenSize
+        let y = Self.uninitialized(T * C) { y in
+            context.withUnsafeBufferPointer { layer.selfOutputDense.forward($0.baseAddress!, rows: T, into: y) }
+            x.withUnsafeBufferPointer { xp in for i in 0..<(T * C) { y[i] += xp[i] } }
+        }
+        let h = Self.uninitialized(T * C) { h in
+            y.withUnsafeBufferPointer { yp in
+                Self.layerNorm(yp.baseAddress!, rows: T, cols: C, gamma: layer.selfOutputLayerNormWeight, beta: layer.selfOutputLayerNormBias,
+                               eps: config.layerNormEps, out: h)
+            }
+        }
+        return (y, h)
+    }
+
+    /// BertIntermediate.forward: intermediate_act_fn(dense(hidden_states))   (T, I).
+    func intermediate(_ layer: BertLayerWeights, _ h: [Float], T: Int, into inter: inout [Float]) {
+        let I = config.intermediateSize
+        h.withUnsafeBufferPointer { hp in inter.withUnsafeMutableBufferPointer { ip in
+            layer.intermediateDense.forward(hp.baseAddress!, rows: T, into: ip.baseAddress!)
+            activation.apply(ip.baseAddress!, count: T * I)
+        } }
+    }
+
+    /// BertOutput.forward: LayerNorm(dense(hidden_states) + input_tensor)   (T, C).
+    func output(_ layer: BertLayerWeights, _ inter: [Float], input h: [Float], T: Int) -> [Float] {
+        let C = config.hiddenSize
+        return Self.uninitialized(T * C) { op in
+            inter.withUnsafeBufferPointer { layer.outputDense.forward($0.baseAddress!, rows: T, into: op) }
+            h.withUnsafeBufferPointer { hp in for i in 0..<(T * C) { op[i] += hp[i] } }
+            Self.layerNorm(op, rows: T, cols: C, gamma: layer.outputLayerNormWeight, beta: layer.outputLayerNormBias, eps: config.layerNormEps, out: op)
+        }
+    }
+
+    /// The taps of one layer at `level`: alpha from `.attention` on; x, v (columns 2C..<3C of
+    /// qkv), y and LayerNorm(y) at `.full`. Post-LN, no mask, NKV = NH, square.
+    static func taps(layer l: Int, level: TapLevel, weights layer: BertLayerWeights, geometry: AttentionGeometry, eps: Float,
+                     input x: [Float], probs: [Float], qkv: [Float], y: [Float], h1: [Float]) -> LayerTaps {
+        let T = geometry.queries, NH = geometry.heads, C = NH * geometry.headSize
+        let parameters = AttentionOutputParameters(outputWeight: layer.selfOutputDenseWeight, outputBias: layer.selfOutputDense.bias,
+                                                   norm: .postLayerNorm, normWeight: layer.selfOutputLayerNormWeight,
+                                                   normBias: layer.selfOutputLayerNormBias, normEps: eps)
+        var tap = LayerTaps(site: AttentionSite(layer: l), geometry: geometry, mask: .none, parameters: parameters)
+        if level != .none { tap.attention = Tensor(shape: [NH, T, T], data: probs) }
+        if level == .full {
+            tap.input = Tensor(shape: [T, C], data: x)
+            let v = uninitialized(T * C) { v in
+                qkv.withUnsafeBufferPointer { q in
+                    for t in 0..<T { (v + t * C).update(from: q.baseAddress! + t * 3 * C + 2 * C, count: C) }
+                }
+            }
+            tap.values = Tensor(shape: [T, C], data: v)
+            tap.residualSum = Tensor(shape: [T, C], data: y)
+            tap.normalizedSum = Tensor(shape: [T, C], data: h1)
+        }
+        return tap
     }
 
     /// An array of `count` floats that `fill` writes whole (no zero fill first).

@@ -30,9 +30,13 @@ public enum Linear: @unchecked Sendable {
         switch self { case let .packed(p): return p.bias; case let .quantized(q): return q.bias }
     }
 
-    /// Bytes the weight and bias hold in memory (blocks read in place from a file mapping count 0).
+    /// Bytes the weight and bias hold in memory; blocks read in place from a file mapping count
+    /// too (they become resident as the GEMM reads them).
     public var byteCount: Int {
-        switch self { case let .packed(p): return p.byteCount; case let .quantized(q): return q.byteCount }
+        switch self {
+        case let .packed(p): return p.byteCount
+        case let .quantized(q): return max(q.byteCount, q.outFeatures * q.rowBytes + 4 * (q.bias?.count ?? 0))
+        }
     }
 
     /// y (T, OC) = x (T, C) * W^T + b, T = `rows`; rows of x are C apart, rows of y OC apart.
