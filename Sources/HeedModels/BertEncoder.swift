@@ -18,9 +18,10 @@ struct BertLayerWeights {
     let selfQKV: Linear
     /// BertSelfOutput.dense: (C, C).
     let selfOutputDense: Linear
-    /// BertSelfOutput.dense.weight W_O (C, C) row-major, plain: the analysis forms f^h(x) from it
-    /// (the packed copy is the GEMM's).
-    let selfOutputDenseWeight: [Float]
+    /// W_O (C, C) row-major, plain, for the analysis, when `selfOutputDense` is packed f32 (the
+    /// packed copy is the GEMM's; BiasFreeModelTests pins this copy in `weightBytes`). nil for a
+    /// quantised W_O: the analysis then dequantises it from the blocks when it reads it.
+    let selfOutputDenseWeight: [Float]?
     /// BertSelfOutput.LayerNorm: gamma (C), beta (C) or nil.
     let selfOutputLayerNormWeight: [Float], selfOutputLayerNormBias: [Float]?
     /// BertIntermediate.dense: (I, C).
@@ -170,15 +171,20 @@ public final class BertEncoder: @unchecked Sendable {
                 let qkvWeight = try load(.queryWeight, layer: l, [C, C]) + load(.keyWeight, layer: l, [C, C]) + load(.valueWeight, layer: l, [C, C])
                 selfQKV = .dense(weight: qkvWeight, bias: qkvBias, outFeatures: 3 * C, inFeatures: C)
             }
-            // W_O: the analysis reads it plain (dequantised when stored quantised).
-            let attnOutWeight = try load(.attnOutWeight, layer: l, [C, C])
             let attnOutBias = try bias(.attnOutBias, layer: l, C)
-            let selfOutputDense = try blocks(.attnOutWeight, layer: l, [C, C]).map { try Linear.quantized($0, bias: attnOutBias, outFeatures: C, inFeatures: C) }
-                ?? .dense(weight: attnOutWeight, bias: attnOutBias, outFeatures: C, inFeatures: C)
+            let selfOutputDense: Linear, selfOutputDenseWeight: [Float]?
+            if let q = try blocks(.attnOutWeight, layer: l, [C, C]) {
+                selfOutputDense = try Linear.quantized(q, bias: attnOutBias, outFeatures: C, inFeatures: C)
+                selfOutputDenseWeight = nil
+            } else {
+                let w = try load(.attnOutWeight, layer: l, [C, C])
+                selfOutputDense = .dense(weight: w, bias: attnOutBias, outFeatures: C, inFeatures: C)
+                selfOutputDenseWeight = w
+            }
             layers.append(BertLayerWeights(
                 selfQKV: selfQKV,
                 selfOutputDense: selfOutputDense,
-                selfOutputDenseWeight: attnOutWeight,
+                selfOutputDenseWeight: selfOutputDenseWeight,
                 selfOutputLayerNormWeight: try load(.attnLNWeight, layer: l, [C]), selfOutputLayerNormBias: try bias(.attnLNBias, layer: l, C),
                 intermediateDense: try linear(.ffnInWeight, layer: l, [I, C], bias: try bias(.ffnInBias, layer: l, I)),
                 outputDense: try linear(.ffnOutWeight, layer: l, [C, I], bias: try bias(.ffnOutBias, layer: l, C)),
@@ -327,9 +333,11 @@ public final class BertEncoder: @unchecked Sendable {
     static func taps(layer l: Int, level: TapLevel, weights layer: BertLayerWeights, geometry: AttentionGeometry, eps: Float,
                      input x: [Float], probs: [Float], qkv: [Float], y: [Float], h1: [Float]) -> LayerTaps {
         let T = geometry.queries, NH = geometry.heads, C = NH * geometry.headSize
-        let parameters = AttentionOutputParameters(outputWeight: layer.selfOutputDenseWeight, outputBias: layer.selfOutputDense.bias,
-                                                   norm: .postLayerNorm, normWeight: layer.selfOutputLayerNormWeight,
-                                                   normBias: layer.selfOutputLayerNormBias, normEps: eps)
+        let parameters = layer.selfOutputDenseWeight.map {
+            AttentionOutputParameters(outputWeight: $0, outputBias: layer.selfOutputDense.bias, norm: .postLayerNorm,
+                                      normWeight: layer.selfOutputLayerNormWeight, normBias: layer.selfOutputLayerNormBias, normEps: eps)
+        } ?? AttentionOutputParameters(output: layer.selfOutputDense, norm: .postLayerNorm, normWeight: layer.selfOutputLayerNormWeight,
+                                       normBias: layer.selfOutputLayerNormBias, normEps: eps)
         var tap = LayerTaps(site: AttentionSite(layer: l), geometry: geometry, mask: .none, parameters: parameters)
         if level != .none { tap.attention = Tensor(shape: [NH, T, T], data: probs) }
         if level == .full {

@@ -58,6 +58,15 @@ public enum Linear: @unchecked Sendable {
                                        format: blocks.format, outFeatures: outFeatures, inFeatures: inFeatures, bias: bias))
     }
 
+    /// W (OC, C) row-major f32: unpacked from the panels, or dequantised from the blocks. A
+    /// fresh array on every call (nothing is kept): for the analysis, which reads W_O.
+    public func plainWeight() -> [Float] {
+        switch self {
+        case let .packed(p): return p.unpackedWeight()
+        case let .quantized(q): return q.dequantized()
+        }
+    }
+
     /// Packs W (OC, C) row-major f32 and b (OC) or nil.
     public static func dense(weight: [Float], bias: [Float]?, outFeatures: Int, inFeatures: Int) -> Linear {
         .packed(PackedLinear(weight: weight, bias: bias, outFeatures: outFeatures, inFeatures: inFeatures))

@@ -26,8 +26,8 @@ public protocol TransformerModel: AnyObject, Sendable {
     /// What loading did that a person may want to know (`--log-level info`): weights kept
     /// quantised, tensors converted or dequantised to f32.
     var loadNotes: [String] { get }
-    /// Approximate bytes the weights hold in memory: embeddings, linears, the plain W_O
-    /// copies the analysis reads, norm parameters.
+    /// Approximate bytes the weights hold in memory: embeddings, linears, plain W_O copies
+    /// the analysis reads, norm parameters.
     var weightBytes: Int { get }
     /// `finalHiddenState: false` may skip what comes after the last layer's attention block
     /// (its feed-forward block): every tap is still recorded, `hiddenStates` then has L entries.
@@ -60,7 +60,7 @@ extension BertEncoder: TransformerModel {
             let norms = l.selfOutputLayerNormWeight.count + (l.selfOutputLayerNormBias?.count ?? 0)
                 + l.outputLayerNormWeight.count + (l.outputLayerNormBias?.count ?? 0)
             return n + l.selfQKV.byteCount + l.selfOutputDense.byteCount + l.intermediateDense.byteCount + l.outputDense.byteCount
-                + 4 * (l.selfOutputDenseWeight.count + norms)
+                + 4 * ((l.selfOutputDenseWeight?.count ?? 0) + norms)
         }
     }
 }

@@ -122,8 +122,21 @@ public struct AttentionGeometry: Equatable, Sendable {
 /// with the model (no copy). A bias the checkpoint does not have (a Linear or LayerNorm built
 /// with `bias=False`, as in every Llama-family model) is nil, never an empty or zero-filled array.
 public struct AttentionOutputParameters {
+    /// Where W_O comes from: a plain array, or the model's own out-projection (read back on
+    /// demand, so the model keeps no second copy of W_O).
+    private enum OutputWeight {
+        case plain([Float])
+        case linear(Linear)
+    }
+    private let outputWeightSource: OutputWeight
     /// W_O as stored by transformers (out, in) = (C, NH*HS): f^h(x) = v^h * W_O[:, h*HS ..< (h+1)*HS]^T.
-    public let outputWeight: [Float]
+    /// From a model's out-projection, a fresh array per access (unpacked or dequantised).
+    public var outputWeight: [Float] {
+        switch outputWeightSource {
+        case let .plain(w): return w
+        case let .linear(l): return l.plainWeight()
+        }
+    }
     /// b_O (C), nil when the out-projection has no bias: never attributed to a token.
     public let outputBias: [Float]?
     /// What the block's norm is and where it sits.
@@ -137,7 +150,14 @@ public struct AttentionOutputParameters {
 
     /// W_O (C, NH*HS), b_O (C) or nil, the norm, gamma (C), beta (C) or nil, eps.
     public init(outputWeight: [Float], outputBias: [Float]?, norm: NormSpec, normWeight: [Float], normBias: [Float]?, normEps: Float) {
-        self.outputWeight = outputWeight; self.outputBias = outputBias
+        self.outputWeightSource = .plain(outputWeight); self.outputBias = outputBias
+        self.norm = norm; self.normWeight = normWeight; self.normBias = normBias; self.normEps = normEps
+    }
+
+    /// The out-projection `output` (W_O (C, NH*HS) and b_O), the norm, gamma (C), beta (C) or
+    /// nil, eps. W_O is read from `output` when the analysis asks for it.
+    public init(output: Linear, norm: NormSpec, normWeight: [Float], normBias: [Float]?, normEps: Float) {
+        self.outputWeightSource = .linear(output); self.outputBias = output.bias
         self.norm = norm; self.normWeight = normWeight; self.normBias = normBias; self.normEps = normEps
     }
 
