@@ -121,10 +121,16 @@ public final class BertEncoder: @unchecked Sendable {
             kept[b.format.name, default: 0] += 1
             return b
         }
+        /// `make`, with the quantised GEMM's refusal as a ModelLoadError naming the tensor(s).
+        func quantized(_ what: String, _ make: () throws -> Linear) throws -> Linear {
+            do { return try make() } catch let e as QuantizedLinear.Error {
+                throw ModelLoadError(file: checkpoint.sourceFileName, problem: "\(what): \(e)")
+            }
+        }
         /// A Linear of weight `role` (OC, C) and bias: kept quantised when it can be, else packed f32.
         func linear(_ role: EncoderTensor, layer: Int, _ shape: [Int], bias b: [Float]?) throws -> Linear {
             if let q = try blocks(role, layer: layer, shape) {
-                return try Linear.quantized(q, bias: b, outFeatures: shape[0], inFeatures: shape[1])
+                return try quantized("tensor \(q.info.name)") { try Linear.quantized(q, bias: b, outFeatures: shape[0], inFeatures: shape[1]) }
             }
             return .dense(weight: try load(role, layer: layer, shape), bias: b, outFeatures: shape[0], inFeatures: shape[1])
         }
@@ -165,8 +171,10 @@ public final class BertEncoder: @unchecked Sendable {
             let qkvBlocks = try [EncoderTensor.queryWeight, .keyWeight, .valueWeight].map { try blocks($0, layer: l, [C, C]) }
             let selfQKV: Linear
             if let q = qkvBlocks[0], let k = qkvBlocks[1], let v = qkvBlocks[2], q.format == k.format, k.format == v.format {
-                selfQKV = .quantized(try QuantizedLinear(blocks: Array(q.bytes) + Array(k.bytes) + Array(v.bytes), format: q.format,
-                                                         outFeatures: 3 * C, inFeatures: C, bias: qkvBias))
+                selfQKV = try quantized("tensors \(q.info.name), \(k.info.name), \(v.info.name)") {
+                    .quantized(try QuantizedLinear(blocks: Array(q.bytes) + Array(k.bytes) + Array(v.bytes), format: q.format,
+                                                   outFeatures: 3 * C, inFeatures: C, bias: qkvBias))
+                }
             } else {
                 let qkvWeight = try load(.queryWeight, layer: l, [C, C]) + load(.keyWeight, layer: l, [C, C]) + load(.valueWeight, layer: l, [C, C])
                 selfQKV = .dense(weight: qkvWeight, bias: qkvBias, outFeatures: 3 * C, inFeatures: C)
@@ -174,7 +182,7 @@ public final class BertEncoder: @unchecked Sendable {
             let attnOutBias = try bias(.attnOutBias, layer: l, C)
             let selfOutputDense: Linear, selfOutputDenseWeight: [Float]?
             if let q = try blocks(.attnOutWeight, layer: l, [C, C]) {
-                selfOutputDense = try Linear.quantized(q, bias: attnOutBias, outFeatures: C, inFeatures: C)
+                selfOutputDense = try quantized("tensor \(q.info.name)") { try Linear.quantized(q, bias: attnOutBias, outFeatures: C, inFeatures: C) }
                 selfOutputDenseWeight = nil
             } else {
                 let w = try load(.attnOutWeight, layer: l, [C, C])
