@@ -67,7 +67,8 @@ public final class BertEncoder: @unchecked Sendable {
     public let config: ModelConfig
     let activation: Activation
     // Embeddings: word (V, E), position (P, E), token type row 0 (E) or nil, LayerNorm (E).
-    let wordEmbeddings: [Float]
+    /// word_embeddings (V, E): f32, or kept quantised from GGUF (rows dequantised when looked up).
+    let wordEmbeddings: EmbeddingTable
     let positionEmbeddings: [Float]
     let tokenTypeRow: [Float]?
     let embLNWeight: [Float], embLNBias: [Float]?
@@ -144,7 +145,15 @@ public final class BertEncoder: @unchecked Sendable {
                 throw ModelLoadError(file: checkpoint.sourceFileName, problem: "no tensor named \(prefix + names.name(role, layer: missing)), while layer \(present.firstIndex(of: true)!) has one: a bias is in every layer or in none")
             }
         }
-        wordEmbeddings = try load(.wordEmbeddings, [config.vocabSize, E])
+        let wordName = prefix + names.name(.wordEmbeddings)
+        if let q = checkpoint.quantizedBlocks(wordName), q.format.blockSize > 1 {
+            let actual = checkpoint.shape(of: wordName) ?? []
+            guard actual == [config.vocabSize, E] else { throw shapeError(wordName, actual, [config.vocabSize, E]) }
+            kept[q.format.name, default: 0] += 1
+            wordEmbeddings = .quantized(q)
+        } else {
+            wordEmbeddings = .plain(try load(.wordEmbeddings, [config.vocabSize, E]), width: E)
+        }
         positionEmbeddings = try load(.positionEmbeddings, [config.maxPositionEmbeddings, E])
         if config.family == .distilbert || config.typeVocabSize == 0 {
             tokenTypeRow = nil
@@ -264,9 +273,13 @@ public final class BertEncoder: @unchecked Sendable {
         let T = ids.count, E = config.embeddingSize, C = config.hiddenSize
         var emb = [Float](repeating: 0, count: T * E)
         let positions = positionIDs(ids)
-        for t in 0..<T {
-            let w = ids[t] * E, p = positions[t] * E, o = t * E
-            for c in 0..<E { emb[o + c] = wordEmbeddings[w + c] + (tokenTypeRow?[c] ?? 0) + positionEmbeddings[p + c] }
+        emb.withUnsafeMutableBufferPointer { e in
+            for t in 0..<T {
+                let p = positions[t] * E, o = t * E
+                wordEmbeddings.withRow(ids[t]) { word in
+                    for c in 0..<E { e[o + c] = word[c] + (tokenTypeRow?[c] ?? 0) + positionEmbeddings[p + c] }
+                }
+            }
         }
         emb.withUnsafeMutableBufferPointer { e in
             Self.layerNorm(e.baseAddress!, rows: T, cols: E, gamma: embLNWeight, beta: embLNBias, eps: config.layerNormEps, out: e.baseAddress!)

@@ -8,6 +8,41 @@
 import HeedCheckpoints
 import HeedKernels
 
+/// An embedding matrix (rows, E) read a row at a time: plain f32, or kept as ggml blocks (each
+/// row whole blocks) and dequantised per looked-up row, so a quantised vocabulary costs its
+/// file size.
+public enum EmbeddingTable: @unchecked Sendable {
+    case plain([Float], width: Int)
+    case quantized(GGUFTensorData)
+
+    /// E.
+    public var width: Int {
+        switch self {
+        case let .plain(_, width): return width
+        case let .quantized(d): return d.rowLength
+        }
+    }
+
+    /// Bytes held (blocks in a mapping count: they become resident as rows are read).
+    public var byteCount: Int {
+        switch self {
+        case let .plain(w, _): return 4 * w.count
+        case let .quantized(d): return d.bytes.count
+        }
+    }
+
+    /// Calls `body` with row `index` (E floats): in place, or dequantised into a fresh array.
+    @inline(__always)
+    public func withRow<R>(_ index: Int, _ body: (UnsafePointer<Float>) -> R) -> R {
+        switch self {
+        case let .plain(w, width):
+            return w.withUnsafeBufferPointer { body($0.baseAddress! + index * width) }
+        case let .quantized(d):
+            return d.dequantizedRow(index).withUnsafeBufferPointer { body($0.baseAddress!) }
+        }
+    }
+}
+
 /// A weight matrix W (OC, C) with an optional bias (OC), ready for the GEMM.
 public enum Linear: @unchecked Sendable {
     /// W packed once into the f32 GEMM's panels.

@@ -54,7 +54,7 @@ extension BertEncoder: TransformerModel {
     public var attentionNorm: NormSpec { .postLayerNorm }
     public var causal: Bool { false }
     public var weightBytes: Int {
-        let embeddings = 4 * (wordEmbeddings.count + positionEmbeddings.count + (tokenTypeRow?.count ?? 0)
+        let embeddings = wordEmbeddings.byteCount + 4 * (positionEmbeddings.count + (tokenTypeRow?.count ?? 0)
                               + embLNWeight.count + (embLNBias?.count ?? 0)) + (embeddingsProject?.byteCount ?? 0)
         return layers.reduce(embeddings) { n, l in
             let norms = l.selfOutputLayerNormWeight.count + (l.selfOutputLayerNormBias?.count ?? 0)
