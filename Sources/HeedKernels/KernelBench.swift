@@ -90,6 +90,65 @@ public enum KernelBench {
         return results
     }
 
+    /// Quantized against f32 linears on SmolLM2-135M's shapes (C = 576, KV dim 192, I = 1536,
+    /// vocab 49152): per shape and T, the best time of the f32 `PackedLinear` and of
+    /// `QuantizedLinear` with Q4_1 and Q8_0 blocks (random blocks, finite scales), and the
+    /// quantized/f32 ratio. The vocab projection (49152 x 576) runs at T = 1 only.
+    public static func quantizedGemmLines(tokens: [Int] = [1, 16, 128, 512]) -> [String] {
+        let shapes = [(576, 576, "q/o 576x576"), (192, 576, "k/v 192x576"), (1536, 576, "gate/up 1536x576"),
+                      (576, 1536, "down 576x1536"), (49152, 576, "vocab 49152x576")]
+        var lines = ["isa: \(ISA.active)  threads: \(Parallel.threadCount)  cpu: \(ISA.cpuModel)",
+                     "shape                      T       f32 us     q4_1 us (ratio)     q8_0 us (ratio)"]
+        let maxT = tokens.max() ?? 1
+        let x = randomBuffer(maxT * 1536, seed: 11)
+        let y = UnsafeMutablePointer<Float>.allocate(capacity: maxT * 49152)
+        defer { x.deallocate(); y.deallocate() }
+        for (oc, ic, label) in shapes {
+            let ts = oc == 49152 ? tokens.filter { $0 == 1 } : tokens
+            if ts.isEmpty { continue }
+            let f32 = PackedLinear(weight: randomArray(oc * ic, seed: 12), bias: nil, outFeatures: oc, inFeatures: ic)
+            let q41 = try! QuantizedLinear(blocks: randomBlocks(.q4_1, count: oc * ic, seed: 13), format: .q4_1,
+                                           outFeatures: oc, inFeatures: ic, bias: nil)
+            let q80 = try! QuantizedLinear(blocks: randomBlocks(.q8_0, count: oc * ic, seed: 14), format: .q8_0,
+                                           outFeatures: oc, inFeatures: ic, bias: nil)
+            for T in ts {
+                let tf = best { f32.forward(x, rows: T, into: y) }
+                let t4 = best { q41.forward(x, rows: T, into: y) }
+                let t8 = best { q80.forward(x, rows: T, into: y) }
+                lines.append(String(format: "%@ %4d %12.1f %12.1f (%4.2fx) %12.1f (%4.2fx)",
+                                    label.padding(toLength: 22, withPad: " ", startingAt: 0), T,
+                                    tf * 1e6, t4 * 1e6, t4 / tf, t8 * 1e6, t8 / tf))
+            }
+        }
+        return lines
+    }
+
+    /// Random blocks of `format` for `count` elements: random bytes, every f16 scale or min
+    /// field a finite half of magnitude 2^-8 ... 2^-2 (Q4_0, Q4_1, Q8_0, Q4_K, Q5_K, Q6_K).
+    static func randomBlocks(_ format: QuantFormat, count: Int, seed: UInt64) -> [UInt8] {
+        let blocks = count / format.blockSize
+        var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
+        func next() -> UInt64 { state ^= state << 13; state ^= state >> 7; state ^= state << 17; return state }
+        var bytes = [UInt8](repeating: 0, count: blocks * format.bytesPerBlock)
+        for i in bytes.indices { bytes[i] = UInt8(truncatingIfNeeded: next() >> 24) }
+        let halves: [Int]
+        switch format {
+        case .q8_0, .q4_0: halves = [0]
+        case .q4_1, .q4_K, .q5_K: halves = [0, 2]
+        case .q6_K: halves = [208]
+        default: halves = []
+        }
+        for b in 0..<blocks {
+            for o in halves {
+                let r = next()
+                let bits = UInt16(r & 1) << 15 | UInt16(7 + (r >> 1) % 7) << 10 | UInt16((r >> 8) & 0x3ff)
+                bytes[b * format.bytesPerBlock + o] = UInt8(bits & 0xff)
+                bytes[b * format.bytesPerBlock + o + 1] = UInt8(bits >> 8)
+            }
+        }
+        return bytes
+    }
+
     /// A printable report: peak, GEMM shapes, row kernels.
     public static func report() -> String {
         var lines = ["isa: \(ISA.current)  threads: \(Parallel.threadCount)  cpu: \(ISA.cpuModel)"]

@@ -14,3 +14,5 @@ let gemmMR = 6
 let gemmKC = 384
 /// The name of this variant, spelled as HEED_ISA spells it.
 let variantName = "avx2"
+/// F16C (vcvtph2ps) is available: two adjacent halves convert in one instruction (QuantGemm.swift).
+let hasF16C = true

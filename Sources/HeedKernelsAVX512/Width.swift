@@ -14,3 +14,5 @@ let gemmMR = 12
 let gemmKC = 256
 /// The name of this variant, spelled as HEED_ISA spells it.
 let variantName = "avx512"
+/// F16C (vcvtph2ps) is available: two adjacent halves convert in one instruction (QuantGemm.swift).
+let hasF16C = true

@@ -13,7 +13,7 @@ enum Help {
         heed experiment special-tokens|mixing [--model M] [--corpus FILE] [--json]
         heed fetch    NAME
         heed bench    forward|analysis|daemon [--model M] [--runs N] [--lengths 16,128,512]
-        heed bench    kernels [--part gemm|rows]
+        heed bench    kernels [--part gemm|rows|qgemm]
         heed bench    tokenize [--model M] [--runs N] [--file PATH]
         heed models
         heed help     [COMMAND]
@@ -128,7 +128,7 @@ enum Help {
 
     static let bench = """
     usage: heed bench forward|analysis|daemon [--model M] [--runs N] [--lengths 16,128,512] [--pause MS] [--texts N] [--requests N]
-           heed bench kernels [--part gemm|rows]
+           heed bench kernels [--part gemm|rows|qgemm]
            heed bench tokenize [--model M] [--runs N] [--file PATH]
 
       forward   forward-pass timings, GFLOP/s, ratio against PyTorch (--runs N >= 1, --lengths;
@@ -136,7 +136,8 @@ enum Help {
                 with PyTorch, 0 alone)
       analysis  full analysis of all layers against one forward pass (--runs N >= 1, --lengths)
       daemon    an editor session over stdio: latencies, resident memory (--texts N, --requests N)
-      kernels   kernel throughput on MiniLM's shapes against the FMA peak (--part gemm|rows)
+      kernels   kernel throughput on MiniLM's shapes against the FMA peak (--part gemm|rows);
+                --part qgemm: Q4_1 and Q8_0 linears against f32 on SmolLM2's shapes
       tokenize  encoding one large text (--file PATH; default 1 MB of the mixed-script test strings
                 of a source checkout) against the Rust tokenizers library from Python (--runs N)
 

@@ -91,7 +91,8 @@ do {
             case nil: print(KernelBench.report())
             case "gemm"?: KernelBench.gemmResults().forEach { print($0) }
             case "rows"?: KernelBench.rowResults().forEach { print($0) }
-            default: throw Arguments.Error(description: "--part takes gemm or rows (not \"\(args.value("part")!)\")")
+            case "qgemm"?: KernelBench.quantizedGemmLines().forEach { print($0) }
+            default: throw Arguments.Error(description: "--part takes gemm, rows or qgemm (not \"\(args.value("part")!)\")")
             }
         default: throw Arguments.Error(description: Help.bench)
         }

@@ -175,3 +175,52 @@ final class QuantizedLinearTests: XCTestCase {
         XCTAssertEqual(y, [1, 2, 3, 1, 2, 3])
     }
 }
+
+extension QuantizedLinearTests {
+    /// Scales that are zero, subnormal, the largest half, infinite or NaN dequantise as the
+    /// reference does (the GEMM's own half conversion: branch-free, or F16C).
+    func testSpecialScalesMatchReference() throws {
+        let scales: [UInt16] = [0x0000, 0x8000, 0x0001, 0x83ff, 0x0400, 0x7bff, 0xfbff, 0x7c00, 0xfc00, 0x7e00, 0x3c00]
+        try forEachVariant { isa in
+            for f in [QuantFormat.q8_0, .q4_1, .q6_K] {
+                let cols = f.blockSize
+                var bytes = Self.randomBlocks(f, rows: scales.count, cols: cols, seed: 5)
+                for (r, h) in scales.enumerated() {
+                    // d of row r's block (and Q4_1's m: a finite 1.0, so inf/NaN come from d alone).
+                    let o = r * f.bytesPerBlock + (f == .q6_K ? 208 : 0)
+                    bytes[o] = UInt8(h & 0xff); bytes[o + 1] = UInt8(h >> 8)
+                    if f == .q4_1 { bytes[o + 2] = 0x00; bytes[o + 3] = 0x3c }
+                }
+                let want = Self.referenceW(f, bytes, rows: scales.count, cols: cols)
+                let got = try QuantizedLinear(blocks: bytes, format: f, outFeatures: scales.count, inFeatures: cols, bias: nil).dequantized()
+                for i in 0..<want.count where !(want[i].isNaN && got[i].isNaN) {
+                    XCTAssertEqual(got[i].bitPattern, want[i].bitPattern, "\(isa) \(f) scale \(String(scales[i / cols], radix: 16)) element \(i % cols)")
+                }
+                XCTAssertEqual(got.map(\.isNaN), want.map(\.isNaN), "\(isa) \(f) NaNs")
+            }
+        }
+    }
+}
+
+extension QuantizedLinearTests {
+    /// Rows longer than the row path's k chunk (2048) and several panel-path k blocks.
+    func testLongRows() throws {
+        try forEachVariant { isa in
+            for (f, cols) in [(QuantFormat.q8_0, 2112), (.q4_1, 2080), (.q5_K, 2304)] {
+                let out = 5
+                let bytes = Self.randomBlocks(f, rows: out, cols: cols, seed: 31)
+                let w = Self.referenceW(f, bytes, rows: out, cols: cols)
+                let b = randomFloats(out, seed: 32)
+                let linear = try QuantizedLinear(blocks: bytes, format: f, outFeatures: out, inFeatures: cols, bias: b)
+                for rows in [1, 3, 40] {
+                    let x = randomFloats(rows * cols, seed: 33)
+                    var y = [Float](repeating: .nan, count: rows * out)
+                    linear.forward(x, rows: rows, into: &y)
+                    let want = referenceGemm(x, rows: rows, w, b, out: out, in: cols)
+                    let mag = referenceGemm(x.map(abs), rows: rows, w.map(abs), b.map(abs), out: out, in: cols)
+                    assertClose(actual: y, expected: want, tolerances: mag.map { 1e-5 * $0 + 1e-30 }, "\(isa) \(f) C=\(cols) T=\(rows)")
+                }
+            }
+        }
+    }
+}
