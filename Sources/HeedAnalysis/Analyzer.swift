@@ -17,9 +17,20 @@ public enum AnalysisMethod: String, CaseIterable, Sendable {
     /// Methods computed across all layers, reported at the result's top level.
     public var isAcrossLayers: Bool { self == .rollout || self == .normRollout }
 
-    /// What a model supports: `attn-res-ln` needs a LayerNorm after the attention block.
+    /// What a model supports: `attn-res-ln` needs a norm after the attention block
+    /// (`postLayerNorm`: there is one).
     public static func supported(postLayerNorm: Bool) -> [AnalysisMethod] {
         postLayerNorm ? allCases : allCases.filter { $0 != .attnResLn }
+    }
+
+    /// What a model whose attention blocks have `attentionNorm` supports.
+    public static func supported(attentionNorm: NormSpec) -> [AnalysisMethod] {
+        supported(postLayerNorm: attentionNorm.isAfterBlock)
+    }
+
+    /// The highlight methods a model whose attention blocks have `attentionNorm` supports.
+    public static func highlightable(attentionNorm: NormSpec) -> [AnalysisMethod] {
+        highlightable(postLayerNorm: attentionNorm.isAfterBlock)
     }
 
     /// The methods `heed/highlight` takes, in the order an editor cycles through them (the
@@ -103,9 +114,31 @@ public enum Analyzer {
         for l in options.layers ?? [] where l < 0 || l >= layerCount { throw AnalysisError.layerOutOfRange(l, layers: layerCount) }
     }
 
-    /// `isCancelled` is checked between layers (throws ForwardError.cancelled).
+    /// Checks `options` against a model whose attention blocks have `attentionNorm`.
+    public static func validate(_ options: AnalyzeOptions, layerCount: Int, attentionNorm: NormSpec) throws {
+        try validate(options, layerCount: layerCount, postLayerNorm: attentionNorm.isAfterBlock)
+    }
+
+    /// Analyses `forward`'s taps, reading NH, NKV, HS, T_q, T_k and the norm from the taps
+    /// themselves (the forward pass recorded them). `isCancelled` is checked between layers
+    /// (throws ForwardError.cancelled).
+    public static func analyze(modelID: String, forward: ForwardResult, table: TokenTable, options: AnalyzeOptions,
+                               isCancelled: () -> Bool = { false }) throws -> AnalyzeResult {
+        let normAfterBlock = forward.layers.first?.parameters.norm.isAfterBlock ?? false
+        return try analyze(modelID: modelID, forward: forward, table: table, options: options, heads: nil,
+                           normAfterBlock: normAfterBlock, isCancelled: isCancelled)
+    }
+
+    /// As `analyze(modelID:forward:table:options:isCancelled:)` with NH given and a norm after
+    /// the block or not by `postLayerNorm`, for taps built without a geometry.
     public static func analyze(modelID: String, forward: ForwardResult, table: TokenTable, options: AnalyzeOptions,
                                heads NH: Int, postLayerNorm: Bool, isCancelled: () -> Bool = { false }) throws -> AnalyzeResult {
+        try analyze(modelID: modelID, forward: forward, table: table, options: options, heads: NH,
+                    normAfterBlock: postLayerNorm, isCancelled: isCancelled)
+    }
+
+    static func analyze(modelID: String, forward: ForwardResult, table: TokenTable, options: AnalyzeOptions,
+                        heads NH: Int?, normAfterBlock postLayerNorm: Bool, isCancelled: () -> Bool) throws -> AnalyzeResult {
         let L = forward.layers.count
         try validate(options, layerCount: L, postLayerNorm: postLayerNorm)
         // A repeated method counts once (first occurrence), as a repeated layer does.
@@ -125,7 +158,14 @@ public enum Analyzer {
             let needsDecomposition = wantNormRollout || (wanted && perLayer.contains { $0 != .attention })
             // norm-summed and attn-res-ln share one pass over alpha only when both are wanted here.
             let bothForms = wantNormRollout || (wanted && perLayer.contains(.attnResLn))
-            let d = needsDecomposition ? NormDecomposition(taps: taps, heads: NH, postLayerNorm: postLayerNorm, alsoAttnResLn: bothForms) : nil
+            let d: NormDecomposition?
+            if !needsDecomposition {
+                d = nil
+            } else if let NH {
+                d = NormDecomposition(taps: taps, heads: NH, postLayerNorm: postLayerNorm, alsoAttnResLn: bothForms)
+            } else {
+                d = NormDecomposition(taps: taps, alsoAttnResLn: bothForms)
+            }
             var attnResLn: Tensor? = nil
             if wantNormRollout {
                 let m = postLayerNorm ? d!.attnResLn() : d!.attnRes()

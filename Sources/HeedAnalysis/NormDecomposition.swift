@@ -1,58 +1,87 @@
 import HeedKernels
 import HeedModels
 
-// The norm-based decomposition of one attention layer (docs/methods.md), computed from taps with
+// The norm-based decomposition of one attention site (docs/methods.md), computed from taps with
 // the Gram identity: no T x T x C tensor is ever allocated.
-//   f^h(x_j) = (x_j W_V^h + b_V^h) W_O^h       F: (NH, T, C)
+//   f^h(x_j) = v^{g(h)}_j W_O^h                 F: (NH, T_k, C); g(h) = h / (NH / NKV) the K/V head
 //   z_ij = sum_h alpha^h[i,j] f^h(x_j)          ||z_ij||^2 = a^T G_j a, a = alpha[:, i, j]
 //   r_ij = z_ij + [i==j] x_i                    (residual on the diagonal only)
-//   g_i(v) = (v - mean(v)) * gamma / s_i        s_i = sqrt(Var(y_i) + eps)
+// With a norm after the block (post-norm), g_i maps the residual sum's parts through it:
+//   LayerNorm: g_i(v) = (v - mean(v)) * gamma / s_i,  s_i = sqrt(Var(y_i) + eps)
+//   RMSNorm:   g_i(v) = v * gamma / s_i,              s_i = sqrt(mean(y_i^2) + eps)
 // Off the diagonal ||g_i(r_ij)||^2 = a^T Gw_j a / s_i^2 with Gw_j the Gram matrix of
-// gamma * P f^h(x_j); the T diagonal vectors r_ii are formed explicitly.
+// gamma * P f^h(x_j) (P: centring for LayerNorm, identity for RMSNorm); the diagonal vectors
+// r_ii are formed explicitly. Everything reads the taps' geometry (NH, NKV, HS, T_q, T_k) and
+// norm; the methods that sum over heads per (i, j) with the Gram kernels and those that use
+// the diagonal (the residual) need T_q == T_k (self-attention).
 
 /// Per-layer decomposition state: the transient NH x T x C vectors f and what derives from them.
 /// Only f is computed up front; everything else (the value norms, the diagonal and the sums, the
 /// LayerNorm scales, each Gram form) is computed the first time a method asks for it, so a
 /// highlight of one method pays for that method alone.
 public final class NormDecomposition {
+    /// T: the keys T_k (== T_q for the square methods); C; NH; HS.
     let T: Int, C: Int, NH: Int, HS: Int
-    /// alpha (NH, T, T)
+    /// T_q.
+    let queries: Int
+    /// alpha (NH, T_q, T_k)
     let alpha: [Float]
-    /// f^h(x_j): (NH, T, C)
+    /// f^h(x_j): (NH, T_k, C)
     let f: [Float]
-    /// x_i (T, C): the residual.
+    /// x_i (T_q, C): the residual.
     let residual: [Float]
-    /// y_i = attention output + x_i (T, C): the LayerNorm's input.
-    let preLayerNorm: [Float]
+    /// y_i = attention output + x_i (T_q, C): the residual sum (a post-block norm's input).
+    let residualSum: [Float]
     let parameters: AttentionOutputParameters
-    let postLayerNorm: Bool
+    /// True when a norm follows the residual sum (g_i exists).
+    let normAfterBlock: Bool
+    /// That norm's kind.
+    let normKind: NormKind
     /// Whether `norm-summed` should also compute the LayerNorm form in the same pass over alpha
     /// (true when `attn-res-ln` will be asked for too).
     let pairLayerNormForm: Bool
 
-    /// `taps` must be recorded with `TapLevel.full`. `alsoAttnResLn`: compute `attn-res-ln`'s
-    /// quadratic form in the same pass as `norm-summed`'s (pass false when only one is wanted).
-    public init(taps: LayerTaps, heads NH: Int, postLayerNorm: Bool, alsoAttnResLn: Bool = true) {
-        guard let x = taps.input, let alphaT = taps.attention, let values = taps.values, let y = taps.preLayerNorm else {
+    /// The decomposition of `taps` (recorded with `TapLevel.full`), reading its geometry and
+    /// norm: g_i exists when the norm sits after the block. `alsoAttnResLn`: compute
+    /// `attn-res-ln`'s quadratic form in the same pass as `norm-summed`'s (pass false when only
+    /// one is wanted).
+    public convenience init(taps: LayerTaps, alsoAttnResLn: Bool = true) {
+        guard let g = taps.geometry else { preconditionFailure("NormDecomposition(taps:) needs taps with a geometry") }
+        self.init(taps: taps, geometry: g, normAfterBlock: taps.parameters.norm.isAfterBlock, alsoAttnResLn: alsoAttnResLn)
+    }
+
+    /// As `init(taps:alsoAttnResLn:)` with NH given and the norm after the block or not by
+    /// `postLayerNorm` (taps without a geometry: NKV = NH, T_q = T_k, HS = C / NH).
+    public convenience init(taps: LayerTaps, heads NH: Int, postLayerNorm: Bool, alsoAttnResLn: Bool = true) {
+        guard let x = taps.input, let a = taps.attention else { preconditionFailure("NormDecomposition needs full taps") }
+        let g = taps.geometry ?? AttentionGeometry(heads: NH, kvHeads: NH, headSize: x.shape[1] / NH,
+                                                   queries: a.shape[1], keys: a.shape[2])
+        self.init(taps: taps, geometry: g, normAfterBlock: postLayerNorm, alsoAttnResLn: alsoAttnResLn)
+    }
+
+    init(taps: LayerTaps, geometry g: AttentionGeometry, normAfterBlock: Bool, alsoAttnResLn: Bool) {
+        guard let x = taps.input, let alphaT = taps.attention, let values = taps.values, let y = taps.residualSum else {
             preconditionFailure("NormDecomposition needs full taps")
         }
-        let T = x.shape[0], C = x.shape[1], HS = C / NH
-        self.T = T; self.C = C; self.NH = NH; self.HS = HS
+        let NH = g.heads, NKV = g.kvHeads, HS = g.headSize, T = g.keys, C = x.shape[1]
+        self.T = T; self.C = C; self.NH = NH; self.HS = HS; self.queries = g.queries
         self.alpha = alphaT.data
         self.residual = x.data
-        self.preLayerNorm = y.data
-        self.postLayerNorm = postLayerNorm
-        self.pairLayerNormForm = postLayerNorm && alsoAttnResLn
+        self.residualSum = y.data
+        self.normAfterBlock = normAfterBlock
+        self.normKind = taps.parameters.norm.kind
+        self.pairLayerNormForm = normAfterBlock && alsoAttnResLn
         let p = taps.parameters
         self.parameters = p
 
-        // f^h = v^h (T, HS) * (W_O[:, h*HS ..< (h+1)*HS])^T   -> (T, C)
+        // f^h = v^{g(h)} (T_k, HS) * (W_O[:, h*HS ..< (h+1)*HS])^T   -> (T_k, C); v is (T_k, NKV*HS),
+        // W_O (C, NH*HS).
         var f = [Float](repeating: 0, count: NH * T * C)
         values.data.withUnsafeBufferPointer { v in p.outputWeight.withUnsafeBufferPointer { w in f.withUnsafeMutableBufferPointer { fp in
             // One parallel region over the heads (each GEMM inline) rather than one per head.
             let V = v.baseAddress!, Wp = w.baseAddress!, F = fp.baseAddress!
             Parallel.forEach(NH) { h in
-                Kernels.gemmABt(m: T, n: C, k: HS, a: V + h * HS, lda: C, b: Wp + h * HS, ldb: C,
+                Kernels.gemmABt(m: T, n: C, k: HS, a: V + g.kvHead(of: h) * HS, lda: NKV * HS, b: Wp + h * HS, ldb: NH * HS,
                                 c: F + h * T * C, ldc: C)
             }
         } } }
@@ -68,7 +97,7 @@ public final class NormDecomposition {
 
     /// o_i = sum_j z_ij = y_i - x_i - b_O (T, C): the attention output without b_O.
     private(set) lazy var attentionSum: [Float] = {
-        let T = T, C = C, x = residual, y = preLayerNorm
+        let T = queries, C = C, x = residual, y = residualSum
         // o_i = y_i - x_i - b_O (b_O = 0 when the out-projection has none)
         var o = [Float](repeating: 0, count: T * C)
         for i in 0..<T {
@@ -78,8 +107,9 @@ public final class NormDecomposition {
         return o
     }()
 
-    /// z_ii = sum_h alpha[h,i,i] f^h(x_i)   (T, C)
+    /// z_ii = sum_h alpha[h,i,i] f^h(x_i)   (T, C); self-attention (T_q == T_k).
     private(set) lazy var diagonal: [Float] = {
+        precondition(queries == T, "the diagonal needs T_q == T_k")
         let T = T, C = C, NH = NH
         var zd = [Float](repeating: 0, count: T * C)
         for i in 0..<T {
@@ -92,24 +122,27 @@ public final class NormDecomposition {
         return zd
     }()
 
-    /// s_i (T) of the LayerNorm after the block; nil without a post-attention LayerNorm.
+    /// s_i (T) of the norm after the block; nil without one.
     private(set) lazy var lnScale: [Float]? = {
-        guard postLayerNorm else { return nil }
-        let T = T, C = C, y = preLayerNorm
+        guard normAfterBlock else { return nil }
+        let T = queries, C = C, y = residualSum
         var s = [Float](repeating: 0, count: T)
+        let centred = normKind == .layerNorm
         for i in 0..<T {
             var mean: Double = 0
-            for c in 0..<C { mean += Double(y[i * C + c]) }
-            mean /= Double(C)
+            if centred {
+                for c in 0..<C { mean += Double(y[i * C + c]) }
+                mean /= Double(C)
+            }
             var v: Double = 0
             for c in 0..<C { let d = Double(y[i * C + c]) - mean; v += d * d }
-            s[i] = Float((v / Double(C) + Double(parameters.layerNormEps)).squareRoot())
+            s[i] = Float((v / Double(C) + Double(parameters.normEps)).squareRoot())
         }
         return s
     }()
 
     /// gamma (C) of that LayerNorm; nil without one.
-    var gamma: [Float]? { postLayerNorm ? parameters.layerNormWeight : nil }
+    var gamma: [Float]? { normAfterBlock ? parameters.normWeight : nil }
 
     static func norm(_ v: [Float], offset: Int, count: Int) -> Float {
         var s: Double = 0
@@ -117,38 +150,39 @@ public final class NormDecomposition {
         return Float(s.squareRoot())
     }
 
-    /// g_i(v): centre, times gamma / s_i.
+    /// g_i(v): centre (LayerNorm only), times gamma / s_i.
     func layerNormMap(_ v: [Float], row i: Int) -> [Float] {
-        let mean = v.reduce(0, +) / Float(C)
+        let mean = normKind == .layerNorm ? v.reduce(0, +) / Float(C) : 0
         let inv = 1 / lnScale![i]
         return (0..<C).map { (v[$0] - mean) * gamma![$0] * inv }
     }
 
     // MARK: methods
 
-    /// `norm`: ||alpha^h[i,j] f^h(x_j)|| = alpha^h[i,j] ||f^h(x_j)||   (NH, T, T)
+    /// `norm`: ||alpha^h[i,j] f^h(x_j)|| = alpha^h[i,j] ||f^h(x_j)||   (NH, T_q, T_k)
     public func norm() -> Tensor {
-        let T = T, NH = NH
-        let out = [Float](unsafeUninitializedCapacity: NH * T * T) { o, n in
+        let T = T, NH = NH, TQ = queries
+        let out = [Float](unsafeUninitializedCapacity: NH * TQ * T) { o, n in
             alpha.withUnsafeBufferPointer { a in valueNorms.withUnsafeBufferPointer { vn in
                 let O = o.baseAddress!, A = a.baseAddress!, V = vn.baseAddress!
                 Parallel.forEach(NH) { h in
-                    for i in 0..<T {
-                        let row = (h * T + i) * T
+                    for i in 0..<TQ {
+                        let row = (h * TQ + i) * T
                         for j in 0..<T { O[row + j] = A[row + j] * V[h * T + j] }
                     }
                 }
             } }
-            n = NH * T * T
+            n = NH * TQ * T
         }
-        return Tensor(shape: [NH, T, T], data: out)
+        return Tensor(shape: [NH, TQ, T], data: out)
     }
 
     /// `value-norm`: ||f^h(x_j)||   (NH, T)
     public func valueNorm() -> Tensor { Tensor(shape: [NH, T], data: valueNorms) }
 
-    /// `norm-summed` (Attn-N): ||z_ij||   (T, T)
+    /// `norm-summed` (Attn-N): ||z_ij||   (T, T); self-attention (T_q == T_k).
     public func normSummed() -> Tensor {
+        precondition(queries == T, "norm-summed needs T_q == T_k")
         computeQuadraticForms()
         return Tensor(shape: [T, T], data: normSummedForm!)
     }
@@ -186,9 +220,10 @@ public final class NormDecomposition {
         return out
     }
 
-    /// `attn-res-ln` (AttnResLn-N): ||g_i(r_ij)||   (T, T); post-LN models only.
+    /// `attn-res-ln` (AttnResLn-N): ||g_i(r_ij)||   (T, T); models with a norm after the block only.
     public func attnResLn() -> Tensor {
-        precondition(lnScale != nil, "attn-res-ln needs a LayerNorm after the attention block")
+        precondition(lnScale != nil, "attn-res-ln needs a norm after the attention block")
+        precondition(queries == T, "attn-res-ln needs T_q == T_k")
         computeLayerNormForm()
         var out = layerNormForm!
         for i in 0..<T {
@@ -202,6 +237,7 @@ public final class NormDecomposition {
     /// Mixing ratios (EMNLP 2021): "attn-w", "attnres-w", "attn-n", "attnres-n", "attnresln-n" (when
     /// a LayerNorm follows), each of length T. sum_{j!=i} z_ij = o_i - z_ii, and likewise for r and g_i(r).
     public func mixingRatios() -> [(key: String, values: [Float])] {
+        precondition(queries == T, "mixing ratios need T_q == T_k")
         var attnW = [Float](repeating: 0, count: T)
         for i in 0..<T {
             var s: Float = 0
@@ -238,10 +274,13 @@ public final class NormDecomposition {
         var u = f
         if weighted {
             let g = gamma!
+            let centred = normKind == .layerNorm
             for r in 0..<(NH * T) {
                 var mean: Float = 0
-                for c in 0..<C { mean += u[r * C + c] }
-                mean /= Float(C)
+                if centred {
+                    for c in 0..<C { mean += u[r * C + c] }
+                    mean /= Float(C)
+                }
                 for c in 0..<C { u[r * C + c] = (u[r * C + c] - mean) * g[c] }
             }
         }

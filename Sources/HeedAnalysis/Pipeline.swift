@@ -91,15 +91,14 @@ public enum Pipeline {
                                tokenize: ((String) -> Encoding)? = nil, forward: Forward? = nil,
                                isCancelled: @escaping () -> Bool = { false }) throws -> AnalyzeResult {
         let net = try model.network
-        try Analyzer.validate(options, layerCount: net.layerCount, postLayerNorm: net.hasPostAttentionLayerNorm)
+        try Analyzer.validate(options, layerCount: net.layerCount, attentionNorm: net.attentionNorm)
         let encoded = tokenize?(text) ?? model.tokenizer.encode(text)
         guard encoded.tokens.count <= net.maxTokens else { throw PipelineError.inputTooLong(tokens: encoded.tokens.count, limit: net.maxTokens) }
         try model.checkEmbeddable(encoded)
         let table = TokenTable(text: text, encoded: encoded, encoding: encoding, tokenizer: model.tokenizer)
         let run = forward ?? directForward(model, isCancelled: isCancelled)
         let result = try run(encoded.ids, options.tapLevel)
-        return try Analyzer.analyze(modelID: model.id, forward: result, table: table, options: options,
-                                    heads: net.headCount, postLayerNorm: net.hasPostAttentionLayerNorm, isCancelled: isCancelled)
+        return try Analyzer.analyze(modelID: model.id, forward: result, table: table, options: options, isCancelled: isCancelled)
     }
 
     /// Length of `text` in `encoding` units.
@@ -127,7 +126,7 @@ public enum Pipeline {
         guard r.method != .valueNorm, r.method != .mixingRatio else { throw PipelineError.methodNotHighlightable(r.method) }
         let length = length(of: r.text, in: r.encoding)
         guard r.focus.lowerBound >= 0, r.focus.upperBound <= length else { throw PipelineError.focusOutOfRange(focus: r.focus, length: length) }
-        try Analyzer.validate(options(model: model, request: r), layerCount: net.layerCount, postLayerNorm: net.hasPostAttentionLayerNorm)
+        try Analyzer.validate(options(model: model, request: r), layerCount: net.layerCount, attentionNorm: net.attentionNorm)
     }
 
     static func layerIndex(model: LoadedModel, request r: HighlightRequest) -> Int {
@@ -169,13 +168,11 @@ public enum Pipeline {
     /// the units. The daemon caches it, so a new focus costs only `finishHighlight`.
     public static func highlightBasis(model: LoadedModel, request r: HighlightRequest, windowed: Encoding, window: Range<Int>?,
                                       forward: Forward, isCancelled: @escaping () -> Bool = { false }) throws -> HighlightBasis {
-        let net = try model.network
         let options = options(model: model, request: r)
         let table = TokenTable(text: r.text, encoded: windowed, encoding: r.encoding, tokenizer: model.tokenizer)
         try model.checkEmbeddable(windowed)
         let result = try forward(windowed.ids, options.tapLevel)
-        let analysis = try Analyzer.analyze(modelID: model.id, forward: result, table: table, options: options,
-                                            heads: net.headCount, postLayerNorm: net.hasPostAttentionLayerNorm, isCancelled: isCancelled)
+        let analysis = try Analyzer.analyze(modelID: model.id, forward: result, table: table, options: options, isCancelled: isCancelled)
         let matrix: Tensor
         switch r.method {
         case .rollout: matrix = analysis.rollout!

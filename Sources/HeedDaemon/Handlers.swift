@@ -48,14 +48,15 @@ enum Handlers {
             family = s.family; layers = s.layers; heads = s.heads; hidden = s.hidden; maxTokens = s.maxTokens
             source = model.directory.path; causal = s.causal
             // A model Heed can tokenize but not run supports no method.
-            methods = (try? model.network).map { AnalysisMethod.highlightable(postLayerNorm: $0.hasPostAttentionLayerNorm) } ?? []
+            methods = (try? model.network).map { AnalysisMethod.highlightable(attentionNorm: $0.attentionNorm) } ?? []
         } else if let entry = ModelStore.catalog.first(where: { $0.name == id }) {
             let dir = ModelStore.installDirectory(for: entry, environment: ProcessInfo.processInfo.environment)
-            if let config = try? ModelConfig.load(from: dir.appendingPathComponent("config.json")) {
-                family = config.family.rawValue; layers = config.numLayers; heads = config.numHeads
-                hidden = config.hiddenSize; maxTokens = config.maxTokens; source = dir.path
-                // Every family Heed loads today is a post-LN encoder.
-                methods = AnalysisMethod.highlightable(postLayerNorm: true); causal = false
+            // The registered family describes the installed model from its config.json alone.
+            if let described = ModelFamilies.describe(configURL: dir.appendingPathComponent("config.json")) {
+                let s = described.shape
+                family = s.family; layers = s.layers; heads = s.heads
+                hidden = s.hidden; maxTokens = s.maxTokens; source = dir.path
+                methods = AnalysisMethod.highlightable(attentionNorm: described.attentionNorm); causal = s.causal
             }
         }
         return .object(JSONObject([
@@ -150,10 +151,7 @@ enum Handlers {
 
     static func byteCount(_ r: ForwardResult) -> Int {
         var n = r.hiddenStates.reduce(0) { $0 + $1.count }
-        for l in r.layers {
-            n += (l.input?.count ?? 0) + (l.attention?.count ?? 0) + (l.values?.count ?? 0)
-            n += (l.preLayerNorm?.count ?? 0) + (l.postLayerNorm?.count ?? 0)
-        }
+        for l in r.layers { n += l.floatCount }
         return 4 * n + 256
     }
 
@@ -197,7 +195,7 @@ enum Handlers {
             try Offsets.checkLayer(l, field: "layers[\(k)]", layerCount: m.shape.layers, orLast: false)
         }
         let options = AnalyzeOptions(methods: methods, layers: layers, meanOverHeads: heads == "mean", granularity: granularity)
-        try Analyzer.validate(options, layerCount: m.shape.layers, postLayerNorm: m.network.hasPostAttentionLayerNorm)
+        try Analyzer.validate(options, layerCount: m.shape.layers, attentionNorm: m.network.attentionNorm)
         c.clock.lap("params")
         let long = try WorkingMemory.analyzeEncoding(m, text, c)
         let encoded = long ?? encode(m, text, c)

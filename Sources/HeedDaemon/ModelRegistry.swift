@@ -14,6 +14,8 @@ final class ModelRegistry: @unchecked Sendable {
     let budget: Int
     /// Called with the id of a model that was unloaded (its cached results go too).
     var onUnload: (String) -> Void = { _ in }
+    /// Called once with each model that loaded (the server logs its load notes at info).
+    var onLoad: (LoadedModel) -> Void = { _ in }
 
     init(budget: Int) { self.budget = budget }
 
@@ -55,6 +57,7 @@ final class ModelRegistry: @unchecked Sendable {
         }
         lock.unlock()
         cond.lock(); cond.broadcast(); cond.unlock()
+        if case let .success(model) = result { onLoad(model) }
         for e in evicted { onUnload(e) }
         return try result.get()
     }

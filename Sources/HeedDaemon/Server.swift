@@ -71,6 +71,7 @@ public final class Server: @unchecked Sendable {
         self.work = OperationQueue()
         work.maxConcurrentOperationCount = options.workers
         registry.onUnload = { [cache] id in cache.removeAll(prefix: Handlers.cachePrefix(model: id)) }
+        registry.onLoad = { [weak self] model in for note in model.loadNotes { self?.log(.info, "\(model.id): \(note)") } }
     }
 
     func log(_ level: LogLevel, _ message: @autoclosure () -> String) {

@@ -55,7 +55,7 @@ struct ModelDimensions: Equatable {
     init(_ m: LoadedModel) throws {
         let n = try m.network
         self.init(layers: n.layerCount, heads: n.headCount, hidden: n.hiddenSize,
-                  intermediate: (n as? BertEncoder)?.config.intermediateSize ?? 4 * n.hiddenSize)
+                  intermediate: n.intermediateSize)
     }
 }
 

@@ -5,7 +5,7 @@ import HeedKernelsPortable
 /// A weight matrix W (OC, C) (HF `Linear.weight`, out x in) packed once at load time into
 /// the panel layout the GEMM micro-kernel reads, for y (T, OC) = x (T, C) * W^T + b.
 /// `forward` never repacks W. Only the packed copy is kept: a caller that needs W itself in
-/// plain row-major form (the analysis reads W_O) keeps its own array. The panel layout belongs
+/// plain row-major form (the analysis reads W_O) gets it back with `unpackedWeight()`. The panel layout belongs
 /// to one kernel variant (32-wide panels for AVX-512, 16-wide otherwise): `isa` records which,
 /// and `forward` always runs that variant.
 public final class PackedLinear: @unchecked Sendable {
@@ -63,6 +63,22 @@ public final class PackedLinear: @unchecked Sendable {
         case .avx512: return HeedKernelsAVX512.VariantKernels.packedFloats(n: n, k: k)
         case .avx2: return HeedKernelsAVX2.VariantKernels.packedFloats(n: n, k: k)
         case .portable: return HeedKernelsPortable.VariantKernels.packedFloats(n: n, k: k)
+        }
+    }
+
+    /// W (OC, C) row-major, read back from the panels (an exact copy of what `init` packed):
+    /// panel p holds rows NR p ..< NR p + NR of W as C rows of NR floats (Packing.swift).
+    public func unpackedWeight() -> [Float] {
+        let n = outFeatures, k = inFeatures
+        guard n > 0, k > 0 else { return [] }
+        let nr = PackedLinear.packedFloats(n: 1, k: 1, isa: isa)  // one panel of depth 1: NR floats
+        return [Float](unsafeUninitializedCapacity: n * k) { w, count in
+            let W = w.baseAddress!
+            for j in 0..<n {
+                let panel = panels + (j / nr) * k * nr, jj = j % nr
+                for q in 0..<k { W[j * k + q] = panel[q * nr + jj] }
+            }
+            count = n * k
         }
     }
 

@@ -5,20 +5,31 @@ import HeedKernels
 // Post-LN encoders of the BERT family: BERT, DistilBERT, ELECTRA, RoBERTa, XLM-RoBERTa.
 // Mirrors transformers/models/bert/modeling_bert.py (BertEmbeddings, BertSelfAttention with
 // eager attention, BertSelfOutput, BertIntermediate, BertOutput); the family differences are
-// the weight names (EncoderWeightNames), RoBERTa's position ids, ELECTRA's embedding
-// projection and DistilBERT's missing token types. A single unpadded sequence per call.
+// the weight names (EncoderWeightNames: one table per family and file format), RoBERTa's
+// position ids, ELECTRA's embedding projection and DistilBERT's missing token types. The weights
+// come from any `WeightSource` (safetensors or GGUF); `BertFamily` registers the architectures.
+// A single unpadded sequence per call.
 
-/// One encoder layer's weights. Q, K and V are fused into one (3C, C) projection. A bias the
-/// checkpoint does not have is nil (the Linear or LayerNorm was built with `bias=False`).
-struct EncoderLayer {
-    let qkv: PackedLinear          // (3C, C): rows [W_Q; W_K; W_V]
-    let attnOut: PackedLinear      // (C, C)
-    /// W_O (C, C) row-major, plain: the analysis forms f^h(x) from it (the packed copy is the GEMM's).
-    let attnOutWeight: [Float]
-    let attnLNWeight: [Float], attnLNBias: [Float]?
-    let ffnIn: PackedLinear        // (I, C)
-    let ffnOut: PackedLinear       // (C, I)
-    let outLNWeight: [Float], outLNBias: [Float]?
+/// One BertLayer's weights, named as modeling_bert.py names its modules. Q, K and V are fused
+/// into one (3C, C) projection. A bias the checkpoint does not have is nil (the Linear or
+/// LayerNorm was built with `bias=False`).
+struct BertLayerWeights {
+    /// BertSelfAttention.query / .key / .value fused: (3C, C), rows [W_Q; W_K; W_V].
+    let selfQKV: Linear
+    /// BertSelfOutput.dense: (C, C).
+    let selfOutputDense: Linear
+    /// W_O (C, C) row-major, plain, for the analysis, when `selfOutputDense` is packed f32 (the
+    /// packed copy is the GEMM's; BiasFreeModelTests pins this copy in `weightBytes`). nil for a
+    /// quantised W_O: the analysis then dequantises it from the blocks when it reads it.
+    let selfOutputDenseWeight: [Float]?
+    /// BertSelfOutput.LayerNorm: gamma (C), beta (C) or nil.
+    let selfOutputLayerNormWeight: [Float], selfOutputLayerNormBias: [Float]?
+    /// BertIntermediate.dense: (I, C).
+    let intermediateDense: Linear
+    /// BertOutput.dense: (C, I).
+    let outputDense: Linear
+    /// BertOutput.LayerNorm: gamma (C), beta (C) or nil.
+    let outputLayerNormWeight: [Float], outputLayerNormBias: [Float]?
 }
 
 /// Activation of the feed-forward block, from config.json's hidden_act.
@@ -56,33 +67,73 @@ public final class BertEncoder: @unchecked Sendable {
     public let config: ModelConfig
     let activation: Activation
     // Embeddings: word (V, E), position (P, E), token type row 0 (E) or nil, LayerNorm (E).
-    let wordEmbeddings: [Float]
+    /// word_embeddings (V, E): f32, or kept quantised from GGUF (rows dequantised when looked up).
+    let wordEmbeddings: EmbeddingTable
     let positionEmbeddings: [Float]
     let tokenTypeRow: [Float]?
     let embLNWeight: [Float], embLNBias: [Float]?
-    let embeddingsProject: PackedLinear?      // ELECTRA: (C, E)
-    let layers: [EncoderLayer]
+    let embeddingsProject: Linear?      // ELECTRA: (C, E)
+    let layers: [BertLayerWeights]
+    /// What loading did with tensors not stored as F32: "kept 12 Q8_0 tensors quantised",
+    /// "dequantised 3 F16 tensors to f32 at load".
+    public let loadNotes: [String]
 
-    /// Loads the weights of `config`'s family from `checkpoint`. Every weight is required; biases
-    /// (of the Linears and LayerNorms) are optional, but a bias role is present in every layer or
-    /// in none: a checkpoint that has it for some layers only is incomplete. Throws
-    /// `ModelLoadError` naming the tensor (missing weight, wrong shape, partial bias).
-    public init(config: ModelConfig, checkpoint: Checkpoint) throws {
+    /// Loads the weights of `config`'s family from `checkpoint` by transformers' names (see
+    /// `init(config:weights:)`).
+    public convenience init(config: ModelConfig, checkpoint: Checkpoint) throws {
+        try self.init(config: config, weights: checkpoint, names: EncoderWeightNames(family: config.family))
+    }
+
+    /// Loads the weights of `config`'s family from `weights` by transformers' names. Every
+    /// weight is required; biases (of the Linears and LayerNorms) are optional, but a bias role
+    /// is present in every layer or in none: a checkpoint that has it for some layers only is
+    /// incomplete. Throws `ModelLoadError` naming the tensor (missing weight, wrong shape,
+    /// partial bias), or the source's error for a tensor it cannot read.
+    public convenience init(config: ModelConfig, weights: WeightSource) throws {
+        try self.init(config: config, weights: weights, names: EncoderWeightNames(family: config.family))
+    }
+
+    /// As `init(config:weights:)`, with the tensor names of `names`.
+    init(config: ModelConfig, weights checkpoint: WeightSource, names: EncoderWeightNames) throws {
         self.config = config
         self.activation = try Activation(config.hiddenAct)
-        let names = EncoderWeightNames(family: config.family)
-        let prefix = EncoderWeightNames.prefixes.first { checkpoint.has($0 + names.name(.wordEmbeddings)) }
+        let prefix = names.prefixes.first { checkpoint.has($0 + names.name(.wordEmbeddings)) }
         guard let prefix else {
             throw ModelLoadError(file: checkpoint.sourceFileName, problem: "no tensor named \(names.name(.wordEmbeddings)) (with or without a base-model prefix): not a \(config.family.rawValue) checkpoint")
         }
         let C = config.hiddenSize, E = config.embeddingSize, I = config.intermediateSize, L = config.numLayers
+        var converted: [String: Int] = [:], kept: [String: Int] = [:]
+        func shapeError(_ name: String, _ actual: [Int], _ shape: [Int]) -> ModelLoadError {
+            ModelLoadError(file: checkpoint.fileName(holding: name) ?? checkpoint.sourceFileName, problem: "tensor \(name) has shape \(actual), expected \(shape) from config.json")
+        }
         func load(_ role: EncoderTensor, layer: Int = 0, _ shape: [Int]) throws -> [Float] {
             let name = prefix + names.name(role, layer: layer)
             let t = try checkpoint.tensor(name)
-            guard t.shape == shape else {
-                throw ModelLoadError(file: checkpoint.fileName(holding: name) ?? checkpoint.sourceFileName, problem: "tensor \(name) has shape \(t.shape), expected \(shape) from config.json")
-            }
+            guard t.shape == shape else { throw shapeError(name, t.shape, shape) }
+            if let type = checkpoint.storedType(of: name), type != "F32" { converted[type, default: 0] += 1 }
             return t.data
+        }
+        /// The blocks of a weight stored in a format the quantised GEMM reads, shape checked; nil otherwise.
+        func blocks(_ role: EncoderTensor, layer: Int, _ shape: [Int]) throws -> GGUFTensorData? {
+            let name = prefix + names.name(role, layer: layer)
+            guard let b = checkpoint.quantizedBlocks(name), Linear.keepsQuantized(b) else { return nil }
+            let actual = checkpoint.shape(of: name) ?? []
+            guard actual == shape else { throw shapeError(name, actual, shape) }
+            kept[b.format.name, default: 0] += 1
+            return b
+        }
+        /// `make`, with the quantised GEMM's refusal as a ModelLoadError naming the tensor(s).
+        func quantized(_ what: String, _ make: () throws -> Linear) throws -> Linear {
+            do { return try make() } catch let e as QuantizedLinear.Error {
+                throw ModelLoadError(file: checkpoint.sourceFileName, problem: "\(what): \(e)")
+            }
+        }
+        /// A Linear of weight `role` (OC, C) and bias: kept quantised when it can be, else packed f32.
+        func linear(_ role: EncoderTensor, layer: Int, _ shape: [Int], bias b: [Float]?) throws -> Linear {
+            if let q = try blocks(role, layer: layer, shape) {
+                return try quantized("tensor \(q.info.name)") { try Linear.quantized(q, bias: b, outFeatures: shape[0], inFeatures: shape[1]) }
+            }
+            return .dense(weight: try load(role, layer: layer, shape), bias: b, outFeatures: shape[0], inFeatures: shape[1])
         }
         /// A bias: nil when the checkpoint has no tensor of that name.
         func bias(_ role: EncoderTensor, layer: Int = 0, _ count: Int) throws -> [Float]? {
@@ -94,7 +145,15 @@ public final class BertEncoder: @unchecked Sendable {
                 throw ModelLoadError(file: checkpoint.sourceFileName, problem: "no tensor named \(prefix + names.name(role, layer: missing)), while layer \(present.firstIndex(of: true)!) has one: a bias is in every layer or in none")
             }
         }
-        wordEmbeddings = try load(.wordEmbeddings, [config.vocabSize, E])
+        let wordName = prefix + names.name(.wordEmbeddings)
+        if let q = checkpoint.quantizedBlocks(wordName), q.format.blockSize > 1 {
+            let actual = checkpoint.shape(of: wordName) ?? []
+            guard actual == [config.vocabSize, E] else { throw shapeError(wordName, actual, [config.vocabSize, E]) }
+            kept[q.format.name, default: 0] += 1
+            wordEmbeddings = .quantized(q)
+        } else {
+            wordEmbeddings = .plain(try load(.wordEmbeddings, [config.vocabSize, E]), width: E)
+        }
         positionEmbeddings = try load(.positionEmbeddings, [config.maxPositionEmbeddings, E])
         if config.family == .distilbert || config.typeVocabSize == 0 {
             tokenTypeRow = nil
@@ -104,30 +163,54 @@ public final class BertEncoder: @unchecked Sendable {
         embLNWeight = try load(.embeddingsLNWeight, [E])
         embLNBias = try bias(.embeddingsLNBias, E)
         if E != C {
-            embeddingsProject = PackedLinear(weight: try load(.embeddingsProjectWeight, [C, E]),
+            embeddingsProject = Linear.dense(weight: try load(.embeddingsProjectWeight, [C, E]),
                                              bias: try bias(.embeddingsProjectBias, C), outFeatures: C, inFeatures: E)
         } else {
             embeddingsProject = nil
         }
-        var layers: [EncoderLayer] = []
+        var layers: [BertLayerWeights] = []
         for l in 0..<L {
-            let qkvWeight = try load(.queryWeight, layer: l, [C, C]) + load(.keyWeight, layer: l, [C, C]) + load(.valueWeight, layer: l, [C, C])
             // Q, K and V may each lack a bias (some families drop only K's): the fused bias has
             // zeros there, and is nil when none of the three has one.
             let qkvBiases = try [EncoderTensor.queryBias, .keyBias, .valueBias].map { try bias($0, layer: l, C) }
             let qkvBias: [Float]? = qkvBiases.allSatisfy { $0 == nil } ? nil
                 : qkvBiases.flatMap { $0 ?? [Float](repeating: 0, count: C) }
-            let attnOutWeight = try load(.attnOutWeight, layer: l, [C, C])
-            layers.append(EncoderLayer(
-                qkv: PackedLinear(weight: qkvWeight, bias: qkvBias, outFeatures: 3 * C, inFeatures: C),
-                attnOut: PackedLinear(weight: attnOutWeight, bias: try bias(.attnOutBias, layer: l, C), outFeatures: C, inFeatures: C),
-                attnOutWeight: attnOutWeight,
-                attnLNWeight: try load(.attnLNWeight, layer: l, [C]), attnLNBias: try bias(.attnLNBias, layer: l, C),
-                ffnIn: PackedLinear(weight: try load(.ffnInWeight, layer: l, [I, C]), bias: try bias(.ffnInBias, layer: l, I), outFeatures: I, inFeatures: C),
-                ffnOut: PackedLinear(weight: try load(.ffnOutWeight, layer: l, [C, I]), bias: try bias(.ffnOutBias, layer: l, C), outFeatures: C, inFeatures: I),
-                outLNWeight: try load(.outLNWeight, layer: l, [C]), outLNBias: try bias(.outLNBias, layer: l, C)))
+            // Fused (3C, C): Q, K and V stored in one quantised format are fused block by block
+            // (rows are whole blocks); otherwise as f32.
+            let qkvBlocks = try [EncoderTensor.queryWeight, .keyWeight, .valueWeight].map { try blocks($0, layer: l, [C, C]) }
+            let selfQKV: Linear
+            if let q = qkvBlocks[0], let k = qkvBlocks[1], let v = qkvBlocks[2], q.format == k.format, k.format == v.format {
+                selfQKV = try quantized("tensors \(q.info.name), \(k.info.name), \(v.info.name)") {
+                    .quantized(try QuantizedLinear(blocks: Array(q.bytes) + Array(k.bytes) + Array(v.bytes), format: q.format,
+                                                   outFeatures: 3 * C, inFeatures: C, bias: qkvBias))
+                }
+            } else {
+                let qkvWeight = try load(.queryWeight, layer: l, [C, C]) + load(.keyWeight, layer: l, [C, C]) + load(.valueWeight, layer: l, [C, C])
+                selfQKV = .dense(weight: qkvWeight, bias: qkvBias, outFeatures: 3 * C, inFeatures: C)
+            }
+            let attnOutBias = try bias(.attnOutBias, layer: l, C)
+            let selfOutputDense: Linear, selfOutputDenseWeight: [Float]?
+            if let q = try blocks(.attnOutWeight, layer: l, [C, C]) {
+                selfOutputDense = try quantized("tensor \(q.info.name)") { try Linear.quantized(q, bias: attnOutBias, outFeatures: C, inFeatures: C) }
+                selfOutputDenseWeight = nil
+            } else {
+                let w = try load(.attnOutWeight, layer: l, [C, C])
+                selfOutputDense = .dense(weight: w, bias: attnOutBias, outFeatures: C, inFeatures: C)
+                selfOutputDenseWeight = w
+            }
+            layers.append(BertLayerWeights(
+                selfQKV: selfQKV,
+                selfOutputDense: selfOutputDense,
+                selfOutputDenseWeight: selfOutputDenseWeight,
+                selfOutputLayerNormWeight: try load(.attnLNWeight, layer: l, [C]), selfOutputLayerNormBias: try bias(.attnLNBias, layer: l, C),
+                intermediateDense: try linear(.ffnInWeight, layer: l, [I, C], bias: try bias(.ffnInBias, layer: l, I)),
+                outputDense: try linear(.ffnOutWeight, layer: l, [C, I], bias: try bias(.ffnOutBias, layer: l, C)),
+                outputLayerNormWeight: try load(.outLNWeight, layer: l, [C]), outputLayerNormBias: try bias(.outLNBias, layer: l, C)))
         }
         self.layers = layers
+        let source = checkpoint.sourceFileName
+        self.loadNotes = kept.sorted { $0.key < $1.key }.map { "\(source): kept \($0.value) \($0.key) weight\($0.value == 1 ? "" : "s") quantised (quantised GEMM)" }
+            + converted.sorted { $0.key < $1.key }.map { "\(source): converted \($0.value) \($0.key) tensor\($0.value == 1 ? "" : "s") to f32 at load" }
     }
 
     /// The position index of each token: 0, 1, ... ; RoBERTa / XLM-R count non-padding tokens
@@ -144,37 +227,20 @@ public final class BertEncoder: @unchecked Sendable {
         }
     }
 
-    /// Runs the encoder on one unpadded sequence. `isCancelled` is checked between layers.
-    /// `finalHiddenState: false` stops after the last layer's attention block (every tap is
-    /// recorded, the last feed-forward block is skipped): no analysis reads the last layer's output.
+    /// Runs the encoder on one unpadded sequence (BertModel.forward without pooler).
+    /// `isCancelled` is checked between layers. `finalHiddenState: false` stops after the last
+    /// layer's attention block (every tap is recorded, the last feed-forward block is skipped):
+    /// no analysis reads the last layer's output.
     public func forward(_ ids: [Int], taps: TapLevel = .attention, finalHiddenState: Bool = true,
                         isCancelled: () -> Bool = { false }) throws -> ForwardResult {
-        let T = ids.count, C = config.hiddenSize, E = config.embeddingSize, NH = config.numHeads
-        let HS = config.headSize, I = config.intermediateSize
+        let T = ids.count, C = config.hiddenSize, NH = config.numHeads, HS = config.headSize, I = config.intermediateSize
         guard T > 0 else { throw ForwardError.emptyInput }
         guard T <= config.maxTokens else { throw ForwardError.tooLong(tokens: T, limit: config.maxTokens) }
         for id in ids where id < 0 || id >= config.vocabSize { throw ForwardError.tokenOutOfRange(id: id, vocabSize: config.vocabSize) }
         // Wake the worker threads now: their wake-up overlaps the embeddings (serial code).
         Parallel.prewake()
 
-        // embeddings = LayerNorm(word + token_type + position)   (T, E)
-        var emb = [Float](repeating: 0, count: T * E)
-        let positions = positionIDs(ids)
-        for t in 0..<T {
-            let w = ids[t] * E, p = positions[t] * E, o = t * E
-            for c in 0..<E { emb[o + c] = wordEmbeddings[w + c] + (tokenTypeRow?[c] ?? 0) + positionEmbeddings[p + c] }
-        }
-        emb.withUnsafeMutableBufferPointer { e in
-            Self.layerNorm(e.baseAddress!, rows: T, cols: E, gamma: embLNWeight, beta: embLNBias, eps: config.layerNormEps, out: e.baseAddress!)
-        }
-        var x: [Float]
-        if let embeddingsProject {
-            x = [Float](repeating: 0, count: T * C)
-            x.withUnsafeMutableBufferPointer { xp in embeddingsProject.forward(emb, rows: T, into: xp.baseAddress!) }
-        } else {
-            x = emb
-        }
-
+        var x = embeddings(ids)
         var hidden = [Tensor(shape: [T, C], data: x)]
         var recorded: [LayerTaps] = []
         // Scratch reused by every layer; what a tap keeps (alpha, y, LayerNorm(y), the layer
@@ -182,71 +248,131 @@ public final class BertEncoder: @unchecked Sendable {
         // and moved into the tap, never copied.
         var qkv = [Float](repeating: 0, count: T * 3 * C)
         var context = [Float](repeating: 0, count: T * C)
-        var inter = [Float](repeating: 0, count: T * I)
-        let scale = 1 / Float(HS).squareRoot()
+        var intermediate = [Float](repeating: 0, count: T * I)
 
+        // BertEncoder.forward: for layer_module in self.layer
         for (l, layer) in layers.enumerated() {
             if isCancelled() { throw ForwardError.cancelled }
-            // q, k, v = self.query(x), self.key(x), self.value(x)   (T, 3C)
-            x.withUnsafeBufferPointer { xp in qkv.withUnsafeMutableBufferPointer { layer.qkv.forward(xp.baseAddress!, rows: T, into: $0.baseAddress!) } }
-            let probs = Self.uninitialized(NH * T * T) { pr in
-                qkv.withUnsafeBufferPointer { qkvp in
-                    context.withUnsafeMutableBufferPointer { cp in
-                        let q = qkvp.baseAddress!, ctx = cp.baseAddress!
-                        Parallel.forEach(NH) { h in
-                            let scores = pr + h * T * T
-                            // attn_weights = softmax(q_h k_h^T * scaling)   (T, T)
-                            Kernels.gemmABt(m: T, n: T, k: HS, a: q + h * HS, lda: 3 * C, b: q + C + h * HS, ldb: 3 * C, c: scores, ldc: T)
-                            Kernels.softmaxRows(scores, rows: T, cols: T, scale: scale)
-                            // attn_output = attn_weights @ v_h   (T, HS) into columns h*HS of (T, C)
-                            Kernels.gemmAB(m: T, n: HS, k: T, a: scores, lda: T, b: q + 2 * C + h * HS, ldb: 3 * C, c: ctx + h * HS, ldc: C)
-                        }
-                    }
-                }
-            }
-            // hidden_states = self.LayerNorm(self.dense(context) + input_tensor)
-            let attnOut = Self.uninitialized(T * C) { y in
-                context.withUnsafeBufferPointer { layer.attnOut.forward($0.baseAddress!, rows: T, into: y) }
-                x.withUnsafeBufferPointer { xp in for i in 0..<(T * C) { y[i] += xp[i] } }
-            }
-            let eps = config.layerNormEps
-            let h1 = Self.uninitialized(T * C) { h in
-                attnOut.withUnsafeBufferPointer { y in
-                    Self.layerNorm(y.baseAddress!, rows: T, cols: C, gamma: layer.attnLNWeight, beta: layer.attnLNBias, eps: eps, out: h)
-                }
-            }
-            let parameters = AttentionOutputParameters(outputWeight: layer.attnOutWeight, outputBias: layer.attnOut.bias,
-                                                       layerNormWeight: layer.attnLNWeight, layerNormBias: layer.attnLNBias, layerNormEps: eps)
-            var tap = LayerTaps(layer: l, parameters: parameters)
-            if taps != .none { tap.attention = Tensor(shape: [NH, T, T], data: probs) }
-            if taps == .full {
-                tap.input = Tensor(shape: [T, C], data: x)
-                let v = Self.uninitialized(T * C) { v in
-                    qkv.withUnsafeBufferPointer { q in
-                        for t in 0..<T { (v + t * C).update(from: q.baseAddress! + t * 3 * C + 2 * C, count: C) }
-                    }
-                }
-                tap.values = Tensor(shape: [T, C], data: v)
-                tap.preLayerNorm = Tensor(shape: [T, C], data: attnOut)
-                tap.postLayerNorm = Tensor(shape: [T, C], data: h1)
-            }
-            recorded.append(tap)
+            // BertAttention: self_outputs = self.self(hidden_states); attention_output = self.output(self_outputs[0], hidden_states)
+            let probs = selfAttention(layer, x, T: T, qkv: &qkv, context: &context)
+            let (y, attentionOutput) = selfOutput(layer, context, input: x, T: T)
+            recorded.append(Self.taps(layer: l, level: taps, weights: layer, geometry: AttentionGeometry(heads: NH, kvHeads: NH, headSize: HS, queries: T, keys: T),
+                                      eps: config.layerNormEps, input: x, probs: probs, qkv: qkv, y: y, h1: attentionOutput))
             if l == layers.count - 1 && !finalHiddenState { break }
-            // intermediate = act(self.intermediate(h1)); output = self.LayerNorm(self.output(intermediate) + h1)
-            h1.withUnsafeBufferPointer { hp in inter.withUnsafeMutableBufferPointer { ip in
-                layer.ffnIn.forward(hp.baseAddress!, rows: T, into: ip.baseAddress!)
-                activation.apply(ip.baseAddress!, count: T * I)
-            } }
-            let out = Self.uninitialized(T * C) { op in
-                inter.withUnsafeBufferPointer { layer.ffnOut.forward($0.baseAddress!, rows: T, into: op) }
-                h1.withUnsafeBufferPointer { hp in for i in 0..<(T * C) { op[i] += hp[i] } }
-                Self.layerNorm(op, rows: T, cols: C, gamma: layer.outLNWeight, beta: layer.outLNBias, eps: eps, out: op)
-            }
-
-            x = out
-            hidden.append(Tensor(shape: [T, C], data: out))
+            // BertLayer.feed_forward_chunk: layer_output = self.output(self.intermediate(attention_output), attention_output)
+            self.intermediate(layer, attentionOutput, T: T, into: &intermediate)
+            x = output(layer, intermediate, input: attentionOutput, T: T)
+            hidden.append(Tensor(shape: [T, C], data: x))
         }
         return ForwardResult(tokenIDs: ids, hiddenStates: hidden, layers: recorded)
+    }
+
+    /// BertEmbeddings.forward: LayerNorm(word + token_type + position)   (T, E); then ELECTRA's
+    /// embeddings_project to (T, C).
+    func embeddings(_ ids: [Int]) -> [Float] {
+        let T = ids.count, E = config.embeddingSize, C = config.hiddenSize
+        var emb = [Float](repeating: 0, count: T * E)
+        let positions = positionIDs(ids)
+        emb.withUnsafeMutableBufferPointer { e in
+            for t in 0..<T {
+                let p = positions[t] * E, o = t * E
+                wordEmbeddings.withRow(ids[t]) { word in
+                    for c in 0..<E { e[o + c] = word[c] + (tokenTypeRow?[c] ?? 0) + positionEmbeddings[p + c] }
+                }
+            }
+        }
+        emb.withUnsafeMutableBufferPointer { e in
+            Self.layerNorm(e.baseAddress!, rows: T, cols: E, gamma: embLNWeight, beta: embLNBias, eps: config.layerNormEps, out: e.baseAddress!)
+        }
+        guard let embeddingsProject else { return emb }
+        var x = [Float](repeating: 0, count: T * C)
+        x.withUnsafeMutableBufferPointer { xp in embeddingsProject.forward(emb, rows: T, into: xp.baseAddress!) }
+        return x
+    }
+
+    /// BertSelfAttention.forward with eager_attention_forward: q, k, v = query(x), key(x),
+    /// value(x) into `qkv` (T, 3C); per head attn_weights = softmax(q_h k_h^T * scaling) (T, T),
+    /// returned as alpha (NH, T, T); attn_output = attn_weights @ v_h into `context` (T, C).
+    func selfAttention(_ layer: BertLayerWeights, _ x: [Float], T: Int, qkv: inout [Float], context: inout [Float]) -> [Float] {
+        let C = config.hiddenSize, NH = config.numHeads, HS = config.headSize
+        let scale = 1 / Float(HS).squareRoot()
+        x.withUnsafeBufferPointer { xp in qkv.withUnsafeMutableBufferPointer { layer.selfQKV.forward(xp.baseAddress!, rows: T, into: $0.baseAddress!) } }
+        return Self.uninitialized(NH * T * T) { pr in
+            qkv.withUnsafeBufferPointer { qkvp in
+                context.withUnsafeMutableBufferPointer { cp in
+                    let q = qkvp.baseAddress!, ctx = cp.baseAddress!
+                    Parallel.forEach(NH) { h in
+                        let scores = pr + h * T * T
+                        Kernels.gemmABt(m: T, n: T, k: HS, a: q + h * HS, lda: 3 * C, b: q + C + h * HS, ldb: 3 * C, c: scores, ldc: T)
+                        Kernels.softmaxRows(scores, rows: T, cols: T, scale: scale)
+                        // columns h*HS ..< (h+1)*HS of context
+                        Kernels.gemmAB(m: T, n: HS, k: T, a: scores, lda: T, b: q + 2 * C + h * HS, ldb: 3 * C, c: ctx + h * HS, ldc: C)
+                    }
+                }
+            }
+        }
+    }
+
+    /// BertSelfOutput.forward: LayerNorm(dense(hidden_states) + input_tensor). Returns the sum
+    /// y (T, C) (the taps' residual sum) and its LayerNorm (T, C).
+    func selfOutput(_ layer: BertLayerWeights, _ context: [Float], input x: [Float], T: Int) -> (y: [Float], output: [Float]) {
+        let C = config.hiddenSize
+        let y = Self.uninitialized(T * C) { y in
+            context.withUnsafeBufferPointer { layer.selfOutputDense.forward($0.baseAddress!, rows: T, into: y) }
+            x.withUnsafeBufferPointer { xp in for i in 0..<(T * C) { y[i] += xp[i] } }
+        }
+        let h = Self.uninitialized(T * C) { h in
+            y.withUnsafeBufferPointer { yp in
+                Self.layerNorm(yp.baseAddress!, rows: T, cols: C, gamma: layer.selfOutputLayerNormWeight, beta: layer.selfOutputLayerNormBias,
+                               eps: config.layerNormEps, out: h)
+            }
+        }
+        return (y, h)
+    }
+
+    /// BertIntermediate.forward: intermediate_act_fn(dense(hidden_states))   (T, I).
+    func intermediate(_ layer: BertLayerWeights, _ h: [Float], T: Int, into inter: inout [Float]) {
+        let I = config.intermediateSize
+        h.withUnsafeBufferPointer { hp in inter.withUnsafeMutableBufferPointer { ip in
+            layer.intermediateDense.forward(hp.baseAddress!, rows: T, into: ip.baseAddress!)
+            activation.apply(ip.baseAddress!, count: T * I)
+        } }
+    }
+
+    /// BertOutput.forward: LayerNorm(dense(hidden_states) + input_tensor)   (T, C).
+    func output(_ layer: BertLayerWeights, _ inter: [Float], input h: [Float], T: Int) -> [Float] {
+        let C = config.hiddenSize
+        return Self.uninitialized(T * C) { op in
+            inter.withUnsafeBufferPointer { layer.outputDense.forward($0.baseAddress!, rows: T, into: op) }
+            h.withUnsafeBufferPointer { hp in for i in 0..<(T * C) { op[i] += hp[i] } }
+            Self.layerNorm(op, rows: T, cols: C, gamma: layer.outputLayerNormWeight, beta: layer.outputLayerNormBias, eps: config.layerNormEps, out: op)
+        }
+    }
+
+    /// The taps of one layer at `level`: alpha from `.attention` on; x, v (columns 2C..<3C of
+    /// qkv), y and LayerNorm(y) at `.full`. Post-LN, no mask, NKV = NH, square.
+    static func taps(layer l: Int, level: TapLevel, weights layer: BertLayerWeights, geometry: AttentionGeometry, eps: Float,
+                     input x: [Float], probs: [Float], qkv: [Float], y: [Float], h1: [Float]) -> LayerTaps {
+        let T = geometry.queries, NH = geometry.heads, C = NH * geometry.headSize
+        let parameters = layer.selfOutputDenseWeight.map {
+            AttentionOutputParameters(outputWeight: $0, outputBias: layer.selfOutputDense.bias, norm: .postLayerNorm,
+                                      normWeight: layer.selfOutputLayerNormWeight, normBias: layer.selfOutputLayerNormBias, normEps: eps)
+        } ?? AttentionOutputParameters(output: layer.selfOutputDense, norm: .postLayerNorm, normWeight: layer.selfOutputLayerNormWeight,
+                                       normBias: layer.selfOutputLayerNormBias, normEps: eps)
+        var tap = LayerTaps(site: AttentionSite(layer: l), geometry: geometry, mask: .none, parameters: parameters)
+        if level != .none { tap.attention = Tensor(shape: [NH, T, T], data: probs) }
+        if level == .full {
+            tap.input = Tensor(shape: [T, C], data: x)
+            let v = uninitialized(T * C) { v in
+                qkv.withUnsafeBufferPointer { q in
+                    for t in 0..<T { (v + t * C).update(from: q.baseAddress! + t * 3 * C + 2 * C, count: C) }
+                }
+            }
+            tap.values = Tensor(shape: [T, C], data: v)
+            tap.residualSum = Tensor(shape: [T, C], data: y)
+            tap.normalizedSum = Tensor(shape: [T, C], data: h1)
+        }
+        return tap
     }
 
     /// An array of `count` floats that `fill` writes whole (no zero fill first).
@@ -267,4 +393,14 @@ public final class BertEncoder: @unchecked Sendable {
             Kernels.layerNorm(x, rows: rows, cols: cols, gamma: gamma, beta: nil, eps: eps, out: out)
         }
     }
+}
+
+extension BertLayerWeights {
+    // Short names the tests use (Tests/HeedModelsTests/BiasFreeModelTests.swift).
+    var qkv: Linear { selfQKV }
+    var attnOut: Linear { selfOutputDense }
+    var attnLNBias: [Float]? { selfOutputLayerNormBias }
+    var ffnIn: Linear { intermediateDense }
+    var ffnOut: Linear { outputDense }
+    var outLNBias: [Float]? { outputLayerNormBias }
 }

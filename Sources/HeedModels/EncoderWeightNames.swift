@@ -1,10 +1,12 @@
 import HeedCheckpoints
 
-// The one table that maps Heed's roles to checkpoint tensor names, per encoder family.
-// Names are kept verbatim as transformers saves them (BertModel, DistilBertModel,
-// ElectraModel, RobertaModel, XLMRobertaModel); `{N}` stands for the layer index.
-// Checkpoints of task heads prefix the base model (`bert.`, `roberta.`, ...): the prefix is
-// detected once from the word-embedding tensor and applied to every name.
+// The BERT family's name tables: Heed's roles to the tensor names of the file, per encoder
+// family and file format. transformers' names are kept verbatim as it saves them (BertModel,
+// DistilBertModel, ElectraModel, RobertaModel, XLMRobertaModel); GGUF's are llama.cpp's for
+// LLM_ARCH_BERT (src/llama-arch.cpp, gguf-py constants.py MODEL_TENSORS[MODEL_ARCH.BERT]).
+// `{N}` stands for the layer index. Checkpoints of task heads prefix the base model
+// (`bert.`, `roberta.`, ...): the prefix is detected once from the word-embedding tensor and
+// applied to every name (GGUF files have none).
 
 /// Roles of the tensors an encoder layer or the embeddings need.
 enum EncoderTensor: CaseIterable {
@@ -19,17 +21,61 @@ enum EncoderTensor: CaseIterable {
                                                .ffnInBias, .ffnOutBias, .outLNBias]
 }
 
+/// One name table: a family's tensor names in one file format.
 struct EncoderWeightNames {
     let family: ModelConfig.Family
+    let table: [EncoderTensor: String]
+    /// Prefixes a file may put before the base model's names, tried in order.
+    let prefixes: [String]
+
+    /// transformers' names for `family` (safetensors checkpoints).
+    init(family: ModelConfig.Family) {
+        self.family = family
+        self.table = family == .distilbert ? Self.distilbert : Self.bertLike
+        self.prefixes = Self.transformersPrefixes
+    }
+
+    /// llama.cpp's names (GGUF files; llama.cpp writes every BERT-like encoder as "bert").
+    init(ggufFamily family: ModelConfig.Family) {
+        self.family = family
+        self.table = Self.gguf
+        self.prefixes = [""]
+    }
 
     /// The name for `role` (layer index substituted for `N`), without a base-model prefix.
     func name(_ role: EncoderTensor, layer: Int = 0) -> String {
-        let table = family == .distilbert ? Self.distilbert : Self.bertLike
-        return table[role]!.replacingOccurrences(of: "{N}", with: String(layer))
+        table[role]!.replacingOccurrences(of: "{N}", with: String(layer))
     }
 
     /// Prefixes task-head checkpoints put before the base model's names.
-    static let prefixes = ["", "bert.", "distilbert.", "electra.", "roberta.", "model."]
+    static let transformersPrefixes = ["", "bert.", "distilbert.", "electra.", "roberta.", "model."]
+
+    // llama.cpp LLM_ARCH_BERT (ELECTRA's embedding projection has no GGUF name).
+    static let gguf: [EncoderTensor: String] = [
+        .wordEmbeddings: "token_embd.weight",
+        .positionEmbeddings: "position_embd.weight",
+        .tokenTypeEmbeddings: "token_types.weight",
+        .embeddingsLNWeight: "token_embd_norm.weight",
+        .embeddingsLNBias: "token_embd_norm.bias",
+        .embeddingsProjectWeight: "",
+        .embeddingsProjectBias: "",
+        .queryWeight: "blk.{N}.attn_q.weight",
+        .queryBias: "blk.{N}.attn_q.bias",
+        .keyWeight: "blk.{N}.attn_k.weight",
+        .keyBias: "blk.{N}.attn_k.bias",
+        .valueWeight: "blk.{N}.attn_v.weight",
+        .valueBias: "blk.{N}.attn_v.bias",
+        .attnOutWeight: "blk.{N}.attn_output.weight",
+        .attnOutBias: "blk.{N}.attn_output.bias",
+        .attnLNWeight: "blk.{N}.attn_output_norm.weight",
+        .attnLNBias: "blk.{N}.attn_output_norm.bias",
+        .ffnInWeight: "blk.{N}.ffn_up.weight",
+        .ffnInBias: "blk.{N}.ffn_up.bias",
+        .ffnOutWeight: "blk.{N}.ffn_down.weight",
+        .ffnOutBias: "blk.{N}.ffn_down.bias",
+        .outLNWeight: "blk.{N}.layer_output_norm.weight",
+        .outLNBias: "blk.{N}.layer_output_norm.bias",
+    ]
 
     // transformers/models/bert/modeling_bert.py (ELECTRA, RoBERTa, XLM-R use the same names)
     static let bertLike: [EncoderTensor: String] = [

@@ -3,20 +3,31 @@ import HeedCheckpoints
 import HeedTokenizers
 
 /// What every model family offers the layers above: its shape, and a forward pass that
-/// records named taps. (BERT-like encoders now; decoder families later.)
+/// records taps per attention site (Taps.swift). Families register in `ModelFamilies`.
 public protocol TransformerModel: AnyObject, Sendable {
+    /// The architecture ("bert", "roberta", "llama").
     var family: String { get }
+    /// L.
     var layerCount: Int { get }
+    /// NH (query heads).
     var headCount: Int { get }
+    /// C.
     var hiddenSize: Int { get }
+    /// I: the feed-forward block's inner width (for working-set estimates and FLOP counts).
+    var intermediateSize: Int { get }
+    /// What the attention blocks' norm is and where it sits.
+    var attentionNorm: NormSpec { get }
+    /// True for a decoder: each token attends only to itself and earlier tokens.
+    var causal: Bool { get }
     /// Usable positions: max_position_embeddings minus the family's position offset.
     var maxTokens: Int { get }
     /// Rows of the word-embedding matrix: the token ids the network can run are 0..<embeddingRows.
     var embeddingRows: Int { get }
-    /// True for post-LN encoders, where a LayerNorm follows attention + residual.
-    var hasPostAttentionLayerNorm: Bool { get }
-    /// Approximate bytes the weights hold in memory: embeddings, packed linears, the plain W_O
-    /// copies the analysis reads, LayerNorm parameters.
+    /// What loading did that a person may want to know (`--log-level info`): weights kept
+    /// quantised, tensors converted or dequantised to f32.
+    var loadNotes: [String] { get }
+    /// Approximate bytes the weights hold in memory: embeddings, linears, plain W_O copies
+    /// the analysis reads, norm parameters.
     var weightBytes: Int { get }
     /// `finalHiddenState: false` may skip what comes after the last layer's attention block
     /// (its feed-forward block): every tap is still recorded, `hiddenStates` then has L entries.
@@ -24,6 +35,9 @@ public protocol TransformerModel: AnyObject, Sendable {
 }
 
 extension TransformerModel {
+    /// True when a norm follows attention + residual (post-LN encoders): what `attn-res-ln` needs.
+    public var hasPostAttentionLayerNorm: Bool { attentionNorm.isAfterBlock }
+
     /// The whole pass, the last layer's output included.
     public func forward(_ ids: [Int], taps: TapLevel, isCancelled: () -> Bool) throws -> ForwardResult {
         try forward(ids, taps: taps, finalHiddenState: true, isCancelled: isCancelled)
@@ -36,13 +50,17 @@ extension BertEncoder: TransformerModel {
     public var headCount: Int { config.numHeads }
     public var hiddenSize: Int { config.hiddenSize }
     public var maxTokens: Int { config.maxTokens }
-    public var hasPostAttentionLayerNorm: Bool { true }
+    public var intermediateSize: Int { config.intermediateSize }
+    public var attentionNorm: NormSpec { .postLayerNorm }
+    public var causal: Bool { false }
     public var weightBytes: Int {
-        let embeddings = 4 * (wordEmbeddings.count + positionEmbeddings.count + (tokenTypeRow?.count ?? 0)
+        let embeddings = wordEmbeddings.byteCount + 4 * (positionEmbeddings.count + (tokenTypeRow?.count ?? 0)
                               + embLNWeight.count + (embLNBias?.count ?? 0)) + (embeddingsProject?.byteCount ?? 0)
         return layers.reduce(embeddings) { n, l in
-            let norms = l.attnLNWeight.count + (l.attnLNBias?.count ?? 0) + l.outLNWeight.count + (l.outLNBias?.count ?? 0)
-            return n + l.qkv.byteCount + l.attnOut.byteCount + l.ffnIn.byteCount + l.ffnOut.byteCount + 4 * (l.attnOutWeight.count + norms)
+            let norms = l.selfOutputLayerNormWeight.count + (l.selfOutputLayerNormBias?.count ?? 0)
+                + l.outputLayerNormWeight.count + (l.outputLayerNormBias?.count ?? 0)
+            return n + l.selfQKV.byteCount + l.selfOutputDense.byteCount + l.intermediateDense.byteCount + l.outputDense.byteCount
+                + 4 * ((l.selfOutputDenseWeight?.count ?? 0) + norms)
         }
     }
 }
@@ -97,15 +115,19 @@ public final class LoadedModel: @unchecked Sendable {
     public let shape: ModelShape
     /// nil for a model Heed can tokenize but not run.
     private let runnableNetwork: TransformerModel?
+    /// What loading did that a person may want to know (`--log-level info`): tensors converted
+    /// or dequantised to f32, where the tokenizer came from.
+    public private(set) var loadNotes: [String] = []
 
     /// A model Heed runs: its shape comes from `network`.
-    public init(id: String, directory: URL, network: TransformerModel, tokenizer: Tokenizer) {
+    public init(id: String, directory: URL, network: TransformerModel, tokenizer: Tokenizer, loadNotes: [String] = []) {
         self.id = id
         self.directory = directory
         self.runnableNetwork = network
         self.tokenizer = tokenizer
         self.shape = ModelShape(family: network.family, layers: network.layerCount, heads: network.headCount,
-                                hidden: network.hiddenSize, maxTokens: network.maxTokens, causal: false)
+                                hidden: network.hiddenSize, maxTokens: network.maxTokens, causal: network.causal)
+        self.loadNotes = loadNotes
     }
 
     /// A model Heed can tokenize but not run.
@@ -133,9 +155,10 @@ public final class LoadedModel: @unchecked Sendable {
 
     /// Loads config.json, the weights (`Checkpoint`: model.safetensors, the shards of
     /// model.safetensors.index.json, or the only *.safetensors) and tokenizer.json from
-    /// `directory`. Errors name the file and the problem (ModelLoadError), including a Git LFS
-    /// pointer in place of any of these files. A GGUF file (what `ModelStore.resolve` returns for
-    /// a GGUF model) gives a tokenizer-only model: see `loadGGUF`.
+    /// `directory`; the network is built by the family registered for config.json's
+    /// `model_type` (`ModelFamilies`). Errors name the file and the problem (ModelLoadError),
+    /// including a Git LFS pointer in place of any of these files and a `model_type` no family
+    /// runs. A GGUF file (what `ModelStore.resolve` returns for a GGUF model): see `loadGGUF`.
     public static func load(id: String, directory: URL) throws -> LoadedModel {
         if ModelStore.isGGUFFile(directory) { return try loadGGUF(id: id, file: directory) }
         let configURL = directory.appendingPathComponent("config.json")
@@ -146,21 +169,33 @@ public final class LoadedModel: @unchecked Sendable {
         } catch let e as CheckpointError {
             throw ModelLoadError(file: e.file, problem: e.problem)
         }
-        let config: ModelConfig
         let checkpoint: Checkpoint
         let tokenizer: Tokenizer
-        do { config = try ModelConfig.load(from: configURL) } catch let e as CheckpointError {
-            throw ModelLoadError(file: e.file, problem: e.problem)
+        // The family, by model_type; a config.json without a readable one gets ModelConfig's
+        // own error (as before the registry), an unknown one the registry's list. config.json
+        // is checked before the weights are opened.
+        let family: ModelFamily.Type
+        let architecture: String
+        if let modelType = ModelConfig.modelType(configAt: configURL) {
+            guard let f = ModelFamilies.family(for: modelType) else {
+                throw ModelLoadError(file: configURL.path, problem: "model_type '\(modelType)' is not supported (supported: \(ModelFamilies.architectures.joined(separator: ", ")))")
+            }
+            family = f; architecture = modelType
+        } else {
+            family = BertFamily.self; architecture = "bert"
         }
+        try family.checkConfig(architecture: architecture, configURL: configURL)
         do { checkpoint = try Checkpoint(directory: directory) } catch let e as CheckpointError {
             throw ModelLoadError(file: e.file, problem: e.problem)
         }
         do { tokenizer = try Tokenizer(url: tokenizerURL) } catch { throw ModelLoadError(file: tokenizerURL.path, problem: "\(error)") }
-        let network: BertEncoder
-        do { network = try BertEncoder(config: config, checkpoint: checkpoint) } catch let e as ModelLoadError {
-            throw ModelLoadError(file: directory.appendingPathComponent(e.file).path, problem: e.problem)
+        let network: TransformerModel
+        do {
+            network = try family.load(architecture: architecture, from: .transformers(directory: directory, configURL: configURL, weights: checkpoint))
+        } catch let e as ModelLoadError {
+            throw ModelLoadError(file: e.file.hasPrefix("/") ? e.file : directory.appendingPathComponent(e.file).path, problem: e.problem)
         }
-        return LoadedModel(id: id, directory: directory, network: network, tokenizer: tokenizer)
+        return LoadedModel(id: id, directory: directory, network: network, tokenizer: tokenizer, loadNotes: network.loadNotes)
     }
 
     /// Resolves `id` (catalog name, fetched on first use; directory; HF cache repo id) and loads it.
@@ -169,3 +204,4 @@ public final class LoadedModel: @unchecked Sendable {
         return try load(id: id, directory: directory)
     }
 }
+

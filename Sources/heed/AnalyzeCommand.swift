@@ -99,8 +99,7 @@ enum AnalyzeCommand {
         let pair: [AnalysisMethod] = across ? [.rollout, .normRollout] : [.attention, .normSummed]
         let analysis = try Analyzer.analyze(modelID: model.id, forward: forward(windowed.ids, .full), table: table,
                                             options: AnalyzeOptions(methods: pair, layers: across ? [] : [result.layer!],
-                                                                    meanOverHeads: true, granularity: options.granularity),
-                                            heads: net.headCount, postLayerNorm: net.hasPostAttentionLayerNorm)
+                                                                    meanOverHeads: true, granularity: options.granularity))
         let weight: [Float], norm: [Float]
         if across {
             weight = analysis.rollout!.data; norm = analysis.normRollout!.data

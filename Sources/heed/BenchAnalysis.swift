@@ -27,8 +27,7 @@ enum BenchAnalysis {
                 let t1 = now()
                 guard let full = try? net.forward(ids, taps: .full, isCancelled: { false }) else { return }
                 let t2 = now()
-                guard let result = try? Analyzer.analyze(modelID: model.id, forward: full, table: table, options: options,
-                                                         heads: net.headCount, postLayerNorm: net.hasPostAttentionLayerNorm) else { return }
+                guard let result = try? Analyzer.analyze(modelID: model.id, forward: full, table: table, options: options) else { return }
                 let t3 = now()
                 if run == 0 {   // warm-up
                     outputBytes = result.layers.reduce(0) { acc, l in

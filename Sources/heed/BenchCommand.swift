@@ -92,7 +92,7 @@ enum BenchCommand {
     static func flops(model: LoadedModel, T: Int) throws -> Double {
         let net = try model.network
         let C = Double(net.hiddenSize), t = Double(T)
-        let I = Double((net as? BertEncoder)?.config.intermediateSize ?? 4 * net.hiddenSize)
+        let I = Double(net.intermediateSize)
         let perLayer = 2 * t * C * (3 * C) + 2 * t * C * C + 2 * 2 * t * t * C + 2 * 2 * t * C * I
         return perLayer * Double(net.layerCount)
     }

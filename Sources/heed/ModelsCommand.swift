@@ -35,7 +35,7 @@ enum ModelsCommand {
             let size: String
             if fetched {
                 size = "\(megabytes(bytes(under: directory))) on disk"
-                if let config = try? ModelConfig.load(from: directory.appendingPathComponent("config.json")) { family = config.family.rawValue }
+                if let described = ModelFamilies.describe(configURL: directory.appendingPathComponent("config.json")) { family = described.shape.family }
             } else {
                 size = "\(megabytes(entry.wheelByteCount)) download"
             }

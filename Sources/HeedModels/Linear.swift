@@ -1,0 +1,109 @@
+// The linear layers of every family: y (T, OC) = x (T, C) * W^T (+ b), W as transformers stores
+// it (out, in) = (OC, C). A weight is packed f32 (`PackedLinear`), or, read block-quantised from
+// GGUF in a format the quantised GEMM reads (Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K), kept as its
+// blocks (`QuantizedLinear`: dequantised panel by panel inside the GEMM, never as a float copy).
+// Other quantised formats are dequantised to f32 at load and packed. The families call only
+// `forward`, `bias` and `byteCount`.
+
+import HeedCheckpoints
+import HeedKernels
+
+/// An embedding matrix (rows, E) read a row at a time: plain f32, or kept as ggml blocks (each
+/// row whole blocks) and dequantised per looked-up row, so a quantised vocabulary costs its
+/// file size.
+public enum EmbeddingTable: @unchecked Sendable {
+    case plain([Float], width: Int)
+    case quantized(GGUFTensorData)
+
+    /// E.
+    public var width: Int {
+        switch self {
+        case let .plain(_, width): return width
+        case let .quantized(d): return d.rowLength
+        }
+    }
+
+    /// Bytes held (blocks in a mapping count: they become resident as rows are read).
+    public var byteCount: Int {
+        switch self {
+        case let .plain(w, _): return 4 * w.count
+        case let .quantized(d): return d.bytes.count
+        }
+    }
+
+    /// Calls `body` with row `index` (E floats): in place, or dequantised into a fresh array.
+    @inline(__always)
+    public func withRow<R>(_ index: Int, _ body: (UnsafePointer<Float>) -> R) -> R {
+        switch self {
+        case let .plain(w, width):
+            return w.withUnsafeBufferPointer { body($0.baseAddress! + index * width) }
+        case let .quantized(d):
+            return d.dequantizedRow(index).withUnsafeBufferPointer { body($0.baseAddress!) }
+        }
+    }
+}
+
+/// A weight matrix W (OC, C) with an optional bias (OC), ready for the GEMM.
+public enum Linear: @unchecked Sendable {
+    /// W packed once into the f32 GEMM's panels.
+    case packed(PackedLinear)
+    /// W kept as ggml blocks.
+    case quantized(QuantizedLinear)
+
+    /// OC.
+    public var outFeatures: Int {
+        switch self { case let .packed(p): return p.outFeatures; case let .quantized(q): return q.outFeatures }
+    }
+
+    /// C.
+    public var inFeatures: Int {
+        switch self { case let .packed(p): return p.inFeatures; case let .quantized(q): return q.inFeatures }
+    }
+
+    /// b (OC), or nil for a Linear without bias.
+    public var bias: [Float]? {
+        switch self { case let .packed(p): return p.bias; case let .quantized(q): return q.bias }
+    }
+
+    /// Bytes the weight and bias hold in memory; blocks read in place from a file mapping count
+    /// too (they become resident as the GEMM reads them).
+    public var byteCount: Int {
+        switch self {
+        case let .packed(p): return p.byteCount
+        case let .quantized(q): return max(q.byteCount, q.outFeatures * q.rowBytes + 4 * (q.bias?.count ?? 0))
+        }
+    }
+
+    /// y (T, OC) = x (T, C) * W^T + b, T = `rows`; rows of x are C apart, rows of y OC apart.
+    @inline(__always)
+    public func forward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
+        switch self {
+        case let .packed(p): p.forward(x, rows: rows, into: y)
+        case let .quantized(q): q.forward(x, rows: rows, into: y)
+        }
+    }
+
+    /// True when the quantised GEMM reads `blocks`' format in place.
+    public static func keepsQuantized(_ blocks: GGUFTensorData) -> Bool { QuantizedLinear.supports(blocks.format) }
+
+    /// W (OC, C) as `blocks` (rows of C, read in place from the mapping, which stays alive) and
+    /// b (OC) or nil. Throws `QuantizedLinear.Error` when the sizes disagree.
+    public static func quantized(_ blocks: GGUFTensorData, bias: [Float]?, outFeatures: Int, inFeatures: Int) throws -> Linear {
+        .quantized(try QuantizedLinear(mapped: blocks.bytes.baseAddress!, byteCount: blocks.bytes.count, owner: blocks.file,
+                                       format: blocks.format, outFeatures: outFeatures, inFeatures: inFeatures, bias: bias))
+    }
+
+    /// W (OC, C) row-major f32: unpacked from the panels, or dequantised from the blocks. A
+    /// fresh array on every call (nothing is kept): for the analysis, which reads W_O.
+    public func plainWeight() -> [Float] {
+        switch self {
+        case let .packed(p): return p.unpackedWeight()
+        case let .quantized(q): return q.dequantized()
+        }
+    }
+
+    /// Packs W (OC, C) row-major f32 and b (OC) or nil.
+    public static func dense(weight: [Float], bias: [Float]?, outFeatures: Int, inFeatures: Int) -> Linear {
+        .packed(PackedLinear(weight: weight, bias: bias, outFeatures: outFeatures, inFeatures: inFeatures))
+    }
+}

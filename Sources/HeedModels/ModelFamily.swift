@@ -1,0 +1,65 @@
+// The registry of model families, keyed by architecture: transformers' `model_type`
+// (config.json) or GGUF's `general.architecture`. A family is one file that declares the
+// architectures it runs, its tensor-name table(s) and how to build its network from a
+// `ModelSource`; adding a family is that file plus one line in `ModelFamilies.all`.
+
+import Foundation
+import HeedCheckpoints
+
+/// Where a network's hyper-parameters and weights come from.
+public enum ModelSource {
+    /// A transformers model directory: config.json (its `model_type` is the architecture) and
+    /// the safetensors `Checkpoint`.
+    case transformers(directory: URL, configURL: URL, weights: Checkpoint)
+    /// One GGUF file: its `general.architecture`, its metadata and its tensors.
+    case gguf(file: GGUFFile, architecture: String, weights: GGUFWeights)
+
+    /// The weights, by the file's own tensor names.
+    public var weights: WeightSource {
+        switch self {
+        case let .transformers(_, _, weights): return weights
+        case let .gguf(_, _, weights): return weights
+        }
+    }
+}
+
+/// A family of networks Heed runs.
+public protocol ModelFamily {
+    /// The architectures this family runs: `model_type` values of config.json and/or GGUF
+    /// `general.architecture` values ("bert", "xlm-roberta").
+    static var architectures: [String] { get }
+    /// Builds the network of `architecture` from `source`. Throws `ModelLoadError` naming the
+    /// file and the problem (a missing tensor, a wrong shape, an unsupported setting), or the
+    /// file format's own error (`CheckpointError`, `GGUFError`).
+    static func load(architecture: String, from source: ModelSource) throws -> TransformerModel
+    /// Checks config.json before any weight is opened; throws `ModelLoadError` naming the file.
+    static func checkConfig(architecture: String, configURL: URL) throws
+    /// What the network will be, from config.json alone (no weights read): its shape and the
+    /// norm of its attention blocks, for listing models that are not loaded. nil when the
+    /// file cannot be read.
+    static func describe(architecture: String, configURL: URL) -> (shape: ModelShape, attentionNorm: NormSpec)?
+}
+
+/// Every family Heed runs, by architecture.
+public enum ModelFamilies {
+    /// The registered families: one line per family.
+    public static let all: [ModelFamily.Type] = [
+        BertFamily.self,
+    ]
+
+    /// The family that runs `architecture`, or nil.
+    public static func family(for architecture: String) -> ModelFamily.Type? {
+        all.first { $0.architectures.contains(architecture) }
+    }
+
+    /// What the transformers directory whose config.json is `configURL` holds, by the family
+    /// registered for its `model_type` (nothing else is read); nil when no family runs it or the
+    /// file cannot be read.
+    public static func describe(configURL: URL) -> (shape: ModelShape, attentionNorm: NormSpec)? {
+        guard let architecture = ModelConfig.modelType(configAt: configURL) else { return nil }
+        return family(for: architecture)?.describe(architecture: architecture, configURL: configURL)
+    }
+
+    /// Every architecture some family runs, sorted.
+    public static var architectures: [String] { all.flatMap { family in family.architectures }.sorted() }
+}
