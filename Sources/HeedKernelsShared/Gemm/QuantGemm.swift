@@ -242,6 +242,27 @@ private func sum4(_ a: VF, _ b: VF, _ c: VF, _ d: VF) -> SIMD4<Float> {
     return pairs.evenHalf + pairs.oddHalf
 }
 
+/// The last levels of the 4 x 4 tile reduction (AVX-512 row path): the `2 * count` vectors at
+/// src (count a power of two) -> `count` vectors right after them, vector i = [adjacent lanes of
+/// src[2i] added | those of src[2i + 1]]; then the same on those, down to one vector (the last
+/// written: vector 4 * count - 2 from src). Out of line, and a loop, on purpose: when LLVM sees
+/// several levels at once it rebuilds them lane by lane (about 80 shuffles and inserts per
+/// four sums, the cost that kept T = 16 at 1.5x); one level alone is two vpermi2ps and an add.
+@inline(never)
+private func pairSums(_ src: UnsafeMutablePointer<Float>, count: Int) {
+    var src = src, count = count
+    while count > 0 {
+        let dst = src + 32 * count
+        for i in 0..<count {
+            let v0 = UnsafeRawPointer(src + 32 * i).load(as: SIMD16<Float>.self)
+            let v1 = UnsafeRawPointer(src + 32 * i + 16).load(as: SIMD16<Float>.self)
+            let s = SIMD16(lowHalf: v0.evenHalf, highHalf: v1.evenHalf) + SIMD16(lowHalf: v0.oddHalf, highHalf: v1.oddHalf)
+            UnsafeMutableRawPointer(dst + 16 * i).storeBytes(of: s, as: SIMD16<Float>.self)
+        }
+        src = dst; count >>= 1
+    }
+}
+
 enum QuantGemm {
     /// c (M, N) (+)= a (M, K) * W^T + bias; W (N, K) as `kind` blocks, row j at w + j * rowBytes.
     /// K must be a multiple of the block size. c must not overlap a.
@@ -288,8 +309,9 @@ enum QuantGemm {
 
     /// The row path for small M: rows of W are dequantised along k, four at a time, into a
     /// row-major L1 buffer (no transpose), then each row of A is dotted with the four of them
-    /// (A rows three at a time: 12 accumulators, 7 loads per 12 FMAs; then 2 or 1). Parallel
-    /// over groups of rows of W.
+    /// (AVX-512: A rows four at a time, 16 accumulators, 8 loads per 16 FMAs; then, and on the
+    /// 8-lane variants, three at a time: 12 accumulators, 7 loads per 12 FMAs; then 2 or 1).
+    /// Parallel over groups of rows of W.
     static func runRows(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
                         w: UnsafeRawPointer, rowBytes: Int, kind: QuantKind,
                         c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?, accumulate: Bool) {
@@ -322,8 +344,10 @@ enum QuantGemm {
         }
         let bs = kind.blockSize, bytesPerBlock = kind.bytesPerBlock
         // k chunks of whole blocks, at most ~2048 elements: four rows of them stay in L1 (32 KiB).
+        // (Chunks of 768 and 512 were no faster at T = 16 on 576 x 1536, AVX-512.)
         let kcMax = max(bs, 2048 / bs * bs)
-        let buffer = ThreadScratch.floats(quantRowsGroup * kcMax)
+        let buffer = ThreadScratch.floats(quantRowsGroup * kcMax + 15 * 16)
+        let reduce = buffer + quantRowsGroup * kcMax
         var j0 = rows.lowerBound
         while j0 < rows.upperBound {
             let nr = min(quantRowsGroup, rows.upperBound - j0)
@@ -362,6 +386,46 @@ enum QuantGemm {
                 }
                 let w0 = UnsafePointer(buffer), w1 = w0 + kc, w2 = w1 + kc, w3 = w2 + kc
                 var t = 0
+                if VF.scalarCount == 16 {
+                    // 4 rows of A x 4 rows of W: 16 accumulators, 8 loads per 16 FMAs. The 16 sums:
+                    // one level of adjacent-lane sums in registers (8 vectors into `reduce`), three
+                    // more in pairSums (vectors 8..<12, 12..<14, 14), lanes 4r..<4r + 4 of the last
+                    // one row t + r of A against the four rows of W.
+                    while t + 4 <= m {
+                        let x0 = a + t * lda + k0, x1 = x0 + lda, x2 = x1 + lda, x3 = x2 + lda
+                        var a00 = VF(), a01 = VF(), a02 = VF(), a03 = VF()
+                        var a10 = VF(), a11 = VF(), a12 = VF(), a13 = VF()
+                        var a20 = VF(), a21 = VF(), a22 = VF(), a23 = VF()
+                        var a30 = VF(), a31 = VF(), a32 = VF(), a33 = VF()
+                        var q = 0
+                        while q < kc {
+                            let v0 = loadV(x0 + q), v1 = loadV(x1 + q), v2 = loadV(x2 + q), v3 = loadV(x3 + q)
+                            let b0 = loadV(w0 + q)
+                            a00 = a00.addingProduct(v0, b0); a10 = a10.addingProduct(v1, b0)
+                            a20 = a20.addingProduct(v2, b0); a30 = a30.addingProduct(v3, b0)
+                            let b1 = loadV(w1 + q)
+                            a01 = a01.addingProduct(v0, b1); a11 = a11.addingProduct(v1, b1)
+                            a21 = a21.addingProduct(v2, b1); a31 = a31.addingProduct(v3, b1)
+                            let b2 = loadV(w2 + q)
+                            a02 = a02.addingProduct(v0, b2); a12 = a12.addingProduct(v1, b2)
+                            a22 = a22.addingProduct(v2, b2); a32 = a32.addingProduct(v3, b2)
+                            let b3 = loadV(w3 + q)
+                            a03 = a03.addingProduct(v0, b3); a13 = a13.addingProduct(v1, b3)
+                            a23 = a23.addingProduct(v2, b3); a33 = a33.addingProduct(v3, b3)
+                            q += W
+                        }
+                        @inline(__always) func st(_ i: Int, _ x: VF, _ y: VF) {
+                            let v0 = unsafeBitCast(x, to: SIMD16<Float>.self), v1 = unsafeBitCast(y, to: SIMD16<Float>.self)
+                            let s = SIMD16(lowHalf: v0.evenHalf, highHalf: v1.evenHalf) + SIMD16(lowHalf: v0.oddHalf, highHalf: v1.oddHalf)
+                            UnsafeMutableRawPointer(reduce + 16 * i).storeBytes(of: s, as: SIMD16<Float>.self)
+                        }
+                        st(0, a00, a01); st(1, a02, a03); st(2, a10, a11); st(3, a12, a13)
+                        st(4, a20, a21); st(5, a22, a23); st(6, a30, a31); st(7, a32, a33)
+                        pairSums(reduce, count: 4)
+                        for r in 0..<4 { put4(t + r, UnsafeRawPointer(reduce + 14 * 16 + 4 * r).load(as: SIMD4<Float>.self)) }
+                        t += 4
+                    }
+                }
                 while t + 3 <= m {
                     // 3 rows of A x 4 rows of W: 12 accumulators, 7 loads per 12 FMAs (FMA-bound).
                     let x0 = a + t * lda + k0, x1 = x0 + lda, x2 = x1 + lda
