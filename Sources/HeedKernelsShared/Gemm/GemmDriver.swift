@@ -41,12 +41,22 @@ enum GemmDriver {
             }
             return
         }
+        forEachTask(m: m, n: n, work: 2.0 * Double(m) * Double(n) * Double(k)) { panels, rows in
+            runTask(n: n, k: k, a: a, lda: lda, b: b, c: c, ldc: ldc, bias: bias, accumulate: accumulate,
+                    panels: panels, rows: rows)
+        }
+    }
+
+    /// Splits C (M, N) into tasks over ranges of column panels (and of rows, in whole gemmMR
+    /// tiles, when the panels are too few to go round) and runs `body(panels, rows)` for each on
+    /// the worker pool; below gemmParallelMinFlops of `work` (flops, or their equivalent) one task
+    /// runs on the calling thread.
+    static func forEachTask(m: Int, n: Int, work: Double, _ body: (Range<Int>, Range<Int>) -> Void) {
         let panels = (n + gemmNR - 1) / gemmNR
         let rowBlocks = (m + gemmMR - 1) / gemmMR
-        let flops = 2.0 * Double(m) * Double(n) * Double(k)
         let threads = Parallel.availableThreads
         var panelChunks = 1, rowChunks = 1
-        if threads > 1 && flops >= gemmParallelMinFlops {
+        if threads > 1 && work >= gemmParallelMinFlops {
             // Several tasks per thread: a thread that starts late still finds work, and a core
             // taken by another process is evened out. Splitting N costs nothing extra
             // (each panel is packed once); splitting M repacks B per row chunk, so only when
@@ -57,11 +67,9 @@ enum GemmDriver {
         }
         Parallel.forEach(panelChunks * rowChunks) { t in
             let pc = t % panelChunks, rc = t / panelChunks
-            let panelRange = (pc * panels / panelChunks)..<((pc + 1) * panels / panelChunks)
             let r0 = (rc * rowBlocks / rowChunks) * gemmMR
             let r1 = min(m, ((rc + 1) * rowBlocks / rowChunks) * gemmMR)
-            runTask(n: n, k: k, a: a, lda: lda, b: b, c: c, ldc: ldc, bias: bias, accumulate: accumulate,
-                    panels: panelRange, rows: r0..<r1)
+            body((pc * panels / panelChunks)..<((pc + 1) * panels / panelChunks), r0..<r1)
         }
     }
 

@@ -284,26 +284,13 @@ enum QuantGemm {
                     accumulate: accumulate)
             return
         }
-        let panels = (n + gemmNR - 1) / gemmNR
-        let rowBlocks = (m + gemmMR - 1) / gemmMR
         // Dequantising costs a few operations per weight whatever M is: count it with the flops.
+        // Split as GemmDriver does: N first; M (each row chunk dequantises its panels again)
+        // only when the panels are too few to go round.
         let work = 2.0 * Double(m) * Double(n) * Double(k) + 8.0 * Double(n) * Double(k)
-        let threads = Parallel.availableThreads
-        var panelChunks = 1, rowChunks = 1
-        if threads > 1 && work >= gemmParallelMinFlops {
-            // As GemmDriver: split N first; split M (each row chunk dequantises its panels
-            // again) only when the panels are too few to go round.
-            let tasks = threads * 4
-            panelChunks = min(tasks, panels)
-            if panels < 2 * threads { rowChunks = min(rowBlocks, (tasks + panelChunks - 1) / panelChunks) }
-        }
-        Parallel.forEach(panelChunks * rowChunks) { t in
-            let pc = t % panelChunks, rc = t / panelChunks
-            let panelRange = (pc * panels / panelChunks)..<((pc + 1) * panels / panelChunks)
-            let r0 = (rc * rowBlocks / rowChunks) * gemmMR
-            let r1 = min(m, ((rc + 1) * rowBlocks / rowChunks) * gemmMR)
+        GemmDriver.forEachTask(m: m, n: n, work: work) { panels, rows in
             runTask(n: n, k: k, a: a, lda: lda, w: w, rowBytes: rowBytes, kind: kind, c: c, ldc: ldc, bias: bias,
-                    accumulate: accumulate, panels: panelRange, rows: r0..<r1)
+                    accumulate: accumulate, panels: panels, rows: rows)
         }
     }
 
