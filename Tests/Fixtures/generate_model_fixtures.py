@@ -9,7 +9,7 @@ Writes under Tests/Fixtures/models/ (format: Tests/Fixtures/README.md):
 
     tiny-<family>/config.json, model.safetensors   random tiny encoders (save_pretrained)
     tiny-<family>/expected.safetensors, manifest.json
-    tiny-roberta-bpe/, tiny-xlm-roberta-unigram/    the same plus tokenizer.json (a copy of
+    tiny-roberta-bpe/, tiny-xlm-roberta-unigram/    the same plus tokenizer.json (a symlink to
                                                    tokenizer/roberta-tokenizer.json, xlmr-tokenizer.json);
                                                    cases are tokenised sentences ("text" in the manifest)
     minilm/expected.safetensors, manifest.json       all-MiniLM-L6-v2 reference outputs
@@ -379,7 +379,10 @@ def generate_tiny(index: int, name: str, family: str, make_config, note: str) ->
         from tokenizers import Tokenizer
 
         source = TOKENIZER_DIR / TEXT_MODELS[name]
-        (out_dir / "tokenizer.json").write_bytes(source.read_bytes())
+        link = out_dir / "tokenizer.json"  # a symlink: one copy of the file in the repository
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(os.path.relpath(source, out_dir))
         tokenizer = Tokenizer.from_file(str(source))
         assert tokenizer.get_vocab_size(with_added_tokens=True) == config.vocab_size
         for case, text in TEXT_CASES:
