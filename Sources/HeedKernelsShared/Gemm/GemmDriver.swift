@@ -101,29 +101,41 @@ enum GemmDriver {
             // Split k into near-equal blocks of at most gemmKC.
             let kBlocks = (k - k0 + gemmKC - 1) / gemmKC
             let kc = (k - k0 + kBlocks - 1) / kBlocks
-            let firstBlock = k0 == 0
-            var i0 = rows.lowerBound
-            while i0 < rows.upperBound {
-                let i1 = min(rows.upperBound, i0 + gemmMC)
-                for p in panels {
-                    let j0 = p * gemmNR
-                    let bp = first + (p - panels.lowerBound) * panelStride + k0 * gemmNR
-                    let e = TileEpilogue(bias: firstBlock ? bias.map { $0 + j0 } : nil,
-                                         accumulate: firstBlock ? accumulate : true,
-                                         nr: min(gemmNR, n - j0), spill: spill)
-                    var i = i0
-                    while i < i1 {
-                        // Between MR and 2 MR rows left: two near-equal tiles beat a full one
-                        // and a 1- or 2-row tile (8 rows with MR = 6: 4 + 4, not 6 + 2).
-                        let left = i1 - i
-                        let mr = left > gemmMR && left < 2 * gemmMR ? (left + 1) / 2 : min(gemmMR, left)
-                        gemmTile(mr: mr, kc, a + i * lda + k0, lda, bp, c + i * ldc + j0, ldc, e)
-                        i += mr
-                    }
-                }
-                i0 = i1
-            }
+            sweepKBlock(rows: rows, panels: panels, panel: { first + ($0 - panels.lowerBound) * panelStride + k0 * gemmNR },
+                        k0: k0, kc: kc, n: n, a: a, lda: lda, c: c, ldc: ldc, bias: bias, accumulate: accumulate, spill: spill)
             k0 += kc
+        }
+    }
+
+    /// One k block [k0, k0 + kc) of a task: the rows in gemmMC blocks against each of `panels`,
+    /// whose (kc x gemmNR) slab `panel(p)` gives, in tiles of at most gemmMR rows through the
+    /// micro-kernel. The first k block (k0 == 0) writes c (plus bias; added to c when
+    /// `accumulate`), later ones add to it.
+    @inline(__always)
+    static func sweepKBlock(rows: Range<Int>, panels: Range<Int>, panel: (Int) -> UnsafePointer<Float>, k0: Int, kc: Int, n: Int,
+                            a: UnsafePointer<Float>, lda: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+                            bias: UnsafePointer<Float>?, accumulate: Bool, spill: UnsafeMutablePointer<Float>) {
+        let firstBlock = k0 == 0
+        var i0 = rows.lowerBound
+        while i0 < rows.upperBound {
+            let i1 = min(rows.upperBound, i0 + gemmMC)
+            for p in panels {
+                let j0 = p * gemmNR
+                let bp = panel(p)
+                let e = TileEpilogue(bias: firstBlock ? bias.map { $0 + j0 } : nil,
+                                     accumulate: firstBlock ? accumulate : true,
+                                     nr: min(gemmNR, n - j0), spill: spill)
+                var i = i0
+                while i < i1 {
+                    // Between MR and 2 MR rows left: two near-equal tiles beat a full one
+                    // and a 1- or 2-row tile (8 rows with MR = 6: 4 + 4, not 6 + 2).
+                    let left = i1 - i
+                    let mr = left > gemmMR && left < 2 * gemmMR ? (left + 1) / 2 : min(gemmMR, left)
+                    gemmTile(mr: mr, kc, a + i * lda + k0, lda, bp, c + i * ldc + j0, ldc, e)
+                    i += mr
+                }
+            }
+            i0 = i1
         }
     }
 }

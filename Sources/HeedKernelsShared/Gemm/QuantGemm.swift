@@ -547,7 +547,6 @@ enum QuantGemm {
         var k0 = 0
         while k0 < k {
             let kc = min(kcMax, k - k0)
-            let firstBlock = k0 == 0
             let blockOffset = (k0 / bs) * bytesPerBlock
             var p0 = panels.lowerBound
             while p0 < panels.upperBound {
@@ -561,25 +560,9 @@ enum QuantGemm {
                     packPanelsTransposed(b: rowBuffer, ldb: kc, n: nr, k: kc, panels: 0..<1,
                                          into: panelBuffer + (p - p0) * kc * gemmNR)
                 }
-                var i0 = rows.lowerBound
-                while i0 < rows.upperBound {
-                    let i1 = min(rows.upperBound, i0 + gemmMC)
-                    for p in p0..<p1 {
-                        let j0 = p * gemmNR
-                        let bp = UnsafePointer(panelBuffer + (p - p0) * kc * gemmNR)
-                        let e = TileEpilogue(bias: firstBlock ? bias.map { $0 + j0 } : nil,
-                                             accumulate: firstBlock ? accumulate : true,
-                                             nr: min(gemmNR, n - j0), spill: spill)
-                        var i = i0
-                        while i < i1 {
-                            let left = i1 - i
-                            let mr = left > gemmMR && left < 2 * gemmMR ? (left + 1) / 2 : min(gemmMR, left)
-                            gemmTile(mr: mr, kc, a + i * lda + k0, lda, bp, c + i * ldc + j0, ldc, e)
-                            i += mr
-                        }
-                    }
-                    i0 = i1
-                }
+                GemmDriver.sweepKBlock(rows: rows, panels: p0..<p1, panel: { UnsafePointer(panelBuffer + ($0 - p0) * kc * gemmNR) },
+                                       k0: k0, kc: kc, n: n, a: a, lda: lda, c: c, ldc: ldc, bias: bias, accumulate: accumulate,
+                                       spill: spill)
                 p0 = p1
             }
             k0 += kc
