@@ -32,6 +32,26 @@ public protocol TransformerModel: AnyObject, Sendable {
     /// `finalHiddenState: false` may skip what comes after the last layer's attention block
     /// (its feed-forward block): every tap is still recorded, `hiddenStates` then has L entries.
     func forward(_ ids: [Int], taps: TapLevel, finalHiddenState: Bool, isCancelled: () -> Bool) throws -> ForwardResult
+    /// True for a model with a language-modelling head (decoders): `nextTokenLogits` works.
+    var hasLanguageModelHead: Bool { get }
+    /// The next-token logits (V, the output embedding's rows) after the last token of `result`,
+    /// a pass run with `finalHiddenState: true`: the final norm and the LM head (lm_head, or
+    /// the tied input embedding) applied to the last hidden state, as transformers'
+    /// `*ForCausalLM.forward(...).logits[0, -1]`. Throws `PredictionUnavailable` for a model
+    /// without a language-modelling head.
+    func nextTokenLogits(_ result: ForwardResult) throws -> [Float]
+}
+
+/// Asking an encoder (no language-modelling head) for next-token logits.
+public struct PredictionUnavailable: Error, Equatable, CustomStringConvertible {
+    /// The architecture ("bert").
+    public let family: String
+
+    public init(family: String) { self.family = family }
+
+    public var description: String {
+        "a \(family) model has no language-modelling head: next-token prediction needs a decoder (such as smollm2)"
+    }
 }
 
 extension TransformerModel {
@@ -45,6 +65,8 @@ extension TransformerModel {
 }
 
 extension BertEncoder: TransformerModel {
+    public var hasLanguageModelHead: Bool { false }
+    public func nextTokenLogits(_ result: ForwardResult) throws -> [Float] { throw PredictionUnavailable(family: family) }
     public var family: String { config.family.rawValue }
     public var layerCount: Int { config.numLayers }
     public var headCount: Int { config.numHeads }
