@@ -100,6 +100,13 @@ enum VectorMath {
         return select(ifNegative: u - 0.625, small, else: large)
     }
 
+    /// x / (1 + e^-x) per lane (SiLU, torch.nn.functional.silu); e^-x overflows to +inf for
+    /// x < -89, giving -0.
+    @inline(__always)
+    static func silu(_ x: V) -> V {
+        x / (1 + exp(-x))
+    }
+
     /// 0.5 x (1 + erf(x / sqrt 2)) per lane (transformers' "gelu"); the negative tail goes
     /// through erfc, so tiny outputs keep their relative accuracy.
     @inline(__always)
