@@ -25,11 +25,13 @@ struct DecoderLayerWeights {
     let slidingWindow: Int?
 }
 
-/// The LM head: lm_head (V, C) as a Linear, or the plain input embedding it is tied to (read
-/// in place: no second copy).
+/// The LM head: lm_head (V, C) as a Linear, or the input embedding it is tied to, read in
+/// place (no second copy): the plain f32 rows, or a quantised Linear over the embedding's own
+/// mapped blocks.
 enum LanguageModelHead {
     case linear(Linear)
     case tiedPlain([Float])
+    case tiedQuantized(Linear)
 }
 
 /// A Llama-family decoder with its weights in memory, ready for forward passes.
@@ -194,7 +196,7 @@ extension LlamaDecoder: TransformerModel {
         let head: Int
         switch lmHead {
         case let .linear(l): head = l.byteCount
-        case .tiedPlain: head = 0   // the embedding's own array
+        case .tiedPlain, .tiedQuantized: head = 0   // the embedding's own array or blocks
         }
         return layers.reduce(embedTokens.byteCount + head + 4 * finalNorm.count) { n, l in
             n + l.qProj.byteCount + l.kProj.byteCount + l.vProj.byteCount + l.oProj.byteCount + l.gateProj.byteCount
@@ -216,7 +218,7 @@ extension LlamaDecoder: TransformerModel {
         var logits = [Float](repeating: 0, count: V)
         normed.withUnsafeBufferPointer { np in logits.withUnsafeMutableBufferPointer { lp in
             switch lmHead {
-            case let .linear(l): l.forward(np.baseAddress!, rows: 1, into: lp.baseAddress!)
+            case let .linear(l), let .tiedQuantized(l): l.forward(np.baseAddress!, rows: 1, into: lp.baseAddress!)
             case let .tiedPlain(e):
                 e.withUnsafeBufferPointer { Kernels.gemmABt(m: 1, n: V, k: C, a: np.baseAddress!, lda: C, b: $0.baseAddress!, ldb: C, c: lp.baseAddress!, ldc: V) }
             }

@@ -196,7 +196,7 @@ public enum LlamaFamily: ModelFamily {
             switch embedTokens {
             case let .plain(e, _): lmHead = .tiedPlain(e)
             case let .quantized(q) where Linear.keepsQuantized(q):
-                do { lmHead = .linear(try Linear.quantized(q, bias: nil, outFeatures: V, inFeatures: C)) } catch {
+                do { lmHead = .tiedQuantized(try Linear.quantized(q, bias: nil, outFeatures: V, inFeatures: C)) } catch {
                     throw ModelLoadError(file: source, problem: "tensor \(embedName): \(error)")
                 }
             case let .quantized(q):
