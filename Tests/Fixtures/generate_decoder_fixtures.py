@@ -247,7 +247,9 @@ def run(model: nn.Module, ids: list[int], with_taps: bool = True) -> dict:
     for l in range(L):
         assert torch.equal(hidden[l], residual[l]), f"hidden_states[{l}] is not the residual stream"
         assert torch.equal(taps[l]["h"], residual[l]), f"layer {l} input differs from the previous output"
-        assert (taps[l]["y"] - taps[l]["h"] - taps[l]["attn_out"]).abs().max().item() < 1e-5
+        # y = h + attn_out in float32: rounding of order ulp(|y|) (SmolLM2's residual reaches hundreds)
+        scale = max(1.0, taps[l]["y"].abs().max().item())
+        assert (taps[l]["y"] - taps[l]["h"] - taps[l]["attn_out"]).abs().max().item() < 1e-6 * scale
     assert torch.equal(final["in"], residual[L]), "final norm input is not the last layer output"
     assert torch.equal(hidden[L], final["out"]), "hidden_states[L] is not model.norm(last layer output)"
     return {
@@ -260,7 +262,7 @@ def run(model: nn.Module, ids: list[int], with_taps: bool = True) -> dict:
 
 
 def summary_rows(T: int) -> list[int]:
-    return sorted({0, 1, T // 2, T - 1})
+    return sorted({0, min(1, T - 1), T // 2, T - 1})
 
 
 def case_tensors(name: str, ids: list[int], result: dict, full: bool, full_logits: bool) -> dict[str, torch.Tensor]:
