@@ -328,6 +328,22 @@ def text_cases(tokenizer_file: str, lengths: list[int]) -> list[tuple[str, list[
     return cases
 
 
+def top_entries(tokenizer_file: str, logits: torch.Tensor) -> list[dict]:
+    """The TOP_K most probable next tokens after the last position, most probable first:
+    id, token (vocabulary string), decoded (tokenizers' decode([id])), probability (softmax of the
+    float32 logits, computed in float64), logit."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(TOKENIZER_DIR / tokenizer_file))
+    probs = torch.softmax(logits.double(), dim=-1)
+    top = torch.topk(logits, TOP_K)
+    return [
+        {"id": int(i), "token": tokenizer.id_to_token(int(i)), "decoded": tokenizer.decode([int(i)], skip_special_tokens=False),
+         "probability": float(probs[int(i)]), "logit": float(v)}
+        for v, i in zip(top.values, top.indices)
+    ]
+
+
 def rope_facts(config) -> dict:
     rope = dict(config.rope_parameters)
     return {"rope_parameters": rope}
@@ -409,7 +425,7 @@ def generate_tiny(index: int, name, family, gguf_arch, tokenizer_file, lengths, 
             entry["rows"] = summary_rows(T)
         entry["logits"] = "all" if full and full_logits else "last"
         entry["taps"] = with_taps
-        entry["top5"] = tensors[f"{case}.top5"].tolist()
+        entry["top5"] = top_entries(tokenizer_file, result["logits"][-1])
         cases.append(entry)
         if T == 33:
             peak = torch.stack([a.max(dim=-1).values.mean() for a in result["attn"]]).mean().item()

@@ -181,7 +181,7 @@ def top_entries(tok, logits: torch.Tensor) -> list[dict]:
     probs = torch.softmax(logits.double(), dim=-1)
     top = torch.topk(logits, TOP_K)
     return [
-        {"id": int(i), "token": tok.convert_ids_to_tokens(int(i)), "text": tok.decode([int(i)]),
+        {"id": int(i), "token": tok.convert_ids_to_tokens(int(i)), "decoded": tok.decode([int(i)]),
          "probability": float(probs[int(i)]), "logit": float(v)}
         for v, i in zip(top.values, top.indices)
     ]
