@@ -578,6 +578,56 @@ def write_gguf(path: Path, name: str, gguf_arch: str, config, state: dict[str, t
     return meta
 
 
+def gguf_field(reader, key: str):
+    field = reader.fields[key]
+    value = field.parts[field.data[0]]
+    return value.tobytes().decode("utf-8") if field.types[0].name == "STRING" else value.tolist()[0]
+
+
+def llama_cpp_attention_layer0(reader, ids: list[int]) -> np.ndarray:
+    """Layer 0's attention probabilities (NH, T, T) computed in numpy float64 from the GGUF alone,
+    the way llama.cpp does (src/llama-model.cpp, ggml rope): x = RMSNorm(token_embd[ids]) * attn_norm;
+    q, k from attn_q, attn_k (+ biases); RoPE with the GGUF's own pair layout: arch llama rotates
+    adjacent rows (2i, 2i+1) (LLAMA_ROPE_TYPE_NORM, on the permuted rows), arch qwen2 rows
+    (i, i + HS/2) (NEOX, unpermuted); angle p * freq_base^(-2i/n_rot) / rope_freqs[i]; causal
+    softmax of q.k / sqrt(HS); query head h reads kv head h // (NH / NKV). No sliding window."""
+    arch = gguf_field(reader, "general.architecture")
+    tensors = {t.name: np.asarray(t.data, dtype=np.float64) for t in reader.tensors}
+    NH = gguf_field(reader, f"{arch}.attention.head_count")
+    NKV = gguf_field(reader, f"{arch}.attention.head_count_kv")
+    eps = gguf_field(reader, f"{arch}.attention.layer_norm_rms_epsilon")
+    base = gguf_field(reader, f"{arch}.rope.freq_base")
+    n_rot = gguf_field(reader, f"{arch}.rope.dimension_count")
+    e = tensors["token_embd.weight"][ids]  # (T, C)
+    x = e / np.sqrt((e * e).mean(axis=-1, keepdims=True) + eps) * tensors["blk.0.attn_norm.weight"]
+    q = x @ tensors["blk.0.attn_q.weight"].T + tensors.get("blk.0.attn_q.bias", 0.0)
+    k = x @ tensors["blk.0.attn_k.weight"].T + tensors.get("blk.0.attn_k.bias", 0.0)
+    T, HS = len(ids), q.shape[1] // NH
+    factors = tensors.get("rope_freqs.weight", np.ones(n_rot // 2))
+    freqs = base ** (-np.arange(0, n_rot, 2) / n_rot) / factors  # (n_rot/2)
+    angle = np.arange(T)[:, None] * freqs[None, :]  # (T, n_rot/2)
+    cos, sin = np.cos(angle)[:, None, :], np.sin(angle)[:, None, :]
+
+    def rope(m: np.ndarray, heads: int) -> np.ndarray:
+        m = m.reshape(T, heads, HS).copy()
+        if arch == "llama":
+            a, b = m[..., 0:n_rot:2].copy(), m[..., 1:n_rot:2].copy()
+            m[..., 0:n_rot:2], m[..., 1:n_rot:2] = a * cos - b * sin, a * sin + b * cos
+        else:
+            half = n_rot // 2
+            a, b = m[..., :half].copy(), m[..., half:n_rot].copy()
+            m[..., :half], m[..., half:n_rot] = a * cos - b * sin, a * sin + b * cos
+        return m
+
+    qh, kh = rope(q, NH), rope(k, NKV)
+    group = NH // NKV
+    scores = np.einsum("ihd,jhd->hij", qh, kh[:, np.arange(NH) // group, :]) / math.sqrt(HS)
+    scores = np.where(np.tril(np.ones((T, T), dtype=bool))[None], scores, -np.inf)
+    scores -= scores.max(axis=-1, keepdims=True)
+    p = np.exp(scores)
+    return p / p.sum(axis=-1, keepdims=True)
+
+
 @torch.no_grad()
 def load_gguf_with_transformers(gguf_dir: Path, filename: str) -> nn.Module:
     return AutoModelForCausalLM.from_pretrained(
@@ -692,6 +742,24 @@ def generate_gguf(name, family, gguf_arch, tokenizer_file, model: nn.Module) -> 
             "equals_safetensors_expected": diff_st <= VERIFY_TOLERANCE,
         })
         print(f"  {name}-gguf {c}: |reference - safetensors| = {diff_st:.3g}, |transformers GGUF load - safetensors| = {diff_raw:.3g}")
+    # 4. Independent of transformers: layer-0 attention from the GGUF tensors with llama.cpp's
+    #    rotary layout against the safetensors model's attention (cases without an active window).
+    worst_attn = 0.0
+    for case in safetensors_manifest["cases"]:
+        if case["storage"] != "full" or (family == "mistral" and case["T"] > SLIDING_WINDOW):
+            continue
+        mine = llama_cpp_attention_layer0(reader, case["input_ids"])
+        worst_attn = max(worst_attn, float(np.abs(mine - expected_st[f"{case['name']}.attn.0"].double().numpy()).max()))
+    assert worst_attn <= 1e-5, f"{name}: llama.cpp-layout attention differs by {worst_attn}"
+    verification["llama_cpp_layout_layer0_attention_max_abs_diff"] = worst_attn
+    verification["llama_cpp_layout_check"] = (
+        "layer-0 attention computed in numpy from the GGUF alone (RMSNorm, q/k, "
+        + ("RoPE on adjacent row pairs of the permuted q/k (llama.cpp NORM) with rope_freqs" if gguf_arch == "llama"
+           else "RoPE on rows (i, i + HS/2) (llama.cpp NEOX), no permutation")
+        + ") equals the safetensors model's attention for every full case"
+        + (f" with T <= {SLIDING_WINDOW}" if family == "mistral" else "")
+    )
+    print(f"  {name}-gguf: llama.cpp-layout layer-0 attention vs safetensors: {worst_attn:.3g}")
     save_expected(out_dir / "expected.safetensors",
                   {k: v.detach().to(torch.float32 if v.is_floating_point() else torch.int64).contiguous() for k, v in tensors.items()})
     manifest = {
