@@ -127,12 +127,17 @@ enum Handlers {
     /// taps and never runs the model again. Such a pass stops after the last layer's attention
     /// block (`finalHiddenState: false`): the analysis reads taps, never the last layer's output.
     static func cachedForward(_ model: LoadedModel, _ c: RequestContext) -> Pipeline.Forward {
-        { ids, taps in
+        { ids, request in
             let key = cachePrefix(model: model.id) + "fwd|" + ids.map(String.init).joined(separator: ",")
             c.clock.lap("prepare")
             defer { c.clock.lap("forward") }
-            if let hit: (TapLevel, ForwardResult) = c.server.cache.get(key), covers(hit.0, taps) { return hit.1 }
-            let taps: TapLevel = taps == .none ? .none : .full
+            // A streamed pass (taps too large to keep: Pipeline.keepsTaps) is neither cached nor served from the cache.
+            if request.consumer != nil {
+                ForwardPassCounter.increment()
+                return try model.network.forward(ids, taps: request, finalHiddenState: false, isCancelled: c.isCancelled)
+            }
+            if let hit: (TapLevel, ForwardResult) = c.server.cache.get(key), covers(hit.0, request.level) { return hit.1 }
+            let taps: TapLevel = request.level == .none ? .none : .full
             ForwardPassCounter.increment()
             // No analysis reads the last layer's output: a pass with taps skips its feed-forward block.
             let result = try model.network.forward(ids, taps: taps, finalHiddenState: taps == .none, isCancelled: c.isCancelled)

@@ -57,7 +57,7 @@ public final class LlamaDecoder: @unchecked Sendable {
     /// output (the last one before model.norm, unlike transformers' output_hidden_states, which
     /// normalises its last entry). `isCancelled` is checked between layers. Throws
     /// `ForwardError` for an empty, too long or out-of-vocabulary input, or when cancelled.
-    public func forward(_ ids: [Int], taps: TapLevel = .attention, finalHiddenState: Bool = true,
+    public func forward(_ ids: [Int], taps request: TapRequest, finalHiddenState: Bool = true,
                         isCancelled: () -> Bool = { false }) throws -> ForwardResult {
         let T = ids.count, C = config.hiddenSize, NH = config.numHeads, NKV = config.numKeyValueHeads, HS = config.headSize
         let I = config.intermediateSize, QD = NH * HS, KVD = NKV * HS
@@ -74,12 +74,13 @@ public final class LlamaDecoder: @unchecked Sendable {
         var q = [Float](repeating: 0, count: T * QD), k = [Float](repeating: 0, count: T * KVD)
         var context = [Float](repeating: 0, count: T * QD)
         var gate = [Float](repeating: 0, count: T * I), up = [Float](repeating: 0, count: T * I)
-        var scratchProbs = taps == .none ? [Float](repeating: 0, count: NH * T * T) : []
-        var scratchValues = taps == .full ? [] : [Float](repeating: 0, count: T * KVD)
+        // Scratch for layers whose alpha and v are not recorded (allocated on first use).
+        var scratchProbs: [Float] = [], scratchValues: [Float] = []
         let geometry = AttentionGeometry(heads: NH, kvHeads: NKV, headSize: HS, queries: T, keys: T)
 
         for (l, layer) in layers.enumerated() {
             if isCancelled() { throw ForwardError.cancelled }
+            let taps = request.level(for: l)
             // LlamaDecoderLayer: hidden_states = residual + self_attn(input_layernorm(hidden_states))
             Self.rmsNorm(h, rows: T, cols: C, weight: layer.inputLayerNorm, eps: config.rmsNormEps, into: &x)
             x.withUnsafeBufferPointer { xp in
@@ -87,11 +88,11 @@ public final class LlamaDecoder: @unchecked Sendable {
                 k.withUnsafeMutableBufferPointer { layer.kProj.forward(xp.baseAddress!, rows: T, into: $0.baseAddress!) }
             }
             // v is kept by the taps at .full: a fresh array each layer then.
-            var v = taps == .full ? [Float](repeating: 0, count: T * KVD) : scratchValues
+            var v = Self.reuse(&scratchValues, if: taps != .full, count: T * KVD)
             x.withUnsafeBufferPointer { xp in v.withUnsafeMutableBufferPointer { layer.vProj.forward(xp.baseAddress!, rows: T, into: $0.baseAddress!) } }
             q.withUnsafeMutableBufferPointer { rotary.apply($0.baseAddress!, rows: T, heads: NH, rowStride: QD, cos: cos, sin: sin) }
             k.withUnsafeMutableBufferPointer { rotary.apply($0.baseAddress!, rows: T, heads: NKV, rowStride: KVD, cos: cos, sin: sin) }
-            var probs = taps == .none ? scratchProbs : [Float](repeating: 0, count: NH * T * T)
+            var probs = Self.reuse(&scratchProbs, if: taps == .none, count: NH * T * T)
             attention(q: q, k: k, v: v, window: layer.slidingWindow, T: T, probs: &probs, context: &context)
             // y = h + o_proj(attn_output): the residual stream after the attention block.
             let y = BertEncoder.uninitialized(T * C) { y in
@@ -109,7 +110,7 @@ public final class LlamaDecoder: @unchecked Sendable {
                     tap.values = Tensor(shape: [T, KVD], data: v)
                     tap.residualSum = Tensor(shape: [T, C], data: y)
                 }
-                recorded.append(tap)
+                try request.deliver(tap, to: &recorded)
             } else {
                 scratchProbs = probs
             }
@@ -129,6 +130,16 @@ public final class LlamaDecoder: @unchecked Sendable {
             hidden.append(Tensor(shape: [T, C], data: h))
         }
         return ForwardResult(tokenIDs: ids, hiddenStates: hidden, layers: recorded)
+    }
+
+    /// `scratch`'s buffer (moved out, so writing it copies nothing) when `reusable` and it has
+    /// one, else a fresh array of `count` floats; the caller writes every element.
+    static func reuse(_ scratch: inout [Float], if reusable: Bool, count: Int) -> [Float] {
+        if reusable && scratch.count == count {
+            defer { scratch = [] }
+            return scratch
+        }
+        return BertEncoder.uninitialized(count) { _ in }
     }
 
     /// embed_tokens(input_ids): (T, C).
