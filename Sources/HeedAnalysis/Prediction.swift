@@ -86,8 +86,9 @@ extension TransformerModel {
     /// The next-token logits (V) after token `position` of the pass `result` (run with
     /// `finalHiddenState: true`), as if the pass had run on `result.tokenIDs[0...position]`.
     /// For a causal model this is exact from the whole pass (token i's states depend only on
-    /// tokens 0...i): the hidden states are cut to rows 0...position; a non-causal model runs a
-    /// pass on the prefix.
+    /// tokens 0...i): the last layer's output is cut to rows 0...position (the earlier hidden
+    /// states are passed on uncut, without a copy: the logits read only the last one); a
+    /// non-causal model runs a pass on the prefix.
     /// - Throws: `PredictionUnavailable` (no LM head), the forward pass's errors.
     public func nextTokenLogits(_ result: ForwardResult, after position: Int, isCancelled: () -> Bool = { false }) throws -> [Float] {
         precondition(position >= 0 && position < result.tokenCount, "position outside the pass")
@@ -96,10 +97,10 @@ extension TransformerModel {
         guard causal else {
             return try nextTokenLogits(forward(prefix, taps: .none, finalHiddenState: true, isCancelled: isCancelled))
         }
-        let rows = position + 1
-        let states = result.hiddenStates.map { h -> Tensor in
-            let C = h.lastDim
-            return Tensor(shape: [rows, C], data: Array(h.data[0..<(rows * C)]))
+        var states = result.hiddenStates
+        if let last = states.last {
+            let rows = position + 1, C = last.lastDim
+            states[states.count - 1] = Tensor(shape: [rows, C], data: Array(last.data[0..<(rows * C)]))
         }
         return try nextTokenLogits(ForwardResult(tokenIDs: prefix, hiddenStates: states, layers: []))
     }

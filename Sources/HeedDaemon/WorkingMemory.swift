@@ -162,10 +162,10 @@ struct RequestWorkingSet: Equatable, CustomStringConvertible {
     static let predictedTokenJSONBytes = 256
 
     /// The extra working set of a prediction on T tokens whose forward pass is at hand: the
-    /// logits (V floats) and the hidden states cut to a prefix ((L+1) T C floats, for a
+    /// logits (V floats) and the last hidden state cut to a prefix (T C floats, for a
     /// prediction at a focus inside the text).
     static func predictionFloats(tokens T: Int, _ d: ModelDimensions) -> Int {
-        d.vocabulary + (d.layers + 1) * T * d.hidden
+        d.vocabulary + T * d.hidden
     }
 
     /// `heed/predict` of K tokens on T tokens: a forward pass without taps that keeps every

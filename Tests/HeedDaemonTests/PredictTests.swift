@@ -250,7 +250,7 @@ final class PredictTests: XCTestCase {
         let ws = RequestWorkingSet.predict(tokens: 512, textUTF8Bytes: 2000, topK: 10, d)
         XCTAssertEqual(ws.text, 160 * 2000)
         XCTAssertEqual(ws.forward, 4 * (31 * 512 * 576 + 512 * (8 * 576 + 1536) + 9 * 512 * 512) + 256)
-        XCTAssertEqual(ws.analysis, 4 * (49152 + 31 * 512 * 576))
+        XCTAssertEqual(ws.analysis, 4 * (49152 + 512 * 576))
         XCTAssertEqual(ws.response, 4096 + 256 * 10)
     }
 }
