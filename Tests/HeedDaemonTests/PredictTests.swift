@@ -244,6 +244,40 @@ final class PredictTests: XCTestCase {
         XCTAssertEqual(tokens(r["tokens"]).map(\.id), [3])
     }
 
+    /// `$/cancelRequest` stops a prediction between layers (-32800).
+    func testAPredictionCanBeCancelled() throws {
+        let (d, _, net) = try daemon()
+        defer { _ = d.finish() }
+        let started = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+        net.onForward = { started.signal(); release.wait() }
+        d.request(1, "heed/predict", #"{"model":"fake-decoder","text":"the cat sat"}"#)
+        XCTAssertEqual(started.wait(timeout: .now() + 20), .success, "the pass started")
+        d.notify("$/cancelRequest", #"{"id":1}"#)
+        // The notification is read before the pass goes on: it is handled on the reader thread,
+        // which a later request's answer proves.
+        _ = try d.result(id: 2, sending: "heed/models", params: "{}")
+        release.signal()
+        XCTAssertError(try d.response(id: .int(1)), .requestCancelled, id: .int(1))
+        net.onForward = nil
+        // Nothing was cached: the same request runs and answers.
+        XCTAssertEqual(tokens(try d.result(id: 3, sending: "heed/predict", params: #"{"model":"fake-decoder","text":"the cat sat","topK":1}"#)["tokens"]).map(\.id), [8])
+    }
+
+    /// A prediction's working set is reserved like the others': one that cannot fit is -32015.
+    func testAPredictionBeyondTheMemoryBudgetIsRefused() throws {
+        var o = InProcessDaemon.options()
+        o.maxMemoryBytes = 30_000
+        let d = InProcessDaemon(options: o)
+        defer { _ = d.finish() }
+        try d.initialize()
+        d.server.registry.insert(try Self.decoder().0)
+        // topK = V: a response of 123 tokens (4096 + 256 x 123 bytes) does not fit what the weights leave.
+        let e = try d.call(1, "heed/predict", #"{"model":"fake-decoder","text":"the cat","topK":\#(Self.V)}"#)
+        XCTAssertError(e, .requestTooLarge, id: .int(1))
+        XCTAssertGreaterThan(e["error"]?["data"]?["neededBytes"]?.intValue ?? 0, e["error"]?["data"]?["budgetBytes"]?.intValue ?? .max)
+        XCTAssertEqual(tokens(try d.result(id: 2, sending: "heed/predict", params: #"{"model":"fake-decoder","text":"the cat","topK":3}"#)["tokens"]).map(\.id), [7, 8, 9])
+    }
+
     func testRequestWorkingSetOfAPrediction() {
         // SmolLM2-135M: L 30, NH 9, C 576, I 1536, V 49152; T = 512, K = 10.
         let d = ModelDimensions(layers: 30, heads: 9, hidden: 576, intermediate: 1536, vocabulary: 49152)

@@ -30,6 +30,13 @@ public final class FakeDecoder: TransformerModel, @unchecked Sendable {
     private var passes = 0
     /// Forward passes run so far (cache tests).
     public var forwardCount: Int { lock.lock(); defer { lock.unlock() }; return passes }
+    /// Called at the start of every forward pass, before its first cancellation check (a test
+    /// can hold a pass there).
+    public var onForward: (@Sendable () -> Void)? {
+        get { lock.lock(); defer { lock.unlock() }; return hook }
+        set { lock.lock(); hook = newValue; lock.unlock() }
+    }
+    private var hook: (@Sendable () -> Void)? = nil
 
     /// `vocabulary`: V (ids 0..<V); `maxTokens`: the context window.
     public init(vocabulary: Int = 123, maxTokens: Int = 64) {
@@ -52,7 +59,8 @@ public final class FakeDecoder: TransformerModel, @unchecked Sendable {
         guard T > 0 else { throw ForwardError.emptyInput }
         guard T <= maxTokens else { throw ForwardError.tooLong(tokens: T, limit: maxTokens) }
         if let bad = ids.first(where: { $0 < 0 || $0 >= embeddingRows }) { throw ForwardError.tokenOutOfRange(id: bad, vocabSize: embeddingRows) }
-        lock.lock(); passes += 1; lock.unlock()
+        lock.lock(); passes += 1; let hook = self.hook; lock.unlock()
+        hook?()
         var x = ids.flatMap { id -> [Float] in let f = Float(id); return [sin(f), cos(f), f / Float(embeddingRows), 1] }
         var hidden = [Tensor(shape: [T, C], data: x)]
         var layers: [LayerTaps] = []
