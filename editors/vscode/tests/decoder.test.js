@@ -43,6 +43,12 @@ test('smollm2: the token before the cursor is the focus; cycleMethod walks its m
   for (const r of direct.ranges) buckets[Math.min(7, Math.floor(r.score * 8))].push([...at(r.start), ...at(r.end)]);
   assert.deepEqual(drawn.buckets, buckets);
 
+  // The cursor moves to the space before "France": " France" (14-21) starts at it, so the
+  // token before the cursor is " of" (11-14) (an encoder would take " France").
+  driver.select(editor, 14);
+  await heed.settle();
+  assert.deepEqual(driver.drawn(editor).focus, [[...at(11), ...at(14)]]);
+
   const seen = [heed.state.method];
   for (let i = 0; i < 6; i++) {
     await heed.commands.cycleMethod();
