@@ -50,7 +50,8 @@ public enum NextTokenPrediction {
 
     /// The `k` most probable tokens of `logits` (V), most probable first; ties in the logit go
     /// to the lower id. Probabilities are softmax(logits) in Double: exp(l - max) / sum exp(l - max).
-    /// O(V log k) time; `k` is clamped to 1...V.
+    /// O(V log k) time for a small k (a sorted list of the best k), O(V log V) for a large one
+    /// (a sort of every id); `k` is clamped to 1...V.
     /// - Throws: `NonFiniteLogits` when a logit is NaN or infinite.
     public static func top(_ logits: [Float], k: Int, tokenizer: Tokenizer) throws -> [PredictedToken] {
         guard !logits.isEmpty else { return [] }
@@ -62,18 +63,24 @@ public enum NextTokenPrediction {
         for l in logits { sum += exp(Double(l) - maxLogit) }
         // "a ranks before b": a higher logit, or the same logit and a lower id.
         func before(_ a: Int, _ b: Int) -> Bool { logits[a] > logits[b] || (logits[a] == logits[b] && a < b) }
-        var best: [Int] = []
-        best.reserveCapacity(k + 1)
-        for id in logits.indices {
-            if best.count == k, !before(id, best[k - 1]) { continue }
-            // Binary search for the insertion point in `best` (kept in rank order).
-            var lo = 0, hi = best.count
-            while lo < hi {
-                let mid = (lo + hi) / 2
-                if before(best[mid], id) { lo = mid + 1 } else { hi = mid }
+        let best: [Int]
+        if k > 64 {
+            best = Array(logits.indices.sorted(by: before).prefix(k))
+        } else {
+            // The best k so far, in rank order; a candidate goes in by binary search.
+            var kept: [Int] = []
+            kept.reserveCapacity(k + 1)
+            for id in logits.indices {
+                if kept.count == k, !before(id, kept[k - 1]) { continue }
+                var lo = 0, hi = kept.count
+                while lo < hi {
+                    let mid = (lo + hi) / 2
+                    if before(kept[mid], id) { lo = mid + 1 } else { hi = mid }
+                }
+                kept.insert(id, at: lo)
+                if kept.count > k { kept.removeLast() }
             }
-            best.insert(id, at: lo)
-            if best.count > k { best.removeLast() }
+            best = kept
         }
         return best.map { id in
             PredictedToken(id: id, text: tokenizer.decode([id]),
