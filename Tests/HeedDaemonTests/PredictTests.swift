@@ -176,6 +176,23 @@ final class PredictTests: XCTestCase {
         }
     }
 
+    /// With granularity "word" the prediction follows the focus word's last token.
+    func testWordGranularityPredictsAfterTheWordsLastToken() throws {
+        let (d, m, _) = try daemon()
+        defer { _ = d.finish() }
+        // "the cats sat": the 5, cat 6 + ##s 62 (one word, 4..<8), sat 7.
+        XCTAssertEqual(m.tokenizer.encode("the cats sat").ids, [2, 5, 6, 62, 7])
+        func predicted(_ id: Int, cursor: Int, granularity: String) throws -> (Int?, [Int]) {
+            let r = try d.result(id: id, sending: "heed/highlight",
+                                 params: #"{"model":"fake-decoder","text":"the cats sat","focus":{"start":\#(cursor),"end":\#(cursor)},"method":"attention","granularity":"\#(granularity)","predict":1}"#)
+            return (r["focus"]?["start"]?.intValue, tokens(r["predictions"]).map(\.id))
+        }
+        // Cursor between "cat" and "s": the token "cat", or the word "cats".
+        XCTAssertTrue(try predicted(1, cursor: 7, granularity: "token") == (4, [7]))
+        XCTAssertTrue(try predicted(2, cursor: 7, granularity: "word") == (4, [63]))
+        XCTAssertTrue(try predicted(3, cursor: 8, granularity: "token") == (7, [63]))
+    }
+
     /// Predictions reuse the highlight's forward pass and vice versa where the cached pass has
     /// what the request needs; logits are cached per token ids.
     func testPredictionsReuseCachedPasses() throws {
