@@ -114,10 +114,11 @@ public enum Pipeline {
     /// The analysis of `ids` (whose token table is `table`): one forward pass whose taps are
     /// kept whole when they are small (`keepsTaps`), else streamed layer by layer into an
     /// `AnalysisSession` (only the requested layers recorded; nothing of the taps kept).
+    /// `streamed` overrides the choice (tests).
     public static func run(model: LoadedModel, ids: [Int], table: TokenTable, options: AnalyzeOptions, forward: Forward,
-                           isCancelled: @escaping () -> Bool = { false }) throws -> AnalyzeResult {
+                           streamed: Bool? = nil, isCancelled: @escaping () -> Bool = { false }) throws -> AnalyzeResult {
         let net = try model.network
-        if keepsTaps(net, tokens: ids.count) {
+        if !(streamed ?? !keepsTaps(net, tokens: ids.count)) {
             let result = try forward(ids, TapRequest(options.tapLevel))
             return try Analyzer.analyze(modelID: model.id, forward: result, table: table, options: options, isCancelled: isCancelled)
         }
