@@ -74,8 +74,8 @@ public final class LlamaDecoder: @unchecked Sendable {
         var q = [Float](repeating: 0, count: T * QD), k = [Float](repeating: 0, count: T * KVD)
         var context = [Float](repeating: 0, count: T * QD)
         var gate = [Float](repeating: 0, count: T * I), up = [Float](repeating: 0, count: T * I)
-        // Scratch for layers whose alpha and v are not recorded (allocated on first use).
-        var scratchProbs: [Float] = [], scratchValues: [Float] = []
+        // Scratch for v in layers that do not record it (allocated on first use).
+        var scratchValues: [Float] = []
         let geometry = AttentionGeometry(heads: NH, kvHeads: NKV, headSize: HS, queries: T, keys: T)
 
         for (l, layer) in layers.enumerated() {
@@ -92,8 +92,13 @@ public final class LlamaDecoder: @unchecked Sendable {
             x.withUnsafeBufferPointer { xp in v.withUnsafeMutableBufferPointer { layer.vProj.forward(xp.baseAddress!, rows: T, into: $0.baseAddress!) } }
             q.withUnsafeMutableBufferPointer { rotary.apply($0.baseAddress!, rows: T, heads: NH, rowStride: QD, cos: cos, sin: sin) }
             k.withUnsafeMutableBufferPointer { rotary.apply($0.baseAddress!, rows: T, heads: NKV, rowStride: KVD, cos: cos, sin: sin) }
-            var probs = Self.reuse(&scratchProbs, if: taps == .none, count: NH * T * T)
-            attention(q: q, k: k, v: v, window: layer.slidingWindow, T: T, probs: &probs, context: &context)
+            // alpha (NH, T, T) only for a layer that records it.
+            var probs = taps == .none ? [] : BertEncoder.uninitialized(NH * T * T) { _ in }
+            if taps == .none {
+                attention(q: q, k: k, v: v, window: layer.slidingWindow, T: T, probs: nil, context: &context)
+            } else {
+                probs.withUnsafeMutableBufferPointer { attention(q: q, k: k, v: v, window: layer.slidingWindow, T: T, probs: $0.baseAddress!, context: &context) }
+            }
             // y = h + o_proj(attn_output): the residual stream after the attention block.
             let y = BertEncoder.uninitialized(T * C) { y in
                 context.withUnsafeBufferPointer { layer.oProj.forward($0.baseAddress!, rows: T, into: y) }
@@ -111,8 +116,6 @@ public final class LlamaDecoder: @unchecked Sendable {
                     tap.residualSum = Tensor(shape: [T, C], data: y)
                 }
                 try request.deliver(tap, to: &recorded)
-            } else {
-                scratchProbs = probs
             }
             if taps != .full { scratchValues = v }
             if l == layers.count - 1 && !finalHiddenState { break }
@@ -150,30 +153,50 @@ public final class LlamaDecoder: @unchecked Sendable {
         }
     }
 
+    /// Query rows per block of `attention`: the scores of a block are (rows x visible keys).
+    static let attentionRowBlock = 64
+
     /// eager_attention_forward with repeat_kv: per query head h (K/V head h / (NH / NKV)),
-    /// alpha = softmax(q_h k^T * HS^-0.5 + causal (and sliding-window) mask) into `probs`
-    /// (NH, T, T), zero where masked; context[:, h] = alpha v (T, NH*HS).
-    func attention(q: [Float], k: [Float], v: [Float], window: Int?, T: Int, probs: inout [Float], context: inout [Float]) {
+    /// alpha = softmax(q_h k^T * HS^-0.5 + causal (and sliding-window) mask), context[:, h] =
+    /// alpha v (T, NH*HS). Computed in blocks of query rows against only the keys they may see
+    /// (about half the work of the full T x T for a causal mask). `probs` (NH, T, T) receives
+    /// alpha, zero where masked; nil: alpha is not kept, each head uses a block-sized scratch.
+    func attention(q: [Float], k: [Float], v: [Float], window: Int?, T: Int, probs: UnsafeMutablePointer<Float>?,
+                   context: inout [Float]) {
         let NH = config.numHeads, NKV = config.numKeyValueHeads, HS = config.headSize, QD = NH * HS, KVD = NKV * HS
-        let group = NH / NKV
+        let group = NH / NKV, B = Self.attentionRowBlock
         let scale = 1 / Float(HS).squareRoot()
         q.withUnsafeBufferPointer { qp in k.withUnsafeBufferPointer { kp in v.withUnsafeBufferPointer { vp in
-            probs.withUnsafeMutableBufferPointer { pp in context.withUnsafeMutableBufferPointer { cp in
-                let pr = pp.baseAddress!, ctx = cp.baseAddress!
+            context.withUnsafeMutableBufferPointer { cp in
+                let ctx = cp.baseAddress!
                 Parallel.forEach(NH) { h in
                     let g = h / group
-                    let scores = pr + h * T * T
-                    Kernels.gemmABt(m: T, n: T, k: HS, a: qp.baseAddress! + h * HS, lda: QD, b: kp.baseAddress! + g * HS, ldb: KVD, c: scores, ldc: T)
-                    for i in 0..<T {
-                        let row = scores + i * T
-                        let lo = window.map { max(0, i - $0 + 1) } ?? 0
-                        Kernels.softmaxRows(row + lo, rows: 1, cols: i + 1 - lo, scale: scale)
-                        if lo > 0 { row.update(repeating: 0, count: lo) }
-                        if i + 1 < T { (row + i + 1).update(repeating: 0, count: T - i - 1) }
+                    let scratch = probs == nil ? UnsafeMutablePointer<Float>.allocate(capacity: B * T) : nil
+                    defer { scratch?.deallocate() }
+                    for i0 in stride(from: 0, to: T, by: B) {
+                        let i1 = min(T, i0 + B), rows = i1 - i0
+                        let lo = window.map { max(0, i0 - $0 + 1) } ?? 0, hi = i1
+                        // scores (rows, hi - lo): in place in alpha (row stride T), or in the scratch.
+                        let (scores, ld) = probs.map { ($0 + (h * T + i0) * T + lo, T) } ?? (scratch!, hi - lo)
+                        Kernels.gemmABt(m: rows, n: hi - lo, k: HS, a: qp.baseAddress! + i0 * QD + h * HS, lda: QD,
+                                        b: kp.baseAddress! + lo * KVD + g * HS, ldb: KVD, c: scores, ldc: ld)
+                        for r in 0..<rows {
+                            let i = i0 + r, row = scores + r * ld
+                            let first = window.map { max(0, i - $0 + 1) } ?? 0   // visible keys first...i
+                            Kernels.softmaxRows(row + (first - lo), rows: 1, cols: i + 1 - first, scale: scale)
+                            if first > lo { row.update(repeating: 0, count: first - lo) }
+                            if i + 1 < hi { (row + (i + 1 - lo)).update(repeating: 0, count: hi - i - 1) }
+                            if let probs {
+                                let full = probs + (h * T + i) * T
+                                if lo > 0 { full.update(repeating: 0, count: lo) }
+                                if hi < T { (full + hi).update(repeating: 0, count: T - hi) }
+                            }
+                        }
+                        Kernels.gemmAB(m: rows, n: HS, k: hi - lo, a: scores, lda: ld, b: vp.baseAddress! + lo * KVD + g * HS, ldb: KVD,
+                                       c: ctx + i0 * QD + h * HS, ldc: QD)
                     }
-                    Kernels.gemmAB(m: T, n: HS, k: T, a: scores, lda: T, b: vp.baseAddress! + g * HS, ldb: KVD, c: ctx + h * HS, ldc: QD)
                 }
-            } }
+            }
         } } }
     }
 
