@@ -7,7 +7,7 @@ public enum ModelFormat: String, Equatable, Sendable {
     /// config.json + *.safetensors + tokenizer.json.
     case huggingFace
     /// A single *.gguf file (tokenizer in its metadata); the model resolves to that file.
-    /// Its metadata and tokenizer keys are read (GGUFFile); its network cannot run yet.
+    /// A Llama-family GGUF: its metadata, tokenizer keys and (quantised) tensors are read in place.
     case gguf
 
     /// File names (or `*.ext` patterns) a complete model directory of this format holds.
