@@ -7,7 +7,7 @@ public enum ModelFormat: String, Equatable, Sendable {
     /// config.json + *.safetensors + tokenizer.json.
     case huggingFace
     /// A single *.gguf file (tokenizer in its metadata); the model resolves to that file.
-    /// A Llama-family GGUF: its metadata, tokenizer keys and (quantised) tensors are read in place.
+    /// Its metadata, tokenizer keys and tensors are read in place (GGUFFile; quantised weights stay so).
     case gguf
 
     /// File names (or `*.ext` patterns) a complete model directory of this format holds.
