@@ -75,16 +75,18 @@ public final class NormDecomposition {
         self.parameters = p
 
         // f^h = v^{g(h)} (T_k, HS) * (W_O[:, h*HS ..< (h+1)*HS])^T   -> (T_k, C); v is (T_k, NKV*HS),
-        // W_O (C, NH*HS).
-        var f = [Float](repeating: 0, count: NH * T * C)
-        values.data.withUnsafeBufferPointer { v in p.outputWeight.withUnsafeBufferPointer { w in f.withUnsafeMutableBufferPointer { fp in
-            // One parallel region over the heads (each GEMM inline) rather than one per head.
-            let V = v.baseAddress!, Wp = w.baseAddress!, F = fp.baseAddress!
-            Parallel.forEach(NH) { h in
-                Kernels.gemmABt(m: T, n: C, k: HS, a: V + g.kvHead(of: h) * HS, lda: NKV * HS, b: Wp + h * HS, ldb: NH * HS,
-                                c: F + h * T * C, ldc: C)
+        // W_O (C, NH*HS), read in place from the model's out-projection.
+        let f = [Float](unsafeUninitializedCapacity: NH * T * C) { fp, n in
+            values.data.withUnsafeBufferPointer { v in
+                // One parallel region over the heads (each GEMM inline) rather than one per head.
+                guard let V = v.baseAddress, let F = fp.baseAddress else { return }
+                Parallel.forEach(NH) { h in
+                    p.output(inputColumns: (h * HS)..<((h + 1) * HS), V + g.kvHead(of: h) * HS, rows: T, ldx: NKV * HS,
+                             into: F + h * T * C, ldy: C)
+                }
             }
-        } } }
+            n = NH * T * C
+        }
         self.f = f
     }
 

@@ -3,7 +3,8 @@
 // GGUF in a format the quantised GEMM reads (Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K), kept as its
 // blocks (`QuantizedLinear`: dequantised panel by panel inside the GEMM, never as a float copy).
 // Other quantised formats are dequantised to f32 at load and packed. The families call only
-// `forward`, `bias` and `byteCount`.
+// `forward`, `bias` and `byteCount`; the analysis reads W_O per head through
+// `forward(inputColumns:)` (no plain copy of any weight is kept).
 
 import HeedCheckpoints
 import HeedKernels
@@ -80,6 +81,19 @@ public enum Linear: @unchecked Sendable {
         switch self {
         case let .packed(p): p.forward(x, rows: rows, into: y)
         case let .quantized(q): q.forward(x, rows: rows, into: y)
+        }
+    }
+
+    /// y (T, OC) = x (T, K) * W[:, columns]^T, K = `columns.count`, without the bias: what the
+    /// input features `columns` alone contribute (an attention head's slice of W_O), read in
+    /// place from the panels or the blocks (PackedLinear / QuantizedLinear
+    /// `forward(inputColumns:)`). Rows of x are `ldx` apart, rows of y `ldy` apart; y must not
+    /// overlap x. Precondition: `columns` lies within 0 ..< C.
+    public func forward(inputColumns columns: Range<Int>, _ x: UnsafePointer<Float>, rows: Int, ldx: Int,
+                        into y: UnsafeMutablePointer<Float>, ldy: Int) {
+        switch self {
+        case let .packed(p): p.forward(inputColumns: columns, x, rows: rows, ldx: ldx, into: y, ldy: ldy)
+        case let .quantized(q): q.forward(inputColumns: columns, x, rows: rows, ldx: ldx, into: y, ldy: ldy)
         }
     }
 

@@ -137,6 +137,26 @@ public struct AttentionOutputParameters {
         case let .linear(l): return l.plainWeight()
         }
     }
+    /// f = x (T, K) * W_O[:, columns]^T (T, C), K = `columns.count`, without b_O: what the
+    /// input features `columns` alone contribute (head h's f^h(x_j) = v^h_j W_O^h^T with
+    /// columns h*HS ..< (h+1)*HS). Read in place from the model's out-projection (its packed
+    /// panels or quantised blocks: `Linear.forward(inputColumns:)`), never through a copy of
+    /// W_O. Rows of x are `ldx` apart, rows of y `ldy` apart (C = `normWeight.count`); y must
+    /// not overlap x. Precondition: `columns` lies within 0 ..< NH*HS.
+    public func output(inputColumns columns: Range<Int>, _ x: UnsafePointer<Float>, rows: Int, ldx: Int,
+                       into y: UnsafeMutablePointer<Float>, ldy: Int) {
+        switch outputWeightSource {
+        case let .linear(l):
+            l.forward(inputColumns: columns, x, rows: rows, ldx: ldx, into: y, ldy: ldy)
+        case let .plain(w):
+            let C = normWeight.count, D = C > 0 ? w.count / C : 0
+            precondition(columns.lowerBound >= 0 && columns.upperBound <= D, "input columns outside 0..<NH*HS")
+            w.withUnsafeBufferPointer { wp in
+                Kernels.gemmABt(m: rows, n: C, k: columns.count, a: x, lda: ldx, b: wp.baseAddress! + columns.lowerBound, ldb: D,
+                                c: y, ldc: ldy)
+            }
+        }
+    }
     /// b_O (C), nil when the out-projection has no bias: never attributed to a token.
     public let outputBias: [Float]?
     /// What the block's norm is and where it sits.
