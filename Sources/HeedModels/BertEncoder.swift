@@ -378,13 +378,3 @@ public final class BertEncoder: @unchecked Sendable {
         }
     }
 }
-
-extension BertLayerWeights {
-    // Short names the tests use (Tests/HeedModelsTests/BiasFreeModelTests.swift).
-    var qkv: Linear { selfQKV }
-    var attnOut: Linear { selfOutputDense }
-    var attnLNBias: [Float]? { selfOutputLayerNormBias }
-    var ffnIn: Linear { intermediateDense }
-    var ffnOut: Linear { outputDense }
-    var outLNBias: [Float]? { outputLayerNormBias }
-}

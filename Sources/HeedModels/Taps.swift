@@ -180,19 +180,6 @@ public struct AttentionOutputParameters {
         self.outputWeightSource = .linear(output); self.outputBias = output.bias
         self.norm = norm; self.normWeight = normWeight; self.normBias = normBias; self.normEps = normEps
     }
-
-    /// A LayerNorm after the block (post-LN): W_O (C, C), b_O (C) or nil, gamma (C), beta (C) or nil, eps.
-    public init(outputWeight: [Float], outputBias: [Float]?, layerNormWeight: [Float], layerNormBias: [Float]?, layerNormEps: Float) {
-        self.init(outputWeight: outputWeight, outputBias: outputBias, norm: .postLayerNorm,
-                  normWeight: layerNormWeight, normBias: layerNormBias, normEps: layerNormEps)
-    }
-
-    /// `normWeight` under its post-LN name.
-    public var layerNormWeight: [Float] { normWeight }
-    /// `normBias` under its post-LN name.
-    public var layerNormBias: [Float]? { normBias }
-    /// `normEps` under its post-LN name.
-    public var layerNormEps: Float { normEps }
 }
 
 /// What one attention site recorded. Optional fields are nil below `TapLevel.full`.
@@ -229,18 +216,6 @@ public struct LayerTaps {
     /// Taps of layer `layer`'s self-attention without a recorded geometry (hand-built taps).
     public init(layer: Int, parameters: AttentionOutputParameters) {
         self.site = AttentionSite(layer: layer); self.geometry = nil; self.mask = .none; self.parameters = parameters
-    }
-
-    /// `residualSum` under its post-LN name: the LayerNorm's input.
-    public var preLayerNorm: Tensor? {
-        get { residualSum }
-        set { residualSum = newValue }
-    }
-
-    /// `normalizedSum` under its post-LN name: the LayerNorm's output.
-    public var postLayerNorm: Tensor? {
-        get { normalizedSum }
-        set { normalizedSum = newValue }
     }
 
     /// Floats held by the recorded tensors (for cache accounting).

@@ -35,24 +35,24 @@ final class BiasFreeModelTests: XCTestCase {
         let encoder = try Self.encoder(dir)
         XCTAssertNil(encoder.embLNBias)
         for layer in encoder.layers {
-            XCTAssertNil(layer.qkv.bias)
-            XCTAssertNil(layer.attnOut.bias)
-            XCTAssertNil(layer.attnLNBias)
-            XCTAssertNil(layer.ffnIn.bias)
-            XCTAssertNil(layer.ffnOut.bias)
-            XCTAssertNil(layer.outLNBias)
+            XCTAssertNil(layer.selfQKV.bias)
+            XCTAssertNil(layer.selfOutputDense.bias)
+            XCTAssertNil(layer.selfOutputLayerNormBias)
+            XCTAssertNil(layer.intermediateDense.bias)
+            XCTAssertNil(layer.outputDense.bias)
+            XCTAssertNil(layer.outputLayerNormBias)
         }
         // The taps say "no bias" as nil (never an empty array), and carry W_O (C, C).
         let result = try encoder.forward([5, 17, 42], taps: .full)
         for taps in result.layers {
             XCTAssertNil(taps.parameters.outputBias)
-            XCTAssertNil(taps.parameters.layerNormBias)
+            XCTAssertNil(taps.parameters.normBias)
             XCTAssertEqual(taps.parameters.outputWeight.count, 32 * 32)
         }
         // A model with biases reports them, b_O and beta of length C.
         let biased = try Self.encoder(Fixtures.url("models/tiny-bert")).forward([5, 17, 42], taps: .full)
         XCTAssertEqual(biased.layers[0].parameters.outputBias?.count, 32)
-        XCTAssertEqual(biased.layers[0].parameters.layerNormBias?.count, 32)
+        XCTAssertEqual(biased.layers[0].parameters.normBias?.count, 32)
     }
 
     func testLoaderRejectsACheckpointMissingARequiredWeight() throws {
@@ -115,7 +115,7 @@ final class BiasFreeModelTests: XCTestCase {
         for (l, layer) in encoder.layers.enumerated() {
             let q = try reference.tensor("encoder.layer.\(l).attention.self.query.bias").data
             let v = try reference.tensor("encoder.layer.\(l).attention.self.value.bias").data
-            XCTAssertEqual(layer.qkv.bias, q + [Float](repeating: 0, count: 32) + v)
+            XCTAssertEqual(layer.selfQKV.bias, q + [Float](repeating: 0, count: 32) + v)
         }
     }
 

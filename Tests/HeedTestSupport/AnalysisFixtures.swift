@@ -20,7 +20,7 @@ public enum AnalysisFixtures {
         let table = TokenTable.empty
         let options = AnalyzeOptions(methods: AnalysisMethod.allCases)
         let result = try Analyzer.analyze(modelID: model, forward: forward, table: table, options: options,
-                                          heads: network.headCount, postLayerNorm: network.hasPostAttentionLayerNorm)
+                                          heads: network.headCount, normAfterBlock: network.attentionNorm.isAfterBlock)
         var actual: [String: [Float]] = [:]
         for layer in result.layers {
             for (method, value) in layer.values {
