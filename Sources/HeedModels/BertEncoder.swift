@@ -172,15 +172,14 @@ public final class BertEncoder: @unchecked Sendable {
             let qkvBiases = try [EncoderTensor.queryBias, .keyBias, .valueBias].map { try bias($0, layer: l, C) }
             let qkvBias: [Float]? = qkvBiases.allSatisfy { $0 == nil } ? nil
                 : qkvBiases.flatMap { $0 ?? [Float](repeating: 0, count: C) }
-            // Fused (3C, C): Q, K and V stored in one quantised format are fused block by block
-            // (rows are whole blocks); otherwise as f32.
+            // One (3C, C) projection: Q, K and V kept quantised are stacked, each read in place
+            // from the file's blocks (no fused copy); otherwise fused as f32.
             let qkvBlocks = try [EncoderTensor.queryWeight, .keyWeight, .valueWeight].map { try blocks($0, layer: l, [C, C]) }
             let selfQKV: Linear
-            if let q = qkvBlocks[0], let k = qkvBlocks[1], let v = qkvBlocks[2], q.format == k.format, k.format == v.format {
-                selfQKV = try quantized("tensors \(q.info.name), \(k.info.name), \(v.info.name)") {
-                    .quantized(try QuantizedLinear(blocks: Array(q.bytes) + Array(k.bytes) + Array(v.bytes), format: q.format,
-                                                   outFeatures: 3 * C, inFeatures: C, bias: qkvBias))
-                }
+            if let q = qkvBlocks[0], let k = qkvBlocks[1], let v = qkvBlocks[2] {
+                selfQKV = .stacked(try zip([q, k, v], qkvBiases).map { b, bias in
+                    try quantized("tensor \(b.info.name)") { try Linear.quantized(b, bias: bias, outFeatures: C, inFeatures: C) }
+                })
             } else {
                 let qkvWeight = try load(.queryWeight, layer: l, [C, C]) + load(.keyWeight, layer: l, [C, C]) + load(.valueWeight, layer: l, [C, C])
                 selfQKV = .dense(weight: qkvWeight, bias: qkvBias, outFeatures: 3 * C, inFeatures: C)

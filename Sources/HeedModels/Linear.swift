@@ -50,20 +50,39 @@ public enum Linear: @unchecked Sendable {
     case packed(PackedLinear)
     /// W kept as ggml blocks.
     case quantized(QuantizedLinear)
+    /// Several Linears of the same C stacked along OC: W = [W_0; W_1; ...] (rows), b likewise,
+    /// y's columns in the same order. Q, K and V read in place from a file's blocks run as one
+    /// (3C, C) projection this way, without a fused copy of their blocks.
+    indirect case stacked([Linear])
 
     /// OC.
     public var outFeatures: Int {
-        switch self { case let .packed(p): return p.outFeatures; case let .quantized(q): return q.outFeatures }
+        switch self {
+        case let .packed(p): return p.outFeatures
+        case let .quantized(q): return q.outFeatures
+        case let .stacked(parts): return parts.reduce(0) { $0 + $1.outFeatures }
+        }
     }
 
     /// C.
     public var inFeatures: Int {
-        switch self { case let .packed(p): return p.inFeatures; case let .quantized(q): return q.inFeatures }
+        switch self {
+        case let .packed(p): return p.inFeatures
+        case let .quantized(q): return q.inFeatures
+        case let .stacked(parts): return parts.first?.inFeatures ?? 0
+        }
     }
 
-    /// b (OC), or nil for a Linear without bias.
+    /// b (OC), or nil for a Linear without bias (stacked: the parts' biases in order, zeros for
+    /// a part without one; nil when no part has one).
     public var bias: [Float]? {
-        switch self { case let .packed(p): return p.bias; case let .quantized(q): return q.bias }
+        switch self {
+        case let .packed(p): return p.bias
+        case let .quantized(q): return q.bias
+        case let .stacked(parts):
+            guard parts.contains(where: { $0.bias != nil }) else { return nil }
+            return parts.flatMap { $0.bias ?? [Float](repeating: 0, count: $0.outFeatures) }
+        }
     }
 
     /// Bytes the weight and bias hold in memory; blocks read in place from a file mapping count
@@ -72,6 +91,7 @@ public enum Linear: @unchecked Sendable {
         switch self {
         case let .packed(p): return p.byteCount
         case let .quantized(q): return max(q.byteCount, q.outFeatures * q.rowBytes + 4 * (q.bias?.count ?? 0))
+        case let .stacked(parts): return parts.reduce(0) { $0 + $1.byteCount }
         }
     }
 
@@ -81,6 +101,21 @@ public enum Linear: @unchecked Sendable {
         switch self {
         case let .packed(p): p.forward(x, rows: rows, into: y)
         case let .quantized(q): q.forward(x, rows: rows, into: y)
+        case .stacked: forward(x, rows: rows, ldx: inFeatures, into: y, ldy: outFeatures)
+        }
+    }
+
+    /// y (T, OC) = x (T, C) * W^T + b with rows of x `ldx` apart and rows of y `ldy` apart.
+    public func forward(_ x: UnsafePointer<Float>, rows: Int, ldx: Int, into y: UnsafeMutablePointer<Float>, ldy: Int) {
+        switch self {
+        case let .packed(p): p.forward(x, rows: rows, ldx: ldx, into: y, ldy: ldy, accumulate: false)
+        case let .quantized(q): q.forward(x, rows: rows, ldx: ldx, into: y, ldy: ldy, accumulate: false)
+        case let .stacked(parts):
+            var column = 0
+            for part in parts {
+                part.forward(x, rows: rows, ldx: ldx, into: y + column, ldy: ldy)
+                column += part.outFeatures
+            }
         }
     }
 
@@ -94,6 +129,12 @@ public enum Linear: @unchecked Sendable {
         switch self {
         case let .packed(p): p.forward(inputColumns: columns, x, rows: rows, ldx: ldx, into: y, ldy: ldy)
         case let .quantized(q): q.forward(inputColumns: columns, x, rows: rows, ldx: ldx, into: y, ldy: ldy)
+        case let .stacked(parts):
+            var column = 0
+            for part in parts {
+                part.forward(inputColumns: columns, x, rows: rows, ldx: ldx, into: y + column, ldy: ldy)
+                column += part.outFeatures
+            }
         }
     }
 
@@ -113,6 +154,7 @@ public enum Linear: @unchecked Sendable {
         switch self {
         case let .packed(p): return p.unpackedWeight()
         case let .quantized(q): return q.dequantized()
+        case let .stacked(parts): return parts.flatMap { $0.plainWeight() }
         }
     }
 
