@@ -149,7 +149,8 @@ public enum Linear: @unchecked Sendable {
     }
 
     /// W (OC, C) row-major f32: unpacked from the panels, or dequantised from the blocks. A
-    /// fresh array on every call (nothing is kept): for the analysis, which reads W_O.
+    /// fresh array on every call (nothing is kept), for callers that need W whole (tests, tools);
+    /// the analysis reads W_O per head through `forward(inputColumns:)` instead.
     public func plainWeight() -> [Float] {
         switch self {
         case let .packed(p): return p.unpackedWeight()

@@ -130,7 +130,8 @@ public struct AttentionOutputParameters {
     }
     private let outputWeightSource: OutputWeight
     /// W_O as stored by transformers (out, in) = (C, NH*HS): f^h(x) = v^h * W_O[:, h*HS ..< (h+1)*HS]^T.
-    /// From a model's out-projection, a fresh array per access (unpacked or dequantised).
+    /// From a model's out-projection, a fresh array per access (unpacked or dequantised): for
+    /// tests and direct routes; the analysis uses `output(inputColumns:...)`, which copies nothing.
     public var outputWeight: [Float] {
         switch outputWeightSource {
         case let .plain(w): return w
