@@ -3,7 +3,8 @@
 answers one command per stdin line, so Heed can interleave its rounds with PyTorch's and never
 time one side while the other's threads are busy.
 
-Usage: torch_worker.py MODEL_DIR THREADS
+Usage: torch_worker.py MODEL THREADS   (MODEL: a transformers directory, or a .gguf file, which
+transformers dequantises to float32 as it loads it)
 Commands (one per line; one answer line each, flushed):
   run IDS...   one forward pass (eager attention, float32, CPU, attention weights returned, as
                Heed's forward records them) on the space-separated token ids; answers the wall
@@ -19,7 +20,12 @@ from transformers import AutoModel
 
 model_dir, threads = sys.argv[1], int(sys.argv[2])
 torch.set_num_threads(threads)
-model = AutoModel.from_pretrained(model_dir, attn_implementation="eager").eval()
+if model_dir.endswith(".gguf"):
+    import os
+    model = AutoModel.from_pretrained(os.path.dirname(model_dir), gguf_file=os.path.basename(model_dir),
+                                      attn_implementation="eager", dtype=torch.float32).eval()
+else:
+    model = AutoModel.from_pretrained(model_dir, attn_implementation="eager").eval()
 print("ready", flush=True)
 for line in sys.stdin:
     parts = line.split()

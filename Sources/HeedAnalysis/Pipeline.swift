@@ -35,8 +35,13 @@ public struct HighlightBasis: Sendable {
     public let method: AnalysisMethod
     public let layer: Int?
     public let window: Range<Int>?
+    /// The index (in the analysed encoding) of each unit's last token: a prediction at the
+    /// focus follows the focus's last unit's last token.
+    public let unitLastTokens: [Int]
+    /// The model is causal: an empty focus selects the last unit before the cursor.
+    public let causal: Bool
     /// Bytes held, for cache accounting.
-    public var byteCount: Int { matrix.count * 4 + units.count * 24 + 64 }
+    public var byteCount: Int { matrix.count * 4 + units.count * 32 + 64 }
 }
 
 /// The `heed/highlight` result.
@@ -50,6 +55,9 @@ public struct HighlightResult: Sendable {
     public let layer: Int?
     /// The analysed slice when the text exceeds the model's limit.
     public let window: Range<Int>?
+    /// The index, in the analysed encoding, of the focus's last token: where a prediction at
+    /// the focus is read (`heed/highlight`'s `predict`).
+    public let focusLastToken: Int
 }
 
 public enum PipelineError: Error, Equatable, CustomStringConvertible {
@@ -149,16 +157,17 @@ public enum Pipeline {
     }
 
     /// The encoding a highlight analyses: all of it, or, beyond the model's limit, the window of
-    /// the limit centred on the focus, with the span (in the request's encoding) of its first to
+    /// the limit centred on the focus (for a causal model: ending at the focus, `windowBounds`), with the span (in the request's encoding) of its first to
     /// last token that has one. Resolves the focus first, before any model work.
     /// - Throws: `PipelineError.focusOverlapsNoUnit` or `.textHasNoUnit` (see `Highlighter.focusUnits`).
     public static func highlightWindow(model: LoadedModel, encoded: Encoding, request r: HighlightRequest) throws -> (Encoding, Range<Int>?) {
         let limit = model.shape.maxTokens
         let full = TokenTable(text: r.text, encoded: encoded, encoding: r.encoding, tokenizer: model.tokenizer)
-        let focus = try Highlighter.focusUnits(highlightUnits(full, granularity: r.granularity), focus: r.focus, granularity: r.granularity)
+        let focus = try Highlighter.focusUnits(highlightUnits(full, granularity: r.granularity), focus: r.focus,
+                                               granularity: r.granularity, causal: model.shape.causal)
         guard encoded.tokens.count > limit else { return (encoded, nil) }
         let focusTokens = r.granularity == .word ? focus.flatMap { full.words[$0].tokens } : focus
-        let windowed = centredWindow(encoded, around: focusTokens, limit: limit)
+        let windowed = centredWindow(encoded, around: focusTokens, limit: limit, causal: model.shape.causal)
         let body = windowed.tokens.filter { !$0.span.scalars.isEmpty }
         guard let first = body.first, let last = body.last else { return (windowed, nil) }
         return (windowed, r.encoding.range(of: first.span).lowerBound..<r.encoding.range(of: last.span).upperBound)
@@ -182,26 +191,30 @@ public enum Pipeline {
             matrix = t
         }
         let units = highlightUnits(table, granularity: r.granularity)
+        let lastTokens = r.granularity == .word ? table.words.map { $0.tokens.last ?? 0 } : Array(table.tokens.indices)
         return HighlightBasis(matrix: matrix.data, units: units, method: r.method,
-                              layer: r.method.isAcrossLayers ? nil : layerIndex(model: model, request: r), window: window)
+                              layer: r.method.isAcrossLayers ? nil : layerIndex(model: model, request: r), window: window,
+                              unitLastTokens: lastTokens, causal: model.shape.causal)
     }
 
     /// Focus, direction and topK applied to a basis: O(T^2) at most, no model work.
     /// - Throws: `PipelineError.focusOverlapsNoUnit` or `.textHasNoUnit` (see `Highlighter.focusUnits`).
     public static func finishHighlight(_ basis: HighlightBasis, request r: HighlightRequest) throws -> HighlightResult {
-        let focusUnits = try Highlighter.focusUnits(basis.units, focus: r.focus, granularity: r.granularity)
+        let focusUnits = try Highlighter.focusUnits(basis.units, focus: r.focus, granularity: r.granularity, causal: basis.causal)
         let ranges = Highlighter.ranges(matrix: basis.matrix, units: basis.units, focus: focusUnits, direction: r.direction, topK: r.topK)
         let usedFocus = focusUnits.map { basis.units[$0].start }.min()!..<focusUnits.map { basis.units[$0].end }.max()!
         return HighlightResult(encoding: r.encoding, ranges: ranges, focus: usedFocus, method: basis.method,
-                               layer: basis.layer, window: basis.window)
+                               layer: basis.layer, window: basis.window,
+                               focusLastToken: focusUnits.map { basis.unitLastTokens[$0] }.max()!)
     }
 
-    /// The limit's worth of tokens centred on the focus (token indices): the tokens the
-    /// post-processor inserted at either end of the full encoding, around a slice of the body
-    /// (the tokens from the text, special tokens typed in it included).
-    static func centredWindow(_ encoded: Encoding, around focus: [Int], limit: Int) -> Encoding {
+    /// The limit's worth of tokens centred on the focus (token indices), or for a `causal`
+    /// model ending at it (`windowBounds`): the tokens the post-processor inserted at either end
+    /// of the full encoding, around a slice of the body (the tokens from the text, special
+    /// tokens typed in it included).
+    static func centredWindow(_ encoded: Encoding, around focus: [Int], limit: Int, causal: Bool = false) -> Encoding {
         let tokens = encoded.tokens
-        let (body, start, end) = centredWindowBounds(encoded, around: focus, limit: limit)
+        let (body, start, end) = windowBounds(encoded, around: focus, limit: limit, causal: causal)
         return Encoding(tokens: Array(tokens[..<body.lowerBound]) + Array(tokens[start..<end]) + Array(tokens[body.upperBound...]))
     }
 }

@@ -152,7 +152,7 @@ public struct ModelConfig: Equatable, Sendable {
 }
 
 /// Typed access to config.json keys with transformers' defaults for absent keys.
-private struct ConfigKeys {
+struct ConfigKeys {
     let object: JSONObject
     let fail: (String) -> CheckpointError
 

@@ -47,15 +47,17 @@ enum WorkingMemory {
 
 /// The sizes a request's working set depends on.
 struct ModelDimensions: Equatable {
-    var layers: Int, heads: Int, hidden: Int, intermediate: Int
-    init(layers: Int, heads: Int, hidden: Int, intermediate: Int) {
+    /// L, NH, C, I, and V (the vocabulary: rows of the embedding matrix).
+    var layers: Int, heads: Int, hidden: Int, intermediate: Int, vocabulary: Int
+    init(layers: Int, heads: Int, hidden: Int, intermediate: Int, vocabulary: Int = 0) {
         self.layers = layers; self.heads = heads; self.hidden = hidden; self.intermediate = intermediate
+        self.vocabulary = vocabulary
     }
     /// Throws `NetworkUnavailable` for a model Heed can tokenize but not run.
     init(_ m: LoadedModel) throws {
         let n = try m.network
         self.init(layers: n.layerCount, heads: n.headCount, hidden: n.hiddenSize,
-                  intermediate: n.intermediateSize)
+                  intermediate: n.intermediateSize, vocabulary: n.embeddingRows)
     }
 }
 
@@ -153,5 +155,28 @@ struct RequestWorkingSet: Equatable, CustomStringConvertible {
                         format: .nested, d)
         return RequestWorkingSet(text: a.text, forward: a.forward, analysis: a.analysis + floatBytes * T * T + 24 * T,
                                  response: responseOverhead + 100 * T)
+    }
+
+    /// JSON bytes of one predicted token (`{"id":..,"text":"..","probability":..,"logit":..}`;
+    /// a token's text is short, its escapes at most 6 bytes per byte).
+    static let predictedTokenJSONBytes = 256
+
+    /// The extra working set of a prediction on T tokens whose forward pass is at hand: the
+    /// logits (V floats) and the last hidden state cut to a prefix (T C floats, for a
+    /// prediction at a focus inside the text).
+    static func predictionFloats(tokens T: Int, _ d: ModelDimensions) -> Int {
+        d.vocabulary + T * d.hidden
+    }
+
+    /// `heed/predict` of K tokens on T tokens: a forward pass without taps that keeps every
+    /// hidden state ((L+1) T C floats, as cached), one layer's scratch (T (8C + I) floats and
+    /// its NH T^2 attention weights), the prediction (`predictionFloats`) and a response of K
+    /// tokens.
+    static func predict(tokens T: Int, textUTF8Bytes: Int, topK K: Int, _ d: ModelDimensions) -> RequestWorkingSet {
+        let (L, NH, C, I) = (d.layers, d.heads, d.hidden, d.intermediate)
+        let forward = floatBytes * ((L + 1) * T * C + T * (8 * C + I) + NH * T * T) + 256
+        return RequestWorkingSet(text: textBytes(utf8Count: textUTF8Bytes), forward: forward,
+                                 analysis: floatBytes * predictionFloats(tokens: T, d),
+                                 response: responseOverhead + predictedTokenJSONBytes * K)
     }
 }

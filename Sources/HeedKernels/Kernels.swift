@@ -82,6 +82,16 @@ public enum Kernels {
         }
     }
 
+    /// In place: gate[i] = silu(gate[i]) * up[i], i < count, silu(x) = x / (1 + e^-x): the SwiGLU
+    /// of LlamaMLP (modeling_llama.py: down_proj(act_fn(gate_proj(x)) * up_proj(x))).
+    public static func siluMul(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count: Int, isa: ISA = ISA.active) {
+        switch isa {
+        case .avx512: HeedKernelsAVX512.VariantKernels.siluMul(gate, up, count: count)
+        case .avx2: HeedKernelsAVX2.VariantKernels.siluMul(gate, up, count: count)
+        case .portable: HeedKernelsPortable.VariantKernels.siluMul(gate, up, count: count)
+        }
+    }
+
     /// out[i] = f(x[i]), i < count, through the variant's vector code, single-threaded (tests).
     public static func vectorFunction(_ f: VectorFunction, _ x: UnsafePointer<Float>, count: Int, into out: UnsafeMutablePointer<Float>,
                                       isa: ISA = ISA.active) {

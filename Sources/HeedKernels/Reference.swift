@@ -89,4 +89,9 @@ public enum Reference {
             x[i] = Float(v / (1 + Foundation.exp(-2 * y)))
         }
     }
+
+    /// In place: gate[i] = silu(gate[i]) * up[i], silu(x) = x / (1 + e^-x), in double precision.
+    public static func siluMul(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count: Int) {
+        for i in 0..<count { let v = Double(gate[i]); gate[i] = Float(v / (1 + Foundation.exp(-v)) * Double(up[i])) }
+    }
 }

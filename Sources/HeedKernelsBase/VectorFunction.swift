@@ -13,4 +13,6 @@ public enum VectorFunction: Int, CaseIterable, Sendable {
     case gelu
     /// 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
     case geluTanh
+    /// x / (1 + e^-x).
+    case silu
 }

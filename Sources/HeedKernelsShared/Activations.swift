@@ -14,6 +14,25 @@ enum Activations {
         apply(x, count: count, vectors: geluTanhVectors, tail: { VectorMath.geluTanh($0) })
     }
 
+    /// gate = silu(gate) * up, elementwise over `count` (LlamaMLP's act_fn(gate_proj(x)) * up_proj(x)).
+    static func siluMul(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count: Int) {
+        if count <= 0 { return }
+        let whole = count / W
+        Parallel.forRanges(whole, grain: parallelGrainElements / W) { range in
+            siluMulVectors(gate + W * range.lowerBound, up + W * range.lowerBound, range.count)
+        }
+        for i in (whole * W)..<count {
+            var t = VF()
+            t[0] = gate[i]
+            gate[i] = VectorMath.silu(t)[0] * up[i]
+        }
+    }
+
+    @inline(never)
+    static func siluMulVectors(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, _ n: Int) {
+        for v in 0..<n { storeV(VectorMath.silu(loadV(gate + W * v)) * loadV(up + W * v), gate + W * v) }
+    }
+
     /// x[0 ..< W * n] = gelu(x), whole vectors only. One inlined copy of the vector function
     /// per loop keeps the caller small enough for the inliner.
     @inline(never)

@@ -114,6 +114,12 @@ public enum VariantKernels {
     @inline(never)
     public static func geluTanh(_ x: UnsafeMutablePointer<Float>, count: Int) { Activations.geluTanh(x, count: count) }
 
+    /// In place: gate = silu(gate) * up.
+    @inline(never)
+    public static func siluMul(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count: Int) {
+        Activations.siluMul(gate, up, count: count)
+    }
+
     /// out[i] = f(x[i]) for i < count, through this variant's vector code (a padded vector for
     /// the tail), single-threaded: for accuracy tests.
     @inline(never)
@@ -132,6 +138,7 @@ public enum VariantKernels {
             case .tanh: y = VectorMath.tanh(v)
             case .gelu: y = VectorMath.gelu(v)
             case .geluTanh: y = VectorMath.geluTanh(v)
+            case .silu: y = VectorMath.silu(v)
             }
             for l in 0..<n { out[i + l] = y[l] }
             i += W

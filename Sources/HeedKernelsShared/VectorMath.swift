@@ -100,6 +100,16 @@ enum VectorMath {
         return select(ifNegative: u - 0.625, small, else: large)
     }
 
+    /// x / (1 + e^-x) per lane (SiLU, torch.nn.functional.silu), as x * sigmoid(x) with
+    /// e = e^-|x| (never overflows): sigmoid = 1 / (1 + e) for x >= 0, e / (1 + e) below, so the
+    /// deep negative tail keeps its relative accuracy until e^x underflows.
+    @inline(__always)
+    static func silu(_ x: V) -> V {
+        let e = expNonPositive(-absolute(x))
+        let r = 1 / (1 + e)
+        return x * select(ifNegative: x, e * r, else: r)
+    }
+
     /// 0.5 x (1 + erf(x / sqrt 2)) per lane (transformers' "gelu"); the negative tail goes
     /// through erfc, so tiny outputs keep their relative accuracy.
     @inline(__always)

@@ -45,6 +45,7 @@ public enum ModelFamilies {
     /// The registered families: one line per family.
     public static let all: [ModelFamily.Type] = [
         BertFamily.self,
+        LlamaFamily.self,
     ]
 
     /// The family that runs `architecture`, or nil.

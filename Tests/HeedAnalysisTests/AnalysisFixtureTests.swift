@@ -1,3 +1,4 @@
+import HeedAnalysis
 import HeedCheckpoints
 import HeedModels
 import HeedTestSupport
@@ -14,6 +15,21 @@ final class AnalysisFixtureTests: XCTestCase {
     /// any bias tensor: b_O, beta and b_V are absent, not zero-filled.
     func testModelWithoutBiasesMatchesDirectMethod() throws {
         try check("tiny-bert-nobias")
+    }
+
+    /// The pre-norm decoders (GQA; Mistral's sliding window at T33; Qwen2's q/k/v biases): every
+    /// method defined for them (attn-res-ln is not: METHODS.md), with h_i the residual.
+    func testTinyDecodersMatchDirectMethod() throws {
+        for model in ["tiny-llama", "tiny-mistral", "tiny-qwen2"] {
+            let network = try LoadedModel.load(id: model, directory: Fixtures.url("models/\(model)")).network
+            XCTAssertFalse(AnalysisMethod.supported(attentionNorm: network.attentionNorm).contains(.attnResLn))
+            for caseName in ["T7", "T33"] {
+                let (failures, checked) = try AnalysisFixtures.check(model: model, caseName: caseName, network: network)
+                XCTAssertEqual(failures, [], "\(model) \(caseName)")
+                // 2 layers x 9 per-layer keys (no attn-res-ln, no attnresln-n mixing ratio) + rollout + norm-rollout.
+                XCTAssertEqual(checked, 20, "\(model) \(caseName): keys compared")
+            }
+        }
     }
 
     private func check(_ model: String, file: StaticString = #filePath, line: UInt = #line) throws {

@@ -179,10 +179,14 @@ final class GGUFTwinTests: XCTestCase {
         }
     }
 
-    func testRegistryKnowsTheEncoderArchitectures() {
+    func testRegistryKnowsTheArchitectures() {
         for a in ["bert", "distilbert", "electra", "roberta", "xlm-roberta"] {
-            XCTAssertNotNil(ModelFamilies.family(for: a), a)
+            XCTAssertTrue(ModelFamilies.family(for: a) == BertFamily.self, a)
         }
-        XCTAssertNil(ModelFamilies.family(for: "llama"))
+        for a in ["llama", "mistral", "qwen2"] {
+            XCTAssertTrue(ModelFamilies.family(for: a) == LlamaFamily.self, a)
+        }
+        XCTAssertNil(ModelFamilies.family(for: "mamba"))
+        XCTAssertEqual(ModelFamilies.architectures, ["bert", "distilbert", "electra", "llama", "mistral", "qwen2", "roberta", "xlm-roberta"])
     }
 }

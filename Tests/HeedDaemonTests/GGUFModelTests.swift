@@ -27,11 +27,12 @@ final class GGUFModelTests: XCTestCase {
     private func writeGGUF(_ name: String, tokenTypes: [Int32] = [3, 1, 1], merges: [String]? = nil,
                            tokens: [String] = ["<|endoftext|>", "a", "b"]) throws -> String {
         var writer = GGUFWriter()
-        writer.add("general.architecture", .string("llama"))
-        writer.add("llama.block_count", .uint32(2))
-        writer.add("llama.attention.head_count", .uint32(4))
-        writer.add("llama.embedding_length", .uint32(8))
-        writer.add("llama.context_length", .uint32(64))
+        // An architecture no family runs (Heed runs llama, mistral, qwen2 and the BERT family).
+        writer.add("general.architecture", .string("mamba"))
+        writer.add("mamba.block_count", .uint32(2))
+        writer.add("mamba.attention.head_count", .uint32(4))
+        writer.add("mamba.embedding_length", .uint32(8))
+        writer.add("mamba.context_length", .uint32(64))
         writer.add("tokenizer.ggml.model", .string("gpt2"))
         writer.add("tokenizer.ggml.pre", .string("gpt-2"))
         writer.add("tokenizer.ggml.tokens", .strings(tokens))
@@ -51,11 +52,12 @@ final class GGUFModelTests: XCTestCase {
     func testAGGUFModelTokenizesButDoesNotRun() throws {
         let path = try writeTokenizerGGUF("tiny.gguf")
         let info = try daemon.result(id: 1, sending: "heed/loadModel", params: #"{"model":"\#(directory.path)"}"#)  // the directory holding it
-        XCTAssertEqual(info["family"]?.stringValue, "llama")
+        XCTAssertEqual(info["family"]?.stringValue, "mamba")
         XCTAssertEqual(info["source"]?.stringValue, path)
         XCTAssertEqual([info["layers"], info["heads"], info["hidden"], info["maxTokens"]].map { $0?.intValue }, [2, 4, 8, 64])
         XCTAssertEqual(info["methods"]?.arrayValue?.count, 0)
         XCTAssertEqual(info["causal"]?.boolValue, true)
+        XCTAssertEqual(info["predicts"], .bool(false))
 
         // "a ab<|endoftext|>": ByteLevel splits "a", " ab"; the control token keeps its span.
         let tokens = try XCTUnwrap(try daemon.result(id: 2, sending: "heed/tokenize", params: #"{"model":"\#(path)","text":"a ab<|endoftext|>"}"#)["tokens"]?.arrayValue)
@@ -66,10 +68,13 @@ final class GGUFModelTests: XCTestCase {
         XCTAssertEqual(tokens.map { $0["special"]?.boolValue }, [false, false, false, true])
 
         let analyze = try daemon.call(3, "heed/analyze", #"{"model":"\#(path)","text":"ab","methods":["norm"]}"#)
-        XCTAssertError(analyze, .methodNotSupported, id: .int(3), mentioning: ["is a llama model", "cannot run llama networks yet"])
+        XCTAssertError(analyze, .methodNotSupported, id: .int(3), mentioning: ["is a mamba model", "cannot run mamba networks yet"])
         XCTAssertEqual(analyze["error"]?["data"]?["supported"]?.arrayValue?.count, 0)
         let highlight = try daemon.call(4, "heed/highlight", #"{"model":"\#(path)","text":"ab","focus":{"start":0,"end":1},"method":"attention"}"#)
-        XCTAssertError(highlight, .methodNotSupported, id: .int(4), mentioning: ["cannot run llama networks yet"])
+        XCTAssertError(highlight, .methodNotSupported, id: .int(4), mentioning: ["cannot run mamba networks yet"])
+        let predict = try daemon.call(6, "heed/predict", #"{"model":"\#(path)","text":"ab"}"#)
+        XCTAssertError(predict, .methodNotSupported, id: .int(6), mentioning: ["cannot run mamba networks yet"])
+        XCTAssertEqual(predict["error"]?["data"]?["supported"]?.arrayValue?.count, 0)
         XCTAssertNotNil(try daemon.result(id: 5, sending: "heed/models")["models"])
     }
 

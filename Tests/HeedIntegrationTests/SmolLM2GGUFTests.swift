@@ -79,15 +79,20 @@ final class SmolLM2GGUFTests: XCTestCase {
         XCTAssertEqual(metadata.merges?.first, "Ġ t")
     }
 
-    /// Until Heed runs decoders, loading smollm2 fails with a message that says so.
-    /// A GGUF model is tokenizer-only for now: the shape comes from the metadata, the network is
-    /// unavailable.
-    func testLoadsAsATokenizerOnlyModel() throws {
+    /// smollm2 loads as a runnable Llama decoder: the shape from the metadata, GQA 9/3 heads,
+    /// the Q4_1 linears kept quantised, the Q8_0 embedding tied to the LM head.
+    func testLoadsAsARunnableDecoder() throws {
         try Integration.requireEnabled()
         let model = try LoadedModel.resolve("smollm2") { _ in }
         XCTAssertEqual(model.shape, ModelShape(family: "llama", layers: 30, heads: 9, hidden: 576, maxTokens: 8192, causal: true))
-        XCTAssertFalse(model.canRun)
-        XCTAssertThrowsError(try model.network) { XCTAssertEqual($0 as? NetworkUnavailable, NetworkUnavailable(modelID: "smollm2", family: "llama")) }
+        XCTAssertTrue(model.canRun)
+        let network = try XCTUnwrap(try model.network as? LlamaDecoder)
+        XCTAssertEqual([network.config.numKeyValueHeads, network.config.headSize, network.config.intermediateSize, network.config.vocabSize],
+                       [3, 64, 1536, 49152])
+        XCTAssertTrue(network.config.tieWordEmbeddings)
+        XCTAssertEqual(model.loadNotes, ["SmolLM2-135M-Instruct.Q4_1.gguf: kept 210 Q4_1 weights quantised (quantised GEMM)",
+                                         "SmolLM2-135M-Instruct.Q4_1.gguf: kept 1 Q8_0 weight quantised (quantised GEMM)"])
+        XCTAssertLessThan(model.weightBytes, 110_000_000, "the weights stay about the file's size (93 MB)")
     }
 
     /// `heed/tokenize` on smollm2 over the real daemon, in all three position encodings: ids and

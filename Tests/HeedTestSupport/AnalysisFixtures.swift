@@ -18,9 +18,9 @@ public enum AnalysisFixtures {
         let forward = try network.forward(ids, taps: .full, isCancelled: { false })
         let T = ids.count
         let table = TokenTable.empty
-        let options = AnalyzeOptions(methods: AnalysisMethod.allCases)
-        let result = try Analyzer.analyze(modelID: model, forward: forward, table: table, options: options,
-                                          heads: network.headCount, normAfterBlock: network.attentionNorm.isAfterBlock)
+        // Every method defined for the model (attn-res-ln only with a norm after the block).
+        let options = AnalyzeOptions(methods: AnalysisMethod.supported(attentionNorm: network.attentionNorm))
+        let result = try Analyzer.analyze(modelID: model, forward: forward, table: table, options: options)
         var actual: [String: [Float]] = [:]
         for layer in result.layers {
             for (method, value) in layer.values {
