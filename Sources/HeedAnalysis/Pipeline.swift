@@ -86,11 +86,47 @@ public enum PipelineError: Error, Equatable, CustomStringConvertible {
 /// Text in, results out: tokenize, window, forward, analyse. Shared by the CLI and the daemon;
 /// `forward` lets the daemon put its cache around the forward pass.
 public enum Pipeline {
-    public typealias Forward = (_ ids: [Int], _ taps: TapLevel) throws -> ForwardResult
+    /// Runs the model on `ids`, recording what the request asks for (a caller may serve a
+    /// request without a consumer from a cache).
+    public typealias Forward = (_ ids: [Int], _ taps: TapRequest) throws -> ForwardResult
 
     public static func directForward(_ model: LoadedModel, isCancelled: @escaping () -> Bool = { false }) -> Forward {
         // The analysis reads taps, never the last layer's output: skip its feed-forward block.
-        { ids, taps in try model.network.forward(ids, taps: taps, finalHiddenState: taps == .none, isCancelled: isCancelled) }
+        { ids, taps in try model.network.forward(ids, taps: taps, finalHiddenState: taps.level == .none, isCancelled: isCancelled) }
+    }
+
+    /// Taps of every layer at `.full` are kept (and cached by the daemon, so that method and
+    /// layer toggles never re-run the model) up to this many bytes; beyond, the forward pass is
+    /// streamed into the analysis layer by layer and only the results are kept (a long text on a
+    /// deep model: SmolLM2's taps at T = 2048 would be 4.9 GB).
+    public static let keptTapsLimitBytes = 256 << 20
+
+    /// Bytes of every layer's taps at `.full` for T tokens: alpha (NH, T, T) and four (T, C) per layer.
+    public static func fullTapBytes(layers L: Int, heads NH: Int, hidden C: Int, tokens T: Int) -> Int {
+        4 * L * (NH * T * T + 4 * T * C)
+    }
+
+    /// True when an analysis of T tokens on `network` keeps all layers' taps (see `keptTapsLimitBytes`).
+    public static func keepsTaps(_ network: TransformerModel, tokens T: Int) -> Bool {
+        fullTapBytes(layers: network.layerCount, heads: network.headCount, hidden: network.hiddenSize, tokens: T) <= keptTapsLimitBytes
+    }
+
+    /// The analysis of `ids` (whose token table is `table`): one forward pass whose taps are
+    /// kept whole when they are small (`keepsTaps`), else streamed layer by layer into an
+    /// `AnalysisSession` (only the requested layers recorded; nothing of the taps kept).
+    /// `streamed` overrides the choice (tests).
+    public static func run(model: LoadedModel, ids: [Int], table: TokenTable, options: AnalyzeOptions, forward: Forward,
+                           streamed: Bool? = nil, isCancelled: @escaping () -> Bool = { false }) throws -> AnalyzeResult {
+        let net = try model.network
+        if !(streamed ?? !keepsTaps(net, tokens: ids.count)) {
+            let result = try forward(ids, TapRequest(options.tapLevel))
+            return try Analyzer.analyze(modelID: model.id, forward: result, table: table, options: options, isCancelled: isCancelled)
+        }
+        let session = AnalysisSession(modelID: model.id, table: table, options: options, layerCount: net.layerCount)
+        var request = session.tapRequest
+        request.consumer = { try session.consume($0, isCancelled: isCancelled) }
+        _ = try forward(ids, request)
+        return session.finish()
     }
 
     /// `heed/analyze`: the whole text, never truncated (too long: PipelineError.inputTooLong).
@@ -104,9 +140,8 @@ public enum Pipeline {
         guard encoded.tokens.count <= net.maxTokens else { throw PipelineError.inputTooLong(tokens: encoded.tokens.count, limit: net.maxTokens) }
         try model.checkEmbeddable(encoded)
         let table = TokenTable(text: text, encoded: encoded, encoding: encoding, tokenizer: model.tokenizer)
-        let run = forward ?? directForward(model, isCancelled: isCancelled)
-        let result = try run(encoded.ids, options.tapLevel)
-        return try Analyzer.analyze(modelID: model.id, forward: result, table: table, options: options, isCancelled: isCancelled)
+        return try run(model: model, ids: encoded.ids, table: table, options: options,
+                       forward: forward ?? directForward(model, isCancelled: isCancelled), isCancelled: isCancelled)
     }
 
     /// Length of `text` in `encoding` units.
@@ -180,8 +215,7 @@ public enum Pipeline {
         let options = options(model: model, request: r)
         let table = TokenTable(text: r.text, encoded: windowed, encoding: r.encoding, tokenizer: model.tokenizer)
         try model.checkEmbeddable(windowed)
-        let result = try forward(windowed.ids, options.tapLevel)
-        let analysis = try Analyzer.analyze(modelID: model.id, forward: result, table: table, options: options, isCancelled: isCancelled)
+        let analysis = try run(model: model, ids: windowed.ids, table: table, options: options, forward: forward, isCancelled: isCancelled)
         let matrix: Tensor
         switch r.method {
         case .rollout: matrix = analysis.rollout!

@@ -145,9 +145,9 @@ extension Pipeline {
         let ids = windowed.ids
         let values: [Float]
         if let logits {
-            values = try logits(ids) { try net.nextTokenLogits(forward(ids, .none)) }
+            values = try logits(ids) { try net.nextTokenLogits(forward(ids, TapRequest(.none))) }
         } else {
-            values = try net.nextTokenLogits(forward(ids, .none))
+            values = try net.nextTokenLogits(forward(ids, TapRequest(.none)))
         }
         if isCancelled() { throw ForwardError.cancelled }
         return PredictionResult(tokens: try NextTokenPrediction.top(values, k: topK, tokenizer: model.tokenizer),

@@ -142,14 +142,20 @@ enum Handlers {
     /// output), except for a model with a language-modelling head, whose passes always run to
     /// the end: a prediction on the same tokens (`heed/predict`, `heed/highlight`'s `predict`)
     /// then reuses the pass. `finalHiddenState`: the caller needs the last layer's output.
+    /// A streamed pass (taps too large to keep, `Pipeline.keepsTaps`: its request has a
+    /// consumer) is neither cached nor served from the cache.
     static func cachedForward(_ model: LoadedModel, _ c: RequestContext, finalHiddenState: Bool = false) -> Pipeline.Forward {
-        { ids, taps in
+        { ids, request in
             let key = forwardKey(model, ids)
             c.clock.lap("prepare")
             defer { c.clock.lap("forward") }
-            if let hit: CachedForward = c.server.cache.get(key), covers(hit.taps, taps), hit.final || !finalHiddenState { return hit.result }
             let net = try model.network
-            let taps: TapLevel = taps == .none ? .none : .full
+            if request.consumer != nil {
+                ForwardPassCounter.increment()
+                return try net.forward(ids, taps: request, finalHiddenState: finalHiddenState || net.hasLanguageModelHead, isCancelled: c.isCancelled)
+            }
+            if let hit: CachedForward = c.server.cache.get(key), covers(hit.taps, request.level), hit.final || !finalHiddenState { return hit.result }
+            let taps: TapLevel = request.level == .none ? .none : .full
             let final = finalHiddenState || taps == .none || net.hasLanguageModelHead
             ForwardPassCounter.increment()
             let result = try net.forward(ids, taps: taps, finalHiddenState: final, isCancelled: c.isCancelled)
@@ -337,7 +343,7 @@ enum Handlers {
             let net = try m.network
             let ids = windowed.ids, position = result.focusLastToken
             let logits = try cachedLogits(m, c)(Array(ids[...position])) {
-                let pass = try cachedForward(m, c, finalHiddenState: true)(ids, .none)
+                let pass = try cachedForward(m, c, finalHiddenState: true)(ids, TapRequest(.none))
                 return try net.nextTokenLogits(pass, after: position, isCancelled: c.isCancelled)
             }
             if c.isCancelled() { throw ForwardError.cancelled }

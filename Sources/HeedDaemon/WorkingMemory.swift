@@ -96,8 +96,16 @@ struct RequestWorkingSet: Equatable, CustomStringConvertible {
 
     static func forwardBytes(tokens T: Int, _ d: ModelDimensions) -> Int {
         let (L, NH, C, I) = (d.layers, d.heads, d.hidden, d.intermediate)
-        let taps = floatBytes * ((L + 1) * T * C + L * (4 * T * C + NH * T * T)) + 256
-        return taps + floatBytes * T * (8 * C + I)
+        // Streamed (taps too large to keep, Pipeline.keepsTaps): the hidden states, one layer's
+        // taps and the attention scratch of the layers not recorded.
+        let layersHeld = streamed(tokens: T, d) ? 1 : L
+        let taps = floatBytes * ((L + 1) * T * C + layersHeld * (4 * T * C + NH * T * T)) + 256
+        return taps + floatBytes * T * (8 * C + I) + (layersHeld == 1 ? floatBytes * NH * T * T : 0)
+    }
+
+    /// True when the forward pass of T tokens is streamed into the analysis (Pipeline.keepsTaps).
+    static func streamed(tokens T: Int, _ d: ModelDimensions) -> Bool {
+        Pipeline.fullTapBytes(layers: d.layers, heads: d.heads, hidden: d.hidden, tokens: T) > Pipeline.keptTapsLimitBytes
     }
 
     /// Floats of each output of one layer (or across layers) for `method`.
@@ -109,7 +117,7 @@ struct RequestWorkingSet: Equatable, CustomStringConvertible {
         case .normSummed, .attnRes, .attnResLn: return T * T
         case .mixingRatio: return 8 * T
         case .rollout: return 2 * T * T
-        case .normRollout: return (d.layers + 1) * T * T
+        case .normRollout: return (streamed(tokens: T, d) ? 3 : d.layers + 1) * T * T
         }
     }
 

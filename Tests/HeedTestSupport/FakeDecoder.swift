@@ -54,7 +54,7 @@ public final class FakeDecoder: TransformerModel, @unchecked Sendable {
     static let wV: [Float] = [0.5, -0.25, 0.125, 1, 0.25, 0.5, -0.5, 0.75]
     static let wO: [Float] = [1, 0.5, -0.5, 0.25, 0.25, -1, 0.5, 0.5, -0.25, 0.75, 1, -0.5, 0.5, 0.25, 0.25, 1]
 
-    public func forward(_ ids: [Int], taps: TapLevel, finalHiddenState: Bool, isCancelled: () -> Bool) throws -> ForwardResult {
+    public func forward(_ ids: [Int], taps request: TapRequest, finalHiddenState: Bool, isCancelled: () -> Bool) throws -> ForwardResult {
         let T = ids.count, C = hiddenSize, L = layerCount, NH = headCount, HS = Self.headSize, KV = Self.kvHeads * HS
         guard T > 0 else { throw ForwardError.emptyInput }
         guard T <= maxTokens else { throw ForwardError.tooLong(tokens: T, limit: maxTokens) }
@@ -87,6 +87,7 @@ public final class FakeDecoder: TransformerModel, @unchecked Sendable {
                     }
                 }
             }
+            let taps = request.level(for: l)
             if taps != .none {
                 var t = LayerTaps(site: AttentionSite(layer: l),
                                   geometry: AttentionGeometry(heads: NH, kvHeads: Self.kvHeads, headSize: HS, queries: T, keys: T),
@@ -99,7 +100,7 @@ public final class FakeDecoder: TransformerModel, @unchecked Sendable {
                     t.values = Tensor(shape: [T, KV], data: v)
                     t.residualSum = Tensor(shape: [T, C], data: y)
                 }
-                layers.append(t)
+                if let consumer = request.consumer { try consumer(t) } else { layers.append(t) }
             }
             if l == L - 1 {
                 guard finalHiddenState else { break }
