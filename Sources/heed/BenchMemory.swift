@@ -10,7 +10,8 @@ private func benchMallocTrim(_ pad: Int) -> Int32
 /// `heed bench memory`: what a loaded model costs in resident memory (VmRSS, /proc/self/status),
 /// against the size of its weight files (the `.gguf` file, or the `*.safetensors` of a model
 /// folder). A fresh process: the model is fetched or resolved first, then VmRSS is read before
-/// loading, after loading, and after one forward pass of `--lengths`' first T tokens (a
+/// loading, after loading, and after one forward pass of `--lengths`' first T tokens (with a
+/// language-model head, its next-token logits too) (a
 /// quantised weight is read in place from the file's mapping: its pages become resident as the
 /// first pass reads them), each after `malloc_trim(0)` so freed heap does not count. What the
 /// model holds is the growth of anonymous memory (RssAnon) plus the resident pages of its
@@ -31,7 +32,9 @@ enum BenchMemory {
         var afterPass: Resident?, mappedAfterPass = 0
         if let net = try? model.network {
             let ids = BenchCommand.sampleIDs(model: model, count: min(T, net.maxTokens))
-            _ = try net.forward(ids, taps: .none, isCancelled: { false })
+            let result = try net.forward(ids, taps: .none, isCancelled: { false })
+            // A decoder's pass also reads its LM head (the whole vocabulary projection).
+            if net.hasLanguageModelHead { _ = try net.nextTokenLogits(result) }
             afterPass = resident(); mappedAfterPass = mappedResident(files)
         }
         let tokenizerURL = (ModelStore.isGGUFFile(location) ? location.deletingLastPathComponent() : location)
@@ -55,7 +58,10 @@ enum BenchMemory {
                   + (fileBytes > 0 ? String(format: " = %.2fx the weight files", Double(model) / Double(fileBytes)) : ""))
         }
         line("after loading", loaded, mapped: mappedAfterLoad)
-        if let afterPass { line("after one forward pass (T = \(T))", afterPass, mapped: mappedAfterPass) }
+        if let afterPass {
+            let lmHead = (try? model.network.hasLanguageModelHead) == true ? " and its next-token logits" : ""
+            line("after one forward pass (T = \(T))\(lmHead)", afterPass, mapped: mappedAfterPass)
+        }
         if let tokenizerBytes { print("of which the tokenizer (tokenizer.json loaded once more): about \(mb(tokenizerBytes)) MB") }
         model.loadNotes.forEach { print("note: \($0)") }
     }
