@@ -86,7 +86,7 @@ extension BertEncoder: TransformerModel {
             let norms = l.selfOutputLayerNormWeight.count + (l.selfOutputLayerNormBias?.count ?? 0)
                 + l.outputLayerNormWeight.count + (l.outputLayerNormBias?.count ?? 0)
             return n + l.selfQKV.byteCount + l.selfOutputDense.byteCount + l.intermediateDense.byteCount + l.outputDense.byteCount
-                + 4 * ((l.selfOutputDenseWeight?.count ?? 0) + norms)
+                + 4 * norms
         }
     }
 }
