@@ -58,8 +58,6 @@ public struct PredictionUnavailable: Error, Equatable, CustomStringConvertible {
 }
 
 extension TransformerModel {
-    /// True when a norm follows attention + residual (post-LN encoders): what `attn-res-ln` needs.
-    public var hasPostAttentionLayerNorm: Bool { attentionNorm.isAfterBlock }
 
     /// Every layer recorded at `taps`, kept in the result.
     public func forward(_ ids: [Int], taps: TapLevel = .attention, finalHiddenState: Bool = true,
