@@ -58,7 +58,6 @@ public struct PredictionUnavailable: Error, Equatable, CustomStringConvertible {
 }
 
 extension TransformerModel {
-
     /// Every layer recorded at `taps`, kept in the result.
     public func forward(_ ids: [Int], taps: TapLevel = .attention, finalHiddenState: Bool = true,
                         isCancelled: () -> Bool = { false }) throws -> ForwardResult {
