@@ -107,6 +107,29 @@ struct PrecompiledCharsmap {
     }
 
     // darts-clone unit fields.
+    /// The longest key that is a prefix of `bytes[start...]`, with its replacement: Darts'
+    /// `commonPrefixSearch` keeping the longest result, as SentencePiece's
+    /// `Normalizer::NormalizePrefix` does (normalizer.cc). Nil when no key matches.
+    func longestPrefixMatch(_ bytes: [UInt8], from start: Int) -> (length: Int, replacement: [Unicode.Scalar])? {
+        var position = Int(Self.offset(units[0]))
+        var best: (length: Int, replacement: [Unicode.Scalar])?
+        var index = start
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == 0 { break }
+            position ^= Int(byte)
+            guard position < units.count else { break }
+            let unit = units[position]
+            guard Self.label(unit) == UInt32(byte) else { break }
+            position ^= Int(Self.offset(unit))
+            index += 1
+            if Self.hasLeaf(unit), position < units.count, let replacement = replacements[Self.value(units[position])] {
+                best = (index - start, replacement)
+            }
+        }
+        return best
+    }
+
     @inline(__always) private static func hasLeaf(_ unit: UInt32) -> Bool { (unit >> 8) & 1 == 1 }
     @inline(__always) private static func value(_ unit: UInt32) -> UInt32 { unit & 0x7FFF_FFFF }
     @inline(__always) private static func label(_ unit: UInt32) -> UInt32 { unit & 0x8000_00FF }
