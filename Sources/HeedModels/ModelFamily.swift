@@ -46,6 +46,7 @@ public enum ModelFamilies {
     public static let all: [ModelFamily.Type] = [
         BertFamily.self,
         LlamaFamily.self,
+        MarianFamily.self,
     ]
 
     /// The family that runs `architecture`, or nil.

@@ -187,6 +187,6 @@ final class GGUFTwinTests: XCTestCase {
             XCTAssertTrue(ModelFamilies.family(for: a) == LlamaFamily.self, a)
         }
         XCTAssertNil(ModelFamilies.family(for: "mamba"))
-        XCTAssertEqual(ModelFamilies.architectures, ["bert", "distilbert", "electra", "llama", "mistral", "qwen2", "roberta", "xlm-roberta"])
+        XCTAssertEqual(ModelFamilies.architectures, ["bert", "distilbert", "electra", "llama", "marian", "mistral", "qwen2", "roberta", "xlm-roberta"])
     }
 }
