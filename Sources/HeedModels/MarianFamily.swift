@@ -7,6 +7,7 @@ import Foundation
 import HeedCheckpoints
 import HeedJSON
 import HeedKernels
+import HeedTokenizers
 
 /// config.json of a `marian` model (MarianConfig, transformers 5.23.0), the fields Heed runs.
 public struct MarianConfig: Equatable, Sendable {
@@ -131,5 +132,23 @@ enum MarianActivation {
         case .geluTanh: Kernels.geluTanh(x, count: count)
         case .relu: for i in 0..<count where x[i] < 0 { x[i] = 0 }
         }
+    }
+}
+
+extension MarianModel {
+    /// A Marian directory's network and tokenizer (config.json, safetensors, source.spm,
+    /// target.spm, vocab.json). Throws `ModelLoadError` naming the file.
+    public static func load(directory: URL) throws -> (model: MarianModel, tokenizer: MarianTokenizer) {
+        let configURL = directory.appendingPathComponent("config.json")
+        let checkpoint: Checkpoint
+        do { checkpoint = try Checkpoint(directory: directory) } catch let e as CheckpointError {
+            throw ModelLoadError(file: e.file, problem: e.problem)
+        }
+        let model = try MarianModel(config: MarianConfig.load(from: configURL), weights: checkpoint)
+        let tokenizer: MarianTokenizer
+        do { tokenizer = try MarianTokenizer(directory: directory) } catch {
+            throw ModelLoadError(file: directory.path, problem: "the Marian tokenizer: \(error)")
+        }
+        return (model, tokenizer)
     }
 }

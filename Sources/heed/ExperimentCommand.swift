@@ -9,6 +9,7 @@ enum ExperimentCommand {
     static let usage = """
     usage: heed experiment special-tokens [--model M] [--corpus FILE] [--json]
            heed experiment mixing [--model M] [--corpus FILE] [--mask-rate R] [--seed N] [--no-mask] [--json]
+           heed experiment alignment --model M --source FILE --target FILE [--gold FILE] [--output DIR]
 
       special-tokens  attention weight vs. norm received by [CLS], [SEP], "." / "," and other tokens
                       per layer (Kobayashi et al. 2020, section 4), and Spearman's rho between
@@ -17,6 +18,9 @@ enum ExperimentCommand {
                       AttnResLn-N (Kobayashi et al. 2021, Table 1); by default both with the
                       authors' masking (12% of non-special tokens -> [MASK], seed 0) and without;
                       --mask-rate R masks only, --no-mask does not mask
+      alignment       word alignments from a Marian model's cross-attention by weights and by norms,
+                      AER against a gold file (Kobayashi et al. 2020, section 5); see
+                      `heed experiment alignment --help`
     FILE is UTF-8, one sentence per line (empty lines skipped); default: Heed's built-in corpus.
     docs/experiments.md has the MiniLM tables and what they show.
 
@@ -31,6 +35,11 @@ enum ExperimentCommand {
     static func run(_ argv: [String]) throws {
         guard let sub = argv.first else { throw UsageError(description: usage) }
         let rest = Array(argv.dropFirst())
+        if sub == "alignment" {
+            if rest.contains("--help") || rest.contains("-h") { print(AlignmentCommand.usage); return }
+            try AlignmentCommand.run(rest)
+            return
+        }
         if rest.contains("--help") || rest.contains("-h") { print(usage); return }
         switch sub {
         case "special-tokens":
@@ -95,7 +104,7 @@ enum ExperimentCommand {
             print(usage)
         default:
             var message = "unknown experiment \(sub)"
-            if let near = Suggest.nearest(to: sub, among: ["special-tokens", "mixing"]) { message += "; did you mean \(near)?" }
+            if let near = Suggest.nearest(to: sub, among: ["special-tokens", "mixing", "alignment"]) { message += "; did you mean \(near)?" }
             throw UsageError(description: message + "\n\n\(usage)")
         }
     }
