@@ -9,7 +9,7 @@
 //   keeps, for every normalized character, the UTF-8 offset of the original text it came from.
 //   This is not the Rust `Precompiled` normalizer (HF's, grapheme clusters, shortest key first).
 // - Unigram (unigram_model.cc `EncodeOptimized`): Viterbi over the whole normalized text in float
-//   scores (not per word, not in double as the Rust library), pieces of types NORMAL,
+//   (not per word, not in double as the Rust library), pieces of types NORMAL,
 //   USER_DEFINED (score length * max_score - 0.1) and UNUSED (skipped); a character no piece
 //   starts with costs min(NORMAL scores) - 10 as the unknown piece; a tie keeps the earlier start.
 // - BPE (bpe_model.cc `SampleEncode`, alpha 0): characters (user-defined symbols whole and frozen),
@@ -308,23 +308,14 @@ public final class SentencePieceProcessor: @unchecked Sendable {
                 byteLength += UTF8.width(normalized[end])
                 end += 1
                 guard let id = trie.value(at: node), types[id] != .unused else { continue }
-                let candidate: Float
-                if types[id] == .userDefined {
-                    // double arithmetic in C++ (`length * max_score_ - 0.1` + float), stored as float.
-                    let score = Double(Float(byteLength) * maxScore) - 0.1
-                    candidate = Float(score + Double(base))
-                    if bestStart[end] == -1 || score + Double(base) > Double(bestScore[end]) {
-                        bestScore[end] = candidate
-                        bestStart[end] = start
-                        bestID[end] = id
-                    }
-                } else {
-                    candidate = scores[id] + base
-                    if bestStart[end] == -1 || candidate > bestScore[end] {
-                        bestScore[end] = candidate
-                        bestStart[end] = start
-                        bestID[end] = id
-                    }
+                // In float throughout, as the package's build computes it (its parity on the
+                // fixtures' ties; the C++ text would make a user-defined score a double).
+                let score = types[id] == .userDefined ? Float(byteLength) * maxScore - Float(0.1) : scores[id]
+                let candidate = score + base
+                if bestStart[end] == -1 || candidate > bestScore[end] {
+                    bestScore[end] = candidate
+                    bestStart[end] = start
+                    bestID[end] = id
                 }
                 if end == start + 1 { hasSingle = true }
             }

@@ -11,6 +11,8 @@ bytes every run) and writes, in this folder:
   charsmap), add_dummy_prefix, remove_extra_whitespaces, escape_whitespaces (the defaults);
 - `bpe.model`: BPE, vocab 1000, `identity` normalization (no charsmap), remove_extra_whitespaces
   false, byte_fallback, split_digits;
+- `user.model`: Unigram, vocab 1000, identity, user_defined_symbols `<sep> @@ http ht`, control
+  symbol `<ctl>`; `user_expected.jsonl` for USER_TEXTS below, then the first 200 corpus lines;
 - `NAME_expected.jsonl`: for corpus line N and for fuzz line N (corpus first, then
   Tests/Fixtures/tokenizer/fuzz.jsonl), `{"ids", "pieces", "offsets"}`: the package's
   `encode(text, return_type='proto')` pieces, offsets as flat UTF-8 byte pairs
@@ -39,6 +41,11 @@ sys.path.insert(0, str(FIXTURES))
 
 SENTENCEPIECE_VERSION = "0.2.3"
 MARIAN_LINES = 300
+USER_SYMBOLS = ["<sep>", "@@", "http", "ht"]
+# Texts for user.model (then the first 200 corpus lines): user-defined symbols inside words, at the
+# start, overlapping ("http" and "ht"), next to spaces; the control symbol typed (not matched).
+USER_TEXTS = ["a<sep>b", "<sep>", " <sep> x ", "http://x.org ht htt", "@@@ x@@y", "<ctl> text<ctl>", "hthttp",
+              "  leading and trailing  ", "\tTab\u3000ideographic space", "naïve café", ""]
 
 
 def check() -> None:
@@ -141,8 +148,12 @@ def main() -> None:
     train(corpus, HERE / "bpe.model", vocab_size=1000, model_type="bpe", normalization_rule_name="identity",
           remove_extra_whitespaces=False, byte_fallback=True, split_digits=True, hard_vocab_limit=False,
           character_coverage=0.98)
+    train(corpus, HERE / "user.model", vocab_size=1000, model_type="unigram", normalization_rule_name="identity",
+          user_defined_symbols=USER_SYMBOLS, control_symbols=["<ctl>"], hard_vocab_limit=False,
+          character_coverage=0.98)
     for name in ("unigram", "bpe"):
         write_jsonl(HERE / f"{name}_expected.jsonl", expected(HERE / f"{name}.model", corpus + fuzz))
+    write_jsonl(HERE / "user_expected.jsonl", expected(HERE / "user.model", USER_TEXTS + corpus[:200]))
     marian(corpus)
     print("wrote", ", ".join(sorted(p.name for p in HERE.iterdir())))
 
