@@ -12,6 +12,7 @@ enum Help {
         heed predict  [--model M] [--top-k K] [--json] TEXT|-|--file PATH
         heed serve    [--log-level L] [--max-memory BYTES] [--max-frame BYTES]
         heed experiment special-tokens|mixing [--model M] [--corpus FILE] [--json]
+        heed experiment alignment --model DIR --source FILE --target FILE [--gold FILE] [--output DIR]
         heed fetch    NAME
         heed bench    forward|analysis|daemon [--model M] [--runs N] [--lengths 16,128,512]
         heed bench    kernels [--part gemm|rows|qgemm]
