@@ -79,6 +79,32 @@ final class CrossAttentionTests: XCTestCase {
         }
     }
 
+    /// The self-attention analyses on each side read Marian's taps as they read BERT's: the
+    /// existing NormDecomposition (Gram route) on the encoder's and the decoder's (causal)
+    /// self-attention equals the cross-attention code's independent route on the same taps.
+    func testSelfAttentionAnalysesOnBothSides() throws {
+        let (model, tokenizer) = try MarianModel.load(directory: Fixtures.url("models/tiny-marian"))
+        let source = tokenizer.encode("It was the best of times.").ids
+        let target = tokenizer.encode("Es war die beste Zeit.", side: .target).ids
+        let r = try model.forwardSeq2Seq(source: source, decoderInput: model.decoderInput(forTarget: target),
+                                         encoderTaps: TapRequest(.full), decoderTaps: TapRequest(.full), logits: false)
+        for (side, taps, T) in [("encoder", r.encoder.layers, source.count), ("decoder", r.decoder.layers.filter { $0.site.kind == .selfAttention }, target.count)] {
+            XCTAssertEqual(taps.count, 2, side)
+            for tap in taps {
+                let gram = NormDecomposition(taps: tap)
+                let direct = try CrossAttentionAnalysis(taps: tap)
+                closeToRowScale(gram.normSummed().data, direct.normSummedDirect().data, rowLength: T, "\(side) layer \(tap.layer) norm-summed")
+                closeToRowScale(gram.norm().data, direct.norm().data, rowLength: T, "\(side) layer \(tap.layer) norm")
+                XCTAssertEqual(gram.attnResLn().shape, [T, T])
+                if side == "decoder" {
+                    // Causal: nothing above the diagonal.
+                    let n = gram.normSummed().data
+                    XCTAssertTrue((0..<T).allSatisfy { i in ((i + 1)..<T).allSatisfy { n[i * T + $0] == 0 } })
+                }
+            }
+        }
+    }
+
     func testGoldParsingAndAERByHand() throws {
         let gold = try String(contentsOf: Fixtures.url("alignment/gold.txt"), encoding: .utf8).split(separator: "\n").enumerated().map {
             try GoldAlignment.parse(String($0.element), lineNumber: $0.offset + 1)
