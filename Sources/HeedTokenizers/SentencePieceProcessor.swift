@@ -1,5 +1,5 @@
-// SentencePiece tokenization as the `sentencepiece` package (0.2.x, C++ src/) does it, from a model
-// file: the same ids and the same offsets into the original text.
+// SentencePiece tokenization as the `sentencepiece` package 0.2.3 (its sdist's C++ sources) does
+// it, from a model file: the same ids and the same offsets into the original text.
 //
 // - Normalizer (normalizer.cc `Normalize`, `NormalizePrefix`): walks the text taking at each
 //   position the longest user-defined symbol, else the longest key of the precompiled charsmap
@@ -10,7 +10,8 @@
 //   This is not the Rust `Precompiled` normalizer (HF's, grapheme clusters, shortest key first).
 // - Unigram (unigram_model.cc `EncodeOptimized`): Viterbi over the whole normalized text in float
 //   (not per word, not in double as the Rust library), pieces of types NORMAL,
-//   USER_DEFINED (score length * max_score - 0.1) and UNUSED (skipped); a character no piece
+//   USER_DEFINED (score 0.1 * (bytes - 1)) and UNUSED (skipped), path scores re-based beyond
+//   +-100000; a character no piece
 //   starts with costs min(NORMAL scores) - 10 as the unknown piece; a tie keeps the earlier start.
 // - BPE (bpe_model.cc `SampleEncode`, alpha 0): characters (user-defined symbols whole and frozen),
 //   then the adjacent pair whose concatenation is a piece with the highest score merges first,
@@ -53,7 +54,6 @@ public final class SentencePieceProcessor: @unchecked Sendable {
     /// The unknown piece's id.
     public let unknownID: Int
     private let minScore: Float
-    private let maxScore: Float
     private let byteIDs: [Int]
 
     /// A processor for a model file.
@@ -74,7 +74,6 @@ public final class SentencePieceProcessor: @unchecked Sendable {
         var reserved: [[UInt8]: Int] = [:]
         var unknownID: Int?
         var minScore = Float.greatestFiniteMagnitude
-        var maxScore = Float.leastNormalMagnitude  // FLT_MIN, as the C++ code starts it
         var byteIDs = [Int](repeating: -1, count: 256)
         for (id, piece) in file.pieces.enumerated() {
             guard !piece.piece.isEmpty else { throw Self.invalid("piece \(id) is empty") }
@@ -89,7 +88,6 @@ public final class SentencePieceProcessor: @unchecked Sendable {
             }
             if piece.type == .normal {
                 minScore = min(minScore, piece.score)
-                maxScore = max(maxScore, piece.score)
             }
             if piece.type == .userDefined {
                 userDefined.insert(piece.piece.unicodeScalars, value: id)
@@ -129,7 +127,6 @@ public final class SentencePieceProcessor: @unchecked Sendable {
         self.types = file.pieces.map(\.type)
         self.unknownID = unknownID
         self.minScore = minScore
-        self.maxScore = maxScore
         self.byteIDs = byteIDs
     }
 
@@ -290,6 +287,8 @@ public final class SentencePieceProcessor: @unchecked Sendable {
 
     // MARK: Unigram
 
+    static let scoreResetThreshold: Float = 100000
+
     private func encodeUnigram(_ normalized: [Unicode.Scalar]) -> [(range: Range<Int>, id: Int)] {
         let count = normalized.count
         if count == 0 { return [] }
@@ -297,8 +296,16 @@ public final class SentencePieceProcessor: @unchecked Sendable {
         var bestScore = [Float](repeating: 0, count: count + 1)
         var bestStart = [Int](repeating: -1, count: count + 1)
         var bestID = [Int](repeating: -1, count: count + 1)
+        var maxFrontier = 0
         for start in 0..<count {
-            let base = bestScore[start]
+            var base = bestScore[start]
+            // 0.2.3: scores beyond +-100000 are re-based (every reached position from here on
+            // minus the current score), which changes float rounding on long texts.
+            if base < -Self.scoreResetThreshold || base > Self.scoreResetThreshold {
+                let offset = base
+                for i in start...max(start, maxFrontier) where i == start || bestStart[i] != -1 { bestScore[i] -= offset }
+                base = 0
+            }
             var hasSingle = false
             var node = ScalarTrie.root
             var end = start
@@ -308,9 +315,9 @@ public final class SentencePieceProcessor: @unchecked Sendable {
                 byteLength += UTF8.width(normalized[end])
                 end += 1
                 guard let id = trie.value(at: node), types[id] != .unused else { continue }
-                // In float throughout, as the package's build computes it (its parity on the
-                // fixtures' ties; the C++ text would make a user-defined score a double).
-                let score = types[id] == .userDefined ? Float(byteLength) * maxScore - Float(0.1) : scores[id]
+                maxFrontier = max(maxFrontier, end)
+                // GetUserDefinedScore: 0.1 * (length - 1), length in bytes, as float; all in float.
+                let score = types[id] == .userDefined ? Float(0.1 * Double(byteLength - 1)) : scores[id]
                 let candidate = score + base
                 if bestStart[end] == -1 || candidate > bestScore[end] {
                     bestScore[end] = candidate
@@ -320,6 +327,7 @@ public final class SentencePieceProcessor: @unchecked Sendable {
                 if end == start + 1 { hasSingle = true }
             }
             if !hasSingle {
+                maxFrontier = max(maxFrontier, start + 1)
                 let candidate = unknownScore + base
                 if bestStart[start + 1] == -1 || candidate > bestScore[start + 1] {
                     bestScore[start + 1] = candidate
@@ -435,20 +443,23 @@ public final class SentencePieceProcessor: @unchecked Sendable {
             maybeAdd(top.left, next[top.left])
         }
         var result: [(range: Range<Int>, id: Int)] = []
-        func resegment(_ range: Range<Int>) {
+        // resegment (0.2.3): a symbol that is no NORMAL, USER_DEFINED or UNUSED piece is unknown;
+        // an UNUSED piece splits into the pair that made it (unknown when none did), at most 100 deep.
+        func resegment(_ range: Range<Int>, depth: Int) {
             let text = String(String.UnicodeScalarView(normalized[range]))
-            let id = id(forPiece: text) ?? unknownID
-            if types[id] == .unused, let (left, _) = unusedSplits[text] {
+            let id = trie.value(for: normalized[range]) ?? unknownID
+            if depth <= 100, id != unknownID, types[id] == .unused {
+                guard let (left, _) = unusedSplits[text] else { result.append((range, unknownID)); return }
                 let leftCount = left.unicodeScalars.count
-                resegment(range.lowerBound..<(range.lowerBound + leftCount))
-                resegment((range.lowerBound + leftCount)..<range.upperBound)
+                resegment(range.lowerBound..<(range.lowerBound + leftCount), depth: depth + 1)
+                resegment((range.lowerBound + leftCount)..<range.upperBound, depth: depth + 1)
                 return
             }
             result.append((range, id))
         }
         var symbol = 0
         while symbol != -1 {
-            resegment(starts[symbol]..<(starts[symbol] + lengths[symbol]))
+            resegment(starts[symbol]..<(starts[symbol] + lengths[symbol]), depth: 0)
             symbol = next[symbol]
         }
         return result

@@ -13,6 +13,8 @@ bytes every run) and writes, in this folder:
   false, byte_fallback, split_digits;
 - `user.model`: Unigram, vocab 1000, identity, user_defined_symbols `<sep> @@ http ht`, control
   symbol `<ctl>`; `user_expected.jsonl` for USER_TEXTS below, then the first 200 corpus lines;
+- `long_expected.jsonl`: line 1 unigram.model, line 2 user.model, each a list (LONG_TEXTS) of
+  `{"ids", "offsets"}`: texts long enough that Unigram path scores pass -100000;
 - `NAME_expected.jsonl`: for corpus line N and for fuzz line N (corpus first, then
   Tests/Fixtures/tokenizer/fuzz.jsonl), `{"ids", "pieces", "offsets"}`: the package's
   `encode(text, return_type='proto')` pieces, offsets as flat UTF-8 byte pairs
@@ -42,6 +44,10 @@ sys.path.insert(0, str(FIXTURES))
 SENTENCEPIECE_VERSION = "0.2.3"
 MARIAN_LINES = 300
 USER_SYMBOLS = ["<sep>", "@@", "http", "ht"]
+# Long texts whose Unigram path scores pass -100000 (sentencepiece 0.2.3 then re-bases them):
+# unknown characters cost about -20 each.
+LONG_TEXTS = ["\u2603" * 6000 + " the quick brown fox jumps over the lazy dog" * 5 + " " + "\u2603" * 6000
+              + " @@@ http ht x@@y" * 5 + " \u2603\u2603 abc" * 20]
 # Texts for user.model (then the first 200 corpus lines): user-defined symbols inside words, at the
 # start, overlapping ("http" and "ht"), next to spaces; the control symbol typed (not matched).
 USER_TEXTS = ["a<sep>b", "<sep>", " <sep> x ", "http://x.org ht htt", "@@@ x@@y", "<ctl> text<ctl>", "hthttp",
@@ -154,6 +160,7 @@ def main() -> None:
     for name in ("unigram", "bpe"):
         write_jsonl(HERE / f"{name}_expected.jsonl", expected(HERE / f"{name}.model", corpus + fuzz))
     write_jsonl(HERE / "user_expected.jsonl", expected(HERE / "user.model", USER_TEXTS + corpus[:200]))
+    write_jsonl(HERE / "long_expected.jsonl", [expected(HERE / f"{name}.model", LONG_TEXTS) for name in ("unigram", "user")])
     marian(corpus)
     print("wrote", ", ".join(sorted(p.name for p in HERE.iterdir())))
 
