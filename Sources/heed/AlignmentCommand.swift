@@ -1,6 +1,7 @@
 import Foundation
 import HeedAnalysis
 import HeedCheckpoints
+import HeedJSONRPC
 import HeedModels
 import HeedTokenizers
 
@@ -9,7 +10,7 @@ import HeedTokenizers
 enum AlignmentCommand {
     static let usage = """
     usage: heed experiment alignment --model M --source FILE --target FILE [--gold FILE] [--gold-one-based]
-                                     [--output DIR]
+                                     [--output DIR] [--json]
 
       Word alignments from the cross-attention of a Marian encoder-decoder (a directory with
       config.json, model.safetensors, source.spm, target.spm, vocab.json), per decoder layer, by
@@ -22,6 +23,8 @@ enum AlignmentCommand {
       --gold FILE    sure links i-j, possible i?j or ipj (or triples i p j / i s j); prints AER
                      per layer and method: 1 - (|A&S| + |A&P|) / (|A| + |S|)
       --gold-one-based  the gold indices start at 1
+      --json         prints {experiment, model, sentences, decoderLayers, output, aer?} instead, aer
+                     as {output|input: {weight|norm: [AER per layer, 0..1, null without links]}}
     """
 
     static func run(_ argv: [String]) throws {
@@ -69,9 +72,34 @@ enum AlignmentCommand {
                 }
             }
         }
+        let aer = gold.map { result.aer(gold: $0) }
+        if args.has("json") {
+            var w = JSONWriter()
+            w.beginObject()
+            w.key("experiment"); w.string("alignment")
+            w.key("model"); w.string(id)
+            w.key("sentences"); w.int(sources.count)
+            w.key("decoderLayers"); w.int(result.layers)
+            w.key("output"); w.string(output.path)
+            if let aer {
+                w.key("aer"); w.beginObject()
+                for setting in AlignmentSetting.allCases {
+                    w.key(setting.rawValue); w.beginObject()
+                    for method in AlignmentResult.methods {
+                        w.key(method); w.beginArray()
+                        for c in aer[setting]![method]! { if let v = c.aer { w.double(v) } else { w.null() } }
+                        w.endArray()
+                    }
+                    w.endObject()
+                }
+                w.endObject()
+            }
+            w.endObject()
+            ExperimentCommand.writeJSON(w)
+            return
+        }
         print("heed experiment alignment: model \(id), \(sources.count) sentence pairs, \(result.layers) decoder layers; Pharaoh files in \(output.path)")
-        guard let gold else { return }
-        let aer = result.aer(gold: gold)
+        guard let aer else { return }
         print("AER in percent (lower is better; Kobayashi et al. 2020, section 5)")
         print("layer\toutput/weight\toutput/norm\tinput/weight\tinput/norm")
         func cell(_ c: AERCounts) -> String { c.aer.map { String(format: "%.1f", 100 * $0) } ?? "-" }

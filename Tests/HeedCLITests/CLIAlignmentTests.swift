@@ -39,6 +39,23 @@ final class CLIAlignmentTests: XCTestCase {
             XCTAssertEqual(lines[3 + layer], "\(layer)\t" + cells.joined(separator: "\t"))
         }
         XCTAssertTrue(lines.contains { $0.hasPrefix("best, input step: weight ") }, run.stdout)
+        // --json: the same AER values, unrounded.
+        let json = try CLI.run(["experiment", "alignment", "--model", Fixtures.url("models/tiny-marian").path,
+                                "--source", Fixtures.url("alignment/source.txt").path, "--target", Fixtures.url("alignment/target.txt").path,
+                                "--gold", Fixtures.url("alignment/gold.txt").path, "--output", output.path, "--json"])
+        XCTAssertEqual(json.status, 0, json.stderr)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(object["decoderLayers"] as? Int, 2)
+        let aer = try XCTUnwrap(object["aer"] as? [String: [String: [Double]]])
+        for (setting, byMethod) in aer {
+            for (method, values) in byMethod {
+                XCTAssertEqual(values.count, 2)
+                let column = ["output": ["weight": 0, "norm": 1], "input": ["weight": 2, "norm": 3]][setting]![method]!
+                for (layer, v) in values.enumerated() {
+                    XCTAssertEqual(String(format: "%.1f", 100 * v), lines[3 + layer].split(separator: "\t")[1 + column].description, "\(setting) \(method)")
+                }
+            }
+        }
         // Mismatched line counts are refused.
         let bad = try CLI.run(["experiment", "alignment", "--model", Fixtures.url("models/tiny-marian").path,
                                "--source", Fixtures.url("alignment/source.txt").path, "--target", Fixtures.url("alignment/README.md").path,
