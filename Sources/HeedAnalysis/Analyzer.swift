@@ -13,14 +13,30 @@ public enum AnalysisMethod: String, CaseIterable, Sendable {
     case mixingRatio = "mixing-ratio"
     case rollout
     case normRollout = "norm-rollout"
+    /// ALTI (Ferrando et al. 2022), per layer: L1 proximity of each token's term to the block output.
+    case alti
+    /// ALTI rolled out over all layers.
+    case altiRollout = "alti-rollout"
+    /// GlobEnc (Modarressi et al. 2022): N-Enc norms through both LayerNorms, rolled out; post-LN encoders only.
+    case globenc
+    /// Value zeroing (Mohebbi et al. 2023), per layer: cosine distance of each token's layer output
+    /// when one token's value vectors are zeroed.
+    case valueZeroing = "value-zeroing"
 
     /// Methods computed across all layers, reported at the result's top level.
-    public var isAcrossLayers: Bool { self == .rollout || self == .normRollout }
+    public var isAcrossLayers: Bool { self == .rollout || self == .normRollout || self == .altiRollout || self == .globenc }
 
-    /// What a model supports: `attn-res-ln` needs a norm after the attention block
+    /// Methods that need only the post-LN encoders' norm after the block: `attn-res-ln`, and
+    /// `globenc` (the LayerNorm after the feed-forward block too).
+    public var needsNormAfterBlock: Bool { self == .attnResLn || self == .globenc }
+
+    /// Methods that re-run part of a layer (the model must be `LayerRerunning`).
+    public var needsRerun: Bool { self == .globenc || self == .valueZeroing }
+
+    /// What a model supports: `attn-res-ln` and `globenc` need a norm after the attention block
     /// (`postLayerNorm`: there is one).
     public static func supported(postLayerNorm: Bool) -> [AnalysisMethod] {
-        postLayerNorm ? allCases : allCases.filter { $0 != .attnResLn }
+        postLayerNorm ? allCases : allCases.filter { !$0.needsNormAfterBlock }
     }
 
     /// What a model whose attention blocks have `attentionNorm` supports.
@@ -35,7 +51,9 @@ public enum AnalysisMethod: String, CaseIterable, Sendable {
 
     /// The methods `heed/highlight` takes, in the order an editor cycles through them (the
     /// paper's norm first, then its weight, then the residual-aware variants and the rollouts).
-    public static let highlightOrder: [AnalysisMethod] = [.normSummed, .attention, .attnResLn, .attnRes, .norm, .rollout, .normRollout]
+    /// The methods of the follow-up papers come last: ALTI, its rollout, GlobEnc, value zeroing.
+    public static let highlightOrder: [AnalysisMethod] = [.normSummed, .attention, .attnResLn, .attnRes, .norm, .rollout, .normRollout,
+                                                          .alti, .altiRollout, .globenc, .valueZeroing]
 
     /// The highlight methods a model supports, in `highlightOrder` (ModelInfo's `methods`).
     public static func highlightable(postLayerNorm: Bool) -> [AnalysisMethod] {
@@ -100,6 +118,28 @@ public struct AnalyzeResult: Sendable {
     public let layers: [LayerResult]
     public let rollout: Tensor?
     public let normRollout: Tensor?
+    /// `alti-rollout` (T, T), when requested.
+    public let altiRollout: Tensor?
+    /// `globenc` (T, T), when requested.
+    public let globenc: Tensor?
+
+    public init(modelID: String, table: TokenTable, granularity: Granularity, layers: [LayerResult], rollout: Tensor?,
+                normRollout: Tensor?, altiRollout: Tensor? = nil, globenc: Tensor? = nil) {
+        self.modelID = modelID; self.table = table; self.granularity = granularity; self.layers = layers
+        self.rollout = rollout; self.normRollout = normRollout; self.altiRollout = altiRollout; self.globenc = globenc
+    }
+
+    /// The across-layer result of `method` (`rollout`, `norm-rollout`, `alti-rollout`,
+    /// `globenc`), nil when it was not requested or the method is per layer.
+    public func acrossLayers(_ method: AnalysisMethod) -> Tensor? {
+        switch method {
+        case .rollout: return rollout
+        case .normRollout: return normRollout
+        case .altiRollout: return altiRollout
+        case .globenc: return globenc
+        default: return nil
+        }
+    }
 }
 
 /// Computes analysis results from a forward pass's taps (never from model internals).
@@ -121,12 +161,16 @@ public enum Analyzer {
 
     /// Analyses `forward`'s taps, reading NH, NKV, HS, T_q, T_k and the norm from the taps
     /// themselves (the forward pass recorded them). `isCancelled` is checked between layers
-    /// (throws ForwardError.cancelled).
+    /// (and between the batches of value zeroing; throws ForwardError.cancelled). `rerun` (the
+    /// model) is needed by `globenc` and `value-zeroing`, which re-run the part of a layer after
+    /// its attention block (without it they throw `AnalysisError.unsupportedMethod`);
+    /// `progress` receives the fraction of value zeroing's work done (0...1).
     public static func analyze(modelID: String, forward: ForwardResult, table: TokenTable, options: AnalyzeOptions,
+                               rerun: LayerRerunning? = nil, progress: ((Double) -> Void)? = nil,
                                isCancelled: () -> Bool = { false }) throws -> AnalyzeResult {
         let normAfterBlock = forward.layers.first?.parameters.norm.isAfterBlock ?? false
         return try analyze(modelID: modelID, forward: forward, table: table, options: options, heads: nil,
-                           normAfterBlock: normAfterBlock, isCancelled: isCancelled)
+                           normAfterBlock: normAfterBlock, rerun: rerun, progress: progress, isCancelled: isCancelled)
     }
 
     /// As `analyze(modelID:forward:table:options:isCancelled:)` with NH given and a norm after
@@ -134,28 +178,39 @@ public enum Analyzer {
     public static func analyze(modelID: String, forward: ForwardResult, table: TokenTable, options: AnalyzeOptions,
                                heads NH: Int, postLayerNorm: Bool, isCancelled: () -> Bool = { false }) throws -> AnalyzeResult {
         try analyze(modelID: modelID, forward: forward, table: table, options: options, heads: NH,
-                    normAfterBlock: postLayerNorm, isCancelled: isCancelled)
+                    normAfterBlock: postLayerNorm, rerun: nil, progress: nil, isCancelled: isCancelled)
     }
 
     static func analyze(modelID: String, forward: ForwardResult, table: TokenTable, options: AnalyzeOptions,
-                        heads NH: Int?, normAfterBlock postLayerNorm: Bool, isCancelled: () -> Bool) throws -> AnalyzeResult {
+                        heads NH: Int?, normAfterBlock postLayerNorm: Bool, rerun: LayerRerunning?,
+                        progress: ((Double) -> Void)?, isCancelled: () -> Bool) throws -> AnalyzeResult {
         let L = forward.layers.count
         try validate(options, layerCount: L, postLayerNorm: postLayerNorm)
+        if rerun == nil, options.methods.contains(where: \.needsRerun) {
+            let supported = AnalysisMethod.supported(postLayerNorm: postLayerNorm).filter { !$0.needsRerun }
+            throw AnalysisError.unsupportedMethod(options.methods.first(where: \.needsRerun)!, supported: supported)
+        }
         // A repeated method counts once (first occurrence), as a repeated layer does.
         var seen = Set<AnalysisMethod>()
         let perLayer = options.methods.filter { !$0.isAcrossLayers && seen.insert($0).inserted }
         let wantNormRollout = options.methods.contains(.normRollout)
+        let wantAltiRollout = options.methods.contains(.altiRollout)
+        let wantGlobenc = options.methods.contains(.globenc)
+        let everyLayer = wantNormRollout || wantAltiRollout || wantGlobenc
         let words = options.granularity == .word ? table.words : nil
         let layerIndices = Set(options.layers ?? Array(0..<L))
+        // Value zeroing's share of the work, for progress: one unit per wanted layer.
+        let zeroingLayers = perLayer.contains(.valueZeroing) ? layerIndices.count : 0
+        var zeroingDone = 0
 
         var layers: [LayerResult] = []
-        var normRolloutMatrices: [Tensor] = []
+        var normRolloutMatrices: [Tensor] = [], altiMatrices: [Tensor] = [], globencMatrices: [Tensor] = []
         for l in 0..<L {
             let wanted = layerIndices.contains(l) && !perLayer.isEmpty
-            guard wanted || wantNormRollout else { continue }
+            guard wanted || everyLayer else { continue }
             if isCancelled() { throw ForwardError.cancelled }
             let taps = forward.layers[l]
-            let needsDecomposition = wantNormRollout || (wanted && perLayer.contains { $0 != .attention })
+            let needsDecomposition = everyLayer || (wanted && perLayer.contains { $0 != .attention })
             // norm-summed and attn-res-ln share one pass over alpha only when both are wanted here.
             let bothForms = wantNormRollout || (wanted && perLayer.contains(.attnResLn))
             let d: NormDecomposition?
@@ -166,11 +221,18 @@ public enum Analyzer {
             } else {
                 d = NormDecomposition(taps: taps, alsoAttnResLn: bothForms)
             }
-            var attnResLn: Tensor? = nil
+            var attnResLn: Tensor? = nil, alti: Tensor? = nil
             if wantNormRollout {
                 let m = postLayerNorm ? d!.attnResLn() : d!.attnRes()
                 if postLayerNorm { attnResLn = m }
                 normRolloutMatrices.append(Rollout.rowNormalised(m))
+            }
+            if wantAltiRollout {
+                alti = d!.alti(mask: taps.mask)
+                altiMatrices.append(alti!)
+            }
+            if wantGlobenc {
+                globencMatrices.append(try Self.normEncoder(d!, taps: taps, layer: l, rerun: rerun!))
             }
             guard wanted else { continue }
             var result = LayerResult(layer: l, values: [])
@@ -183,17 +245,24 @@ public enum Analyzer {
                 case .normSummed: value = .tensor(shape(d!.normSummed(), headsMean: false, words: words))
                 case .attnRes: value = .tensor(shape(d!.attnRes(), headsMean: false, words: words))
                 case .attnResLn: value = .tensor(shape(attnResLn ?? d!.attnResLn(), headsMean: false, words: words))
+                case .alti: value = .tensor(shape(alti ?? d!.alti(mask: taps.mask), headsMean: false, words: words))
+                case .valueZeroing:
+                    let done = zeroingDone, total = max(1, zeroingLayers)
+                    let m = try d!.valueZeroing(taps: taps, layer: l, rerun: rerun!, isCancelled: isCancelled,
+                                                progress: progress.map { p in { p((Double(done) + $0) / Double(total)) } })
+                    zeroingDone += 1
+                    value = .tensor(shape(m, headsMean: false, words: words))
                 case .mixingRatio:
                     value = .vectors(d!.mixingRatios().map { entry in
                         (entry.key, words.map { Aggregation.vectorToWords(entry.values, words: $0) } ?? entry.values)
                     })
-                case .rollout, .normRollout: continue
+                case .rollout, .normRollout, .altiRollout, .globenc: continue
                 }
                 result.values.append((m, value))
             }
             layers.append(result)
         }
-        var rollout: Tensor? = nil, normRollout: Tensor? = nil
+        var rollout: Tensor? = nil, normRollout: Tensor? = nil, altiRollout: Tensor? = nil, globenc: Tensor? = nil
         if options.methods.contains(.rollout) {
             let r = Rollout.attention(forward.layers.map { $0.attention! })
             rollout = words.map { Aggregation.toWords(r, words: $0) } ?? r
@@ -202,8 +271,31 @@ public enum Analyzer {
             let r = Rollout.product(normRolloutMatrices)
             normRollout = words.map { Aggregation.toWords(r, words: $0) } ?? r
         }
+        if wantAltiRollout {
+            let r = Rollout.product(altiMatrices)
+            altiRollout = words.map { Aggregation.toWords(r, words: $0) } ?? r
+        }
+        if wantGlobenc {
+            let r = Rollout.scaledProduct(globencMatrices)
+            globenc = words.map { Aggregation.toWords(r, words: $0) } ?? r
+        }
         return AnalyzeResult(modelID: modelID, table: table, granularity: options.granularity, layers: layers,
-                             rollout: rollout, normRollout: normRollout)
+                             rollout: rollout, normRollout: normRollout, altiRollout: altiRollout, globenc: globenc)
+    }
+
+    /// GlobEnc's N-Enc matrix of layer `l`: the second LayerNorm's input p = FFN(LN1(y)) + LN1(y)
+    /// is recomputed from the taps' residual sum y by `rerun`.
+    static func normEncoder(_ d: NormDecomposition, taps: LayerTaps, layer l: Int, rerun: LayerRerunning) throws -> Tensor {
+        guard let second = rerun.feedForwardNorm(layer: l), let y = taps.residualSum else {
+            throw AnalysisError.unsupportedMethod(.globenc, supported: AnalysisMethod.supported(postLayerNorm: false))
+        }
+        let T = y.shape[0], C = y.shape[1]
+        var p = [Float](repeating: 0, count: T * C)
+        var output = [Float](repeating: 0, count: T * C)
+        y.data.withUnsafeBufferPointer { yp in p.withUnsafeMutableBufferPointer { pp in output.withUnsafeMutableBufferPointer { op in
+            rerun.afterAttention(layer: l, residualSum: yp.baseAddress!, rows: T, secondNormInput: pp.baseAddress!, output: op.baseAddress!)
+        } } }
+        return d.normEncoder(secondNormWeight: second.weight, secondNormEps: second.eps, secondNormInput: p)
     }
 
     static func shape(_ t: Tensor, headsMean: Bool, words: [WordRow]?) -> Tensor {

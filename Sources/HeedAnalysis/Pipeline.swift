@@ -70,7 +70,7 @@ public enum PipelineError: Error, Equatable, CustomStringConvertible {
             return "focus \(focus.lowerBound)..<\(focus.upperBound) overlaps no \(granularity.rawValue) of the text (it covers only whitespace or characters the tokenizer drops); give a span that overlaps one, or an empty focus (a cursor) for the nearest"
         case let .textHasNoUnit(granularity):
             return "the text has no \(granularity.rawValue) to focus on: it is empty or holds only whitespace or characters the tokenizer drops (the [CLS] and [SEP] the tokenizer inserts have no span)"
-        case let .methodNotHighlightable(m): return "method \"\(m.rawValue)\" cannot be highlighted (use attention, norm, norm-summed, attn-res, attn-res-ln, rollout or norm-rollout)"
+        case let .methodNotHighlightable(m): return "method \"\(m.rawValue)\" cannot be highlighted (use attention, norm, norm-summed, attn-res, attn-res-ln, rollout, norm-rollout, alti, alti-rollout, globenc or value-zeroing)"
         }
     }
 }
@@ -89,6 +89,7 @@ public enum Pipeline {
     /// `tokenize` and `forward` let the daemon put its caches around those steps.
     public static func analyze(model: LoadedModel, text: String, options: AnalyzeOptions, encoding: PositionEncoding,
                                tokenize: ((String) -> Encoding)? = nil, forward: Forward? = nil,
+                               progress: ((Double) -> Void)? = nil,
                                isCancelled: @escaping () -> Bool = { false }) throws -> AnalyzeResult {
         let net = try model.network
         try Analyzer.validate(options, layerCount: net.layerCount, attentionNorm: net.attentionNorm)
@@ -98,7 +99,8 @@ public enum Pipeline {
         let table = TokenTable(text: text, encoded: encoded, encoding: encoding, tokenizer: model.tokenizer)
         let run = forward ?? directForward(model, isCancelled: isCancelled)
         let result = try run(encoded.ids, options.tapLevel)
-        return try Analyzer.analyze(modelID: model.id, forward: result, table: table, options: options, isCancelled: isCancelled)
+        return try Analyzer.analyze(modelID: model.id, forward: result, table: table, options: options,
+                                    rerun: net as? LayerRerunning, progress: progress, isCancelled: isCancelled)
     }
 
     /// Length of `text` in `encoding` units.
@@ -172,11 +174,11 @@ public enum Pipeline {
         let table = TokenTable(text: r.text, encoded: windowed, encoding: r.encoding, tokenizer: model.tokenizer)
         try model.checkEmbeddable(windowed)
         let result = try forward(windowed.ids, options.tapLevel)
-        let analysis = try Analyzer.analyze(modelID: model.id, forward: result, table: table, options: options, isCancelled: isCancelled)
+        let analysis = try Analyzer.analyze(modelID: model.id, forward: result, table: table, options: options,
+                                            rerun: try model.network as? LayerRerunning, isCancelled: isCancelled)
         let matrix: Tensor
         switch r.method {
-        case .rollout: matrix = analysis.rollout!
-        case .normRollout: matrix = analysis.normRollout!
+        case .rollout, .normRollout, .altiRollout, .globenc: matrix = analysis.acrossLayers(r.method)!
         default:
             guard case let .tensor(t)? = analysis.layers.first?.values.first?.value else { preconditionFailure("analysis returned no matrix") }
             matrix = t

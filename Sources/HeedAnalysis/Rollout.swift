@@ -38,4 +38,19 @@ public enum Rollout {
         }
         return r
     }
+
+    /// matrices[L-1] * ... * matrices[0] divided by its largest entry (0 stays 0): the product
+    /// up to one positive constant, computed with each factor and each partial product scaled
+    /// by its own largest entry so that no product of unnormalised matrices overflows.
+    public static func scaledProduct(_ matrices: [Tensor]) -> Tensor {
+        func scaled(_ m: Tensor) -> Tensor {
+            var m = m
+            let top = m.data.max() ?? 0
+            if top > 0 { for k in m.data.indices { m.data[k] /= top } }
+            return m
+        }
+        var r = scaled(matrices[0])
+        for m in matrices.dropFirst() { r = scaled(product([r, scaled(m)])) }
+        return r
+    }
 }

@@ -52,6 +52,10 @@ enum Help {
             .mixingRatio: "per token: the share of its vector that comes from other tokens (5 variants)",
             .rollout: "attention rollout over all layers (Abnar & Zuidema 2020)",
             .normRollout: "Heed's own: rollout of row-normalised attn-res-ln matrices",
+            .alti: "ALTI (Ferrando et al. 2022): L1 proximity of each token's term to the block output",
+            .altiRollout: "ALTI rolled out over all layers",
+            .globenc: "GlobEnc (Modarressi et al. 2022): norms through both LayerNorms, rolled out (encoders)",
+            .valueZeroing: "value zeroing (Mohebbi et al. 2023): output change when a token's values are zeroed",
         ]
         return AnalysisMethod.allCases.map { "  \($0.rawValue.padding(toLength: 13, withPad: " ", startingAt: 0))\(meaning[$0]!)" }
             .joined(separator: "\n")
