@@ -19,12 +19,10 @@ import HeedModels
 // normalisation cancels: the rows are computed from P(.) * gamma alone.
 
 extension NormDecomposition {
-    /// Rows of i per block: each token j's NH x C vectors are read once per block.
-    static let altiBlockRows = 16
-
     /// `alti`: c_ij row-normalised (rows summing to 0 stay 0), (T, T); self-attention
     /// (T_q == T_k). Entries outside a row's visible keys (the causal mask) are 0.
-    /// `mask` gives the visible keys of each row (only used to skip work).
+    /// `mask` gives the visible keys of each row (a causal mask skips j > i; masked keys have
+    /// alpha = 0 and give exactly 0).
     public func alti(mask: AttentionMask = .none) -> Tensor {
         precondition(queries == T, "alti needs T_q == T_k")
         let T = T, C = C, NH = NH
@@ -46,10 +44,9 @@ extension NormDecomposition {
         }
         // Q f^h(x_j) laid out (T, NH, C): token j's NH vectors are contiguous.
         var fq = [Float](repeating: 0, count: T * NH * C)
-        // Q x_i (the residual term on the diagonal) and Q y_i, y_i = o_i + x_i (T, C); ||Q y_i||_1.
+        // Q x_i (the residual term on the diagonal) and Q y_i, y_i = o_i + x_i (T, C).
         var xq = residual
         var yq = [Float](repeating: 0, count: T * C)
-        var y1 = [Float](repeating: 0, count: T)
         let o = attentionSum
         fq.withUnsafeMutableBufferPointer { fp in xq.withUnsafeMutableBufferPointer { xp in yq.withUnsafeMutableBufferPointer { yp in
             f.withUnsafeBufferPointer { src in o.withUnsafeBufferPointer { op in
@@ -65,49 +62,19 @@ extension NormDecomposition {
                     mapped(X + j * C)
                 }
             } }
-            for i in 0..<T {
-                var s: Float = 0
-                for c in 0..<C { s += abs(yp[i * C + c]) }
-                y1[i] = s
-            }
         } } }
 
-        let B = Self.altiBlockRows
-        let blocks = (T + B - 1) / B
+        // The L1 kernel (HeedKernels; rows blocked, heads summed and distances taken in one
+        // pass): causal models skip j > i, which stay 0.
+        var causal = false
+        if case .causal = mask { causal = true }
         let out = [Float](unsafeUninitializedCapacity: T * T) { op, n in
-            let O = op.baseAddress!
-            O.initialize(repeating: 0, count: T * T)
+            op.baseAddress!.initialize(repeating: 0, count: T * T)
             fq.withUnsafeBufferPointer { fp in xq.withUnsafeBufferPointer { xp in yq.withUnsafeBufferPointer { yp in
-                alpha.withUnsafeBufferPointer { ap in y1.withUnsafeBufferPointer { y1p in
-                    let F = fp.baseAddress!, X = xp.baseAddress!, Y = yp.baseAddress!, A = ap.baseAddress!, Y1 = y1p.baseAddress!
-                    Parallel.forEach(blocks) { b in
-                        let rows = (b * B)..<min(T, (b + 1) * B)
-                        let acc = UnsafeMutablePointer<Float>.allocate(capacity: C)
-                        defer { acc.deallocate() }
-                        // The keys any row of the block sees.
-                        var keys = T
-                        if case .causal = mask { keys = rows.upperBound }
-                        for j in 0..<keys {
-                            let Fj = F + j * NH * C
-                            for i in rows {
-                                let visible = mask.visibleKeys(row: i, keys: T)
-                                guard visible.contains(j) else { continue }
-                                for c in 0..<C { acc[c] = 0 }
-                                for h in 0..<NH {
-                                    let a = A[(h * T + i) * T + j]
-                                    if a == 0 { continue }
-                                    let fh = Fj + h * C
-                                    for c in 0..<C { acc[c] += a * fh[c] }
-                                }
-                                if i == j { for c in 0..<C { acc[c] += X[i * C + c] } }
-                                let yi = Y + i * C
-                                var d: Float = 0
-                                for c in 0..<C { d += abs(yi[c] - acc[c]) }
-                                O[i * T + j] = max(0, Y1[i] - d)
-                            }
-                        }
-                    }
-                } }
+                alpha.withUnsafeBufferPointer { ap in
+                    Kernels.altiContributions(f: fp.baseAddress!, alpha: ap.baseAddress!, x: xp.baseAddress!, y: yp.baseAddress!,
+                                              T: T, NH: NH, C: C, causal: causal, into: op.baseAddress!)
+                }
             } } }
             n = T * T
         }
