@@ -39,14 +39,17 @@ public enum AnalysisMethod: String, CaseIterable, Sendable {
         postLayerNorm ? allCases : allCases.filter { !$0.needsNormAfterBlock }
     }
 
-    /// What a model whose attention blocks have `attentionNorm` supports.
+    /// What a model whose attention blocks have `attentionNorm` supports (`globenc` only with a
+    /// LayerNorm after the block, GlobEnc's centring).
     public static func supported(attentionNorm: NormSpec) -> [AnalysisMethod] {
-        supported(postLayerNorm: attentionNorm.isAfterBlock)
+        let all = supported(postLayerNorm: attentionNorm.isAfterBlock)
+        return attentionNorm.kind == .layerNorm ? all : all.filter { $0 != .globenc }
     }
 
     /// The highlight methods a model whose attention blocks have `attentionNorm` supports.
     public static func highlightable(attentionNorm: NormSpec) -> [AnalysisMethod] {
-        highlightable(postLayerNorm: attentionNorm.isAfterBlock)
+        let supported = supported(attentionNorm: attentionNorm)
+        return highlightOrder.filter(supported.contains)
     }
 
     /// The methods `heed/highlight` takes, in the order an editor cycles through them (the
@@ -157,6 +160,8 @@ public enum Analyzer {
     /// Checks `options` against a model whose attention blocks have `attentionNorm`.
     public static func validate(_ options: AnalyzeOptions, layerCount: Int, attentionNorm: NormSpec) throws {
         try validate(options, layerCount: layerCount, postLayerNorm: attentionNorm.isAfterBlock)
+        let supported = AnalysisMethod.supported(attentionNorm: attentionNorm)
+        if let m = options.methods.first(where: { !supported.contains($0) }) { throw AnalysisError.unsupportedMethod(m, supported: supported) }
     }
 
     /// Analyses `forward`'s taps, reading NH, NKV, HS, T_q, T_k and the norm from the taps
@@ -286,8 +291,8 @@ public enum Analyzer {
     /// GlobEnc's N-Enc matrix of layer `l`: the second LayerNorm's input p = FFN(LN1(y)) + LN1(y)
     /// is recomputed from the taps' residual sum y by `rerun`.
     static func normEncoder(_ d: NormDecomposition, taps: LayerTaps, layer l: Int, rerun: LayerRerunning) throws -> Tensor {
-        guard let second = rerun.feedForwardNorm(layer: l), let y = taps.residualSum else {
-            throw AnalysisError.unsupportedMethod(.globenc, supported: AnalysisMethod.supported(postLayerNorm: false))
+        guard let second = rerun.feedForwardNorm(layer: l), let y = taps.residualSum, taps.parameters.norm == .postLayerNorm else {
+            throw AnalysisError.unsupportedMethod(.globenc, supported: AnalysisMethod.supported(attentionNorm: taps.parameters.norm))
         }
         let T = y.shape[0], C = y.shape[1]
         var p = [Float](repeating: 0, count: T * C)

@@ -127,3 +127,16 @@ final class MethodFixtureTests: XCTestCase {
         }
     }
 }
+
+extension MethodFixtureTests {
+    /// GlobEnc centres like a LayerNorm: a post-block RMSNorm model does not get it (and is not
+    /// crashed by it), while attn-res-ln stays.
+    func testGlobEncNeedsALayerNormAfterTheBlock() {
+        let rms = NormSpec(kind: .rmsNorm, placement: .afterBlock)
+        XCTAssertFalse(AnalysisMethod.supported(attentionNorm: rms).contains(.globenc))
+        XCTAssertTrue(AnalysisMethod.supported(attentionNorm: rms).contains(.attnResLn))
+        XCTAssertFalse(AnalysisMethod.highlightable(attentionNorm: rms).contains(.globenc))
+        XCTAssertThrowsError(try Analyzer.validate(AnalyzeOptions(methods: [.globenc]), layerCount: 2, attentionNorm: rms))
+        XCTAssertTrue(AnalysisMethod.supported(attentionNorm: .postLayerNorm).contains(.globenc))
+    }
+}
