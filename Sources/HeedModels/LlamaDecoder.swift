@@ -61,9 +61,7 @@ public final class LlamaDecoder: @unchecked Sendable {
                         isCancelled: () -> Bool = { false }) throws -> ForwardResult {
         let T = ids.count, C = config.hiddenSize, NH = config.numHeads, NKV = config.numKeyValueHeads, HS = config.headSize
         let I = config.intermediateSize, QD = NH * HS, KVD = NKV * HS
-        guard T > 0 else { throw ForwardError.emptyInput }
-        guard T <= config.maxPositionEmbeddings else { throw ForwardError.tooLong(tokens: T, limit: config.maxPositionEmbeddings) }
-        for id in ids where id < 0 || id >= config.vocabSize { throw ForwardError.tokenOutOfRange(id: id, vocabSize: config.vocabSize) }
+        try ForwardError.check(ids, limit: config.maxPositionEmbeddings, vocabSize: config.vocabSize)
         Parallel.prewake()
 
         var h = embeddings(ids)
