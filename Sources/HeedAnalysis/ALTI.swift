@@ -114,7 +114,7 @@ extension NormDecomposition {
         }
         // s2_i: biased variance of p_i, plus eps2.
         var scale = [Float](repeating: 0, count: T)
-        let s1 = lnScale!
+        let s1 = normScale!
         for i in 0..<T {
             var mean: Double = 0
             for c in 0..<C { mean += Double(p[i * C + c]) }

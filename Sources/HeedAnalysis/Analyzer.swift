@@ -26,23 +26,23 @@ public enum AnalysisMethod: String, CaseIterable, Sendable {
     /// Methods computed across all layers, reported at the result's top level.
     public var isAcrossLayers: Bool { self == .rollout || self == .normRollout || self == .altiRollout || self == .globenc }
 
-    /// Methods that need only the post-LN encoders' norm after the block: `attn-res-ln`, and
-    /// `globenc` (the LayerNorm after the feed-forward block too).
+    /// Methods that need a norm after the attention block: `attn-res-ln`, and `globenc` (the
+    /// LayerNorm after the feed-forward block too).
     public var needsNormAfterBlock: Bool { self == .attnResLn || self == .globenc }
 
     /// Methods that re-run part of a layer (the model must be `LayerRerunning`).
     public var needsRerun: Bool { self == .globenc || self == .valueZeroing }
 
     /// What a model supports: `attn-res-ln` and `globenc` need a norm after the attention block
-    /// (`postLayerNorm`: there is one).
-    public static func supported(postLayerNorm: Bool) -> [AnalysisMethod] {
-        postLayerNorm ? allCases : allCases.filter { !$0.needsNormAfterBlock }
+    /// (`normAfterBlock`: there is one, as `NormSpec.isAfterBlock` says).
+    public static func supported(normAfterBlock: Bool) -> [AnalysisMethod] {
+        normAfterBlock ? allCases : allCases.filter { !$0.needsNormAfterBlock }
     }
 
     /// What a model whose attention blocks have `attentionNorm` supports (`globenc` only with a
     /// LayerNorm after the block, GlobEnc's centring).
     public static func supported(attentionNorm: NormSpec) -> [AnalysisMethod] {
-        let all = supported(postLayerNorm: attentionNorm.isAfterBlock)
+        let all = supported(normAfterBlock: attentionNorm.isAfterBlock)
         return attentionNorm.kind == .layerNorm ? all : all.filter { $0 != .globenc }
     }
 
@@ -59,8 +59,8 @@ public enum AnalysisMethod: String, CaseIterable, Sendable {
                                                           .alti, .altiRollout, .globenc, .valueZeroing]
 
     /// The highlight methods a model supports, in `highlightOrder` (ModelInfo's `methods`).
-    public static func highlightable(postLayerNorm: Bool) -> [AnalysisMethod] {
-        let supported = supported(postLayerNorm: postLayerNorm)
+    public static func highlightable(normAfterBlock: Bool) -> [AnalysisMethod] {
+        let supported = supported(normAfterBlock: normAfterBlock)
         return highlightOrder.filter(supported.contains)
     }
 }
@@ -147,10 +147,11 @@ public struct AnalyzeResult: Sendable {
 
 /// Computes analysis results from a forward pass's taps (never from model internals).
 public enum Analyzer {
-    /// Checks `options` against what the model supports, before any work.
-    public static func validate(_ options: AnalyzeOptions, layerCount: Int, postLayerNorm: Bool) throws {
+    /// Checks `options` against what the model supports, before any work: L layers, and a norm
+    /// after the attention block or not (`normAfterBlock`, for `attn-res-ln`).
+    public static func validate(_ options: AnalyzeOptions, layerCount: Int, normAfterBlock: Bool) throws {
         guard !options.methods.isEmpty else { throw AnalysisError.noMethods }
-        let supported = AnalysisMethod.supported(postLayerNorm: postLayerNorm)
+        let supported = AnalysisMethod.supported(normAfterBlock: normAfterBlock)
         for m in options.methods where !supported.contains(m) {
             throw AnalysisError.unsupportedMethod(m, supported: supported)
         }
@@ -159,7 +160,7 @@ public enum Analyzer {
 
     /// Checks `options` against a model whose attention blocks have `attentionNorm`.
     public static func validate(_ options: AnalyzeOptions, layerCount: Int, attentionNorm: NormSpec) throws {
-        try validate(options, layerCount: layerCount, postLayerNorm: attentionNorm.isAfterBlock)
+        try validate(options, layerCount: layerCount, normAfterBlock: attentionNorm.isAfterBlock)
         let supported = AnalysisMethod.supported(attentionNorm: attentionNorm)
         if let m = options.methods.first(where: { !supported.contains($0) }) { throw AnalysisError.unsupportedMethod(m, supported: supported) }
     }
@@ -178,114 +179,27 @@ public enum Analyzer {
                            normAfterBlock: normAfterBlock, rerun: rerun, progress: progress, isCancelled: isCancelled)
     }
 
-    /// As `analyze(modelID:forward:table:options:isCancelled:)` with NH given and a norm after
-    /// the block or not by `postLayerNorm`, for taps built without a geometry.
+    /// As `analyze(modelID:forward:table:options:isCancelled:)` with NH given (nil: read from
+    /// the taps) and a norm after the block or not by `normAfterBlock`, for taps built without a
+    /// geometry (NKV = NH, T_q = T_k). Throws `AnalysisError` for options the model does not
+    /// support, ForwardError.cancelled.
     public static func analyze(modelID: String, forward: ForwardResult, table: TokenTable, options: AnalyzeOptions,
-                               heads NH: Int, postLayerNorm: Bool, isCancelled: () -> Bool = { false }) throws -> AnalyzeResult {
-        try analyze(modelID: modelID, forward: forward, table: table, options: options, heads: NH,
-                    normAfterBlock: postLayerNorm, rerun: nil, progress: nil, isCancelled: isCancelled)
+                               heads NH: Int?, normAfterBlock: Bool, rerun: LayerRerunning? = nil, progress: ((Double) -> Void)? = nil,
+                               isCancelled: () -> Bool = { false }) throws -> AnalyzeResult {
+        let L = forward.layers.count
+        try validate(options, layerCount: L, normAfterBlock: normAfterBlock)
+        try checkRerun(options, rerun: rerun, normAfterBlock: normAfterBlock)
+        let session = AnalysisSession(modelID: modelID, table: table, options: options, layerCount: L, heads: NH, normAfterBlock: normAfterBlock,
+                                      rerun: rerun, progress: progress)
+        for taps in forward.layers { try session.consume(taps, isCancelled: isCancelled) }
+        return session.finish()
     }
 
-    static func analyze(modelID: String, forward: ForwardResult, table: TokenTable, options: AnalyzeOptions,
-                        heads NH: Int?, normAfterBlock postLayerNorm: Bool, rerun: LayerRerunning?,
-                        progress: ((Double) -> Void)?, isCancelled: () -> Bool) throws -> AnalyzeResult {
-        let L = forward.layers.count
-        try validate(options, layerCount: L, postLayerNorm: postLayerNorm)
-        if rerun == nil, options.methods.contains(where: \.needsRerun) {
-            let supported = AnalysisMethod.supported(postLayerNorm: postLayerNorm).filter { !$0.needsRerun }
-            throw AnalysisError.unsupportedMethod(options.methods.first(where: \.needsRerun)!, supported: supported)
+    /// `globenc` and `value-zeroing` need the model (`rerun`): without it they are refused.
+    static func checkRerun(_ options: AnalyzeOptions, rerun: LayerRerunning?, normAfterBlock: Bool) throws {
+        if rerun == nil, let m = options.methods.first(where: \.needsRerun) {
+            throw AnalysisError.unsupportedMethod(m, supported: AnalysisMethod.supported(normAfterBlock: normAfterBlock).filter { !$0.needsRerun })
         }
-        // A repeated method counts once (first occurrence), as a repeated layer does.
-        var seen = Set<AnalysisMethod>()
-        let perLayer = options.methods.filter { !$0.isAcrossLayers && seen.insert($0).inserted }
-        let wantNormRollout = options.methods.contains(.normRollout)
-        let wantAltiRollout = options.methods.contains(.altiRollout)
-        let wantGlobenc = options.methods.contains(.globenc)
-        let everyLayer = wantNormRollout || wantAltiRollout || wantGlobenc
-        let words = options.granularity == .word ? table.words : nil
-        let layerIndices = Set(options.layers ?? Array(0..<L))
-        // Value zeroing's share of the work, for progress: one unit per wanted layer.
-        let zeroingLayers = perLayer.contains(.valueZeroing) ? layerIndices.count : 0
-        var zeroingDone = 0
-
-        var layers: [LayerResult] = []
-        var normRolloutMatrices: [Tensor] = [], altiMatrices: [Tensor] = [], globencMatrices: [Tensor] = []
-        for l in 0..<L {
-            let wanted = layerIndices.contains(l) && !perLayer.isEmpty
-            guard wanted || everyLayer else { continue }
-            if isCancelled() { throw ForwardError.cancelled }
-            let taps = forward.layers[l]
-            let needsDecomposition = everyLayer || (wanted && perLayer.contains { $0 != .attention })
-            // norm-summed and attn-res-ln share one pass over alpha only when both are wanted here.
-            let bothForms = wantNormRollout || (wanted && perLayer.contains(.attnResLn))
-            let d: NormDecomposition?
-            if !needsDecomposition {
-                d = nil
-            } else if let NH {
-                d = NormDecomposition(taps: taps, heads: NH, postLayerNorm: postLayerNorm, alsoAttnResLn: bothForms)
-            } else {
-                d = NormDecomposition(taps: taps, alsoAttnResLn: bothForms)
-            }
-            var attnResLn: Tensor? = nil, alti: Tensor? = nil
-            if wantNormRollout {
-                let m = postLayerNorm ? d!.attnResLn() : d!.attnRes()
-                if postLayerNorm { attnResLn = m }
-                normRolloutMatrices.append(Rollout.rowNormalised(m))
-            }
-            if wantAltiRollout {
-                alti = d!.alti(mask: taps.mask)
-                altiMatrices.append(alti!)
-            }
-            if wantGlobenc {
-                globencMatrices.append(try Self.normEncoder(d!, taps: taps, layer: l, rerun: rerun!))
-            }
-            guard wanted else { continue }
-            var result = LayerResult(layer: l, values: [])
-            for m in perLayer {
-                let value: MethodValue
-                switch m {
-                case .attention: value = .tensor(shape(taps.attention!, headsMean: options.meanOverHeads, words: words))
-                case .norm: value = .tensor(shape(d!.norm(), headsMean: options.meanOverHeads, words: words))
-                case .valueNorm: value = .tensor(vectorShape(d!.valueNorm(), headsMean: options.meanOverHeads, words: words))
-                case .normSummed: value = .tensor(shape(d!.normSummed(), headsMean: false, words: words))
-                case .attnRes: value = .tensor(shape(d!.attnRes(), headsMean: false, words: words))
-                case .attnResLn: value = .tensor(shape(attnResLn ?? d!.attnResLn(), headsMean: false, words: words))
-                case .alti: value = .tensor(shape(alti ?? d!.alti(mask: taps.mask), headsMean: false, words: words))
-                case .valueZeroing:
-                    let done = zeroingDone, total = max(1, zeroingLayers)
-                    let m = try d!.valueZeroing(taps: taps, layer: l, rerun: rerun!, isCancelled: isCancelled,
-                                                progress: progress.map { p in { p((Double(done) + $0) / Double(total)) } })
-                    zeroingDone += 1
-                    value = .tensor(shape(m, headsMean: false, words: words))
-                case .mixingRatio:
-                    value = .vectors(d!.mixingRatios().map { entry in
-                        (entry.key, words.map { Aggregation.vectorToWords(entry.values, words: $0) } ?? entry.values)
-                    })
-                case .rollout, .normRollout, .altiRollout, .globenc: continue
-                }
-                result.values.append((m, value))
-            }
-            layers.append(result)
-        }
-        var rollout: Tensor? = nil, normRollout: Tensor? = nil, altiRollout: Tensor? = nil, globenc: Tensor? = nil
-        if options.methods.contains(.rollout) {
-            let r = Rollout.attention(forward.layers.map { $0.attention! })
-            rollout = words.map { Aggregation.toWords(r, words: $0) } ?? r
-        }
-        if wantNormRollout {
-            let r = Rollout.product(normRolloutMatrices)
-            normRollout = words.map { Aggregation.toWords(r, words: $0) } ?? r
-        }
-        if wantAltiRollout {
-            let r = Rollout.product(altiMatrices)
-            altiRollout = words.map { Aggregation.toWords(r, words: $0) } ?? r
-        }
-        if wantGlobenc {
-            let r = Rollout.scaledProduct(globencMatrices)
-            globenc = words.map { Aggregation.toWords(r, words: $0) } ?? r
-        }
-        return AnalyzeResult(modelID: modelID, table: table, granularity: options.granularity, layers: layers,
-                             rollout: rollout, normRollout: normRollout, altiRollout: altiRollout, globenc: globenc)
     }
 
     /// GlobEnc's N-Enc matrix of layer `l`: the second LayerNorm's input p = FFN(LN1(y)) + LN1(y)

@@ -19,6 +19,31 @@ public enum TapLevel: Sendable {
     case full
 }
 
+/// What a forward pass records, for which layers, and where it goes: kept in the
+/// `ForwardResult`, or handed to `consumer` as soon as each layer is done (then not kept), so
+/// that an analysis of a long text never holds every layer's attention at once.
+public struct TapRequest {
+    /// The level of the recorded layers.
+    public var level: TapLevel
+    /// The layers recorded (0-based); nil: all. The others record nothing (`.none`).
+    public var layers: Set<Int>?
+    /// Called in layer order with each recorded layer's taps; the result then has no `layers`.
+    /// What it throws ends the pass.
+    public var consumer: ((LayerTaps) throws -> Void)?
+
+    public init(_ level: TapLevel, layers: Set<Int>? = nil, consumer: ((LayerTaps) throws -> Void)? = nil) {
+        self.level = level; self.layers = layers; self.consumer = consumer
+    }
+
+    /// The level layer `l` records.
+    public func level(for l: Int) -> TapLevel { layers.map { $0.contains(l) } ?? true ? level : .none }
+
+    /// Keeps `taps` in `recorded`, or hands them to the consumer.
+    func deliver(_ taps: LayerTaps, to recorded: inout [LayerTaps]) throws {
+        if let consumer { try consumer(taps) } else { recorded.append(taps) }
+    }
+}
+
 /// Self-attention (queries and keys from the same sequence) or cross-attention (keys from an
 /// encoder's output, as in encoder-decoder models).
 public enum AttentionKind: String, Sendable, Hashable {
@@ -130,11 +155,32 @@ public struct AttentionOutputParameters {
     }
     private let outputWeightSource: OutputWeight
     /// W_O as stored by transformers (out, in) = (C, NH*HS): f^h(x) = v^h * W_O[:, h*HS ..< (h+1)*HS]^T.
-    /// From a model's out-projection, a fresh array per access (unpacked or dequantised).
+    /// From a model's out-projection, a fresh array per access (unpacked or dequantised): for
+    /// tests and direct routes; the analysis uses `output(inputColumns:...)`, which copies nothing.
     public var outputWeight: [Float] {
         switch outputWeightSource {
         case let .plain(w): return w
         case let .linear(l): return l.plainWeight()
+        }
+    }
+    /// f = x (T, K) * W_O[:, columns]^T (T, C), K = `columns.count`, without b_O: what the
+    /// input features `columns` alone contribute (head h's f^h(x_j) = v^h_j W_O^h^T with
+    /// columns h*HS ..< (h+1)*HS). Read in place from the model's out-projection (its packed
+    /// panels or quantised blocks: `Linear.forward(inputColumns:)`), never through a copy of
+    /// W_O. Rows of x are `ldx` apart, rows of y `ldy` apart (C = `normWeight.count`); y must
+    /// not overlap x. Precondition: `columns` lies within 0 ..< NH*HS.
+    public func output(inputColumns columns: Range<Int>, _ x: UnsafePointer<Float>, rows: Int, ldx: Int,
+                       into y: UnsafeMutablePointer<Float>, ldy: Int) {
+        switch outputWeightSource {
+        case let .linear(l):
+            l.forward(inputColumns: columns, x, rows: rows, ldx: ldx, into: y, ldy: ldy)
+        case let .plain(w):
+            let C = normWeight.count, D = C > 0 ? w.count / C : 0
+            precondition(columns.lowerBound >= 0 && columns.upperBound <= D, "input columns outside 0..<NH*HS")
+            w.withUnsafeBufferPointer { wp in
+                Kernels.gemmABt(m: rows, n: C, k: columns.count, a: x, lda: ldx, b: wp.baseAddress! + columns.lowerBound, ldb: D,
+                                c: y, ldc: ldy)
+            }
         }
     }
     /// b_O (C), nil when the out-projection has no bias: never attributed to a token.
@@ -160,19 +206,6 @@ public struct AttentionOutputParameters {
         self.outputWeightSource = .linear(output); self.outputBias = output.bias
         self.norm = norm; self.normWeight = normWeight; self.normBias = normBias; self.normEps = normEps
     }
-
-    /// A LayerNorm after the block (post-LN): W_O (C, C), b_O (C) or nil, gamma (C), beta (C) or nil, eps.
-    public init(outputWeight: [Float], outputBias: [Float]?, layerNormWeight: [Float], layerNormBias: [Float]?, layerNormEps: Float) {
-        self.init(outputWeight: outputWeight, outputBias: outputBias, norm: .postLayerNorm,
-                  normWeight: layerNormWeight, normBias: layerNormBias, normEps: layerNormEps)
-    }
-
-    /// `normWeight` under its post-LN name.
-    public var layerNormWeight: [Float] { normWeight }
-    /// `normBias` under its post-LN name.
-    public var layerNormBias: [Float]? { normBias }
-    /// `normEps` under its post-LN name.
-    public var layerNormEps: Float { normEps }
 }
 
 /// What one attention site recorded. Optional fields are nil below `TapLevel.full`.
@@ -211,18 +244,6 @@ public struct LayerTaps {
         self.site = AttentionSite(layer: layer); self.geometry = nil; self.mask = .none; self.parameters = parameters
     }
 
-    /// `residualSum` under its post-LN name: the LayerNorm's input.
-    public var preLayerNorm: Tensor? {
-        get { residualSum }
-        set { residualSum = newValue }
-    }
-
-    /// `normalizedSum` under its post-LN name: the LayerNorm's output.
-    public var postLayerNorm: Tensor? {
-        get { normalizedSum }
-        set { normalizedSum = newValue }
-    }
-
     /// Floats held by the recorded tensors (for cache accounting).
     public var floatCount: Int {
         (input?.count ?? 0) + (attention?.count ?? 0) + (values?.count ?? 0) + (residualSum?.count ?? 0) + (normalizedSum?.count ?? 0)
@@ -253,6 +274,13 @@ public enum ForwardError: Error, Equatable, CustomStringConvertible {
     case tooLong(tokens: Int, limit: Int)
     case tokenOutOfRange(id: Int, vocabSize: Int)
     case cancelled
+
+    /// Checks a forward pass's input: at least one token, at most `limit`, every id in 0..<`vocabSize`.
+    public static func check(_ ids: [Int], limit: Int, vocabSize: Int) throws {
+        guard !ids.isEmpty else { throw ForwardError.emptyInput }
+        guard ids.count <= limit else { throw ForwardError.tooLong(tokens: ids.count, limit: limit) }
+        if let id = ids.first(where: { $0 < 0 || $0 >= vocabSize }) { throw ForwardError.tokenOutOfRange(id: id, vocabSize: vocabSize) }
+    }
 
     public var description: String {
         switch self {

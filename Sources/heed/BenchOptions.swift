@@ -8,6 +8,7 @@ enum BenchOptions {
         "forward": ["model", "runs", "lengths", "pause"],
         "analysis": ["model", "runs", "lengths", "methods"],
         "daemon": ["model", "texts", "requests"],
+        "memory": ["model", "lengths"],
         "kernels": ["part"],
         "tokenize": ["model", "runs", "file"],
     ]

@@ -9,12 +9,14 @@ enum Help {
                       [--granularity token|word] [--focus TEXT [--focus-occurrence N] | --focus-range A:B]
                       [--direction from|to|received] [--topk K] [--svg FILE] [--json] TEXT|-|--file PATH
         heed tokenize [--model M] [--json] TEXT|-|--file PATH
+        heed predict  [--model M] [--top-k K] [--json] TEXT|-|--file PATH
         heed serve    [--log-level L] [--max-memory BYTES] [--max-frame BYTES]
         heed experiment special-tokens|mixing [--model M] [--corpus FILE] [--json]
         heed fetch    NAME
         heed bench    forward|analysis|daemon [--model M] [--runs N] [--lengths 16,128,512]
         heed bench    kernels [--part gemm|rows|qgemm]
         heed bench    tokenize [--model M] [--runs N] [--file PATH]
+        heed bench    memory [--model M] [--lengths T]
         heed models
         heed help     [COMMAND]
     """
@@ -27,6 +29,7 @@ enum Help {
       analyze     what each token receives by attention weight and by norm, per layer; with --focus,
                   the text shaded by what the focus attends to
       tokenize    tokens with ids, offsets (Unicode scalars) and words
+      predict     the most probable next tokens after the text (a decoder: smollm2)
       serve       the daemon for editors and scripts: LSP-framed JSON-RPC 2.0 on stdio (protocol.md)
       experiment  the papers' corpus-level findings (docs/experiments.md)
       fetch       download a catalog model into $HEED_CACHE (~/.cache/heed)
@@ -107,6 +110,21 @@ enum Help {
       heed tokenize "Héllo, wörld!"
     """
 
+    static let predict = """
+    usage: heed predict [--model M] [--top-k K] [--json] TEXT|-|--file PATH
+
+    The K most probable next tokens after the text, most probable first: rank, probability (softmax
+    over the whole vocabulary), logit, id and the token's text as decoded alone (quoted: a leading
+    space shows). A decoder only (a model with a language-modelling head); a text longer than the
+    model reads is cut to its last tokens. --json prints the heed/predict result.
+
+      --model M   catalog name, model directory or GGUF file (default smollm2)
+      --top-k K   how many tokens (default 10)
+
+    example:
+      heed predict "The capital of France is"
+    """
+
     static let serve = """
     usage: heed serve [--log-level error|warn|info|debug] [--max-memory BYTES] [--max-frame BYTES]
 
@@ -134,6 +152,7 @@ enum Help {
     usage: heed bench forward|analysis|daemon [--model M] [--runs N] [--lengths 16,128,512] [--pause MS] [--texts N] [--requests N]
            heed bench kernels [--part gemm|rows|qgemm]
            heed bench tokenize [--model M] [--runs N] [--file PATH]
+           heed bench memory [--model M] [--lengths T]
 
       forward   forward-pass timings, GFLOP/s, ratio against PyTorch (--runs N >= 1, --lengths;
                 --pause MS before every timed round, so it starts with idle threads: default 20
@@ -145,6 +164,8 @@ enum Help {
                 --part qgemm: Q4_1 and Q8_0 linears against f32 on SmolLM2's shapes
       tokenize  encoding one large text (--file PATH; default 1 MB of the mixed-script test strings
                 of a source checkout) against the Rust tokenizers library from Python (--runs N)
+      memory    resident memory (VmRSS) a loaded model adds, after loading and after one forward
+                pass of T tokens (--lengths, default 16), against the size of its weight files
 
     example:
       heed bench forward --runs 5 --lengths 16,128
@@ -165,6 +186,7 @@ enum Help {
         switch command {
         case "analyze": return analyze
         case "tokenize": return tokenize
+        case "predict": return predict
         case "serve": return serve
         case "experiment": return ExperimentCommand.usage
         case "fetch": return fetch
@@ -175,5 +197,5 @@ enum Help {
         }
     }
 
-    static let commands = ["analyze", "tokenize", "serve", "experiment", "fetch", "bench", "models", "help"]
+    static let commands = ["analyze", "tokenize", "predict", "serve", "experiment", "fetch", "bench", "models", "help"]
 }

@@ -63,6 +63,8 @@ do {
         try TokenizeCommand.run(model: model, text: text, json: args.has("json"))
     case "analyze":
         try AnalyzeCommand.run(argv)
+    case "predict":
+        try PredictCommand.run(argv)
     case "fetch":
         let args = try parse(argv, command: command, valued: [])
         guard args.positional.count == 1 else {
@@ -85,6 +87,7 @@ do {
         case ["forward"]: try BenchCommand.forward(model: loadModel(args.value("model") ?? "minilm"), args: args)
         case ["analysis"]: try BenchAnalysis.run(model: loadModel(args.value("model") ?? "minilm"), args: args)
         case ["daemon"]: try BenchDaemon.run(args: args)
+        case ["memory"]: try BenchMemory.run(modelID: args.value("model") ?? "minilm", args: args)
         case ["tokenize"]: try BenchTokenize.run(model: loadModel(args.value("model") ?? "minilm"), args: args)
         case ["kernels"]:
             switch args.value("part") {

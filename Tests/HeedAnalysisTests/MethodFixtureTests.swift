@@ -59,7 +59,7 @@ final class MethodFixtureTests: XCTestCase {
                     checked += 1
                 }
                 // 2 layers x (alti, value-zeroing) + alti-rollout (+ globenc).
-                XCTAssertEqual(checked, network.hasPostAttentionLayerNorm ? 6 : 5, "\(model) \(c["name"]!): keys compared")
+                XCTAssertEqual(checked, network.attentionNorm.isAfterBlock ? 6 : 5, "\(model) \(c["name"]!): keys compared")
             }
         }
     }

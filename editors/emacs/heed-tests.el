@@ -69,14 +69,14 @@
               (list (overlay-start ov) (overlay-end ov) bucket)))
           (heed-tests--overlays 'range)))
 
-(defun heed-tests--daemon-marks (method layer direction offset)
+(defun heed-tests--daemon-marks (method layer direction offset &optional model)
   "Ask the daemon directly for METHOD, LAYER and DIRECTION at OFFSET.
-Return (START END BUCKET) in buffer positions of the span, computed
-here from the daemon's scores."
+MODEL defaults to minilm.  Return (START END BUCKET) in buffer positions
+of the span, computed here from the daemon's scores."
   (let* ((beg (car (heed--span-bounds)))
          (answer (jsonrpc-request
                   heed--connection 'heed/highlight
-                  (list :model "minilm" :text heed--text
+                  (list :model (or model "minilm") :text heed--text
                         :focus (list :start offset :end offset)
                         :method method :layer layer :direction direction)
                   :timeout 30)))
@@ -227,6 +227,46 @@ here from the daemon's scores."
         (should (equal (plist-get heed--result :method) "norm-summed"))
         (should (equal (heed-tests--marks)
                        (heed-tests--daemon-marks "norm-summed" 2 "from" 14)))))))
+
+(ert-deftest heed-decoder-smollm2 ()
+  "A decoder, unchanged: smollm2 (fetched on first use) lists the methods
+of a pre-norm model, the focus of point is the token before it, and the
+overlays are the daemon's answer."
+  (heed-tests--ensure-daemon)
+  (with-temp-buffer
+    (insert "The capital of France is\n")
+    (setq-local heed-model "smollm2")
+    (setq-local heed-method "norm-summed")
+    (setq-local heed-layer 'last)
+    (setq-local heed-direction "from")
+    (unwind-protect
+        (progn
+          ;; Point on the space before "France" (offset 14): " France" starts
+          ;; there, so the token before point is " of" (an encoder would
+          ;; take " France").
+          (goto-char 15)
+          (call-interactively #'heed-analyze)
+          (heed-tests--wait)
+          (let ((info (jsonrpc-request heed--connection 'heed/loadModel
+                                       (list :model "smollm2") :timeout 60)))
+            (should (eq (plist-get info :causal) t))
+            (should (eq (plist-get info :predicts) t))
+            (should (equal (append (plist-get info :methods) nil)
+                           '("norm-summed" "attention" "attn-res" "norm" "rollout"
+                             "norm-rollout"))))
+          (should (equal (heed-tests--focus) '(12 15 " of")))
+          (should (equal (heed-tests--marks)
+                         (heed-tests--daemon-marks "norm-summed" "last" "from" 14 "smollm2")))
+          (should (equal (heed--mode-line-string) " heed[smollm2 norm-summed L29 from]"))
+          (let ((seen (list heed-method)))
+            (dotimes (_ 6)
+              (heed-cycle-method)
+              (push heed-method seen))
+            (heed-tests--wait)
+            (should (equal (nreverse seen)
+                           '("norm-summed" "attention" "attn-res" "norm" "rollout"
+                             "norm-rollout" "norm-summed")))))
+      (heed-clear))))
 
 (ert-deftest heed-edit-clears ()
   "An edit inside the span clears the overlays; one outside leaves them."

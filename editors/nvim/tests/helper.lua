@@ -117,9 +117,13 @@ end
 
 --- `heed analyze --json` on TEXT with an empty focus at utf-32 offset `cursor`: the daemon's
 --- own heed/highlight answer, with offsets in Unicode scalars (independent of the plugin).
-function H.cli(text, cursor, method, layer, direction, topk)
+--- `model`: the CLI's default (minilm) when nil.
+function H.cli(text, cursor, method, layer, direction, topk, model)
   local args = { H.exe, 'analyze', '--json', '--focus-range', cursor .. ':' .. cursor, '--method', method,
     '--direction', direction }
+  if model then
+    vim.list_extend(args, { '--model', model })
+  end
   -- A rollout spans all layers: the CLI refuses --layer with it.
   if method ~= 'rollout' and method ~= 'norm-rollout' then
     vim.list_extend(args, { '--layer', tostring(layer) })
