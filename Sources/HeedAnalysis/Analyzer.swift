@@ -46,6 +46,13 @@ public enum AnalysisMethod: String, CaseIterable, Sendable {
         return attentionNorm.kind == .layerNorm ? all : all.filter { $0 != .globenc }
     }
 
+    /// The highlight methods `network` supports: by its attention norm, and `globenc` and
+    /// `value-zeroing` only when it can re-run a layer (`LayerRerunning`).
+    public static func highlightable(network: TransformerModel) -> [AnalysisMethod] {
+        let methods = highlightable(attentionNorm: network.attentionNorm)
+        return network is LayerRerunning ? methods : methods.filter { !$0.needsRerun }
+    }
+
     /// The highlight methods a model whose attention blocks have `attentionNorm` supports.
     public static func highlightable(attentionNorm: NormSpec) -> [AnalysisMethod] {
         let supported = supported(attentionNorm: attentionNorm)

@@ -49,7 +49,7 @@ enum Handlers {
             family = s.family; layers = s.layers; heads = s.heads; hidden = s.hidden; maxTokens = s.maxTokens
             source = model.directory.path; causal = s.causal
             // A model Heed can tokenize but not run supports no method and predicts nothing.
-            methods = (try? model.network).map { AnalysisMethod.highlightable(attentionNorm: $0.attentionNorm) } ?? []
+            methods = (try? model.network).map { AnalysisMethod.highlightable(network: $0) } ?? []
             predicts = (try? model.network)?.hasLanguageModelHead ?? false
         } else if let entry = ModelStore.catalog.first(where: { $0.name == id }) {
             let dir = ModelStore.installDirectory(for: entry, environment: ProcessInfo.processInfo.environment)
