@@ -42,6 +42,8 @@ extension NormDecomposition {
         // The rows each zeroed token j changes: those that see j.
         let affected: [[Int]] = (0..<T).map { j in (0..<T).filter { mask.visibleKeys(row: $0, keys: T).contains(j) } }
         var scores = [Float](repeating: 0, count: T * T)
+        // A model that factors the first feed-forward product does so once for the layer.
+        let factored = (rerun as? ValueZeroingRerunning)?.zeroing(layer: layer, residualSum: y.data, tokens: T, headVectors: f, heads: NH)
         var j0 = 0
         while j0 < T {
             if isCancelled() { throw ForwardError.cancelled }
@@ -50,12 +52,17 @@ extension NormDecomposition {
             while j1 < T, j1 == j0 || rows + affected[j1].count <= Self.valueZeroingBatchRows {
                 rows += affected[j1].count; j1 += 1
             }
-            var zeroed = [Float](repeating: 0, count: rows * C)
             var outputs = [Float](repeating: 0, count: rows * C)
             // Row r of the batch: (j, i) with y_i - z_ij.
             var pairs: [(j: Int, i: Int)] = []
             pairs.reserveCapacity(rows)
             for j in j0..<j1 { for i in affected[j] { pairs.append((j, i)) } }
+            if let factored {
+                alpha.withUnsafeBufferPointer { ap in outputs.withUnsafeMutableBufferPointer { op in
+                    factored.outputs(alpha: ap.baseAddress!, pairs: pairs, into: op.baseAddress!)
+                } }
+            } else {
+            var zeroed = [Float](repeating: 0, count: rows * C)
             zeroed.withUnsafeMutableBufferPointer { zp in y.data.withUnsafeBufferPointer { yp in
                 f.withUnsafeBufferPointer { fp in alpha.withUnsafeBufferPointer { ap in
                     let Z = zp.baseAddress!, Yp = yp.baseAddress!, F = fp.baseAddress!, A = ap.baseAddress!
@@ -75,6 +82,7 @@ extension NormDecomposition {
             zeroed.withUnsafeBufferPointer { zp in outputs.withUnsafeMutableBufferPointer { op in
                 rerun.afterAttention(layer: layer, residualSum: zp.baseAddress!, rows: rows, secondNormInput: nil, output: op.baseAddress!)
             } }
+            }
             for (r, pair) in pairs.enumerated() {
                 var dot: Double = 0, nn: Double = 0
                 for c in 0..<C {
