@@ -182,9 +182,11 @@ function M.refresh(a, opts)
         a.window_said = true
         local r1 = text.to_pos(a.span, result.window.start)
         local r2 = text.to_pos(a.span, result.window['end'])
-        daemon.notify(('the text is longer than %s\'s %s tokens: only the window around the cursor is analysed '
+        -- A decoder's window ends at the focus (its row sees only earlier tokens).
+        local where = info.causal and 'ending at' or 'around'
+        daemon.notify(('the text is longer than %s\'s %s tokens: only the window %s the cursor is analysed '
           .. '(lines %d-%d); the rest is dimmed'):format(info.id or M.state.model, tostring(info.maxTokens),
-          r1 + 1, r2 + 1), levels.WARN)
+          where, r1 + 1, r2 + 1), levels.WARN)
       end
       redraw()
       if a.on_result then
@@ -496,7 +498,7 @@ end
 
 -- Display helpers for the info window.
 local function cell(s, width)
-  s = s:gsub('%s', ' ')
+  s = s:gsub('\n', '↵'):gsub('%s', ' ') -- a line-feed token (a decoder's "Ċ") stays visible
   if vim.fn.strdisplaywidth(s) > width then
     while vim.fn.strdisplaywidth(s) > width - 1 do
       s = vim.fn.strcharpart(s, 0, vim.fn.strchars(s) - 1)
@@ -506,8 +508,10 @@ local function cell(s, width)
   return s .. string.rep(' ', width - vim.fn.strdisplaywidth(s))
 end
 
+-- The k strongest ranges, among those shaded (a decoder's tokens after a `from` focus have value
+-- 0: they are not contributors).
 local function top(ranges, k)
-  local copy = vim.deepcopy(ranges or {})
+  local copy = vim.tbl_filter(render.shaded, ranges or {})
   table.sort(copy, function(x, y)
     if x.value ~= y.value then
       return x.value > y.value
