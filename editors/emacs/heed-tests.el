@@ -69,21 +69,42 @@
               (list (overlay-start ov) (overlay-end ov) bucket)))
           (heed-tests--overlays 'range)))
 
-(defun heed-tests--daemon-marks (method layer direction offset)
+(defun heed-tests--answer (method layer direction offset &optional model granularity)
+  "Ask the daemon directly for METHOD, LAYER and DIRECTION at OFFSET.
+MODEL defaults to minilm, GRANULARITY to token.  Return the result."
+  (jsonrpc-request
+   heed--connection 'heed/highlight
+   (list :model (or model "minilm") :text heed--text
+         :focus (list :start offset :end offset)
+         :method method :layer layer :direction direction
+         :granularity (or granularity "token"))
+   :timeout 60))
+
+(defun heed-tests--daemon-marks (method layer direction offset &optional model granularity)
   "Ask the daemon directly for METHOD, LAYER and DIRECTION at OFFSET.
 Return (START END BUCKET) in buffer positions of the span, computed
-here from the daemon's scores."
-  (let* ((beg (car (heed--span-bounds)))
-         (answer (jsonrpc-request
-                  heed--connection 'heed/highlight
-                  (list :model "minilm" :text heed--text
-                        :focus (list :start offset :end offset)
-                        :method method :layer layer :direction direction)
-                  :timeout 30)))
-    (mapcar (lambda (r)
-              (list (+ beg (plist-get r :start)) (+ beg (plist-get r :end))
-                    (min 7 (floor (* 8 (plist-get r :score))))))
-            (plist-get answer :ranges))))
+here from the daemon's scores, for every range whose value is not 0
+\(those get no shade), in text order.  MODEL and GRANULARITY as for
+`heed-tests--answer'."
+  (let ((beg (car (heed--span-bounds)))
+        (answer (heed-tests--answer method layer direction offset model granularity)))
+    (delq nil
+          (mapcar (lambda (r)
+                    (unless (= (plist-get r :value) 0)
+                      (list (+ beg (plist-get r :start)) (+ beg (plist-get r :end))
+                            (min 7 (floor (* 8 (plist-get r :score)))))))
+                  (plist-get answer :ranges)))))
+
+(defun heed-tests--sorted (marks)
+  "MARKS, lists of numbers, in lexicographic order (overlapping units)."
+  (sort (copy-sequence marks)
+        (lambda (a b)
+          (catch 'done
+            (while (and a b)
+              (cond ((< (car a) (car b)) (throw 'done t))
+                    ((> (car a) (car b)) (throw 'done nil)))
+              (setq a (cdr a) b (cdr b)))
+            nil))))
 
 (defmacro heed-tests--with-buffer (text &rest body)
   "Run BODY in a fresh buffer holding TEXT, with default heed settings."
@@ -471,6 +492,166 @@ set \u2018heed-executable\u2019 or HEED_EXECUTABLE, or put heed on PATH")))))
                      (list :focus focus
                            :marks (vconcat marks))))
             (insert "\n")))))))
+
+;;;; A decoder: SmolLM2 (catalog `smollm2'), unchanged
+
+(defconst heed-tests--decoder-text
+  "The keys to the cabinet are on the table.\nZürich said 東京 was far.\n"
+  "Byte-level BPE tokens carry the space before a word; the UTF-8 bytes
+of 東京 are split over five overlapping tokens.")
+
+(defmacro heed-tests--with-decoder (&rest body)
+  "Run BODY in a buffer holding `heed-tests--decoder-text', model smollm2."
+  (declare (indent 0))
+  `(heed-tests--with-buffer heed-tests--decoder-text
+     (setq-local heed-model "smollm2")
+     ,@body))
+
+(defun heed-tests--decoder-at (pos)
+  "Analyse the first paragraph of the decoder text with point at POS."
+  (goto-char pos)
+  (call-interactively #'heed-analyze)
+  (heed-tests--wait))
+
+(defun heed-tests--decoder-check (method direction offset &optional granularity)
+  "Check the overlays against the daemon for METHOD, DIRECTION, OFFSET."
+  (should (equal (plist-get heed--result :method) method))
+  (should (equal (heed-tests--sorted (heed-tests--marks))
+                 (heed-tests--sorted
+                  (heed-tests--daemon-marks method "last" direction offset
+                                            "smollm2" granularity)))))
+
+(defun heed-tests--after (pos)
+  "The range overlays that end after POS."
+  (seq-filter (lambda (ov) (> (overlay-end ov) pos)) (heed-tests--overlays 'range)))
+
+(ert-deftest heed-decoder-shades-causally-by-norm-and-weight ()
+  "smollm2: ModelInfo read, weight/norm toggle, the cycle without attn-res-ln, causal."
+  (heed-tests--ensure-daemon)
+  (heed-tests--with-decoder
+    (heed-tests--decoder-at 18)        ; the "a" of "cabinet" (offset 17)
+    (let ((info (gethash "smollm2" heed--model-info)))
+      (should (equal (heed--methods info)
+                     '("norm-summed" "attention" "attn-res" "norm" "rollout" "norm-rollout")))
+      (should (eq (plist-get info :causal) t)))
+    ;; The focus keeps its leading space; exactly the four tokens before
+    ;; it are shaded, "The" (the first token) the most.
+    (should (equal (heed-tests--focus) '(16 24 " cabinet")))
+    (should (equal (heed-tests--positions)
+                   '((1 4 "The") (4 9 " keys") (9 12 " to") (12 16 " the"))))
+    (heed-tests--decoder-check "norm-summed" "from" 17)
+    (should (= (nth 2 (car (heed-tests--marks))) 7))
+    ;; The daemon gives every later token value 0; none is shaded.
+    (let ((later (seq-filter (lambda (r) (>= (plist-get r :start) 23))
+                             (plist-get (heed-tests--answer "norm-summed" "last" "from" 17
+                                                            "smollm2")
+                                        :ranges))))
+      (should (= (length later) 18))
+      (should (seq-every-p (lambda (r) (= (plist-get r :value) 0)) later)))
+    (should-not (heed-tests--after 24))
+    (should (equal (plist-get heed--result :layer) 29))
+    (should (equal (heed--mode-line-string) " heed[smollm2 norm-summed L29 from]"))
+    ;; One keystroke: attention weights, other buckets, still causal.
+    (let ((by-norm (heed-tests--marks)))
+      (heed-cycle-method)
+      (heed-tests--wait)
+      (should (equal heed-method "attention"))
+      (heed-tests--decoder-check "attention" "from" 17)
+      (should-not (equal (heed-tests--marks) by-norm))
+      (should (= (length (heed-tests--marks)) 4))
+      (should-not (heed-tests--after 24)))
+    ;; The cycle offers only smollm2's methods; each is causal.
+    (let ((seen (list heed-method)))
+      (dotimes (_ 6)
+        (heed-cycle-method)
+        (heed-tests--wait)
+        (push heed-method seen)
+        (heed-tests--decoder-check heed-method "from" 17)
+        (should (heed-tests--marks))
+        (should-not (heed-tests--after 24)))
+      (should (equal (nreverse seen)
+                     '("attention" "attn-res" "norm" "rollout" "norm-rollout"
+                       "norm-summed" "attention"))))
+    ;; A method the model lacks falls back to its first one.
+    (setq-local heed-method "attn-res-ln")
+    (heed--refresh)
+    (heed-tests--wait)
+    (should (equal heed-method "norm-summed"))
+    (heed-tests--decoder-check "norm-summed" "from" 17)
+    ;; Direction to: only later tokens attend to the focus.
+    (heed-cycle-direction)
+    (heed-tests--wait)
+    (should (equal heed-direction "to"))
+    (heed-tests--decoder-check "norm-summed" "to" 17)
+    (should (heed-tests--marks))
+    (should (seq-every-p (lambda (m) (>= (car m) 24)) (heed-tests--marks)))))
+
+(ert-deftest heed-decoder-first-token-and-overlapping-tokens ()
+  "The first token sees only itself; of overlapping tokens the strongest shows."
+  (heed-tests--ensure-daemon)
+  (heed-tests--with-decoder
+    (heed-tests--decoder-at 2)         ; "The"
+    (should (equal (heed-tests--focus) '(1 4 "The")))
+    (should-not (heed-tests--marks))
+    (heed-tests--decoder-check "norm-summed" "from" 1)
+    (heed-clear)
+    ;; " far" is [60, 64): positions 61 to 65; the cursor on its "a".
+    (setq-local heed-mode nil)
+    (goto-char 63)
+    (call-interactively #'heed-analyze)
+    (heed-tests--wait)
+    (should (equal (heed-tests--focus) '(61 65 " far")))
+    (heed-tests--decoder-check "norm-summed" "from" 62)
+    ;; The five tokens over " 東京" (positions 54 to 57).
+    (should (equal (seq-filter (lambda (p) (and (>= (car p) 54) (<= (cadr p) 57)))
+                               (heed-tests--sorted
+                                (mapcar (lambda (m) (seq-take m 2)) (heed-tests--marks))))
+                   '((54 56) (55 56) (55 56) (56 57) (56 57))))
+    ;; At every character the overlay on top is the strongest unit there.
+    (dolist (pos (number-sequence 43 65))
+      (let* ((ranges (seq-filter (lambda (o) (eq (overlay-get o 'heed) 'range))
+                                 (overlays-at pos t)))
+             (best (seq-reduce #'max (mapcar (lambda (o) (overlay-get o 'heed-bucket)) ranges) -1)))
+        (when ranges
+          (should (equal (list pos (overlay-get (car ranges) 'heed-bucket)) (list pos best))))))
+    (should-not (heed-tests--after 65))))
+
+(ert-deftest heed-decoder-info-lists-what-the-focus-sees ()
+  "heed-info on a decoder: the top lists hold only the tokens before the focus."
+  (heed-tests--ensure-daemon)
+  (heed-tests--with-decoder
+    (heed-tests--decoder-at 18)
+    (goto-char 5)                      ; on " keys", a shaded unit
+    (let* ((lines (split-string (heed-info) "\n"))
+           (answer (heed-tests--answer "norm-summed" "last" "from" 17 "smollm2"))
+           (top (seq-filter (lambda (r) (/= (plist-get r :value) 0))
+                            (seq-sort-by (lambda (r) (plist-get r :value)) #'>
+                                         (plist-get answer :ranges)))))
+      (should (= (length lines) 3))
+      (should (string-prefix-p "\" keys\"  value " (car lines)))
+      (should (string-suffix-p "(norm-summed layer 29, from \" cabinet\")" (car lines)))
+      (should (= (length top) 4))
+      (should (equal (nth 1 lines)
+                     (concat "norm-summed (norm):  "
+                             (mapconcat (lambda (r)
+                                          (format "%s %.2f"
+                                                  (substring heed--text (plist-get r :start)
+                                                             (plist-get r :end))
+                                                  (plist-get r :score)))
+                                        top "  "))))
+      (should (string-prefix-p "attention (weight):  The 1.00  " (nth 2 lines)))
+      (should (= (length (split-string (nth 2 lines) "  " t)) 5)))))
+
+(ert-deftest heed-decoder-word-granularity ()
+  "Words of byte-level tokens: \"Zürich\" and \" 東京\" are one unit each."
+  (heed-tests--ensure-daemon)
+  (heed-tests--with-decoder
+    (setq-local heed-granularity "word")
+    (heed-tests--decoder-at 63)
+    (should (equal (heed-tests--focus) '(61 65 " far")))
+    (heed-tests--decoder-check "norm-summed" "from" 62 "word")
+    (should (equal (seq-filter (lambda (p) (>= (car p) 43)) (heed-tests--positions))
+                   '((43 49 "Zürich") (49 54 " said") (54 57 " 東京") (57 61 " was"))))))
 
 (provide 'heed-tests)
 
