@@ -399,8 +399,10 @@ function createHeed(vscode, options = {}) {
       const limit = info && info.maxTokens ? `${info.maxTokens} tokens` : 'its token limit';
       const w = a.decorations.window;
       const lines = w ? ` (lines ${w.start.line + 1}-${w.end.line + 1})` : '';
+      // A decoder's window ends at the focus (its row sees only earlier tokens).
+      const where = info && info.causal === true ? 'ending at' : 'around';
       vscode.window.showInformationMessage(
-        `Heed: the passage is longer than ${state.model} takes (${limit}); shading the window around the cursor${lines}.`);
+        `Heed: the passage is longer than ${state.model} takes (${limit}); shading the window ${where} the cursor${lines}.`);
     }
   }
 
@@ -517,7 +519,11 @@ function createHeed(vscode, options = {}) {
       const offset = document.offsetAt(position) - a.startOffset;
       const d = a.decorations;
       const isFocus = offset >= d.focusSpan.start && offset < d.focusSpan.end;
-      const unit = isFocus ? undefined : d.units.find((u) => offset >= u.utf16Start && offset < u.utf16End);
+      // Overlapping units (byte-level tokens sharing a character): the strongest, as drawn.
+      const unit = isFocus ? undefined : d.units
+        .filter((u) => offset >= u.utf16Start && offset < u.utf16End)
+        .reduce((/** @type {import('./decorations').Unit | undefined} */ best, u) =>
+          (best && best.score >= u.score ? best : u), undefined);
       if (!isFocus && !unit) return undefined;
       let t;
       try {
