@@ -441,12 +441,14 @@ here from the daemon's scores, for every range whose value is not 0
                    '(user-error "heed: cannot find the executable \"/nonexistent/heed\"; \
 set \u2018heed-executable\u2019 or HEED_EXECUTABLE, or put heed on PATH")))))
 
-(ert-deftest heed-cross-editor-fixture ()
-  "The shared fixture: shade it, compare with the daemon, write emacs.json."
-  (heed-tests--ensure-daemon)
+(defun heed-tests--cross (name)
+  "Shade the cross-editor fixture NAME, check it against the daemon.
+Write emacs<suffix>.json to $HEED_CROSS_OUT (cross-editor.json gives
+emacs.json, cross-editor-smollm2.json emacs-smollm2.json).  Return the
+marks, (:start S :end E :bucket K) in utf-32 offsets (characters)."
   (let* ((fixture (with-temp-buffer
                     (insert-file-contents
-                     (expand-file-name "../fixtures/cross-editor.json" heed-tests--dir))
+                     (expand-file-name (concat "../fixtures/" name) heed-tests--dir))
                     (json-parse-buffer :object-type 'plist)))
          (text (plist-get fixture :text))
          (selection (plist-get fixture :selection))
@@ -472,26 +474,54 @@ set \u2018heed-executable\u2019 or HEED_EXECUTABLE, or put heed on PATH")))))
              (focus-ov (car (heed-tests--overlays 'focus)))
              (focus (list :start (- (overlay-start focus-ov) origin)
                           :end (- (overlay-end focus-ov) origin)))
+             (sorted (heed-tests--sorted (heed-tests--marks)))
              (marks (mapcar (lambda (m)
                               (list :start (- (nth 0 m) origin) :end (- (nth 1 m) origin)
                                     :bucket (nth 2 m)))
-                            (heed-tests--marks))))
-        (should (equal focus '(:start 12 :end 16)))
-        (should (equal (heed-tests--marks)
-                       (heed-tests--daemon-marks (plist-get fixture :method)
-                                                 (plist-get fixture :layer)
-                                                 (plist-get fixture :direction)
-                                                 cursor)))
-        (should (= (length marks) 21))
-        (should (equal (buffer-substring-no-properties (+ origin 54) (+ origin 58)) "cafe"))
-        (should (member '(:start 66 :end 67 :bucket) (mapcar (lambda (m) (seq-take m 5)) marks)))
+                            sorted)))
+        (should (equal sorted
+                       (heed-tests--sorted
+                        (heed-tests--daemon-marks (plist-get fixture :method)
+                                                  (plist-get fixture :layer)
+                                                  (plist-get fixture :direction)
+                                                  cursor
+                                                  (plist-get fixture :model)))))
         (when (and out (not (string-empty-p out)))
           (make-directory out t)
-          (with-temp-file (expand-file-name "emacs.json" out)
+          (with-temp-file (expand-file-name
+                           (concat "emacs" (substring name (length "cross-editor") -5) ".json")
+                           out)
             (insert (json-serialize
                      (list :focus focus
                            :marks (vconcat marks))))
-            (insert "\n")))))))
+            (insert "\n")))
+        (list :focus focus :marks marks :text (buffer-string))))))
+
+(ert-deftest heed-cross-editor-fixture ()
+  "The shared fixture: shade it, compare with the daemon, write emacs.json."
+  (heed-tests--ensure-daemon)
+  (let* ((run (heed-tests--cross "cross-editor.json"))
+         (marks (plist-get run :marks)))
+    (should (equal (plist-get run :focus) '(:start 12 :end 16)))
+    (should (= (length marks) 21))
+    (should (equal (substring (plist-get run :text) 54 58) "cafe"))
+    (should (member '(:start 66 :end 67 :bucket) (mapcar (lambda (m) (seq-take m 5)) marks)))))
+
+(ert-deftest heed-cross-editor-fixture-decoder ()
+  "The fixture with SmolLM2: compare with the daemon, write emacs-smollm2.json."
+  (heed-tests--ensure-daemon)
+  (let* ((run (heed-tests--cross "cross-editor-smollm2.json"))
+         (marks (plist-get run :marks)))
+    ;; " far" is the focus; the 29 tokens before it are shaded (five
+    ;; overlap over the combining mark, 東 and 京), the "." after it not.
+    (should (equal (plist-get run :focus) '(:start 79 :end 83)))
+    (should (= (length marks) 29))
+    (should (seq-every-p (lambda (m) (<= (plist-get m :end) 79)) marks))
+    (should (equal (mapcar (lambda (m) (list (plist-get m :start) (plist-get m :end)))
+                           (seq-filter (lambda (m) (and (>= (plist-get m :start) 72)
+                                                        (<= (plist-get m :end) 75)))
+                                       marks))
+                   '((72 74) (73 74) (73 74) (74 75) (74 75))))))
 
 ;;;; A decoder: SmolLM2 (catalog `smollm2'), unchanged
 
