@@ -670,7 +670,10 @@ of 東京 are split over five overlapping tokens.")
                                                   (plist-get r :score)))
                                         top "  "))))
       (should (string-prefix-p "attention (weight):  The 1.00  " (nth 2 lines)))
-      (should (= (length (split-string (nth 2 lines) "  " t)) 5)))))
+      (should (= (length (split-string (nth 2 lines) "  " t)) 5)))
+    ;; A line-feed token (SmolLM2's "Ċ") stays visible in the lists.
+    (let ((heed--text "table.\nZ"))
+      (should (equal (heed--unit-text 6 7) "↵")))))
 
 (ert-deftest heed-decoder-word-granularity ()
   "Words of byte-level tokens: \"Zürich\" and \" 東京\" are one unit each."

@@ -985,8 +985,11 @@ directory or a Hugging Face repo id."
   (heed--clear))
 
 (defun heed--unit-text (start end)
-  "Return the span's text from offset START to END, on one line."
-  (replace-regexp-in-string "[\n\t]+" " " (substring heed--text start end)))
+  "Return the span's text from offset START to END, on one line.
+A line feed shows as \"↵\" (a decoder's line-feed token is a unit of
+its own), a tab as a space."
+  (replace-regexp-in-string
+   "\t" " " (replace-regexp-in-string "\n" "↵" (substring heed--text start end))))
 
 (defun heed--top (ranges n)
   "Return a string of the N highest of RANGES: unit text and score.
