@@ -189,16 +189,36 @@ H.run('decoder', {
     H.wait(function() return lines ~= nil end, 'the info window')
     H.eq(lines[1], 'Heed smollm2 | norm-summed | layer 29 | from', 'title')
     H.eq(lines[2], 'focus   cabinet', 'focus')
-    H.truthy(lines[4]:match('^top 5 by norm%-summed%s+top 5 by attention$'), 'headers: ' .. lines[4])
+    -- a daemon whose ModelInfo says `predicts: true`: the 5 most probable next tokens after the
+    -- focus, as heed/predict gives them for the text up to it; without it, no such line
+    local d = 0
+    if H.daemon.info(MODEL).predicts == true then
+      d = 1
+      local want
+      H.daemon.request('heed/predict', { model = MODEL, text = TEXT:sub(1, 23), topK = 5 }, function(err, r)
+        want = err and { error = err } or r
+      end)
+      H.wait(function() return want ~= nil end, 'heed/predict')
+      H.eq(want.error, nil, 'heed/predict')
+      local parts = {}
+      for _, p in ipairs(want.tokens) do
+        table.insert(parts, ('"%s" %.1f%%'):format(p.text, 100 * p.probability))
+      end
+      H.eq(#parts, 5, 'five predictions')
+      H.eq(lines[3], 'next   ' .. table.concat(parts, '  '), 'the next tokens')
+    else
+      H.eq(lines[3], '', 'no prediction line')
+    end
+    H.truthy(lines[4 + d]:match('^top 5 by norm%-summed%s+top 5 by attention$'), 'headers: ' .. lines[4 + d])
     -- four contributors on each side (the tokens before the focus), strongest first; both
     -- start with 'The'
-    H.eq(#lines, 9, 'four rows: ' .. vim.inspect(lines))
-    H.truthy(lines[6]:match('^The%s+%d+%.%d+%s+1%.00%s+The%s+0%.%d+%s+1%.00$'), 'row 1: ' .. lines[6])
+    H.eq(#lines, 9 + d, 'four rows: ' .. vim.inspect(lines))
+    H.truthy(lines[6 + d]:match('^The%s+%d+%.%d+%s+1%.00%s+The%s+0%.%d+%s+1%.00$'), 'row 1: ' .. lines[6 + d])
     local want = answer('norm-summed', 'from', 0, 17).ranges
     table.sort(want, function(x, y) return x.value > y.value end)
     for i = 1, 4 do
       local tok = TEXT:sub(want[i].start + 1, want[i]['end'])
-      H.eq(lines[5 + i]:sub(1, #tok), tok, 'row ' .. i)
+      H.eq(lines[5 + d + i]:sub(1, #tok), tok, 'row ' .. i)
     end
     api.nvim_win_close(heed.info_window, true)
   end },

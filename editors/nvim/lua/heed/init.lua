@@ -532,6 +532,15 @@ function M.info_lines(a, other, other_result, other_err)
   local layer = r.layer ~= nil and ('layer ' .. r.layer) or 'all layers'
   table.insert(lines, ('Heed %s | %s | %s | %s'):format(short_model(M.state.model), r.method, layer, a.params.direction))
   table.insert(lines, 'focus  ' .. text.slice(a.text, r.focus.start, r.focus['end']))
+  -- A model with a language-modelling head: the next tokens after the focus, most probable first.
+  local predictions = other_result and other_result.predictions
+  if type(predictions) == 'table' and #predictions > 0 then
+    local parts = {}
+    for _, p in ipairs(predictions) do
+      table.insert(parts, ('"%s" %.1f%%'):format((tostring(p.text):gsub('\n', '↵')), 100 * p.probability))
+    end
+    table.insert(lines, 'next   ' .. table.concat(parts, '  '))
+  end
   local off = cursor_offset(a, false)
   if off then
     for _, u in ipairs(r.ranges) do
@@ -582,7 +591,8 @@ function M.info_lines(a, other, other_result, other_err)
 end
 
 --- :HeedInfo: a floating window with the focus, the token under the cursor (value and score),
---- and the focus's top 5 by this method beside the top 5 by the other (weight vs norm).
+--- the focus's top 5 by this method beside the top 5 by the other (weight vs norm), and, for a
+--- model whose ModelInfo has `predicts: true` (a decoder), the 5 most probable next tokens.
 function M.info(done)
   local a = M.analyses[api.nvim_get_current_buf()]
   if not a or not a.result then
@@ -623,6 +633,9 @@ function M.info(done)
   end
   local params = vim.deepcopy(a.params)
   params.method, params.focus, params.topK = other, r.focus, 5
+  if info.predicts == true then
+    params.predict = 5 -- the next tokens after the focus (heed/highlight's `predict`)
+  end
   daemon.request('heed/highlight', params, function(err, result)
     if err then
       return show(nil, daemon.describe(err))
