@@ -657,9 +657,25 @@ of 東京 are split over five overlapping tokens.")
            (top (seq-filter (lambda (r) (/= (plist-get r :value) 0))
                             (seq-sort-by (lambda (r) (plist-get r :value)) #'>
                                          (plist-get answer :ranges)))))
-      (should (= (length lines) 3))
       (should (string-prefix-p "\" keys\"  value " (car lines)))
       (should (string-suffix-p "(norm-summed layer 29, from \" cabinet\")" (car lines)))
+      ;; A daemon whose ModelInfo says `predicts': the 5 most probable
+      ;; next tokens, as heed/predict gives them for the text up to the
+      ;; focus; without it, no such line.
+      (if (eq (plist-get (gethash "smollm2" heed--model-info) :predicts) t)
+          (let ((want (jsonrpc-request heed--connection 'heed/predict
+                                       (list :model "smollm2" :text (substring heed--text 0 23)
+                                             :topK 5)
+                                       :timeout 60)))
+            (should (= (length (plist-get want :tokens)) 5))
+            (should (equal (pop (cdr lines))
+                           (concat "next:  "
+                                   (mapconcat (lambda (p)
+                                                (format "%S %.1f%%" (plist-get p :text)
+                                                        (* 100 (plist-get p :probability))))
+                                              (plist-get want :tokens) "  ")))))
+        (should-not (seq-find (lambda (l) (string-prefix-p "next:" l)) lines)))
+      (should (= (length lines) 3))
       (should (= (length top) 4))
       (should (equal (nth 1 lines)
                      (concat "norm-summed (norm):  "

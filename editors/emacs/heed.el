@@ -1006,7 +1006,9 @@ Only shaded units count (see `heed--shaded-p')."
 (defun heed-info ()
   "Show the token at point in the echo area: its raw value, score and bucket.
 With them, the focus's top 5 by the current method and by its
-counterpart (attention weight versus norm), side by side."
+counterpart (attention weight versus norm), side by side, and for a
+model whose ModelInfo has `predicts' (a decoder) the 5 most probable
+next tokens after the focus."
   (interactive)
   (unless heed--result
     (user-error "heed: no shading here; M-x heed-analyze first"))
@@ -1027,21 +1029,37 @@ counterpart (attention weight versus norm), side by side."
                       (overlay-get ov 'heed-value) (overlay-get ov 'heed-score)
                       (overlay-get ov 'heed-bucket) method where heed-direction focus-text)
             (format "%S is the focus  (%s %s, %s)" focus-text method where heed-direction)))
-         (other-line
+         (predicts (eq (plist-get info :predicts) t))
+         (answer
           (when other
             (condition-case err
-                (let ((answer (jsonrpc-request
-                               (heed--live-connection) 'heed/highlight
-                               (list :model heed-model :text heed--text
-                                     :focus focus :method other
-                                     :layer (or layer (heed--layer-param))
-                                     :direction heed-direction
-                                     :granularity heed-granularity :topK 5)
-                               :timeout 30)))
-                  (format "%s (%s):  %s" other (heed--method-kind other)
-                          (heed--top (plist-get answer :ranges) 5)))
-              (jsonrpc-error (format "%s: %s" other (heed--jsonrpc-error-text err)))))))
-    (message "%s\n%s (%s):  %s%s" head method (heed--method-kind method)
+                (jsonrpc-request
+                 (heed--live-connection) 'heed/highlight
+                 (append (list :model heed-model :text heed--text
+                               :focus focus :method other
+                               :layer (or layer (heed--layer-param))
+                               :direction heed-direction
+                               :granularity heed-granularity :topK 5)
+                         ;; A decoder: the next tokens after the focus too.
+                         (when predicts (list :predict 5)))
+                 :timeout 30)
+              (jsonrpc-error (format "%s: %s" other (heed--jsonrpc-error-text err))))))
+         (other-line
+          (cond ((stringp answer) answer)
+                (answer (format "%s (%s):  %s" other (heed--method-kind other)
+                                (heed--top (plist-get answer :ranges) 5)))))
+         (predictions (and (consp answer) (append (plist-get answer :predictions) nil)))
+         (next-line
+          (when predictions
+            (concat "next:  "
+                    (mapconcat (lambda (p)
+                                 (format "%S %.1f%%"
+                                         (replace-regexp-in-string "\n" "↵" (plist-get p :text))
+                                         (* 100 (plist-get p :probability))))
+                               predictions "  ")))))
+    (message "%s%s\n%s (%s):  %s%s" head
+             (if next-line (concat "\n" next-line) "")
+             method (heed--method-kind method)
              (heed--top (plist-get result :ranges) 5)
              (if other-line (concat "\n" other-line) ""))))
 
