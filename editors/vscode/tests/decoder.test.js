@@ -159,7 +159,7 @@ test('smollm2: the first token sees only itself; of overlapping tokens the stron
 });
 
 test('smollm2: showInfo lists only what the focus sees; word granularity', async (t) => {
-  const { driver, heed, recorded } = setup(t);
+  const { driver, heed, recorded, vscode } = setup(t);
   const editor = driver.open(DOC);
   driver.select(editor, CABINET);
   await heed.commands.analyzeSelection();
@@ -170,9 +170,28 @@ test('smollm2: showInfo lists only what the focus sees; word granularity', async
   const num = (x) => x.toPrecision(4).replace(/\.?0+$/, '');
   const list = norm.map((r) => `${TEXT.slice(r.start, r.end)} ${num(r.value)}`).join(', ');
   assert.equal(recorded.infos.length, 1);
-  assert.ok(recorded.infos[0].startsWith('Heed: smollm2 · norm-summed · layer 29 (last) · from. Focus " cabinet". '
-    + `Top by norm-summed: ${list}. Top by attention: The 0.`), recorded.infos[0]);
-  assert.equal(recorded.infos[0].split('Top by attention: ')[1].split(', ').length, 4);
+  let message = recorded.infos[0];
+  // A daemon whose ModelInfo says `predicts: true`: the 5 most probable next tokens after the
+  // focus, as heed/predict gives them for the text up to it; without it, none.
+  if (heed.state.models.get('smollm2').predicts === true) {
+    const client = new HeedClient({ command: HEED });
+    t.after(() => client.stop());
+    await client.start();
+    const want = await client.request('heed/predict', { model: 'smollm2', text: TEXT.slice(0, 23), topK: 5 });
+    assert.equal(want.tokens.length, 5);
+    const next = ` Next token: ${want.tokens.map((p) => `${JSON.stringify(p.text)} ${(100 * p.probability).toFixed(1)}%`).join(', ')}.`;
+    assert.ok(message.endsWith(next), message);
+    message = message.slice(0, -next.length);
+    const hover = await recorded.hoverProviders[0].provider.provideHover(editor.document, new vscode.Position(0, 17));
+    assert.ok(hover.contents.value.endsWith(
+      `\nNext token: ${want.tokens.map((p) => `\`${p.text}\` ${(100 * p.probability).toFixed(1)}%`).join(', ')}\n`),
+    hover.contents.value);
+  } else {
+    assert.ok(!message.includes('Next token'), message);
+  }
+  assert.ok(message.startsWith('Heed: smollm2 · norm-summed · layer 29 (last) · from. Focus " cabinet". '
+    + `Top by norm-summed: ${list}. Top by attention: The 0.`), message);
+  assert.equal(message.split('Top by attention: ')[1].split(', ').length, 4);
   heed.dispose();
 
   const w = setup(t, { 'heed.granularity': 'word' });
