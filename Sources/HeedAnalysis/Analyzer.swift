@@ -141,69 +141,9 @@ public enum Analyzer {
                         heads NH: Int?, normAfterBlock postLayerNorm: Bool, isCancelled: () -> Bool) throws -> AnalyzeResult {
         let L = forward.layers.count
         try validate(options, layerCount: L, postLayerNorm: postLayerNorm)
-        // A repeated method counts once (first occurrence), as a repeated layer does.
-        var seen = Set<AnalysisMethod>()
-        let perLayer = options.methods.filter { !$0.isAcrossLayers && seen.insert($0).inserted }
-        let wantNormRollout = options.methods.contains(.normRollout)
-        let words = options.granularity == .word ? table.words : nil
-        let layerIndices = Set(options.layers ?? Array(0..<L))
-
-        var layers: [LayerResult] = []
-        var normRolloutMatrices: [Tensor] = []
-        for l in 0..<L {
-            let wanted = layerIndices.contains(l) && !perLayer.isEmpty
-            guard wanted || wantNormRollout else { continue }
-            if isCancelled() { throw ForwardError.cancelled }
-            let taps = forward.layers[l]
-            let needsDecomposition = wantNormRollout || (wanted && perLayer.contains { $0 != .attention })
-            // norm-summed and attn-res-ln share one pass over alpha only when both are wanted here.
-            let bothForms = wantNormRollout || (wanted && perLayer.contains(.attnResLn))
-            let d: NormDecomposition?
-            if !needsDecomposition {
-                d = nil
-            } else if let NH {
-                d = NormDecomposition(taps: taps, heads: NH, postLayerNorm: postLayerNorm, alsoAttnResLn: bothForms)
-            } else {
-                d = NormDecomposition(taps: taps, alsoAttnResLn: bothForms)
-            }
-            var attnResLn: Tensor? = nil
-            if wantNormRollout {
-                let m = postLayerNorm ? d!.attnResLn() : d!.attnRes()
-                if postLayerNorm { attnResLn = m }
-                normRolloutMatrices.append(Rollout.rowNormalised(m))
-            }
-            guard wanted else { continue }
-            var result = LayerResult(layer: l, values: [])
-            for m in perLayer {
-                let value: MethodValue
-                switch m {
-                case .attention: value = .tensor(shape(taps.attention!, headsMean: options.meanOverHeads, words: words))
-                case .norm: value = .tensor(shape(d!.norm(), headsMean: options.meanOverHeads, words: words))
-                case .valueNorm: value = .tensor(vectorShape(d!.valueNorm(), headsMean: options.meanOverHeads, words: words))
-                case .normSummed: value = .tensor(shape(d!.normSummed(), headsMean: false, words: words))
-                case .attnRes: value = .tensor(shape(d!.attnRes(), headsMean: false, words: words))
-                case .attnResLn: value = .tensor(shape(attnResLn ?? d!.attnResLn(), headsMean: false, words: words))
-                case .mixingRatio:
-                    value = .vectors(d!.mixingRatios().map { entry in
-                        (entry.key, words.map { Aggregation.vectorToWords(entry.values, words: $0) } ?? entry.values)
-                    })
-                case .rollout, .normRollout: continue
-                }
-                result.values.append((m, value))
-            }
-            layers.append(result)
-        }
-        var rollout: Tensor? = nil, normRollout: Tensor? = nil
-        if options.methods.contains(.rollout) {
-            let r = Rollout.attention(forward.layers.map { $0.attention! })
-            rollout = words.map { Aggregation.toWords(r, words: $0) } ?? r
-        }
-        if wantNormRollout {
-            let r = Rollout.product(normRolloutMatrices)
-            normRollout = words.map { Aggregation.toWords(r, words: $0) } ?? r
-        }
-        return AnalyzeResult(modelID: modelID, table: table, granularity: options.granularity, layers: layers,
-                             rollout: rollout, normRollout: normRollout)
+        let session = AnalysisSession(modelID: modelID, table: table, options: options, layerCount: L, heads: NH, normAfterBlock: postLayerNorm)
+        for taps in forward.layers { try session.consume(taps, isCancelled: isCancelled) }
+        return session.finish()
     }
 
     static func shape(_ t: Tensor, headsMean: Bool, words: [WordRow]?) -> Tensor {

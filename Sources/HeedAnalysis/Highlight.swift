@@ -40,12 +40,16 @@ public enum Highlighter {
     /// The units a focus selects (protocol.md, section 5.6), among the units with a non-empty
     /// span: those whose spans overlap a non-empty focus; for an empty focus (a cursor) at k, the
     /// unit whose span contains k, else the one ending at k, else the nearest after k, else the
-    /// nearest before. Never empty: no other unit is ever substituted for a focus that selects none.
+    /// nearest before. For a `causal` model (a decoder: "what the model looks at when it predicts
+    /// the next token"), an empty focus at k selects the last unit that starts before k (the
+    /// unit containing k, else the last one ending at or before k), else the first unit.
+    /// Never empty: no other unit is ever substituted for a focus that selects none.
     /// `granularity` only names the units in the errors.
     /// - Throws: `PipelineError.textHasNoUnit` when no unit has a non-empty span (an empty text,
     ///   or one of whitespace and characters the tokenizer drops);
     ///   `PipelineError.focusOverlapsNoUnit` when a non-empty focus overlaps none of them.
-    public static func focusUnits(_ units: [HighlightUnit], focus: Range<Int>, granularity: Granularity = .token) throws -> [Int] {
+    public static func focusUnits(_ units: [HighlightUnit], focus: Range<Int>, granularity: Granularity = .token,
+                                  causal: Bool = false) throws -> [Int] {
         let candidates = units.indices.filter { units[$0].hasSpan }
         guard !candidates.isEmpty else { throw PipelineError.textHasNoUnit(granularity: granularity) }
         if !focus.isEmpty {
@@ -54,6 +58,7 @@ public enum Highlighter {
             return overlapping
         }
         let k = focus.lowerBound
+        if causal { return [candidates.last(where: { units[$0].start < k }) ?? candidates[0]] }
         if let c = candidates.first(where: { units[$0].start <= k && k < units[$0].end }) { return [c] }
         if let c = candidates.first(where: { units[$0].end == k }) { return [c] }
         if let c = candidates.first(where: { units[$0].start >= k }) { return [c] }

@@ -5,13 +5,26 @@ import HeedKernels
 public enum Rollout {
     /// Abnar & Zuidema: A_hat = 0.5 * mean_h alpha + 0.5 * I per layer.
     public static func attention(_ alphas: [Tensor]) -> Tensor {
-        product(alphas.map { a in
-            var m = Aggregation.meanOverHeads(a)
-            let T = a.shape[1]
-            for k in 0..<(T * T) { m.data[k] *= 0.5 }
-            for i in 0..<T { m.data[i * T + i] += 0.5 }
-            return Tensor(shape: [T, T], data: m.data)
-        })
+        product(alphas.map(attentionStep))
+    }
+
+    /// One layer's A_hat = 0.5 * mean_h alpha + 0.5 * I, from alpha (NH, T, T): (T, T).
+    public static func attentionStep(_ alpha: Tensor) -> Tensor {
+        var m = Aggregation.meanOverHeads(alpha)
+        let T = alpha.shape[1]
+        for k in 0..<(T * T) { m.data[k] *= 0.5 }
+        for i in 0..<T { m.data[i * T + i] += 0.5 }
+        return Tensor(shape: [T, T], data: m.data)
+    }
+
+    /// `next` * `product` (both (T, T)): one more layer on the left of a running product.
+    public static func multiply(_ next: Tensor, onto product: Tensor) -> Tensor {
+        let T = product.shape[0]
+        var out = [Float](repeating: 0, count: T * T)
+        next.data.withUnsafeBufferPointer { a in product.data.withUnsafeBufferPointer { b in out.withUnsafeMutableBufferPointer { c in
+            Kernels.gemmAB(m: T, n: T, k: T, a: a.baseAddress!, lda: T, b: b.baseAddress!, ldb: T, c: c.baseAddress!, ldc: T)
+        } } }
+        return Tensor(shape: [T, T], data: out)
     }
 
     /// Each row divided by its sum (rows summing to 0 stay 0).
@@ -27,15 +40,6 @@ public enum Rollout {
 
     /// matrices[L-1] * ... * matrices[0], each (T, T).
     public static func product(_ matrices: [Tensor]) -> Tensor {
-        var r = matrices[0]
-        let T = r.shape[0]
-        for m in matrices.dropFirst() {
-            var next = [Float](repeating: 0, count: T * T)
-            m.data.withUnsafeBufferPointer { a in r.data.withUnsafeBufferPointer { b in next.withUnsafeMutableBufferPointer { c in
-                Kernels.gemmAB(m: T, n: T, k: T, a: a.baseAddress!, lda: T, b: b.baseAddress!, ldb: T, c: c.baseAddress!, ldc: T)
-            } } }
-            r = Tensor(shape: [T, T], data: next)
-        }
-        return r
+        matrices.dropFirst().reduce(matrices[0]) { r, m in multiply(m, onto: r) }
     }
 }

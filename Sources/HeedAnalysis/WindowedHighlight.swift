@@ -67,7 +67,7 @@ extension Pipeline {
             let table = TokenTable(text: text, encoded: encoded, encoding: r.encoding, tokenizer: model.tokenizer)
             let focus: [Int]
             do {
-                focus = try Highlighter.focusUnits(highlightUnits(table, granularity: r.granularity), focus: r.focus, granularity: r.granularity)
+                focus = try Highlighter.focusUnits(highlightUnits(table, granularity: r.granularity), focus: r.focus, granularity: r.granularity, causal: model.shape.causal)
             } catch {
                 if atStart && atEnd { throw error }
                 left *= 2; right *= 2
@@ -84,7 +84,7 @@ extension Pipeline {
                 return WindowedHighlightEncoding(encoded: encoded, window: nil, identity: identity(0..<encoded.tokens.count), regionUTF8Bytes: hi - lo)
             }
             let focusTokens = r.granularity == .word ? focus.flatMap { table.words[$0].tokens } : focus
-            let w = centredWindowBounds(encoded, around: focusTokens, limit: limit)
+            let w = windowBounds(encoded, around: focusTokens, limit: limit, causal: model.shape.causal)
             let leftOK = w.start > w.body.lowerBound || atStart, rightOK = w.end < w.body.upperBound || atEnd
             guard leftOK && rightOK else {
                 if !leftOK { left *= 2 }
@@ -102,9 +102,13 @@ extension Pipeline {
         }
     }
 
-    /// `centredWindow`'s bounds: the body (tokens between the inserted ones) and the window's
-    /// token range in it.
-    static func centredWindowBounds(_ encoded: Encoding, around focus: [Int], limit: Int) -> (body: Range<Int>, start: Int, end: Int) {
+    /// The bounds of a highlight's window: the body (tokens between the inserted ones) and the
+    /// window's token range in it, of the limit's worth of tokens (less the inserted ones).
+    /// Encoders (`causal` false): centred on the focus (token indices). Decoders: ending at the
+    /// focus's last token (the last body token for an empty focus), since a causal model's
+    /// focus row sees only earlier tokens; when fewer tokens precede it, the window starts at
+    /// the body's start and runs on past the focus. Either way clamped to the body.
+    static func windowBounds(_ encoded: Encoding, around focus: [Int], limit: Int, causal: Bool) -> (body: Range<Int>, start: Int, end: Int) {
         let tokens = encoded.tokens
         var lead = 0
         while lead < tokens.count, tokens[lead].isInserted { lead += 1 }
@@ -112,8 +116,14 @@ extension Pipeline {
         while trail < tokens.count - lead, tokens[tokens.count - 1 - trail].isInserted { trail += 1 }
         let body = lead..<(tokens.count - trail)
         let size = max(1, limit - lead - trail)
-        let centre = focus.isEmpty ? body.lowerBound : (focus.first! + focus.last!) / 2
-        var start = max(body.lowerBound, centre - size / 2)
+        var start: Int
+        if causal {
+            let last = focus.max() ?? (body.upperBound - 1)
+            start = last + 1 - size
+        } else {
+            let centre = focus.isEmpty ? body.lowerBound : (focus.first! + focus.last!) / 2
+            start = max(body.lowerBound, centre - size / 2)
+        }
         start = min(start, body.upperBound - size)
         start = max(start, body.lowerBound)
         return (body, start, min(body.upperBound, start + size))

@@ -7,7 +7,7 @@ public enum ModelFormat: String, Equatable, Sendable {
     /// config.json + *.safetensors + tokenizer.json.
     case huggingFace
     /// A single *.gguf file (tokenizer in its metadata); the model resolves to that file.
-    /// Its metadata and tokenizer keys are read (GGUFFile); its network cannot run yet.
+    /// Its metadata, tokenizer keys and tensors are read in place (GGUFFile; quantised weights stay so).
     case gguf
 
     /// File names (or `*.ext` patterns) a complete model directory of this format holds.

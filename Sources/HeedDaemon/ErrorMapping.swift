@@ -32,6 +32,8 @@ enum ErrorMapping {
         case let AnalysisError.unsupportedMethod(m, supported):
             return JSONRPCError(.methodNotSupported, "method \"\(m.rawValue)\" is not supported by this model",
                                 data: .object(JSONObject([("supported", .array(supported.map { .string($0.rawValue) }))])))
+        case let e as PredictionUnavailable:
+            return JSONRPCError(.methodNotSupported, "not supported for this model: \(e)", data: .object(JSONObject([("predicts", .bool(false))])))
         case let e as NetworkUnavailable:
             return JSONRPCError(.methodNotSupported, "method not supported: \(e)", data: .object(JSONObject([("supported", .array([]))])))
         case let e as AnalysisError:

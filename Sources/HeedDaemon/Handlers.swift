@@ -29,6 +29,7 @@ enum Handlers {
         case .tokenize: return try tokenize(params, c)
         case .analyze: return try analyze(params, c)
         case .highlight: return try highlight(params, c)
+        case .predict: return try predict(params, c)
         case .initialize, .initialized, .shutdown, .exit, .cancelRequest:
             preconditionFailure("lifecycle methods are handled by the server")
         }
@@ -42,13 +43,14 @@ enum Handlers {
         func num(_ n: Int?) -> JSONValue { n.map { .number(JSONNumber($0)) } ?? .null }
         var family: String? = nil, layers: Int? = nil, heads: Int? = nil, hidden: Int? = nil, maxTokens: Int? = nil
         var source: String? = nil
-        var methods: [AnalysisMethod]? = nil, causal: Bool? = nil
+        var methods: [AnalysisMethod]? = nil, causal: Bool? = nil, predicts: Bool? = nil
         if let model {
             let s = model.shape
             family = s.family; layers = s.layers; heads = s.heads; hidden = s.hidden; maxTokens = s.maxTokens
             source = model.directory.path; causal = s.causal
-            // A model Heed can tokenize but not run supports no method.
+            // A model Heed can tokenize but not run supports no method and predicts nothing.
             methods = (try? model.network).map { AnalysisMethod.highlightable(attentionNorm: $0.attentionNorm) } ?? []
+            predicts = (try? model.network)?.hasLanguageModelHead ?? false
         } else if let entry = ModelStore.catalog.first(where: { $0.name == id }) {
             let dir = ModelStore.installDirectory(for: entry, environment: ProcessInfo.processInfo.environment)
             // The registered family describes the installed model from its config.json alone.
@@ -57,6 +59,8 @@ enum Handlers {
                 family = s.family; layers = s.layers; heads = s.heads
                 hidden = s.hidden; maxTokens = s.maxTokens; source = dir.path
                 methods = AnalysisMethod.highlightable(attentionNorm: described.attentionNorm); causal = s.causal
+                // From config.json alone: the decoders Heed runs have a language-modelling head.
+                predicts = s.causal
             }
         }
         return .object(JSONObject([
@@ -65,6 +69,7 @@ enum Handlers {
             ("source", source.map { .string($0) } ?? .null),
             ("methods", methods.map { .array($0.map { .string($0.rawValue) }) } ?? .null),
             ("causal", causal.map { .bool($0) } ?? .null),
+            ("predicts", predicts.map { .bool($0) } ?? .null),
         ]))
     }
 
@@ -120,26 +125,63 @@ enum Handlers {
         return e
     }
 
+    /// A cached forward pass: the taps it recorded and whether it ran to the last layer's output
+    /// (`finalHiddenState`, what next-token logits need).
+    struct CachedForward {
+        let taps: TapLevel
+        let final: Bool
+        let result: ForwardResult
+    }
+
     /// Forward passes cached per (model, ids); a cached pass with enough taps is reused. A pass
     /// that records taps at all records every tap (`.full`: the attention weights plus four
     /// (T, C) copies per layer, about a quarter more memory at T = 512 and no measurable time),
     /// so a later toggle to a norm-based method or another layer is computed from the cached
     /// taps and never runs the model again. Such a pass stops after the last layer's attention
-    /// block (`finalHiddenState: false`): the analysis reads taps, never the last layer's output.
-    static func cachedForward(_ model: LoadedModel, _ c: RequestContext) -> Pipeline.Forward {
-        { ids, taps in
-            let key = cachePrefix(model: model.id) + "fwd|" + ids.map(String.init).joined(separator: ",")
+    /// block (`finalHiddenState: false`: the analysis reads taps, never the last layer's
+    /// output), except for a model with a language-modelling head, whose passes always run to
+    /// the end: a prediction on the same tokens (`heed/predict`, `heed/highlight`'s `predict`)
+    /// then reuses the pass. `finalHiddenState`: the caller needs the last layer's output.
+    /// A streamed pass (taps too large to keep, `Pipeline.keepsTaps`: its request has a
+    /// consumer) is neither cached nor served from the cache.
+    static func cachedForward(_ model: LoadedModel, _ c: RequestContext, finalHiddenState: Bool = false) -> Pipeline.Forward {
+        { ids, request in
+            let key = forwardKey(model, ids)
             c.clock.lap("prepare")
             defer { c.clock.lap("forward") }
-            if let hit: (TapLevel, ForwardResult) = c.server.cache.get(key), covers(hit.0, taps) { return hit.1 }
-            let taps: TapLevel = taps == .none ? .none : .full
+            let net = try model.network
+            if request.consumer != nil {
+                ForwardPassCounter.increment()
+                return try net.forward(ids, taps: request, finalHiddenState: finalHiddenState || net.hasLanguageModelHead, isCancelled: c.isCancelled)
+            }
+            if let hit: CachedForward = c.server.cache.get(key), covers(hit.taps, request.level), hit.final || !finalHiddenState { return hit.result }
+            let taps: TapLevel = request.level == .none ? .none : .full
+            let final = finalHiddenState || taps == .none || net.hasLanguageModelHead
             ForwardPassCounter.increment()
-            // No analysis reads the last layer's output: a pass with taps skips its feed-forward block.
-            let result = try model.network.forward(ids, taps: taps, finalHiddenState: taps == .none, isCancelled: c.isCancelled)
+            let result = try net.forward(ids, taps: taps, finalHiddenState: final, isCancelled: c.isCancelled)
             c.server.log(.debug, "forward pass of \(ids.count) tokens: taps \(byteCount(result)) bytes")
-            c.server.cache.put(key, (taps, result), bytes: byteCount(result))
+            c.server.cache.put(key, CachedForward(taps: taps, final: final, result: result), bytes: byteCount(result))
             return result
         }
+    }
+
+    static func forwardKey(_ model: LoadedModel, _ ids: [Int]) -> String {
+        cachePrefix(model: model.id) + "fwd|" + ids.map(String.init).joined(separator: ",")
+    }
+
+    /// The next-token logits after `ids`, cached per (model, ids) (V floats): `compute` runs on a miss.
+    static func cachedLogits(_ model: LoadedModel, _ c: RequestContext) -> (_ ids: [Int], _ compute: () throws -> [Float]) throws -> [Float] {
+        { ids, compute in
+            let key = logitsKey(model, ids)
+            if let hit: [Float] = c.server.cache.get(key) { return hit }
+            let logits = try compute()
+            c.server.cache.put(key, logits, bytes: 4 * logits.count + key.utf8.count)
+            return logits
+        }
+    }
+
+    static func logitsKey(_ model: LoadedModel, _ ids: [Int]) -> String {
+        cachePrefix(model: model.id) + "logits|" + ids.map(String.init).joined(separator: ",")
     }
 
     static func covers(_ have: TapLevel, _ need: TapLevel) -> Bool {
@@ -252,8 +294,11 @@ enum Handlers {
         let granularity = Granularity(rawValue: try p.optionalOneOf("granularity", ["token", "word"]) ?? "token")!
         let topK = try p.optionalInt("topK")
         if let k = topK, k < 0 { throw p.invalid("topK", "must not be negative") }
+        var predictK: Int? = nil
+        if let raw = p.value("predict"), !raw.isNull { predictK = try p.int("predict") }
         let m = try model(p, c)
         if case let .index(n) = layer { try Offsets.checkLayer(n, field: "layer", layerCount: m.shape.layers, orLast: true) }
+        if let k = predictK { try checkTopK(k, field: "predict", try predictingNetwork(m, "heed/highlight's `predict`")) }
         let request = HighlightRequest(text: text, focus: focusStart..<focusEnd, method: method, layer: layer,
                                        direction: direction, granularity: granularity, topK: topK, encoding: c.encoding)
         try Pipeline.validate(model: m, request: request)
@@ -268,12 +313,22 @@ enum Handlers {
         switch layer { case .last: layerKey = "last"; case let .index(n): layerKey = String(n) }
         let key = cachePrefix(model: m.id) + "basis|\(method.rawValue)|\(method.isAcrossLayers ? "-" : layerKey)|\(granularity.rawValue)|\(c.encoding.rawValue)|" + (long?.identity ?? "\(window.map { "\($0.lowerBound)" } ?? "-")|" + text)
         let basis: HighlightBasis
+        let T = windowed.tokens.count
         if let hit: HighlightBasis = c.server.cache.get(key) {
             basis = hit
+            // One reservation per request (two could wait for each other's).
+            if let k = predictK {
+                try c.reserve(RequestWorkingSet.predict(tokens: T, textUTF8Bytes: text.utf8.count, topK: k, try ModelDimensions(m)),
+                              what: "predicting after \(T) tokens")
+            }
         } else {
-            let T = windowed.tokens.count
-            try c.reserve(RequestWorkingSet.highlight(tokens: T, textUTF8Bytes: text.utf8.count, method: method, try ModelDimensions(m)),
-                          what: "highlighting \(T) tokens")
+            let d = try ModelDimensions(m)
+            var ws = RequestWorkingSet.highlight(tokens: T, textUTF8Bytes: text.utf8.count, method: method, d)
+            if let k = predictK {
+                ws.analysis += RequestWorkingSet.floatBytes * RequestWorkingSet.predictionFloats(tokens: T, d)
+                ws.response += RequestWorkingSet.predictedTokenJSONBytes * k
+            }
+            try c.reserve(ws, what: "highlighting \(T) tokens")
             basis = try Pipeline.highlightBasis(model: m, request: request, windowed: windowed, window: window,
                                                 forward: cachedForward(m, c), isCancelled: c.isCancelled)
             c.server.cache.put(key, basis, bytes: basis.byteCount + key.utf8.count)
@@ -281,7 +336,70 @@ enum Handlers {
         c.clock.lap("analysis")
         let result = try Pipeline.finishHighlight(basis, request: request)
         c.clock.lap("finish")
+        var predictions: [PredictedToken]? = nil
+        if let k = predictK {
+            // The next token after the focus's last token: from the pass on the analysed tokens
+            // (cached by the highlight, which runs to the end for a model with an LM head).
+            let net = try m.network
+            let ids = windowed.ids, position = result.focusLastToken
+            let logits = try cachedLogits(m, c)(Array(ids[...position])) {
+                let pass = try cachedForward(m, c, finalHiddenState: true)(ids, TapRequest(.none))
+                return try net.nextTokenLogits(pass, after: position, isCancelled: c.isCancelled)
+            }
+            if c.isCancelled() { throw ForwardError.cancelled }
+            predictions = try NextTokenPrediction.top(logits, k: k, tokenizer: m.tokenizer)
+            c.clock.lap("predict")
+        }
         defer { c.clock.lap("json") }
-        return Response(JSONRPCResponse.result(id: c.id) { w in ResultJSON.writeHighlight(result, into: &w) })
+        return Response(JSONRPCResponse.result(id: c.id) { w in ResultJSON.writeHighlight(result, predictions: predictions, into: &w) })
+    }
+
+    // MARK: prediction
+
+    /// The network of a model that predicts next tokens. - Throws: -32012 naming what the model
+    /// does support (`data: {supported, predicts: false}`) for a model without a
+    /// language-modelling head; `NetworkUnavailable` (-32012) for a model Heed cannot run.
+    static func predictingNetwork(_ m: LoadedModel, _ what: String) throws -> TransformerModel {
+        let net = try m.network
+        guard net.hasLanguageModelHead else {
+            throw JSONRPCError(.methodNotSupported, "\(what) is not supported for this model: \(PredictionUnavailable(family: net.family))",
+                               data: .object(JSONObject([
+                                   ("supported", .array(AnalysisMethod.supported(attentionNorm: net.attentionNorm).map { .string($0.rawValue) })),
+                                   ("predicts", .bool(false))])))
+        }
+        return net
+    }
+
+    /// A number of predicted tokens (`topK`, `predict`) must be 1...V. data: `{field, min: 1, max: V}`.
+    static func checkTopK(_ k: Int, field: String, _ net: TransformerModel) throws {
+        let V = net.embeddingRows
+        guard k < 1 || k > V else { return }
+        throw JSONRPCError(.invalidParams, "Invalid params: `\(field)` is \(k): it must be 1...\(V) (the model's vocabulary)",
+                           data: .object(JSONObject([("field", .string(field)), ("min", .number(JSONNumber(1))),
+                                                     ("max", .number(JSONNumber(V)))])))
+    }
+
+    static func predict(_ p: RequestParams, _ c: RequestContext) throws -> Response {
+        let text = try text(p)
+        let topK = try p.optionalInt("topK")
+        let m = try model(p, c)
+        let net = try predictingNetwork(m, "heed/predict")
+        let k = topK ?? min(NextTokenPrediction.defaultTopK, net.embeddingRows)
+        try checkTopK(k, field: "topK", net)
+        c.clock.lap("params")
+        try WorkingMemory.check(text, bytesPerUTF8Byte: Tokenizer.encodeBytesPerUTF8Byte, "encoding", c)
+        let (windowed, window) = Pipeline.predictionWindow(model: m, text: text, encoded: encode(m, text, c), encoding: c.encoding)
+        c.clock.lap("tokenize")
+        let T = windowed.tokens.count
+        if c.server.cache.get(logitsKey(m, windowed.ids), as: [Float].self) == nil {
+            try c.reserve(RequestWorkingSet.predict(tokens: T, textUTF8Bytes: text.utf8.count, topK: k, try ModelDimensions(m)),
+                          what: "predicting after \(T) tokens")
+        }
+        let result = try Pipeline.predict(model: m, windowed: windowed, window: window, topK: k,
+                                          forward: cachedForward(m, c, finalHiddenState: true), logits: cachedLogits(m, c),
+                                          isCancelled: c.isCancelled)
+        c.clock.lap("predict")
+        defer { c.clock.lap("json") }
+        return Response(JSONRPCResponse.result(id: c.id) { w in ResultJSON.writePrediction(result, into: &w) })
     }
 }

@@ -62,6 +62,19 @@ final class ModelRegistry: @unchecked Sendable {
         return try result.get()
     }
 
+    /// Makes `model` loaded under `model.id`, as if it had been loaded from its files (same
+    /// budget and least-recently-used unloading): the seam through which tests serve a network
+    /// built in the process (a test double) without files on disk.
+    func insert(_ model: LoadedModel) {
+        lock.lock()
+        clock += 1
+        loaded[model.id] = Entry(model: model, stamp: clock)
+        let evicted = evictOverBudget(keeping: model.id)
+        lock.unlock()
+        onLoad(model)
+        for e in evicted { onUnload(e) }
+    }
+
     func loadedModel(_ id: String) -> LoadedModel? {
         lock.lock(); defer { lock.unlock() }
         return loaded[id]?.model

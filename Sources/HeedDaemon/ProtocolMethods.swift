@@ -15,13 +15,14 @@ public enum ClientMethod: String, CaseIterable, Sendable {
     case tokenize = "heed/tokenize"
     case analyze = "heed/analyze"
     case highlight = "heed/highlight"
+    case predict = "heed/predict"
     case cancelRequest = "$/cancelRequest"
 
     /// Notifications: never answered.
     public var isNotification: Bool { self == .initialized || self == .exit || self == .cancelRequest }
 
     /// The work methods listed in `initialize`'s capabilities.
-    public static let workMethods: [ClientMethod] = [.models, .loadModel, .unloadModel, .tokenize, .analyze, .highlight]
+    public static let workMethods: [ClientMethod] = [.models, .loadModel, .unloadModel, .tokenize, .analyze, .highlight, .predict]
 }
 
 /// Notifications the server sends.

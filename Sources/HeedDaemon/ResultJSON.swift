@@ -88,7 +88,8 @@ extension ResultJSON {
         return w
     }
 
-    public static func writeHighlight(_ r: HighlightResult, into w: inout JSONWriter) {
+    /// The `heed/highlight` result object; `predictions` (its `predict` param) adds `predictions`.
+    public static func writeHighlight(_ r: HighlightResult, predictions: [PredictedToken]? = nil, into w: inout JSONWriter) {
         w.beginObject()
         w.key("positionEncoding"); w.string(r.encoding.rawValue)
         w.key("ranges")
@@ -105,6 +106,31 @@ extension ResultJSON {
         w.key("focus"); w.beginObject(); w.key("start"); w.int(r.focus.lowerBound); w.key("end"); w.int(r.focus.upperBound); w.endObject()
         w.key("method"); w.string(r.method.rawValue)
         w.key("layer"); if let l = r.layer { w.int(l) } else { w.null() }
+        if let win = r.window {
+            w.key("window"); w.beginObject(); w.key("start"); w.int(win.lowerBound); w.key("end"); w.int(win.upperBound); w.endObject()
+        }
+        if let predictions { w.key("predictions"); writePredictedTokens(predictions, into: &w) }
+        w.endObject()
+    }
+
+    /// `[{id, text, probability, logit}]`, in the given order (most probable first).
+    public static func writePredictedTokens(_ tokens: [PredictedToken], into w: inout JSONWriter) {
+        w.beginArray()
+        for t in tokens {
+            w.beginObject()
+            w.key("id"); w.int(t.id)
+            w.key("text"); w.string(t.text)
+            w.key("probability"); w.number(t.probability)
+            w.key("logit"); w.number(t.logit)
+            w.endObject()
+        }
+        w.endArray()
+    }
+
+    /// The `heed/predict` result object: `{tokens, window?}`.
+    public static func writePrediction(_ r: PredictionResult, into w: inout JSONWriter) {
+        w.beginObject()
+        w.key("tokens"); writePredictedTokens(r.tokens, into: &w)
         if let win = r.window {
             w.key("window"); w.beginObject(); w.key("start"); w.int(win.lowerBound); w.key("end"); w.int(win.upperBound); w.endObject()
         }

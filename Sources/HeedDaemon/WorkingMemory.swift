@@ -47,15 +47,17 @@ enum WorkingMemory {
 
 /// The sizes a request's working set depends on.
 struct ModelDimensions: Equatable {
-    var layers: Int, heads: Int, hidden: Int, intermediate: Int
-    init(layers: Int, heads: Int, hidden: Int, intermediate: Int) {
+    /// L, NH, C, I, and V (the vocabulary: rows of the embedding matrix).
+    var layers: Int, heads: Int, hidden: Int, intermediate: Int, vocabulary: Int
+    init(layers: Int, heads: Int, hidden: Int, intermediate: Int, vocabulary: Int = 0) {
         self.layers = layers; self.heads = heads; self.hidden = hidden; self.intermediate = intermediate
+        self.vocabulary = vocabulary
     }
     /// Throws `NetworkUnavailable` for a model Heed can tokenize but not run.
     init(_ m: LoadedModel) throws {
         let n = try m.network
         self.init(layers: n.layerCount, heads: n.headCount, hidden: n.hiddenSize,
-                  intermediate: n.intermediateSize)
+                  intermediate: n.intermediateSize, vocabulary: n.embeddingRows)
     }
 }
 
@@ -94,8 +96,16 @@ struct RequestWorkingSet: Equatable, CustomStringConvertible {
 
     static func forwardBytes(tokens T: Int, _ d: ModelDimensions) -> Int {
         let (L, NH, C, I) = (d.layers, d.heads, d.hidden, d.intermediate)
-        let taps = floatBytes * ((L + 1) * T * C + L * (4 * T * C + NH * T * T)) + 256
-        return taps + floatBytes * T * (8 * C + I)
+        // Streamed (taps too large to keep, Pipeline.keepsTaps): the hidden states, one layer's
+        // taps and the attention scratch of the layers not recorded.
+        let layersHeld = streamed(tokens: T, d) ? 1 : L
+        let taps = floatBytes * ((L + 1) * T * C + layersHeld * (4 * T * C + NH * T * T)) + 256
+        return taps + floatBytes * T * (8 * C + I) + (layersHeld == 1 ? floatBytes * NH * T * T : 0)
+    }
+
+    /// True when the forward pass of T tokens is streamed into the analysis (Pipeline.keepsTaps).
+    static func streamed(tokens T: Int, _ d: ModelDimensions) -> Bool {
+        Pipeline.fullTapBytes(layers: d.layers, heads: d.heads, hidden: d.hidden, tokens: T) > Pipeline.keptTapsLimitBytes
     }
 
     /// Floats of each output of one layer (or across layers) for `method`.
@@ -107,7 +117,7 @@ struct RequestWorkingSet: Equatable, CustomStringConvertible {
         case .normSummed, .attnRes, .attnResLn: return T * T
         case .mixingRatio: return 8 * T
         case .rollout: return 2 * T * T
-        case .normRollout: return (d.layers + 1) * T * T
+        case .normRollout: return (streamed(tokens: T, d) ? 3 : d.layers + 1) * T * T
         }
     }
 
@@ -153,5 +163,28 @@ struct RequestWorkingSet: Equatable, CustomStringConvertible {
                         format: .nested, d)
         return RequestWorkingSet(text: a.text, forward: a.forward, analysis: a.analysis + floatBytes * T * T + 24 * T,
                                  response: responseOverhead + 100 * T)
+    }
+
+    /// JSON bytes of one predicted token (`{"id":..,"text":"..","probability":..,"logit":..}`;
+    /// a token's text is short, its escapes at most 6 bytes per byte).
+    static let predictedTokenJSONBytes = 256
+
+    /// The extra working set of a prediction on T tokens whose forward pass is at hand: the
+    /// logits (V floats) and the last hidden state cut to a prefix (T C floats, for a
+    /// prediction at a focus inside the text).
+    static func predictionFloats(tokens T: Int, _ d: ModelDimensions) -> Int {
+        d.vocabulary + T * d.hidden
+    }
+
+    /// `heed/predict` of K tokens on T tokens: a forward pass without taps that keeps every
+    /// hidden state ((L+1) T C floats, as cached), one layer's scratch (T (8C + I) floats and
+    /// its NH T^2 attention weights), the prediction (`predictionFloats`) and a response of K
+    /// tokens.
+    static func predict(tokens T: Int, textUTF8Bytes: Int, topK K: Int, _ d: ModelDimensions) -> RequestWorkingSet {
+        let (L, NH, C, I) = (d.layers, d.heads, d.hidden, d.intermediate)
+        let forward = floatBytes * ((L + 1) * T * C + T * (8 * C + I) + NH * T * T) + 256
+        return RequestWorkingSet(text: textBytes(utf8Count: textUTF8Bytes), forward: forward,
+                                 analysis: floatBytes * predictionFloats(tokens: T, d),
+                                 response: responseOverhead + predictedTokenJSONBytes * K)
     }
 }

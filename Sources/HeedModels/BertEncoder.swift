@@ -231,7 +231,7 @@ public final class BertEncoder: @unchecked Sendable {
     /// `isCancelled` is checked between layers. `finalHiddenState: false` stops after the last
     /// layer's attention block (every tap is recorded, the last feed-forward block is skipped):
     /// no analysis reads the last layer's output.
-    public func forward(_ ids: [Int], taps: TapLevel = .attention, finalHiddenState: Bool = true,
+    public func forward(_ ids: [Int], taps request: TapRequest, finalHiddenState: Bool = true,
                         isCancelled: () -> Bool = { false }) throws -> ForwardResult {
         let T = ids.count, C = config.hiddenSize, NH = config.numHeads, HS = config.headSize, I = config.intermediateSize
         guard T > 0 else { throw ForwardError.emptyInput }
@@ -256,8 +256,11 @@ public final class BertEncoder: @unchecked Sendable {
             // BertAttention: self_outputs = self.self(hidden_states); attention_output = self.output(self_outputs[0], hidden_states)
             let probs = selfAttention(layer, x, T: T, qkv: &qkv, context: &context)
             let (y, attentionOutput) = selfOutput(layer, context, input: x, T: T)
-            recorded.append(Self.taps(layer: l, level: taps, weights: layer, geometry: AttentionGeometry(heads: NH, kvHeads: NH, headSize: HS, queries: T, keys: T),
-                                      eps: config.layerNormEps, input: x, probs: probs, qkv: qkv, y: y, h1: attentionOutput))
+            let level = request.level(for: l)
+            if level != .none {
+                try request.deliver(Self.taps(layer: l, level: level, weights: layer, geometry: AttentionGeometry(heads: NH, kvHeads: NH, headSize: HS, queries: T, keys: T),
+                                      eps: config.layerNormEps, input: x, probs: probs, qkv: qkv, y: y, h1: attentionOutput), to: &recorded)
+            }
             if l == layers.count - 1 && !finalHiddenState { break }
             // BertLayer.feed_forward_chunk: layer_output = self.output(self.intermediate(attention_output), attention_output)
             self.intermediate(layer, attentionOutput, T: T, into: &intermediate)

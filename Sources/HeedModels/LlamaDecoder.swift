@@ -57,7 +57,7 @@ public final class LlamaDecoder: @unchecked Sendable {
     /// output (the last one before model.norm, unlike transformers' output_hidden_states, which
     /// normalises its last entry). `isCancelled` is checked between layers. Throws
     /// `ForwardError` for an empty, too long or out-of-vocabulary input, or when cancelled.
-    public func forward(_ ids: [Int], taps: TapLevel = .attention, finalHiddenState: Bool = true,
+    public func forward(_ ids: [Int], taps request: TapRequest, finalHiddenState: Bool = true,
                         isCancelled: () -> Bool = { false }) throws -> ForwardResult {
         let T = ids.count, C = config.hiddenSize, NH = config.numHeads, NKV = config.numKeyValueHeads, HS = config.headSize
         let I = config.intermediateSize, QD = NH * HS, KVD = NKV * HS
@@ -74,12 +74,13 @@ public final class LlamaDecoder: @unchecked Sendable {
         var q = [Float](repeating: 0, count: T * QD), k = [Float](repeating: 0, count: T * KVD)
         var context = [Float](repeating: 0, count: T * QD)
         var gate = [Float](repeating: 0, count: T * I), up = [Float](repeating: 0, count: T * I)
-        var scratchProbs = taps == .none ? [Float](repeating: 0, count: NH * T * T) : []
-        var scratchValues = taps == .full ? [] : [Float](repeating: 0, count: T * KVD)
+        // Scratch for v in layers that do not record it (allocated on first use).
+        var scratchValues: [Float] = []
         let geometry = AttentionGeometry(heads: NH, kvHeads: NKV, headSize: HS, queries: T, keys: T)
 
         for (l, layer) in layers.enumerated() {
             if isCancelled() { throw ForwardError.cancelled }
+            let taps = request.level(for: l)
             // LlamaDecoderLayer: hidden_states = residual + self_attn(input_layernorm(hidden_states))
             Self.rmsNorm(h, rows: T, cols: C, weight: layer.inputLayerNorm, eps: config.rmsNormEps, into: &x)
             x.withUnsafeBufferPointer { xp in
@@ -87,12 +88,17 @@ public final class LlamaDecoder: @unchecked Sendable {
                 k.withUnsafeMutableBufferPointer { layer.kProj.forward(xp.baseAddress!, rows: T, into: $0.baseAddress!) }
             }
             // v is kept by the taps at .full: a fresh array each layer then.
-            var v = taps == .full ? [Float](repeating: 0, count: T * KVD) : scratchValues
+            var v = Self.reuse(&scratchValues, if: taps != .full, count: T * KVD)
             x.withUnsafeBufferPointer { xp in v.withUnsafeMutableBufferPointer { layer.vProj.forward(xp.baseAddress!, rows: T, into: $0.baseAddress!) } }
             q.withUnsafeMutableBufferPointer { rotary.apply($0.baseAddress!, rows: T, heads: NH, rowStride: QD, cos: cos, sin: sin) }
             k.withUnsafeMutableBufferPointer { rotary.apply($0.baseAddress!, rows: T, heads: NKV, rowStride: KVD, cos: cos, sin: sin) }
-            var probs = taps == .none ? scratchProbs : [Float](repeating: 0, count: NH * T * T)
-            attention(q: q, k: k, v: v, window: layer.slidingWindow, T: T, probs: &probs, context: &context)
+            // alpha (NH, T, T) only for a layer that records it.
+            var probs = taps == .none ? [] : BertEncoder.uninitialized(NH * T * T) { _ in }
+            if taps == .none {
+                attention(q: q, k: k, v: v, window: layer.slidingWindow, T: T, probs: nil, context: &context)
+            } else {
+                probs.withUnsafeMutableBufferPointer { attention(q: q, k: k, v: v, window: layer.slidingWindow, T: T, probs: $0.baseAddress!, context: &context) }
+            }
             // y = h + o_proj(attn_output): the residual stream after the attention block.
             let y = BertEncoder.uninitialized(T * C) { y in
                 context.withUnsafeBufferPointer { layer.oProj.forward($0.baseAddress!, rows: T, into: y) }
@@ -109,9 +115,7 @@ public final class LlamaDecoder: @unchecked Sendable {
                     tap.values = Tensor(shape: [T, KVD], data: v)
                     tap.residualSum = Tensor(shape: [T, C], data: y)
                 }
-                recorded.append(tap)
-            } else {
-                scratchProbs = probs
+                try request.deliver(tap, to: &recorded)
             }
             if taps != .full { scratchValues = v }
             if l == layers.count - 1 && !finalHiddenState { break }
@@ -131,6 +135,16 @@ public final class LlamaDecoder: @unchecked Sendable {
         return ForwardResult(tokenIDs: ids, hiddenStates: hidden, layers: recorded)
     }
 
+    /// `scratch`'s buffer (moved out, so writing it copies nothing) when `reusable` and it has
+    /// one, else a fresh array of `count` floats; the caller writes every element.
+    static func reuse(_ scratch: inout [Float], if reusable: Bool, count: Int) -> [Float] {
+        if reusable && scratch.count == count {
+            defer { scratch = [] }
+            return scratch
+        }
+        return BertEncoder.uninitialized(count) { _ in }
+    }
+
     /// embed_tokens(input_ids): (T, C).
     func embeddings(_ ids: [Int]) -> [Float] {
         let C = config.hiddenSize
@@ -139,30 +153,50 @@ public final class LlamaDecoder: @unchecked Sendable {
         }
     }
 
+    /// Query rows per block of `attention`: the scores of a block are (rows x visible keys).
+    static let attentionRowBlock = 64
+
     /// eager_attention_forward with repeat_kv: per query head h (K/V head h / (NH / NKV)),
-    /// alpha = softmax(q_h k^T * HS^-0.5 + causal (and sliding-window) mask) into `probs`
-    /// (NH, T, T), zero where masked; context[:, h] = alpha v (T, NH*HS).
-    func attention(q: [Float], k: [Float], v: [Float], window: Int?, T: Int, probs: inout [Float], context: inout [Float]) {
+    /// alpha = softmax(q_h k^T * HS^-0.5 + causal (and sliding-window) mask), context[:, h] =
+    /// alpha v (T, NH*HS). Computed in blocks of query rows against only the keys they may see
+    /// (about half the work of the full T x T for a causal mask). `probs` (NH, T, T) receives
+    /// alpha, zero where masked; nil: alpha is not kept, each head uses a block-sized scratch.
+    func attention(q: [Float], k: [Float], v: [Float], window: Int?, T: Int, probs: UnsafeMutablePointer<Float>?,
+                   context: inout [Float]) {
         let NH = config.numHeads, NKV = config.numKeyValueHeads, HS = config.headSize, QD = NH * HS, KVD = NKV * HS
-        let group = NH / NKV
+        let group = NH / NKV, B = Self.attentionRowBlock
         let scale = 1 / Float(HS).squareRoot()
         q.withUnsafeBufferPointer { qp in k.withUnsafeBufferPointer { kp in v.withUnsafeBufferPointer { vp in
-            probs.withUnsafeMutableBufferPointer { pp in context.withUnsafeMutableBufferPointer { cp in
-                let pr = pp.baseAddress!, ctx = cp.baseAddress!
+            context.withUnsafeMutableBufferPointer { cp in
+                let ctx = cp.baseAddress!
                 Parallel.forEach(NH) { h in
                     let g = h / group
-                    let scores = pr + h * T * T
-                    Kernels.gemmABt(m: T, n: T, k: HS, a: qp.baseAddress! + h * HS, lda: QD, b: kp.baseAddress! + g * HS, ldb: KVD, c: scores, ldc: T)
-                    for i in 0..<T {
-                        let row = scores + i * T
-                        let lo = window.map { max(0, i - $0 + 1) } ?? 0
-                        Kernels.softmaxRows(row + lo, rows: 1, cols: i + 1 - lo, scale: scale)
-                        if lo > 0 { row.update(repeating: 0, count: lo) }
-                        if i + 1 < T { (row + i + 1).update(repeating: 0, count: T - i - 1) }
+                    let scratch = probs == nil ? UnsafeMutablePointer<Float>.allocate(capacity: B * T) : nil
+                    defer { scratch?.deallocate() }
+                    for i0 in stride(from: 0, to: T, by: B) {
+                        let i1 = min(T, i0 + B), rows = i1 - i0
+                        let lo = window.map { max(0, i0 - $0 + 1) } ?? 0, hi = i1
+                        // scores (rows, hi - lo): in place in alpha (row stride T), or in the scratch.
+                        let (scores, ld) = probs.map { ($0 + (h * T + i0) * T + lo, T) } ?? (scratch!, hi - lo)
+                        Kernels.gemmABt(m: rows, n: hi - lo, k: HS, a: qp.baseAddress! + i0 * QD + h * HS, lda: QD,
+                                        b: kp.baseAddress! + lo * KVD + g * HS, ldb: KVD, c: scores, ldc: ld)
+                        for r in 0..<rows {
+                            let i = i0 + r, row = scores + r * ld
+                            let first = window.map { max(0, i - $0 + 1) } ?? 0   // visible keys first...i
+                            Kernels.softmaxRows(row + (first - lo), rows: 1, cols: i + 1 - first, scale: scale)
+                            if first > lo { row.update(repeating: 0, count: first - lo) }
+                            if i + 1 < hi { (row + (i + 1 - lo)).update(repeating: 0, count: hi - i - 1) }
+                            if let probs {
+                                let full = probs + (h * T + i) * T
+                                if lo > 0 { full.update(repeating: 0, count: lo) }
+                                if hi < T { (full + hi).update(repeating: 0, count: T - hi) }
+                            }
+                        }
+                        Kernels.gemmAB(m: rows, n: HS, k: hi - lo, a: scores, lda: ld, b: vp.baseAddress! + lo * KVD + g * HS, ldb: KVD,
+                                       c: ctx + i0 * QD + h * HS, ldc: QD)
                     }
-                    Kernels.gemmAB(m: T, n: HS, k: T, a: scores, lda: T, b: vp.baseAddress! + g * HS, ldb: KVD, c: ctx + h * HS, ldc: QD)
                 }
-            } }
+            }
         } } }
     }
 

@@ -29,9 +29,12 @@ public protocol TransformerModel: AnyObject, Sendable {
     /// Approximate bytes the weights hold in memory: embeddings, linears, plain W_O copies
     /// the analysis reads, norm parameters.
     var weightBytes: Int { get }
+    /// Runs the network on one unpadded sequence, recording what `taps` asks for.
     /// `finalHiddenState: false` may skip what comes after the last layer's attention block
     /// (its feed-forward block): every tap is still recorded, `hiddenStates` then has L entries.
-    func forward(_ ids: [Int], taps: TapLevel, finalHiddenState: Bool, isCancelled: () -> Bool) throws -> ForwardResult
+    /// `isCancelled` is checked between layers. Throws `ForwardError`, or what the taps'
+    /// consumer throws.
+    func forward(_ ids: [Int], taps: TapRequest, finalHiddenState: Bool, isCancelled: () -> Bool) throws -> ForwardResult
     /// True for a model with a language-modelling head (decoders): `nextTokenLogits` works.
     var hasLanguageModelHead: Bool { get }
     /// The next-token logits (V, the output embedding's rows) after the last token of `result`,
@@ -58,9 +61,10 @@ extension TransformerModel {
     /// True when a norm follows attention + residual (post-LN encoders): what `attn-res-ln` needs.
     public var hasPostAttentionLayerNorm: Bool { attentionNorm.isAfterBlock }
 
-    /// The whole pass, the last layer's output included.
-    public func forward(_ ids: [Int], taps: TapLevel, isCancelled: () -> Bool) throws -> ForwardResult {
-        try forward(ids, taps: taps, finalHiddenState: true, isCancelled: isCancelled)
+    /// Every layer recorded at `taps`, kept in the result.
+    public func forward(_ ids: [Int], taps: TapLevel = .attention, finalHiddenState: Bool = true,
+                        isCancelled: () -> Bool = { false }) throws -> ForwardResult {
+        try forward(ids, taps: TapRequest(taps), finalHiddenState: finalHiddenState, isCancelled: isCancelled)
     }
 }
 

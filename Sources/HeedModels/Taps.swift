@@ -19,6 +19,31 @@ public enum TapLevel: Sendable {
     case full
 }
 
+/// What a forward pass records, for which layers, and where it goes: kept in the
+/// `ForwardResult`, or handed to `consumer` as soon as each layer is done (then not kept), so
+/// that an analysis of a long text never holds every layer's attention at once.
+public struct TapRequest {
+    /// The level of the recorded layers.
+    public var level: TapLevel
+    /// The layers recorded (0-based); nil: all. The others record nothing (`.none`).
+    public var layers: Set<Int>?
+    /// Called in layer order with each recorded layer's taps; the result then has no `layers`.
+    /// What it throws ends the pass.
+    public var consumer: ((LayerTaps) throws -> Void)?
+
+    public init(_ level: TapLevel, layers: Set<Int>? = nil, consumer: ((LayerTaps) throws -> Void)? = nil) {
+        self.level = level; self.layers = layers; self.consumer = consumer
+    }
+
+    /// The level layer `l` records.
+    public func level(for l: Int) -> TapLevel { layers.map { $0.contains(l) } ?? true ? level : .none }
+
+    /// Keeps `taps` in `recorded`, or hands them to the consumer.
+    func deliver(_ taps: LayerTaps, to recorded: inout [LayerTaps]) throws {
+        if let consumer { try consumer(taps) } else { recorded.append(taps) }
+    }
+}
+
 /// Self-attention (queries and keys from the same sequence) or cross-attention (keys from an
 /// encoder's output, as in encoder-decoder models).
 public enum AttentionKind: String, Sendable, Hashable {

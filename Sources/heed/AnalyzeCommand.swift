@@ -77,9 +77,11 @@ enum AnalyzeCommand {
         let request = HighlightRequest(text: text, focus: focus, method: options.effectiveMethods[0], layer: layer,
                                        direction: options.direction ?? .from, granularity: options.granularity,
                                        topK: options.topK, encoding: .utf32)
-        // One forward pass with full taps serves the highlight and the sink line.
+        // One forward pass with full taps serves the highlight and the sink line (a streamed
+        // pass, for taps too large to keep, is run for each).
         var cached: ForwardResult? = nil
-        let forward: Pipeline.Forward = { ids, _ in
+        let forward: Pipeline.Forward = { ids, taps in
+            if taps.consumer != nil { return try net.forward(ids, taps: taps, finalHiddenState: false, isCancelled: { false }) }
             if let c = cached { return c }
             let r = try net.forward(ids, taps: .full, finalHiddenState: false, isCancelled: { false })
             cached = r
@@ -97,9 +99,10 @@ enum AnalyzeCommand {
         let table = TokenTable(text: text, encoded: windowed, encoding: .utf32, tokenizer: model.tokenizer)
         let across = request.method.isAcrossLayers
         let pair: [AnalysisMethod] = across ? [.rollout, .normRollout] : [.attention, .normSummed]
-        let analysis = try Analyzer.analyze(modelID: model.id, forward: forward(windowed.ids, .full), table: table,
-                                            options: AnalyzeOptions(methods: pair, layers: across ? [] : [result.layer!],
-                                                                    meanOverHeads: true, granularity: options.granularity))
+        let analysis = try Pipeline.run(model: model, ids: windowed.ids, table: table,
+                                        options: AnalyzeOptions(methods: pair, layers: across ? [] : [result.layer!],
+                                                                meanOverHeads: true, granularity: options.granularity),
+                                        forward: forward)
         let weight: [Float], norm: [Float]
         if across {
             weight = analysis.rollout!.data; norm = analysis.normRollout!.data

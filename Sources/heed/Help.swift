@@ -9,6 +9,7 @@ enum Help {
                       [--granularity token|word] [--focus TEXT [--focus-occurrence N] | --focus-range A:B]
                       [--direction from|to|received] [--topk K] [--svg FILE] [--json] TEXT|-|--file PATH
         heed tokenize [--model M] [--json] TEXT|-|--file PATH
+        heed predict  [--model M] [--top-k K] [--json] TEXT|-|--file PATH
         heed serve    [--log-level L] [--max-memory BYTES] [--max-frame BYTES]
         heed experiment special-tokens|mixing [--model M] [--corpus FILE] [--json]
         heed fetch    NAME
@@ -27,6 +28,7 @@ enum Help {
       analyze     what each token receives by attention weight and by norm, per layer; with --focus,
                   the text shaded by what the focus attends to
       tokenize    tokens with ids, offsets (Unicode scalars) and words
+      predict     the most probable next tokens after the text (a decoder: smollm2)
       serve       the daemon for editors and scripts: LSP-framed JSON-RPC 2.0 on stdio (protocol.md)
       experiment  the papers' corpus-level findings (docs/experiments.md)
       fetch       download a catalog model into $HEED_CACHE (~/.cache/heed)
@@ -103,6 +105,21 @@ enum Help {
       heed tokenize "Héllo, wörld!"
     """
 
+    static let predict = """
+    usage: heed predict [--model M] [--top-k K] [--json] TEXT|-|--file PATH
+
+    The K most probable next tokens after the text, most probable first: rank, probability (softmax
+    over the whole vocabulary), logit, id and the token's text as decoded alone (quoted: a leading
+    space shows). A decoder only (a model with a language-modelling head); a text longer than the
+    model reads is cut to its last tokens. --json prints the heed/predict result.
+
+      --model M   catalog name, model directory or GGUF file (default smollm2)
+      --top-k K   how many tokens (default 10)
+
+    example:
+      heed predict "The capital of France is"
+    """
+
     static let serve = """
     usage: heed serve [--log-level error|warn|info|debug] [--max-memory BYTES] [--max-frame BYTES]
 
@@ -160,6 +177,7 @@ enum Help {
         switch command {
         case "analyze": return analyze
         case "tokenize": return tokenize
+        case "predict": return predict
         case "serve": return serve
         case "experiment": return ExperimentCommand.usage
         case "fetch": return fetch
@@ -170,5 +188,5 @@ enum Help {
         }
     }
 
-    static let commands = ["analyze", "tokenize", "serve", "experiment", "fetch", "bench", "models", "help"]
+    static let commands = ["analyze", "tokenize", "predict", "serve", "experiment", "fetch", "bench", "models", "help"]
 }

@@ -31,7 +31,7 @@ enum TokenizeCommand {
 }
 
 /// `display` in double quotes with controls escaped, so leading spaces and newlines show.
-private func quoted(_ s: String) -> String {
+func quoted(_ s: String) -> String {
     var out = "\""
     for u in s.unicodeScalars {
         switch u {

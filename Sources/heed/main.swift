@@ -63,6 +63,8 @@ do {
         try TokenizeCommand.run(model: model, text: text, json: args.has("json"))
     case "analyze":
         try AnalyzeCommand.run(argv)
+    case "predict":
+        try PredictCommand.run(argv)
     case "fetch":
         let args = try parse(argv, command: command, valued: [])
         guard args.positional.count == 1 else {

@@ -11,7 +11,7 @@ final class CLIHelpAndErrorTests: XCTestCase {
 
     /// Every command has its own --help page with its usage and an example; analyze's lists the methods.
     func testEveryCommandHasAHelpPageWithAnExample() throws {
-        for command in ["analyze", "tokenize", "serve", "experiment", "fetch", "bench", "models"] {
+        for command in ["analyze", "tokenize", "predict", "serve", "experiment", "fetch", "bench", "models"] {
             let out = try CLI.run([command, "--help"])
             XCTAssertEqual(out.status, 0, command)
             XCTAssertEqual(out.stderr, "", command)

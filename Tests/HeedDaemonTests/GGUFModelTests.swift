@@ -57,6 +57,7 @@ final class GGUFModelTests: XCTestCase {
         XCTAssertEqual([info["layers"], info["heads"], info["hidden"], info["maxTokens"]].map { $0?.intValue }, [2, 4, 8, 64])
         XCTAssertEqual(info["methods"]?.arrayValue?.count, 0)
         XCTAssertEqual(info["causal"]?.boolValue, true)
+        XCTAssertEqual(info["predicts"], .bool(false))
 
         // "a ab<|endoftext|>": ByteLevel splits "a", " ab"; the control token keeps its span.
         let tokens = try XCTUnwrap(try daemon.result(id: 2, sending: "heed/tokenize", params: #"{"model":"\#(path)","text":"a ab<|endoftext|>"}"#)["tokens"]?.arrayValue)
@@ -71,6 +72,9 @@ final class GGUFModelTests: XCTestCase {
         XCTAssertEqual(analyze["error"]?["data"]?["supported"]?.arrayValue?.count, 0)
         let highlight = try daemon.call(4, "heed/highlight", #"{"model":"\#(path)","text":"ab","focus":{"start":0,"end":1},"method":"attention"}"#)
         XCTAssertError(highlight, .methodNotSupported, id: .int(4), mentioning: ["cannot run mamba networks yet"])
+        let predict = try daemon.call(6, "heed/predict", #"{"model":"\#(path)","text":"ab"}"#)
+        XCTAssertError(predict, .methodNotSupported, id: .int(6), mentioning: ["cannot run mamba networks yet"])
+        XCTAssertEqual(predict["error"]?["data"]?["supported"]?.arrayValue?.count, 0)
         XCTAssertNotNil(try daemon.result(id: 5, sending: "heed/models")["models"])
     }
 

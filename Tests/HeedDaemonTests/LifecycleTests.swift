@@ -28,7 +28,7 @@ final class LifecycleTests: XCTestCase {
         XCTAssertEqual(result["serverInfo"]?["version"]?.stringValue, ServerInfo.version)
         let caps = try XCTUnwrap(result["capabilities"])
         XCTAssertEqual(caps["methods"]?.arrayValue?.compactMap(\.stringValue),
-                       ["heed/models", "heed/loadModel", "heed/unloadModel", "heed/tokenize", "heed/analyze", "heed/highlight"])
+                       ["heed/models", "heed/loadModel", "heed/unloadModel", "heed/tokenize", "heed/analyze", "heed/highlight", "heed/predict"])
         XCTAssertEqual(caps["analysisMethods"]?.arrayValue?.compactMap(\.stringValue), AnalysisMethod.allCases.map(\.rawValue))
         XCTAssertEqual(caps["analysisMethods"]?.arrayValue?.count, 9)
         _ = daemon.finish()

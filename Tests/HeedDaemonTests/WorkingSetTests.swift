@@ -45,6 +45,26 @@ final class WorkingSetTests: XCTestCase {
         XCTAssertEqual(RequestWorkingSet.highlight(tokens: T, textUTF8Bytes: 2000, method: .attention, Self.miniLM).analysis, 4 * T * T + 4 * T * T + 24 * T)
     }
 
+    /// SmolLM2's shape at T = 2048: every layer's taps would be 4.9 GB, so the pass is streamed
+    /// and the forward term holds one layer's taps and attention scratch (protocol.md, section 1);
+    /// at T = 256 the taps are kept, as for MiniLM.
+    func testStreamedForwardFollowsTheDocumentedFormula() {
+        let smol = ModelDimensions(layers: 30, heads: 9, hidden: 576, intermediate: 1536)
+        let L = 30, NH = 9, C = 576, I = 1536
+        for T in [256, 2048] {
+            let h = RequestWorkingSet.highlight(tokens: T, textUTF8Bytes: 9000, method: .normSummed, smol)
+            let streamed = 4 * L * (NH * T * T + 4 * T * C) > 256 << 20
+            XCTAssertEqual(streamed, T == 2048)
+            let layersHeld = streamed ? 1 : L
+            XCTAssertEqual(h.forward, 4 * ((L + 1) * T * C + layersHeld * (4 * T * C + NH * T * T)) + 256 + 4 * T * (8 * C + I)
+                                      + (streamed ? 4 * NH * T * T : 0))
+            let rollout = RequestWorkingSet.highlight(tokens: T, textUTF8Bytes: 9000, method: .normRollout, smol)
+            XCTAssertEqual(rollout.analysis, 4 * ((streamed ? 3 : L + 1) * T * T + NH * T * C + 4 * T * C + NH * T * T) + 4 * T * T + 24 * T)
+        }
+        // Under the default --max-memory 2G less SmolLM2's ~100 MB of weights.
+        XCTAssertLessThan(RequestWorkingSet.highlight(tokens: 2048, textUTF8Bytes: 9000, method: .normRollout, smol).total, 1 << 30)
+    }
+
     /// Reserving evicts least recently used cached results down to what the reservations leave
     /// (at most the cache's quarter); giving it back restores the cache's limit.
     func testCachedResultsAreEvictedToAdmitARequest() throws {

@@ -6,8 +6,9 @@ public enum TinyTokenizer {
     public static let specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
     /// The tokenizer.json of `vocabulary` (token -> its index). `vocabulary` must start with
-    /// `specials` and hold no duplicates.
-    public static func json(vocabulary: [String]) -> String {
+    /// `specials` and hold no duplicates. `leadingOnly`: the post-processor inserts only the
+    /// leading [CLS] (as a decoder's tokenizer inserts only BOS), no trailing [SEP].
+    public static func json(vocabulary: [String], leadingOnly: Bool = false) -> String {
         precondition(Array(vocabulary.prefix(specials.count)) == specials && Set(vocabulary).count == vocabulary.count)
         func special(_ id: Int, _ content: String) -> String {
             #"{"id":\#(id),"content":"\#(content)","single_word":false,"lstrip":false,"rstrip":false,"normalized":false,"special":true}"#
@@ -19,7 +20,7 @@ public enum TinyTokenizer {
          "normalizer":{"type":"BertNormalizer","clean_text":true,"handle_chinese_chars":true,"strip_accents":null,"lowercase":true},
          "pre_tokenizer":{"type":"BertPreTokenizer"},
          "post_processor":{"type":"TemplateProcessing",
-           "single":[{"SpecialToken":{"id":"[CLS]","type_id":0}},{"Sequence":{"id":"A","type_id":0}},{"SpecialToken":{"id":"[SEP]","type_id":0}}],
+           "single":[{"SpecialToken":{"id":"[CLS]","type_id":0}},{"Sequence":{"id":"A","type_id":0}}\(leadingOnly ? "" : #",{"SpecialToken":{"id":"[SEP]","type_id":0}}"#)],
            "pair":[{"SpecialToken":{"id":"[CLS]","type_id":0}},{"Sequence":{"id":"A","type_id":0}},{"SpecialToken":{"id":"[SEP]","type_id":0}},
                    {"Sequence":{"id":"B","type_id":1}},{"SpecialToken":{"id":"[SEP]","type_id":1}}],
            "special_tokens":{"[CLS]":{"id":"[CLS]","ids":[2],"tokens":["[CLS]"]},"[SEP]":{"id":"[SEP]","ids":[3],"tokens":["[SEP]"]}}},

@@ -249,6 +249,46 @@ here from the daemon's scores, for every range whose value is not 0
         (should (equal (heed-tests--marks)
                        (heed-tests--daemon-marks "norm-summed" 2 "from" 14)))))))
 
+(ert-deftest heed-decoder-smollm2 ()
+  "A decoder, unchanged: smollm2 (fetched on first use) lists the methods
+of a pre-norm model, the focus of point is the token before it, and the
+overlays are the daemon's answer."
+  (heed-tests--ensure-daemon)
+  (with-temp-buffer
+    (insert "The capital of France is\n")
+    (setq-local heed-model "smollm2")
+    (setq-local heed-method "norm-summed")
+    (setq-local heed-layer 'last)
+    (setq-local heed-direction "from")
+    (unwind-protect
+        (progn
+          ;; Point on the space before "France" (offset 14): " France" starts
+          ;; there, so the token before point is " of" (an encoder would
+          ;; take " France").
+          (goto-char 15)
+          (call-interactively #'heed-analyze)
+          (heed-tests--wait)
+          (let ((info (jsonrpc-request heed--connection 'heed/loadModel
+                                       (list :model "smollm2") :timeout 60)))
+            (should (eq (plist-get info :causal) t))
+            (should (eq (plist-get info :predicts) t))
+            (should (equal (append (plist-get info :methods) nil)
+                           '("norm-summed" "attention" "attn-res" "norm" "rollout"
+                             "norm-rollout"))))
+          (should (equal (heed-tests--focus) '(12 15 " of")))
+          (should (equal (heed-tests--marks)
+                         (heed-tests--daemon-marks "norm-summed" "last" "from" 14 "smollm2")))
+          (should (equal (heed--mode-line-string) " heed[smollm2 norm-summed L29 from]"))
+          (let ((seen (list heed-method)))
+            (dotimes (_ 6)
+              (heed-cycle-method)
+              (push heed-method seen))
+            (heed-tests--wait)
+            (should (equal (nreverse seen)
+                           '("norm-summed" "attention" "attn-res" "norm" "rollout"
+                             "norm-rollout" "norm-summed")))))
+      (heed-clear))))
+
 (ert-deftest heed-edit-clears ()
   "An edit inside the span clears the overlays; one outside leaves them."
   (heed-tests--ensure-daemon)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The Python client's tests (editors/python) against the real daemon and the real MiniLM.
+# The Python client's tests (editors/python) against the real daemon and the real MiniLM and SmolLM2.
 # Makes a virtual environment (pytest, nbclient, nbformat, ipykernel, numpy, pandas from PyPI),
 # pip-installs the package as a user would (`pip install ./editors/python`), then runs pytest
 # twice: with numpy, and with HEED_NO_NUMPY=1 (the pure-Python path: nested lists, stdlib base64).

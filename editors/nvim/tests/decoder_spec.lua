@@ -15,6 +15,9 @@ local L2 = 'Zürich said 東京 was far.'
 local PARA = { L1, L2 }
 local TEXT = table.concat(PARA, '\n')
 local MODEL = 'smollm2'
+-- A cursor at the start of a token (the space of " France", 14-21): the focus is the token
+-- before it, " of" (11-14); an encoder would take " France" (protocol.md section 5.6).
+local CAPITAL = 'The capital of France is'
 local CABINET = { 0, 15, 0, 23 }
 local buf
 
@@ -237,5 +240,40 @@ H.run('decoder', {
     end
     H.eq(cols, { { 0, 7 }, { 7, 12 }, { 12, 19 }, { 19, 23 } }, 'the words of row 1 before " far"')
     heed.setup({ model = MODEL, keys = false })
+  end },
+
+  { 'smollm2: the token before the cursor is the focus, marks as the daemon answers', function()
+    heed.setup({ model = 'smollm2', keys = false })
+    local buf = H.buffer({ CAPITAL })
+    -- The cursor on the space before "France": " France" (14-21) starts at it, so the token
+    -- before the cursor is " of" (11-14); an encoder would take " France".
+    api.nvim_win_set_cursor(0, { 1, 14 })
+    vim.cmd('HeedAnalyze')
+    H.settle(buf)
+    local info = H.daemon.info('smollm2')
+    H.eq(info.causal, true, 'causal')
+    H.eq(info.predicts, true, 'predicts')
+    H.eq(info.methods, { 'norm-summed', 'attention', 'attn-res', 'norm', 'rollout', 'norm-rollout' }, "smollm2's methods")
+    local units, focus = H.marks(buf)
+    local cursor = H.off32({ CAPITAL }, 0, api.nvim_win_get_cursor(0)[2])
+    local cli = H.cli(CAPITAL, cursor, 'norm-summed', 'last', 'from', nil, 'smollm2')
+    H.eq(cli.focus, { start = 11, ['end'] = 14 }, 'the daemon takes " of"')
+    local want_units, want_focus = H.expect({ CAPITAL }, cli)
+    H.eq(units, want_units, 'unit marks')
+    H.eq(focus, want_focus, 'focus mark')
+    H.eq(heed.statusline(), 'Heed smollm2 norm-summed L29 from', 'statusline')
+  end },
+
+  { ':HeedMethod cycles through the methods smollm2 lists', function()
+    local errors = #H.notes_at(vim.log.levels.ERROR) -- the refusal of attn-res-ln above
+    local seen = { heed.state.method }
+    for _ = 1, 6 do
+      local before = heed.state.method
+      vim.cmd('HeedMethod')
+      H.wait(function() return heed.state.method ~= before end, 'the method to change')
+      table.insert(seen, heed.state.method)
+    end
+    H.eq(seen, { 'norm-summed', 'attention', 'attn-res', 'norm', 'rollout', 'norm-rollout', 'norm-summed' }, 'cycle')
+    H.eq(#H.notes_at(vim.log.levels.ERROR), errors, 'no new errors')
   end },
 })

@@ -125,9 +125,11 @@ end
 
 --- `heed analyze --json` on TEXT with an empty focus at utf-32 offset `cursor`: the daemon's
 --- own heed/highlight answer, with offsets in Unicode scalars (independent of the plugin).
---- opts: {model = 'minilm', granularity = 'token'}.
+--- opts: a model id, or {model = 'minilm', granularity = 'token'}.
 function H.cli(text, cursor, method, layer, direction, topk, opts)
-  opts = opts or {}
+  if type(opts) ~= 'table' then
+    opts = { model = opts }
+  end
   local args = { H.exe, 'analyze', '--json', '--model', opts.model or 'minilm', '--focus-range',
     cursor .. ':' .. cursor, '--method', method, '--direction', direction,
     '--granularity', opts.granularity or 'token' }

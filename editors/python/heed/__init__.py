@@ -27,7 +27,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Client", "find_executable", "default_client", "set_default_client",
-    "tokenize", "analyze", "highlight", "analyze_many", "models", "load_model",
+    "tokenize", "analyze", "highlight", "predict", "analyze_many", "models", "load_model",
     "Analysis", "Highlight", "Range", "Token", "Tokenization", "Word", "SVGFigure", "line_chart",
     "HeedError", "HeedNotFound", "HeedWarning", "DaemonDied", "ParseError", "InvalidRequest",
     "MethodNotFound", "InvalidParams", "InternalError", "ServerNotInitialized",
@@ -91,11 +91,17 @@ def analyze(text: str, methods=("attention", "norm-summed"), layers=None, heads:
 
 def highlight(text: str, focus, method: str = "norm-summed", layer="last",
               direction: str = "from", top_k: Optional[int] = None,
-              granularity: str = "token", model: Optional[str] = None) -> Highlight:
+              granularity: str = "token", model: Optional[str] = None,
+              predict: Optional[int] = None) -> Highlight:
     """What ``focus`` attends to (see :meth:`Client.highlight`)."""
     return default_client().highlight(text, focus, method=method, layer=layer,
                                       direction=direction, top_k=top_k,
-                                      granularity=granularity, model=model)
+                                      granularity=granularity, model=model, predict=predict)
+
+
+def predict(text: str, top_k: Optional[int] = None, model: Optional[str] = None):
+    """The most probable next tokens after ``text`` (see :meth:`Client.predict`)."""
+    return default_client().predict(text, top_k=top_k, model=model)
 
 
 def analyze_many(texts: Iterable[str], to: Optional[str] = None, *,

@@ -701,11 +701,13 @@ class Client:
     def highlight(self, text: str, focus: Focus, method: str = "norm-summed",
                   layer: Union[int, str] = "last", direction: str = "from",
                   top_k: Optional[int] = None, granularity: str = "token",
-                  model: Optional[str] = None):
+                  model: Optional[str] = None, predict: Optional[int] = None):
         """``heed/highlight``: how much the focus attends to every other unit of ``text``.
 
         ``focus``: ``(start, end)`` (``str`` indices, half-open), an ``int`` (a cursor), or a
-        ``str`` (its first occurrence in ``text``).
+        ``str`` (its first occurrence in ``text``). For a decoder (``causal``), a cursor's focus
+        is the last token before it. ``predict=K`` (a model that ``predicts``) adds the K most
+        probable next tokens after the focus as ``result.predictions``.
         """
         from .results import Highlight
         model = model or self.model
@@ -716,8 +718,26 @@ class Client:
                                   "granularity": granularity}
         if top_k is not None:
             params["topK"] = top_k
+        if predict is not None:
+            params["predict"] = predict
         result = self._model_request("heed/highlight", params)
         return Highlight(result, text=text, params=params)
+
+    def predict(self, text: str, top_k: Optional[int] = None,
+                model: Optional[str] = None) -> List[Dict[str, Any]]:
+        """``heed/predict``: the most probable next tokens after ``text``, most probable first.
+
+        Returns a list of dicts ``{"id", "text", "probability", "logit"}`` (``text``: the token
+        decoded alone, e.g. ``" Paris"``; ``probability``: softmax over the whole vocabulary).
+        ``top_k``: how many (default: the daemon's, 10). Needs a decoder (ModelInfo
+        ``predicts``; e.g. ``model="smollm2"``): an encoder raises
+        :class:`heed.MethodNotSupported`.
+        """
+        model = model or self.model
+        params: Dict[str, Any] = {"model": model, "text": text}
+        if top_k is not None:
+            params["topK"] = top_k
+        return self._model_request("heed/predict", params)["tokens"]
 
     def analyze_many(self, texts: Iterable[str], to: Optional[str] = None, *,
                      file_format: Optional[str] = None, progress: bool = True, **kwargs):

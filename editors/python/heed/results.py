@@ -308,7 +308,8 @@ class Highlight:
     """The result of ``heed.highlight``: ``ranges`` (a list of :class:`Range`: ``start``,
     ``end``, ``score`` in [0, 1], raw ``value``, covered ``text``), ``focus`` (the span of the
     units used), ``method``, ``layer`` (None for rollouts), ``window`` (None unless the text
-    exceeded the model's limit)."""
+    exceeded the model's limit), ``predictions`` (with ``predict=K``: the K most probable next
+    tokens after the focus, dicts ``{id, text, probability, logit}``; else None)."""
 
     def __init__(self, result: Dict[str, Any], text: str, params: Dict[str, Any]):
         self.text = text
@@ -324,6 +325,7 @@ class Highlight:
         w = result.get("window")
         self.window: Optional[Tuple[int, int]] = (w["start"], w["end"]) if w else None
         self.position_encoding = result.get("positionEncoding")
+        self.predictions: Optional[List[Dict[str, Any]]] = result.get("predictions")
         self.raw = result
 
     @property

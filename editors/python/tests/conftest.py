@@ -1,7 +1,8 @@
 """Tests against the real daemon and the real MiniLM.
 
-HEED_EXECUTABLE must name a built `heed` (editors/python/test.sh sets it); MiniLM must be in
-Heed's cache (`heed fetch minilm`). A missing executable or model fails the tests, never skips
+HEED_EXECUTABLE must name a built `heed` (editors/python/test.sh sets it); MiniLM and SmolLM2
+must be in Heed's cache (`heed fetch minilm`, `heed fetch smollm2`; the daemon fetches them on
+first use otherwise). A missing executable or model fails the tests, never skips
 them. HEED_NO_NUMPY=1 runs the pure-Python path even where numpy is installed.
 """
 

@@ -66,7 +66,8 @@ def test_spawn_and_initialize_with_utf32(fresh_client):
     assert c.server_info == {"name": "heed", "version": "0.1.0", "isa": lines[1][len("isa: "):]}
     assert c.capabilities["positionEncoding"] == "utf-32"
     assert c.capabilities["methods"] == ["heed/models", "heed/loadModel", "heed/unloadModel",
-                                         "heed/tokenize", "heed/analyze", "heed/highlight"]
+                                         "heed/tokenize", "heed/analyze", "heed/highlight",
+                                         "heed/predict"]
     assert c.capabilities["analysisMethods"] == [
         "attention", "value-norm", "norm", "norm-summed", "attn-res", "attn-res-ln",
         "mixing-ratio", "rollout", "norm-rollout"]

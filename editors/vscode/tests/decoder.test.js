@@ -3,7 +3,8 @@
 // byte-level BPE tokenizer) through the extension's commands, the vscode stand-in and the real
 // daemon. The extension reads its ModelInfo (methods without attn-res-ln, causal), shades by
 // weight and by norm, cycles only the methods the model lists, and shades causally: a `from`
-// focus sees only itself and what precedes it.
+// focus sees only itself and what precedes it; a cursor at the start of a token makes the token
+// before it the focus (protocol.md section 5.6).
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -201,4 +202,49 @@ test('smollm2: showInfo lists only what the focus sees; word granularity', async
   const words = await check(t, w.driver, e2, FAR, 'norm-summed', 'from', 'word');
   assert.deepEqual(words.ranges.filter((r) => r[0] === 1).map((r) => [r[1], r[3]]),
     [[0, 6], [6, 11], [11, 14], [14, 18]], '"Zürich", " said", " 東京", " was"');
+});
+
+test('smollm2: the token before the cursor is the focus; cycleMethod walks its methods', async (t) => {
+  const { vscode, driver } = createFakeVscode({ 'heed.executable': HEED, 'heed.model': 'smollm2' });
+  const heed = createHeed(vscode, { env: { ...process.env, HEED_EXECUTABLE: HEED } });
+  t.after(() => heed.dispose());
+  const text = 'The capital of France is';
+  const editor = driver.open(text);
+  driver.select(editor, text.length);
+  await heed.commands.analyzeSelection();
+  assert.deepEqual(driver.recorded.errors, []);
+
+  const client = new HeedClient({ command: HEED });
+  t.after(() => client.stop());
+  await client.start();
+  const info = await client.request('heed/loadModel', { model: 'smollm2' });
+  assert.equal(info.causal, true);
+  assert.equal(info.predicts, true);
+  assert.deepEqual(info.methods, ['norm-summed', 'attention', 'attn-res', 'norm', 'rollout', 'norm-rollout']);
+  const direct = await client.request('heed/highlight', {
+    model: 'smollm2', text, focus: { start: text.length, end: text.length }, method: 'norm-summed', predict: 1,
+  });
+  assert.deepEqual(direct.focus, { start: 21, end: 24 }, '" is", the token before the cursor');
+  assert.equal(direct.predictions[0].text, ' Paris');
+  const drawn = driver.drawn(editor);
+  const doc = editor.document;
+  const at = (o) => { const p = doc.positionAt(o); return [p.line, p.character]; };
+  assert.deepEqual(drawn.focus, [[...at(21), ...at(24)]]);
+  const buckets = Array.from({ length: 8 }, () => []);
+  for (const r of direct.ranges) buckets[Math.min(7, Math.floor(r.score * 8))].push([...at(r.start), ...at(r.end)]);
+  assert.deepEqual(drawn.buckets, buckets);
+
+  // The cursor moves to the space before "France": " France" (14-21) starts at it, so the
+  // token before the cursor is " of" (11-14) (an encoder would take " France").
+  driver.select(editor, 14);
+  await heed.settle();
+  assert.deepEqual(driver.drawn(editor).focus, [[...at(11), ...at(14)]]);
+
+  const seen = [heed.state.method];
+  for (let i = 0; i < 6; i++) {
+    await heed.commands.cycleMethod();
+    seen.push(heed.state.method);
+  }
+  assert.deepEqual(seen, ['norm-summed', 'attention', 'attn-res', 'norm', 'rollout', 'norm-rollout', 'norm-summed']);
+  assert.deepEqual(driver.recorded.errors, []);
 });
