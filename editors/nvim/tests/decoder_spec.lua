@@ -192,11 +192,11 @@ H.run('decoder', {
     H.wait(function() return lines ~= nil end, 'the info window')
     H.eq(lines[1], 'Heed smollm2 | norm-summed | layer 29 | from', 'title')
     H.eq(lines[2], 'focus   cabinet', 'focus')
-    -- a daemon whose ModelInfo says `predicts: true`: the 5 most probable next tokens after the
-    -- focus, as heed/predict gives them for the text up to it; without it, no such line
-    local d = 0
-    if H.daemon.info(MODEL).predicts == true then
-      d = 1
+    -- ModelInfo says `predicts: true`: the 5 most probable next tokens after the focus, as
+    -- heed/predict gives them for the text up to it
+    H.eq(H.daemon.info(MODEL).predicts, true, 'ModelInfo predicts')
+    local d = 1
+    do
       local want
       H.daemon.request('heed/predict', { model = MODEL, text = TEXT:sub(1, 23), topK = 5 }, function(err, r)
         want = err and { error = err } or r
@@ -209,8 +209,6 @@ H.run('decoder', {
       end
       H.eq(#parts, 5, 'five predictions')
       H.eq(lines[3], 'next   ' .. table.concat(parts, '  '), 'the next tokens')
-    else
-      H.eq(lines[3], '', 'no prediction line')
     end
     H.truthy(lines[4 + d]:match('^top 5 by norm%-summed%s+top 5 by attention$'), 'headers: ' .. lines[4 + d])
     -- four contributors on each side (the tokens before the focus), strongest first; both
