@@ -51,7 +51,7 @@ public final class AnalysisSession {
         }
         guard wanted || wantNormRollout else { return }
         if isCancelled() { throw ForwardError.cancelled }
-        let postNorm = normAfterBlock ?? taps.parameters.norm.isAfterBlock
+        let normAfter = normAfterBlock ?? taps.parameters.norm.isAfterBlock
         let needsDecomposition = wantNormRollout || (wanted && perLayer.contains { $0 != .attention })
         // norm-summed and attn-res-ln share one pass over alpha only when both are wanted here.
         let bothForms = wantNormRollout || (wanted && perLayer.contains(.attnResLn))
@@ -59,14 +59,14 @@ public final class AnalysisSession {
         if !needsDecomposition {
             d = nil
         } else if let heads {
-            d = NormDecomposition(taps: taps, heads: heads, postLayerNorm: postNorm, alsoAttnResLn: bothForms)
+            d = NormDecomposition(taps: taps, heads: heads, normAfterBlock: normAfter, alsoAttnResLn: bothForms)
         } else {
             d = NormDecomposition(taps: taps, alsoAttnResLn: bothForms)
         }
         var attnResLn: Tensor? = nil
         if wantNormRollout {
-            let m = postNorm ? d!.attnResLn() : d!.attnRes()
-            if postNorm { attnResLn = m }
+            let m = normAfter ? d!.attnResLn() : d!.attnRes()
+            if normAfter { attnResLn = m }
             let step = Rollout.rowNormalised(m)
             normRollout = normRollout.map { Rollout.multiply(step, onto: $0) } ?? step
         }

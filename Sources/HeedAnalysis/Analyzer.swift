@@ -18,19 +18,19 @@ public enum AnalysisMethod: String, CaseIterable, Sendable {
     public var isAcrossLayers: Bool { self == .rollout || self == .normRollout }
 
     /// What a model supports: `attn-res-ln` needs a norm after the attention block
-    /// (`postLayerNorm`: there is one).
-    public static func supported(postLayerNorm: Bool) -> [AnalysisMethod] {
-        postLayerNorm ? allCases : allCases.filter { $0 != .attnResLn }
+    /// (`normAfterBlock`: there is one, as `NormSpec.isAfterBlock` says).
+    public static func supported(normAfterBlock: Bool) -> [AnalysisMethod] {
+        normAfterBlock ? allCases : allCases.filter { $0 != .attnResLn }
     }
 
     /// What a model whose attention blocks have `attentionNorm` supports.
     public static func supported(attentionNorm: NormSpec) -> [AnalysisMethod] {
-        supported(postLayerNorm: attentionNorm.isAfterBlock)
+        supported(normAfterBlock: attentionNorm.isAfterBlock)
     }
 
     /// The highlight methods a model whose attention blocks have `attentionNorm` supports.
     public static func highlightable(attentionNorm: NormSpec) -> [AnalysisMethod] {
-        highlightable(postLayerNorm: attentionNorm.isAfterBlock)
+        highlightable(normAfterBlock: attentionNorm.isAfterBlock)
     }
 
     /// The methods `heed/highlight` takes, in the order an editor cycles through them (the
@@ -38,8 +38,8 @@ public enum AnalysisMethod: String, CaseIterable, Sendable {
     public static let highlightOrder: [AnalysisMethod] = [.normSummed, .attention, .attnResLn, .attnRes, .norm, .rollout, .normRollout]
 
     /// The highlight methods a model supports, in `highlightOrder` (ModelInfo's `methods`).
-    public static func highlightable(postLayerNorm: Bool) -> [AnalysisMethod] {
-        let supported = supported(postLayerNorm: postLayerNorm)
+    public static func highlightable(normAfterBlock: Bool) -> [AnalysisMethod] {
+        let supported = supported(normAfterBlock: normAfterBlock)
         return highlightOrder.filter(supported.contains)
     }
 }
@@ -104,10 +104,11 @@ public struct AnalyzeResult: Sendable {
 
 /// Computes analysis results from a forward pass's taps (never from model internals).
 public enum Analyzer {
-    /// Checks `options` against what the model supports, before any work.
-    public static func validate(_ options: AnalyzeOptions, layerCount: Int, postLayerNorm: Bool) throws {
+    /// Checks `options` against what the model supports, before any work: L layers, and a norm
+    /// after the attention block or not (`normAfterBlock`, for `attn-res-ln`).
+    public static func validate(_ options: AnalyzeOptions, layerCount: Int, normAfterBlock: Bool) throws {
         guard !options.methods.isEmpty else { throw AnalysisError.noMethods }
-        let supported = AnalysisMethod.supported(postLayerNorm: postLayerNorm)
+        let supported = AnalysisMethod.supported(normAfterBlock: normAfterBlock)
         for m in options.methods where !supported.contains(m) {
             throw AnalysisError.unsupportedMethod(m, supported: supported)
         }
@@ -116,7 +117,7 @@ public enum Analyzer {
 
     /// Checks `options` against a model whose attention blocks have `attentionNorm`.
     public static func validate(_ options: AnalyzeOptions, layerCount: Int, attentionNorm: NormSpec) throws {
-        try validate(options, layerCount: layerCount, postLayerNorm: attentionNorm.isAfterBlock)
+        try validate(options, layerCount: layerCount, normAfterBlock: attentionNorm.isAfterBlock)
     }
 
     /// Analyses `forward`'s taps, reading NH, NKV, HS, T_q, T_k and the norm from the taps
@@ -129,19 +130,15 @@ public enum Analyzer {
                            normAfterBlock: normAfterBlock, isCancelled: isCancelled)
     }
 
-    /// As `analyze(modelID:forward:table:options:isCancelled:)` with NH given and a norm after
-    /// the block or not by `postLayerNorm`, for taps built without a geometry.
+    /// As `analyze(modelID:forward:table:options:isCancelled:)` with NH given (nil: read from
+    /// the taps) and a norm after the block or not by `normAfterBlock`, for taps built without a
+    /// geometry (NKV = NH, T_q = T_k). Throws `AnalysisError` for options the model does not
+    /// support, ForwardError.cancelled.
     public static func analyze(modelID: String, forward: ForwardResult, table: TokenTable, options: AnalyzeOptions,
-                               heads NH: Int, postLayerNorm: Bool, isCancelled: () -> Bool = { false }) throws -> AnalyzeResult {
-        try analyze(modelID: modelID, forward: forward, table: table, options: options, heads: NH,
-                    normAfterBlock: postLayerNorm, isCancelled: isCancelled)
-    }
-
-    static func analyze(modelID: String, forward: ForwardResult, table: TokenTable, options: AnalyzeOptions,
-                        heads NH: Int?, normAfterBlock postLayerNorm: Bool, isCancelled: () -> Bool) throws -> AnalyzeResult {
+                               heads NH: Int?, normAfterBlock: Bool, isCancelled: () -> Bool = { false }) throws -> AnalyzeResult {
         let L = forward.layers.count
-        try validate(options, layerCount: L, postLayerNorm: postLayerNorm)
-        let session = AnalysisSession(modelID: modelID, table: table, options: options, layerCount: L, heads: NH, normAfterBlock: postLayerNorm)
+        try validate(options, layerCount: L, normAfterBlock: normAfterBlock)
+        let session = AnalysisSession(modelID: modelID, table: table, options: options, layerCount: L, heads: NH, normAfterBlock: normAfterBlock)
         for taps in forward.layers { try session.consume(taps, isCancelled: isCancelled) }
         return session.finish()
     }

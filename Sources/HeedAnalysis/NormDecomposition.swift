@@ -17,7 +17,7 @@ import HeedModels
 
 /// Per-layer decomposition state: the transient NH x T x C vectors f and what derives from them.
 /// Only f is computed up front; everything else (the value norms, the diagonal and the sums, the
-/// LayerNorm scales, each Gram form) is computed the first time a method asks for it, so a
+/// norm's scales s_i, each Gram form) is computed the first time a method asks for it, so a
 /// highlight of one method pays for that method alone.
 public final class NormDecomposition {
     /// T: the keys T_k (== T_q for the square methods); C; NH; HS.
@@ -37,9 +37,9 @@ public final class NormDecomposition {
     let normAfterBlock: Bool
     /// That norm's kind.
     let normKind: NormKind
-    /// Whether `norm-summed` should also compute the LayerNorm form in the same pass over alpha
-    /// (true when `attn-res-ln` will be asked for too).
-    let pairLayerNormForm: Bool
+    /// Whether `norm-summed` should also compute the form through the norm (g_i) in the same pass
+    /// over alpha (true when `attn-res-ln` will be asked for too).
+    let pairNormMapForm: Bool
 
     /// The decomposition of `taps` (recorded with `TapLevel.full`), reading its geometry and
     /// norm: g_i exists when the norm sits after the block. `alsoAttnResLn`: compute
@@ -51,12 +51,12 @@ public final class NormDecomposition {
     }
 
     /// As `init(taps:alsoAttnResLn:)` with NH given and the norm after the block or not by
-    /// `postLayerNorm` (taps without a geometry: NKV = NH, T_q = T_k, HS = C / NH).
-    public convenience init(taps: LayerTaps, heads NH: Int, postLayerNorm: Bool, alsoAttnResLn: Bool = true) {
+    /// `normAfterBlock` (taps without a geometry: NKV = NH, T_q = T_k, HS = C / NH).
+    public convenience init(taps: LayerTaps, heads NH: Int, normAfterBlock: Bool, alsoAttnResLn: Bool = true) {
         guard let x = taps.input, let a = taps.attention else { preconditionFailure("NormDecomposition needs full taps") }
         let g = taps.geometry ?? AttentionGeometry(heads: NH, kvHeads: NH, headSize: x.shape[1] / NH,
                                                    queries: a.shape[1], keys: a.shape[2])
-        self.init(taps: taps, geometry: g, normAfterBlock: postLayerNorm, alsoAttnResLn: alsoAttnResLn)
+        self.init(taps: taps, geometry: g, normAfterBlock: normAfterBlock, alsoAttnResLn: alsoAttnResLn)
     }
 
     init(taps: LayerTaps, geometry g: AttentionGeometry, normAfterBlock: Bool, alsoAttnResLn: Bool) {
@@ -70,21 +70,23 @@ public final class NormDecomposition {
         self.residualSum = y.data
         self.normAfterBlock = normAfterBlock
         self.normKind = taps.parameters.norm.kind
-        self.pairLayerNormForm = normAfterBlock && alsoAttnResLn
+        self.pairNormMapForm = normAfterBlock && alsoAttnResLn
         let p = taps.parameters
         self.parameters = p
 
         // f^h = v^{g(h)} (T_k, HS) * (W_O[:, h*HS ..< (h+1)*HS])^T   -> (T_k, C); v is (T_k, NKV*HS),
-        // W_O (C, NH*HS).
-        var f = [Float](repeating: 0, count: NH * T * C)
-        values.data.withUnsafeBufferPointer { v in p.outputWeight.withUnsafeBufferPointer { w in f.withUnsafeMutableBufferPointer { fp in
-            // One parallel region over the heads (each GEMM inline) rather than one per head.
-            let V = v.baseAddress!, Wp = w.baseAddress!, F = fp.baseAddress!
-            Parallel.forEach(NH) { h in
-                Kernels.gemmABt(m: T, n: C, k: HS, a: V + g.kvHead(of: h) * HS, lda: NKV * HS, b: Wp + h * HS, ldb: NH * HS,
-                                c: F + h * T * C, ldc: C)
+        // W_O (C, NH*HS), read in place from the model's out-projection.
+        let f = [Float](unsafeUninitializedCapacity: NH * T * C) { fp, n in
+            values.data.withUnsafeBufferPointer { v in
+                // One parallel region over the heads (each GEMM inline) rather than one per head.
+                guard let V = v.baseAddress, let F = fp.baseAddress else { return }
+                Parallel.forEach(NH) { h in
+                    p.output(inputColumns: (h * HS)..<((h + 1) * HS), V + g.kvHead(of: h) * HS, rows: T, ldx: NKV * HS,
+                             into: F + h * T * C, ldy: C)
+                }
             }
-        } } }
+            n = NH * T * C
+        }
         self.f = f
     }
 
@@ -123,7 +125,7 @@ public final class NormDecomposition {
     }()
 
     /// s_i (T) of the norm after the block; nil without one.
-    private(set) lazy var lnScale: [Float]? = {
+    private(set) lazy var normScale: [Float]? = {
         guard normAfterBlock else { return nil }
         let T = queries, C = C, y = residualSum
         var s = [Float](repeating: 0, count: T)
@@ -141,7 +143,7 @@ public final class NormDecomposition {
         return s
     }()
 
-    /// gamma (C) of that LayerNorm; nil without one.
+    /// gamma (C) of the norm after the block; nil without one.
     var gamma: [Float]? { normAfterBlock ? parameters.normWeight : nil }
 
     static func norm(_ v: [Float], offset: Int, count: Int) -> Float {
@@ -151,9 +153,9 @@ public final class NormDecomposition {
     }
 
     /// g_i(v): centre (LayerNorm only), times gamma / s_i.
-    func layerNormMap(_ v: [Float], row i: Int) -> [Float] {
+    func normMap(_ v: [Float], row i: Int) -> [Float] {
         let mean = normKind == .layerNorm ? v.reduce(0, +) / Float(C) : 0
-        let inv = 1 / lnScale![i]
+        let inv = 1 / normScale![i]
         return (0..<C).map { (v[$0] - mean) * gamma![$0] * inv }
     }
 
@@ -187,26 +189,26 @@ public final class NormDecomposition {
         return Tensor(shape: [T, T], data: normSummedForm!)
     }
 
-    /// ||z_ij|| and, with a LayerNorm, ||g_i(z_ij)|| (off-diagonal attn-res-ln) in one pass over alpha.
+    /// ||z_ij|| and, with a norm after the block, ||g_i(z_ij)|| (off-diagonal attn-res-ln) in one pass over alpha.
     private var normSummedForm: [Float]?
-    private var layerNormForm: [Float]?
+    private var normMapForm: [Float]?
     private func computeQuadraticForms() {
         guard normSummedForm == nil else { return }
-        if pairLayerNormForm, let s = lnScale {
+        if pairNormMapForm, let s = normScale {
             let (a, b) = GramQuadraticForm.evaluateTwo(alpha: alpha, gramA: gram(weighted: false), gramB: gram(weighted: true),
                                                        T: T, NH: NH, rowScaleB: s.map { 1 / $0 })
-            normSummedForm = a; layerNormForm = b
+            normSummedForm = a; normMapForm = b
         } else {
             normSummedForm = GramQuadraticForm.evaluate(alpha: alpha, gram: gram(weighted: false), T: T, NH: NH, rowScale: nil)
         }
     }
 
     /// ||g_i(z_ij)|| alone, when it was not paired with `norm-summed` (same kernel as evaluateTwo's B).
-    private func computeLayerNormForm() {
-        if layerNormForm != nil { return }
-        if pairLayerNormForm { computeQuadraticForms(); return }
-        layerNormForm = GramQuadraticForm.evaluate(alpha: alpha, gram: gram(weighted: true), T: T, NH: NH,
-                                                   rowScale: lnScale!.map { 1 / $0 })
+    private func computeNormMapForm() {
+        if normMapForm != nil { return }
+        if pairNormMapForm { computeQuadraticForms(); return }
+        normMapForm = GramQuadraticForm.evaluate(alpha: alpha, gram: gram(weighted: true), T: T, NH: NH,
+                                                 rowScale: normScale!.map { 1 / $0 })
     }
 
     /// `attn-res` (AttnRes-N): ||r_ij||; equals norm-summed off the diagonal   (T, T)
@@ -222,20 +224,20 @@ public final class NormDecomposition {
 
     /// `attn-res-ln` (AttnResLn-N): ||g_i(r_ij)||   (T, T); models with a norm after the block only.
     public func attnResLn() -> Tensor {
-        precondition(lnScale != nil, "attn-res-ln needs a norm after the attention block")
+        precondition(normScale != nil, "attn-res-ln needs a norm after the attention block")
         precondition(queries == T, "attn-res-ln needs T_q == T_k")
-        computeLayerNormForm()
-        var out = layerNormForm!
+        computeNormMapForm()
+        var out = normMapForm!
         for i in 0..<T {
             var v = [Float](repeating: 0, count: C)
             for c in 0..<C { v[c] = diagonal[i * C + c] + residual[i * C + c] }
-            out[i * T + i] = Self.norm(layerNormMap(v, row: i), offset: 0, count: C)
+            out[i * T + i] = Self.norm(normMap(v, row: i), offset: 0, count: C)
         }
         return Tensor(shape: [T, T], data: out)
     }
 
     /// Mixing ratios (EMNLP 2021): "attn-w", "attnres-w", "attn-n", "attnres-n", "attnresln-n" (when
-    /// a LayerNorm follows), each of length T. sum_{j!=i} z_ij = o_i - z_ii, and likewise for r and g_i(r).
+    /// a norm follows the block), each of length T. sum_{j!=i} z_ij = o_i - z_ii, and likewise for r and g_i(r).
     public func mixingRatios() -> [(key: String, values: [Float])] {
         precondition(queries == T, "mixing ratios need T_q == T_k")
         var attnW = [Float](repeating: 0, count: T)
@@ -255,13 +257,13 @@ public final class NormDecomposition {
             let no = Self.norm(others, offset: 0, count: C)
             attnN[i] = Self.ratio(no, Self.norm(self_, offset: 0, count: C))
             resN[i] = Self.ratio(no, Self.norm(selfRes, offset: 0, count: C))
-            if lnScale != nil {
-                lnN[i] = Self.ratio(Self.norm(layerNormMap(others, row: i), offset: 0, count: C),
-                                    Self.norm(layerNormMap(selfRes, row: i), offset: 0, count: C))
+            if normScale != nil {
+                lnN[i] = Self.ratio(Self.norm(normMap(others, row: i), offset: 0, count: C),
+                                    Self.norm(normMap(selfRes, row: i), offset: 0, count: C))
             }
         }
         var out: [(String, [Float])] = [("attn-w", attnW), ("attn-n", attnN), ("attnres-w", attnW.map { $0 / 2 }), ("attnres-n", resN)]
-        if lnScale != nil { out.append(("attnresln-n", lnN)) }
+        if normScale != nil { out.append(("attnresln-n", lnN)) }
         return out
     }
 

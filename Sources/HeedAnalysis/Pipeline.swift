@@ -77,7 +77,7 @@ public enum PipelineError: Error, Equatable, CustomStringConvertible {
         case let .focusOverlapsNoUnit(focus, granularity):
             return "focus \(focus.lowerBound)..<\(focus.upperBound) overlaps no \(granularity.rawValue) of the text (it covers only whitespace or characters the tokenizer drops); give a span that overlaps one, or an empty focus (a cursor) for the nearest"
         case let .textHasNoUnit(granularity):
-            return "the text has no \(granularity.rawValue) to focus on: it is empty or holds only whitespace or characters the tokenizer drops (the [CLS] and [SEP] the tokenizer inserts have no span)"
+            return "the text has no \(granularity.rawValue) to focus on: it is empty or holds only whitespace or characters the tokenizer drops (the special tokens the tokenizer inserts have no span)"
         case let .methodNotHighlightable(m): return "method \"\(m.rawValue)\" cannot be highlighted (use attention, norm, norm-summed, attn-res, attn-res-ln, rollout or norm-rollout)"
         }
     }

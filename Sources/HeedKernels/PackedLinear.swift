@@ -82,6 +82,26 @@ public final class PackedLinear: @unchecked Sendable {
         }
     }
 
+    /// y (T, OC) = x (T, K) * W[:, columns]^T, K = `columns.count`, without the bias: the
+    /// contribution of the input features `columns` alone (an attention head's slice of W_O),
+    /// read in place from the panels (each panel holds those rows contiguously), no copy of W.
+    /// Rows of x are `ldx` apart, rows of y `ldy` apart; y must not overlap x.
+    /// Precondition: `columns` lies within 0 ..< C.
+    public func forward(inputColumns columns: Range<Int>, _ x: UnsafePointer<Float>, rows: Int, ldx: Int,
+                        into y: UnsafeMutablePointer<Float>, ldy: Int) {
+        precondition(columns.lowerBound >= 0 && columns.upperBound <= inFeatures, "input columns outside 0..<C")
+        let m = rows, n = outFeatures, k = columns.count, k0 = columns.lowerBound, depth = inFeatures
+        let p = UnsafePointer(panels)
+        switch isa {
+        case .avx512:
+            HeedKernelsAVX512.VariantKernels.gemmPackedColumns(m: m, n: n, k: k, k0: k0, depth: depth, a: x, lda: ldx, panels: p, c: y, ldc: ldy)
+        case .avx2:
+            HeedKernelsAVX2.VariantKernels.gemmPackedColumns(m: m, n: n, k: k, k0: k0, depth: depth, a: x, lda: ldx, panels: p, c: y, ldc: ldy)
+        case .portable:
+            HeedKernelsPortable.VariantKernels.gemmPackedColumns(m: m, n: n, k: k, k0: k0, depth: depth, a: x, lda: ldx, panels: p, c: y, ldc: ldy)
+        }
+    }
+
     deinit {
         panels.deallocate()
         biasPointer?.deallocate()

@@ -159,6 +159,56 @@ public final class QuantizedLinear: @unchecked Sendable {
         }
     }
 
+    /// y (T, OC) = x (T, K) * W[:, columns]^T, K = `columns.count`, without the bias: the
+    /// contribution of the input features `columns` alone (an attention head's slice of W_O).
+    /// When `columns` starts and ends on block boundaries the GEMM reads those blocks of each
+    /// row in place; otherwise the blocks covering `columns` are dequantised (OC x whole
+    /// blocks, freed on return) and multiplied in f32. Rows of x are `ldx` apart, rows of y
+    /// `ldy` apart; y must not overlap x. Precondition: `columns` lies within 0 ..< C.
+    public func forward(inputColumns columns: Range<Int>, _ x: UnsafePointer<Float>, rows: Int, ldx: Int,
+                        into y: UnsafeMutablePointer<Float>, ldy: Int) {
+        precondition(columns.lowerBound >= 0 && columns.upperBound <= inFeatures, "input columns outside 0..<C")
+        let bs = format.blockSize, n = outFeatures
+        let b0 = columns.lowerBound / bs, b1 = (columns.upperBound + bs - 1) / bs
+        if columns.lowerBound % bs == 0 && columns.upperBound % bs == 0 {
+            let w = blocks + b0 * format.bytesPerBlock, k = columns.count
+            switch isa {
+            case .avx512:
+                HeedKernelsAVX512.VariantKernels.gemmQuantized(m: rows, n: n, k: k, a: x, lda: ldx, w: w, rowBytes: rowBytes,
+                                                               ggmlType: ggmlType, c: y, ldc: ldy, bias: nil, accumulate: false)
+            case .avx2:
+                HeedKernelsAVX2.VariantKernels.gemmQuantized(m: rows, n: n, k: k, a: x, lda: ldx, w: w, rowBytes: rowBytes,
+                                                             ggmlType: ggmlType, c: y, ldc: ldy, bias: nil, accumulate: false)
+            case .portable:
+                HeedKernelsPortable.VariantKernels.gemmQuantized(m: rows, n: n, k: k, a: x, lda: ldx, w: w, rowBytes: rowBytes,
+                                                                 ggmlType: ggmlType, c: y, ldc: ldy, bias: nil, accumulate: false)
+            }
+            return
+        }
+        // The covering blocks of every row, dequantised: (OC, width), then the f32 GEMM on the
+        // columns' offset inside them.
+        let width = (b1 - b0) * bs, src = blocks + b0 * format.bytesPerBlock
+        let plain = UnsafeMutablePointer<Float>.allocate(capacity: max(1, n * width))
+        defer { plain.deallocate() }
+        switch isa {
+        case .avx512: HeedKernelsAVX512.VariantKernels.dequantizeRows(ggmlType: ggmlType, src, rowBytes: rowBytes, rows: n, k: width, into: plain)
+        case .avx2: HeedKernelsAVX2.VariantKernels.dequantizeRows(ggmlType: ggmlType, src, rowBytes: rowBytes, rows: n, k: width, into: plain)
+        case .portable: HeedKernelsPortable.VariantKernels.dequantizeRows(ggmlType: ggmlType, src, rowBytes: rowBytes, rows: n, k: width, into: plain)
+        }
+        let off = plain + (columns.lowerBound - b0 * bs)
+        switch isa {
+        case .avx512:
+            HeedKernelsAVX512.VariantKernels.gemmABt(m: rows, n: n, k: columns.count, a: x, lda: ldx, b: off, ldb: width, c: y, ldc: ldy,
+                                                     bias: nil, accumulate: false)
+        case .avx2:
+            HeedKernelsAVX2.VariantKernels.gemmABt(m: rows, n: n, k: columns.count, a: x, lda: ldx, b: off, ldb: width, c: y, ldc: ldy,
+                                                   bias: nil, accumulate: false)
+        case .portable:
+            HeedKernelsPortable.VariantKernels.gemmABt(m: rows, n: n, k: columns.count, a: x, lda: ldx, b: off, ldb: width, c: y, ldc: ldy,
+                                                       bias: nil, accumulate: false)
+        }
+    }
+
     /// Rows [r0, r1) of W dequantised, row-major ((r1 - r0), C). Precondition: 0 <= r0 <= r1 <= OC.
     public func dequantizedRows(_ range: Range<Int>) -> [Float] {
         precondition(range.lowerBound >= 0 && range.upperBound <= outFeatures)

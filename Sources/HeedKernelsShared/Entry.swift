@@ -41,8 +41,18 @@ public enum VariantKernels {
     public static func gemmPacked(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
                                   panels: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int,
                                   bias: UnsafePointer<Float>?, accumulate: Bool) {
-        GemmDriver.run(m: m, n: n, k: k, a: a, lda: lda, b: .packed(panels), c: c, ldc: ldc,
+        GemmDriver.run(m: m, n: n, k: k, a: a, lda: lda, b: .packed(panels, panelStride: k * gemmNR), c: c, ldc: ldc,
                        bias: bias, accumulate: accumulate)
+    }
+
+    /// c (M, N) = a (M, K) * W[:, k0 ..< k0 + K]^T, no bias: the input columns k0 ..< k0 + K of a
+    /// W (N, depth) packed by `packTransposed` (depth >= k0 + K), read in place from its panels
+    /// (in each panel those rows are contiguous). `panels` is the packed W's base.
+    @inline(never)
+    public static func gemmPackedColumns(m: Int, n: Int, k: Int, k0: Int, depth: Int, a: UnsafePointer<Float>, lda: Int,
+                                         panels: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        GemmDriver.run(m: m, n: n, k: k, a: a, lda: lda, b: .packed(panels + k0 * gemmNR, panelStride: depth * gemmNR),
+                       c: c, ldc: ldc, bias: nil, accumulate: false)
     }
 
     /// Floats of the packed panels of a (N, K) weight.

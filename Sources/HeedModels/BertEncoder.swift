@@ -16,12 +16,9 @@ import HeedKernels
 struct BertLayerWeights {
     /// BertSelfAttention.query / .key / .value fused: (3C, C), rows [W_Q; W_K; W_V].
     let selfQKV: Linear
-    /// BertSelfOutput.dense: (C, C).
+    /// BertSelfOutput.dense: (C, C): W_O, which the analysis reads per head from this Linear
+    /// (no plain copy is kept).
     let selfOutputDense: Linear
-    /// W_O (C, C) row-major, plain, for the analysis, when `selfOutputDense` is packed f32 (the
-    /// packed copy is the GEMM's; BiasFreeModelTests pins this copy in `weightBytes`). nil for a
-    /// quantised W_O: the analysis then dequantises it from the blocks when it reads it.
-    let selfOutputDenseWeight: [Float]?
     /// BertSelfOutput.LayerNorm: gamma (C), beta (C) or nil.
     let selfOutputLayerNormWeight: [Float], selfOutputLayerNormBias: [Float]?
     /// BertIntermediate.dense: (I, C).
@@ -175,33 +172,22 @@ public final class BertEncoder: @unchecked Sendable {
             let qkvBiases = try [EncoderTensor.queryBias, .keyBias, .valueBias].map { try bias($0, layer: l, C) }
             let qkvBias: [Float]? = qkvBiases.allSatisfy { $0 == nil } ? nil
                 : qkvBiases.flatMap { $0 ?? [Float](repeating: 0, count: C) }
-            // Fused (3C, C): Q, K and V stored in one quantised format are fused block by block
-            // (rows are whole blocks); otherwise as f32.
+            // One (3C, C) projection: Q, K and V kept quantised are stacked, each read in place
+            // from the file's blocks (no fused copy); otherwise fused as f32.
             let qkvBlocks = try [EncoderTensor.queryWeight, .keyWeight, .valueWeight].map { try blocks($0, layer: l, [C, C]) }
             let selfQKV: Linear
-            if let q = qkvBlocks[0], let k = qkvBlocks[1], let v = qkvBlocks[2], q.format == k.format, k.format == v.format {
-                selfQKV = try quantized("tensors \(q.info.name), \(k.info.name), \(v.info.name)") {
-                    .quantized(try QuantizedLinear(blocks: Array(q.bytes) + Array(k.bytes) + Array(v.bytes), format: q.format,
-                                                   outFeatures: 3 * C, inFeatures: C, bias: qkvBias))
-                }
+            if let q = qkvBlocks[0], let k = qkvBlocks[1], let v = qkvBlocks[2] {
+                selfQKV = .stacked(try zip([q, k, v], qkvBiases).map { b, bias in
+                    try quantized("tensor \(b.info.name)") { try Linear.quantized(b, bias: bias, outFeatures: C, inFeatures: C) }
+                })
             } else {
                 let qkvWeight = try load(.queryWeight, layer: l, [C, C]) + load(.keyWeight, layer: l, [C, C]) + load(.valueWeight, layer: l, [C, C])
                 selfQKV = .dense(weight: qkvWeight, bias: qkvBias, outFeatures: 3 * C, inFeatures: C)
             }
             let attnOutBias = try bias(.attnOutBias, layer: l, C)
-            let selfOutputDense: Linear, selfOutputDenseWeight: [Float]?
-            if let q = try blocks(.attnOutWeight, layer: l, [C, C]) {
-                selfOutputDense = try quantized("tensor \(q.info.name)") { try Linear.quantized(q, bias: attnOutBias, outFeatures: C, inFeatures: C) }
-                selfOutputDenseWeight = nil
-            } else {
-                let w = try load(.attnOutWeight, layer: l, [C, C])
-                selfOutputDense = .dense(weight: w, bias: attnOutBias, outFeatures: C, inFeatures: C)
-                selfOutputDenseWeight = w
-            }
             layers.append(BertLayerWeights(
                 selfQKV: selfQKV,
-                selfOutputDense: selfOutputDense,
-                selfOutputDenseWeight: selfOutputDenseWeight,
+                selfOutputDense: try linear(.attnOutWeight, layer: l, [C, C], bias: attnOutBias),
                 selfOutputLayerNormWeight: try load(.attnLNWeight, layer: l, [C]), selfOutputLayerNormBias: try bias(.attnLNBias, layer: l, C),
                 intermediateDense: try linear(.ffnInWeight, layer: l, [I, C], bias: try bias(.ffnInBias, layer: l, I)),
                 outputDense: try linear(.ffnOutWeight, layer: l, [C, I], bias: try bias(.ffnOutBias, layer: l, C)),
@@ -357,11 +343,8 @@ public final class BertEncoder: @unchecked Sendable {
     static func taps(layer l: Int, level: TapLevel, weights layer: BertLayerWeights, geometry: AttentionGeometry, eps: Float,
                      input x: [Float], probs: [Float], qkv: [Float], y: [Float], h1: [Float]) -> LayerTaps {
         let T = geometry.queries, NH = geometry.heads, C = NH * geometry.headSize
-        let parameters = layer.selfOutputDenseWeight.map {
-            AttentionOutputParameters(outputWeight: $0, outputBias: layer.selfOutputDense.bias, norm: .postLayerNorm,
-                                      normWeight: layer.selfOutputLayerNormWeight, normBias: layer.selfOutputLayerNormBias, normEps: eps)
-        } ?? AttentionOutputParameters(output: layer.selfOutputDense, norm: .postLayerNorm, normWeight: layer.selfOutputLayerNormWeight,
-                                       normBias: layer.selfOutputLayerNormBias, normEps: eps)
+        let parameters = AttentionOutputParameters(output: layer.selfOutputDense, norm: .postLayerNorm, normWeight: layer.selfOutputLayerNormWeight,
+                                                   normBias: layer.selfOutputLayerNormBias, normEps: eps)
         var tap = LayerTaps(site: AttentionSite(layer: l), geometry: geometry, mask: .none, parameters: parameters)
         if level != .none { tap.attention = Tensor(shape: [NH, T, T], data: probs) }
         if level == .full {
@@ -396,14 +379,4 @@ public final class BertEncoder: @unchecked Sendable {
             Kernels.layerNorm(x, rows: rows, cols: cols, gamma: gamma, beta: nil, eps: eps, out: out)
         }
     }
-}
-
-extension BertLayerWeights {
-    // Short names the tests use (Tests/HeedModelsTests/BiasFreeModelTests.swift).
-    var qkv: Linear { selfQKV }
-    var attnOut: Linear { selfOutputDense }
-    var attnLNBias: [Float]? { selfOutputLayerNormBias }
-    var ffnIn: Linear { intermediateDense }
-    var ffnOut: Linear { outputDense }
-    var outLNBias: [Float]? { outputLayerNormBias }
 }

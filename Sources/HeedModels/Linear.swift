@@ -3,7 +3,8 @@
 // GGUF in a format the quantised GEMM reads (Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K), kept as its
 // blocks (`QuantizedLinear`: dequantised panel by panel inside the GEMM, never as a float copy).
 // Other quantised formats are dequantised to f32 at load and packed. The families call only
-// `forward`, `bias` and `byteCount`.
+// `forward`, `bias` and `byteCount`; the analysis reads W_O per head through
+// `forward(inputColumns:)` (no plain copy of any weight is kept).
 
 import HeedCheckpoints
 import HeedKernels
@@ -49,20 +50,39 @@ public enum Linear: @unchecked Sendable {
     case packed(PackedLinear)
     /// W kept as ggml blocks.
     case quantized(QuantizedLinear)
+    /// Several Linears of the same C stacked along OC: W = [W_0; W_1; ...] (rows), b likewise,
+    /// y's columns in the same order. Q, K and V read in place from a file's blocks run as one
+    /// (3C, C) projection this way, without a fused copy of their blocks.
+    indirect case stacked([Linear])
 
     /// OC.
     public var outFeatures: Int {
-        switch self { case let .packed(p): return p.outFeatures; case let .quantized(q): return q.outFeatures }
+        switch self {
+        case let .packed(p): return p.outFeatures
+        case let .quantized(q): return q.outFeatures
+        case let .stacked(parts): return parts.reduce(0) { $0 + $1.outFeatures }
+        }
     }
 
     /// C.
     public var inFeatures: Int {
-        switch self { case let .packed(p): return p.inFeatures; case let .quantized(q): return q.inFeatures }
+        switch self {
+        case let .packed(p): return p.inFeatures
+        case let .quantized(q): return q.inFeatures
+        case let .stacked(parts): return parts.first?.inFeatures ?? 0
+        }
     }
 
-    /// b (OC), or nil for a Linear without bias.
+    /// b (OC), or nil for a Linear without bias (stacked: the parts' biases in order, zeros for
+    /// a part without one; nil when no part has one).
     public var bias: [Float]? {
-        switch self { case let .packed(p): return p.bias; case let .quantized(q): return q.bias }
+        switch self {
+        case let .packed(p): return p.bias
+        case let .quantized(q): return q.bias
+        case let .stacked(parts):
+            guard parts.contains(where: { $0.bias != nil }) else { return nil }
+            return parts.flatMap { $0.bias ?? [Float](repeating: 0, count: $0.outFeatures) }
+        }
     }
 
     /// Bytes the weight and bias hold in memory; blocks read in place from a file mapping count
@@ -71,6 +91,7 @@ public enum Linear: @unchecked Sendable {
         switch self {
         case let .packed(p): return p.byteCount
         case let .quantized(q): return max(q.byteCount, q.outFeatures * q.rowBytes + 4 * (q.bias?.count ?? 0))
+        case let .stacked(parts): return parts.reduce(0) { $0 + $1.byteCount }
         }
     }
 
@@ -80,6 +101,40 @@ public enum Linear: @unchecked Sendable {
         switch self {
         case let .packed(p): p.forward(x, rows: rows, into: y)
         case let .quantized(q): q.forward(x, rows: rows, into: y)
+        case .stacked: forward(x, rows: rows, ldx: inFeatures, into: y, ldy: outFeatures)
+        }
+    }
+
+    /// y (T, OC) = x (T, C) * W^T + b with rows of x `ldx` apart and rows of y `ldy` apart.
+    public func forward(_ x: UnsafePointer<Float>, rows: Int, ldx: Int, into y: UnsafeMutablePointer<Float>, ldy: Int) {
+        switch self {
+        case let .packed(p): p.forward(x, rows: rows, ldx: ldx, into: y, ldy: ldy, accumulate: false)
+        case let .quantized(q): q.forward(x, rows: rows, ldx: ldx, into: y, ldy: ldy, accumulate: false)
+        case let .stacked(parts):
+            var column = 0
+            for part in parts {
+                part.forward(x, rows: rows, ldx: ldx, into: y + column, ldy: ldy)
+                column += part.outFeatures
+            }
+        }
+    }
+
+    /// y (T, OC) = x (T, K) * W[:, columns]^T, K = `columns.count`, without the bias: what the
+    /// input features `columns` alone contribute (an attention head's slice of W_O), read in
+    /// place from the panels or the blocks (PackedLinear / QuantizedLinear
+    /// `forward(inputColumns:)`). Rows of x are `ldx` apart, rows of y `ldy` apart; y must not
+    /// overlap x. Precondition: `columns` lies within 0 ..< C.
+    public func forward(inputColumns columns: Range<Int>, _ x: UnsafePointer<Float>, rows: Int, ldx: Int,
+                        into y: UnsafeMutablePointer<Float>, ldy: Int) {
+        switch self {
+        case let .packed(p): p.forward(inputColumns: columns, x, rows: rows, ldx: ldx, into: y, ldy: ldy)
+        case let .quantized(q): q.forward(inputColumns: columns, x, rows: rows, ldx: ldx, into: y, ldy: ldy)
+        case let .stacked(parts):
+            var column = 0
+            for part in parts {
+                part.forward(inputColumns: columns, x, rows: rows, ldx: ldx, into: y + column, ldy: ldy)
+                column += part.outFeatures
+            }
         }
     }
 
@@ -94,11 +149,13 @@ public enum Linear: @unchecked Sendable {
     }
 
     /// W (OC, C) row-major f32: unpacked from the panels, or dequantised from the blocks. A
-    /// fresh array on every call (nothing is kept): for the analysis, which reads W_O.
+    /// fresh array on every call (nothing is kept), for callers that need W whole (tests, tools);
+    /// the analysis reads W_O per head through `forward(inputColumns:)` instead.
     public func plainWeight() -> [Float] {
         switch self {
         case let .packed(p): return p.unpackedWeight()
         case let .quantized(q): return q.dequantized()
+        case let .stacked(parts): return parts.flatMap { $0.plainWeight() }
         }
     }
 

@@ -58,9 +58,6 @@ public struct PredictionUnavailable: Error, Equatable, CustomStringConvertible {
 }
 
 extension TransformerModel {
-    /// True when a norm follows attention + residual (post-LN encoders): what `attn-res-ln` needs.
-    public var hasPostAttentionLayerNorm: Bool { attentionNorm.isAfterBlock }
-
     /// Every layer recorded at `taps`, kept in the result.
     public func forward(_ ids: [Int], taps: TapLevel = .attention, finalHiddenState: Bool = true,
                         isCancelled: () -> Bool = { false }) throws -> ForwardResult {
@@ -86,7 +83,7 @@ extension BertEncoder: TransformerModel {
             let norms = l.selfOutputLayerNormWeight.count + (l.selfOutputLayerNormBias?.count ?? 0)
                 + l.outputLayerNormWeight.count + (l.outputLayerNormBias?.count ?? 0)
             return n + l.selfQKV.byteCount + l.selfOutputDense.byteCount + l.intermediateDense.byteCount + l.outputDense.byteCount
-                + 4 * ((l.selfOutputDenseWeight?.count ?? 0) + norms)
+                + 4 * norms
         }
     }
 }

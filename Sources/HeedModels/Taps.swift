@@ -155,11 +155,32 @@ public struct AttentionOutputParameters {
     }
     private let outputWeightSource: OutputWeight
     /// W_O as stored by transformers (out, in) = (C, NH*HS): f^h(x) = v^h * W_O[:, h*HS ..< (h+1)*HS]^T.
-    /// From a model's out-projection, a fresh array per access (unpacked or dequantised).
+    /// From a model's out-projection, a fresh array per access (unpacked or dequantised): for
+    /// tests and direct routes; the analysis uses `output(inputColumns:...)`, which copies nothing.
     public var outputWeight: [Float] {
         switch outputWeightSource {
         case let .plain(w): return w
         case let .linear(l): return l.plainWeight()
+        }
+    }
+    /// f = x (T, K) * W_O[:, columns]^T (T, C), K = `columns.count`, without b_O: what the
+    /// input features `columns` alone contribute (head h's f^h(x_j) = v^h_j W_O^h^T with
+    /// columns h*HS ..< (h+1)*HS). Read in place from the model's out-projection (its packed
+    /// panels or quantised blocks: `Linear.forward(inputColumns:)`), never through a copy of
+    /// W_O. Rows of x are `ldx` apart, rows of y `ldy` apart (C = `normWeight.count`); y must
+    /// not overlap x. Precondition: `columns` lies within 0 ..< NH*HS.
+    public func output(inputColumns columns: Range<Int>, _ x: UnsafePointer<Float>, rows: Int, ldx: Int,
+                       into y: UnsafeMutablePointer<Float>, ldy: Int) {
+        switch outputWeightSource {
+        case let .linear(l):
+            l.forward(inputColumns: columns, x, rows: rows, ldx: ldx, into: y, ldy: ldy)
+        case let .plain(w):
+            let C = normWeight.count, D = C > 0 ? w.count / C : 0
+            precondition(columns.lowerBound >= 0 && columns.upperBound <= D, "input columns outside 0..<NH*HS")
+            w.withUnsafeBufferPointer { wp in
+                Kernels.gemmABt(m: rows, n: C, k: columns.count, a: x, lda: ldx, b: wp.baseAddress! + columns.lowerBound, ldb: D,
+                                c: y, ldc: ldy)
+            }
         }
     }
     /// b_O (C), nil when the out-projection has no bias: never attributed to a token.
@@ -185,19 +206,6 @@ public struct AttentionOutputParameters {
         self.outputWeightSource = .linear(output); self.outputBias = output.bias
         self.norm = norm; self.normWeight = normWeight; self.normBias = normBias; self.normEps = normEps
     }
-
-    /// A LayerNorm after the block (post-LN): W_O (C, C), b_O (C) or nil, gamma (C), beta (C) or nil, eps.
-    public init(outputWeight: [Float], outputBias: [Float]?, layerNormWeight: [Float], layerNormBias: [Float]?, layerNormEps: Float) {
-        self.init(outputWeight: outputWeight, outputBias: outputBias, norm: .postLayerNorm,
-                  normWeight: layerNormWeight, normBias: layerNormBias, normEps: layerNormEps)
-    }
-
-    /// `normWeight` under its post-LN name.
-    public var layerNormWeight: [Float] { normWeight }
-    /// `normBias` under its post-LN name.
-    public var layerNormBias: [Float]? { normBias }
-    /// `normEps` under its post-LN name.
-    public var layerNormEps: Float { normEps }
 }
 
 /// What one attention site recorded. Optional fields are nil below `TapLevel.full`.
@@ -234,18 +242,6 @@ public struct LayerTaps {
     /// Taps of layer `layer`'s self-attention without a recorded geometry (hand-built taps).
     public init(layer: Int, parameters: AttentionOutputParameters) {
         self.site = AttentionSite(layer: layer); self.geometry = nil; self.mask = .none; self.parameters = parameters
-    }
-
-    /// `residualSum` under its post-LN name: the LayerNorm's input.
-    public var preLayerNorm: Tensor? {
-        get { residualSum }
-        set { residualSum = newValue }
-    }
-
-    /// `normalizedSum` under its post-LN name: the LayerNorm's output.
-    public var postLayerNorm: Tensor? {
-        get { normalizedSum }
-        set { normalizedSum = newValue }
     }
 
     /// Floats held by the recorded tensors (for cache accounting).

@@ -6,6 +6,7 @@ enum BenchOptions {
         "forward": ["model", "runs", "lengths", "pause"],
         "analysis": ["model", "runs", "lengths"],
         "daemon": ["model", "texts", "requests"],
+        "memory": ["model", "lengths"],
         "kernels": ["part"],
         "tokenize": ["model", "runs", "file"],
     ]

@@ -16,6 +16,7 @@ enum Help {
         heed bench    forward|analysis|daemon [--model M] [--runs N] [--lengths 16,128,512]
         heed bench    kernels [--part gemm|rows|qgemm]
         heed bench    tokenize [--model M] [--runs N] [--file PATH]
+        heed bench    memory [--model M] [--lengths T]
         heed models
         heed help     [COMMAND]
     """
@@ -147,6 +148,7 @@ enum Help {
     usage: heed bench forward|analysis|daemon [--model M] [--runs N] [--lengths 16,128,512] [--pause MS] [--texts N] [--requests N]
            heed bench kernels [--part gemm|rows|qgemm]
            heed bench tokenize [--model M] [--runs N] [--file PATH]
+           heed bench memory [--model M] [--lengths T]
 
       forward   forward-pass timings, GFLOP/s, ratio against PyTorch (--runs N >= 1, --lengths;
                 --pause MS before every timed round, so it starts with idle threads: default 20
@@ -157,6 +159,8 @@ enum Help {
                 --part qgemm: Q4_1 and Q8_0 linears against f32 on SmolLM2's shapes
       tokenize  encoding one large text (--file PATH; default 1 MB of the mixed-script test strings
                 of a source checkout) against the Rust tokenizers library from Python (--runs N)
+      memory    resident memory (VmRSS) a loaded model adds, after loading and after one forward
+                pass of T tokens (--lengths, default 16), against the size of its weight files
 
     example:
       heed bench forward --runs 5 --lengths 16,128

@@ -87,6 +87,7 @@ do {
         case ["forward"]: try BenchCommand.forward(model: loadModel(args.value("model") ?? "minilm"), args: args)
         case ["analysis"]: try BenchAnalysis.run(model: loadModel(args.value("model") ?? "minilm"), args: args)
         case ["daemon"]: try BenchDaemon.run(args: args)
+        case ["memory"]: try BenchMemory.run(modelID: args.value("model") ?? "minilm", args: args)
         case ["tokenize"]: try BenchTokenize.run(model: loadModel(args.value("model") ?? "minilm"), args: args)
         case ["kernels"]:
             switch args.value("part") {

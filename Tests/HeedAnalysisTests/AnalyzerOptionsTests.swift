@@ -13,7 +13,7 @@ final class AnalyzerOptionsTests: XCTestCase {
         let forward = try encoder.forward([2, 17, 42, 3], taps: .full)
         let table = TokenTable.empty
         return try Analyzer.analyze(modelID: "tiny-bert", forward: forward, table: table,
-                                    options: AnalyzeOptions(methods: methods, layers: layers), heads: 4, postLayerNorm: true)
+                                    options: AnalyzeOptions(methods: methods, layers: layers), heads: 4, normAfterBlock: true)
     }
 
     func testRepeatedMethodsAndLayersCountOnce() throws {

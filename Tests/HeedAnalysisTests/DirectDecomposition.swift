@@ -24,12 +24,12 @@ struct DirectDecomposition {
         } } }
         self.f = f
         x = (0..<T).map { i in (0..<C).map { Double(xT.data[i * C + $0]) } }
-        y = (0..<T).map { i in (0..<C).map { Double(taps.preLayerNorm!.data[i * C + $0]) } }
+        y = (0..<T).map { i in (0..<C).map { Double(taps.residualSum!.data[i * C + $0]) } }
         // An absent bias is zero.
         bO = p.outputBias?.map(Double.init) ?? [Double](repeating: 0, count: C)
-        gamma = p.layerNormWeight.map(Double.init)
-        beta = p.layerNormBias?.map(Double.init) ?? [Double](repeating: 0, count: C)
-        eps = Double(p.layerNormEps)
+        gamma = p.normWeight.map(Double.init)
+        beta = p.normBias?.map(Double.init) ?? [Double](repeating: 0, count: C)
+        eps = Double(p.normEps)
     }
 
     func a(_ h: Int, _ i: Int, _ j: Int) -> Double { Double(alpha[(h * T + i) * T + j]) }

@@ -135,7 +135,7 @@ final class ExperimentsStatisticsTests: XCTestCase {
     func testMixingStatisticsMatchDirectComputation() throws {
         let enc = try Self.encoder()
         let NH = enc.config.numHeads, L = enc.config.numLayers
-        var stats = MixingRatioStatistics(layers: L, heads: NH, postLayerNorm: true)
+        var stats = MixingRatioStatistics(layers: L, heads: NH, normAfterBlock: true)
         var all: [String: [Double]] = [:]
         var perLayer = [[String: [Double]]](repeating: [:], count: L)
         for s in Self.sentences {

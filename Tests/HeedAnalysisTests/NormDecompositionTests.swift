@@ -48,7 +48,7 @@ final class NormDecompositionTests: XCTestCase {
         let fwd = try enc.forward(ids, taps: .full)
         let T = ids.count, NH = enc.config.numHeads
         for taps in fwd.layers {
-            let d = NormDecomposition(taps: taps, heads: NH, postLayerNorm: true)
+            let d = NormDecomposition(taps: taps, heads: NH, normAfterBlock: true)
             let ref = DirectDecomposition(taps: taps, heads: NH)
             let what = "\(name) layer \(taps.layer)"
             assertRowRelative(ref.valueNorm(), d.valueNorm().data, rowLength: T, "\(what) value-norm")
@@ -92,7 +92,7 @@ final class NormDecompositionTests: XCTestCase {
                 for c in 0..<C {
                     let attnOut = ref.y[i][c] - ref.x[i][c]
                     XCTAssertEqual(sumZ[c] + ref.bO[c], attnOut, accuracy: 1e-4, "\(name) layer \(taps.layer) [\(i), \(c)]")
-                    XCTAssertEqual(sumG[c] + gb[c] + ref.beta[c], Double(taps.postLayerNorm!.data[i * C + c]), accuracy: 1e-4,
+                    XCTAssertEqual(sumG[c] + gb[c] + ref.beta[c], Double(taps.normalizedSum!.data[i * C + c]), accuracy: 1e-4,
                                    "\(name) layer \(taps.layer) [\(i), \(c)]")
                 }
             }
@@ -107,14 +107,14 @@ final class NormDecompositionTests: XCTestCase {
         var alpha = (0..<(T * T)).map { _ in Float.random(in: 0.01...1, using: &rng) }
         alpha.withUnsafeMutableBufferPointer { Reference.softmaxRows($0.baseAddress!, rows: T, cols: T) }
         let x = rand(T * C), v = rand(T * C)
-        let params = AttentionOutputParameters(outputWeight: rand(C * C), outputBias: rand(C), layerNormWeight: rand(C),
-                                               layerNormBias: rand(C), layerNormEps: 1e-5)
+        let params = AttentionOutputParameters(outputWeight: rand(C * C), outputBias: rand(C), norm: .postLayerNorm, normWeight: rand(C),
+                                               normBias: rand(C), normEps: 1e-5)
         var taps = LayerTaps(layer: 0, parameters: params)
         taps.input = Tensor(shape: [T, C], data: x)
         taps.attention = Tensor(shape: [1, T, T], data: alpha)
         taps.values = Tensor(shape: [T, C], data: v)
-        taps.preLayerNorm = Tensor(shape: [T, C], data: rand(T * C))
-        let d = NormDecomposition(taps: taps, heads: 1, postLayerNorm: true)
+        taps.residualSum = Tensor(shape: [T, C], data: rand(T * C))
+        let d = NormDecomposition(taps: taps, heads: 1, normAfterBlock: true)
         let c = Comparison(expected: d.norm().data, actual: d.normSummed().data, tolerance: 1e-5)
         XCTAssertTrue(c.ok, "seed \(Self.seed): \(c)")
     }

@@ -39,7 +39,7 @@ final class EdgeCaseTests: XCTestCase {
             let analysis = try answer(base + 2, "heed/analyze", #"{"model":"\#(model)","text":"\#(text)","methods":["attention","norm-rollout","mixing-ratio"],"granularity":"word"}"#)
             try assertAnalysisOfBlankText(try XCTUnwrap(analysis["result"]), text: text)
             // No unit to focus on (protocol.md 5.6): -32602 naming the reason, for every method and granularity.
-            let noUnit = "Invalid params: the text has no token to focus on: it is empty or holds only whitespace or characters the tokenizer drops (the [CLS] and [SEP] the tokenizer inserts have no span)"
+            let noUnit = "Invalid params: the text has no token to focus on: it is empty or holds only whitespace or characters the tokenizer drops (the special tokens the tokenizer inserts have no span)"
             for method in ["norm", "rollout"] {
                 for (n, extra) in ["", #","direction":"received","granularity":"word""#].enumerated() {
                     let id = base + 3 + n

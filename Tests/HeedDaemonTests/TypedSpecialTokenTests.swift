@@ -152,10 +152,10 @@ final class TypedSpecialTokenTests: XCTestCase {
         let d = try daemon("utf-16")
         let empty = try d.call(1, "heed/highlight", #"{"model":"\#(Self.model)","text":"","focus":{"start":0,"end":0},"method":"norm-summed"}"#)
         XCTAssertError(empty, .invalidParams, id: .int(1))
-        XCTAssertEqual(empty.errorMessage, "Invalid params: the text has no token to focus on: it is empty or holds only whitespace or characters the tokenizer drops (the [CLS] and [SEP] the tokenizer inserts have no span)")
+        XCTAssertEqual(empty.errorMessage, "Invalid params: the text has no token to focus on: it is empty or holds only whitespace or characters the tokenizer drops (the special tokens the tokenizer inserts have no span)")
         let blank = try d.call(2, "heed/highlight", #"{"model":"\#(Self.model)","text":" \t ","focus":{"start":1,"end":1},"method":"attention","granularity":"word"}"#)
         XCTAssertError(blank, .invalidParams, id: .int(2))
-        XCTAssertEqual(blank.errorMessage, "Invalid params: the text has no word to focus on: it is empty or holds only whitespace or characters the tokenizer drops (the [CLS] and [SEP] the tokenizer inserts have no span)")
+        XCTAssertEqual(blank.errorMessage, "Invalid params: the text has no word to focus on: it is empty or holds only whitespace or characters the tokenizer drops (the special tokens the tokenizer inserts have no span)")
         _ = d.finish()
     }
 }

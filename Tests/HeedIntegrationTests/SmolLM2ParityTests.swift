@@ -92,4 +92,26 @@ final class SmolLM2ParityTests: XCTestCase {
         }
         XCTAssertEqual(caseCount, 5)
     }
+
+    /// `heed analyze --model smollm2 --focus France --json`: the highlight the library computes
+    /// for the same request, causal (nothing after the focus), the first token the strongest by
+    /// norm in the last layer (the decoder's sink).
+    func testAnalyzeOnTheCommandLine() throws {
+        try Integration.requireEnabled()
+        let text = "The capital of France is Paris."
+        let (status, out, err) = try Integration.run(["analyze", "--model", "smollm2", "--focus", "France", "--json", text])
+        XCTAssertEqual(status, 0, err)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: out) as? [String: Any])
+        let ranges = try XCTUnwrap(json["ranges"] as? [[String: Any]])
+        XCTAssertEqual((json["focus"] as? [String: Int]).map { [$0["start"], $0["end"]] }, [14, 21])
+        XCTAssertEqual(json["layer"] as? Int, 29)
+        let model = try Self.model.get()
+        let expected = try Pipeline.highlight(model: model, request: HighlightRequest(text: text, focus: 14..<21, method: .normSummed, encoding: .utf32))
+        XCTAssertEqual(ranges.map { [$0["start"] as! Int, $0["end"] as! Int] }, expected.ranges.map { [$0.start, $0.end] })
+        for (r, e) in zip(ranges, expected.ranges) { XCTAssertEqual((r["value"] as! Double), Double(e.value), accuracy: 1e-4 * Double(max(1, abs(e.value)))) }
+        let after = ranges.filter { ($0["start"] as! Int) >= 21 }
+        XCTAssertEqual(after.count, 3)
+        XCTAssertTrue(after.allSatisfy { ($0["value"] as! Double) == 0 }, "causal: \(after)")
+        XCTAssertEqual(ranges.max { ($0["value"] as! Double) < ($1["value"] as! Double) }?["start"] as? Int, 0)
+    }
 }

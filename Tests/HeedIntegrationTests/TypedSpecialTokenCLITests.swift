@@ -48,7 +48,7 @@ final class TypedSpecialTokenCLITests: XCTestCase {
         XCTAssertEqual(status, 2, err)
         XCTAssertEqual(out.count, 0)
         XCTAssertEqual(err.split(separator: "\n").last.map(String.init),
-                       "heed: the text has no token to focus on: it is empty or holds only whitespace or characters the tokenizer drops (the [CLS] and [SEP] the tokenizer inserts have no span)")
+                       "heed: the text has no token to focus on: it is empty or holds only whitespace or characters the tokenizer drops (the special tokens the tokenizer inserts have no span)")
 
         let (blankStatus, blankOut, blankErr) = try Integration.run(["analyze", "--focus", "  ", "The cat  sat."])
         XCTAssertEqual(blankStatus, 2, blankErr)

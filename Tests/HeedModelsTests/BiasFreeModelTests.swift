@@ -35,24 +35,24 @@ final class BiasFreeModelTests: XCTestCase {
         let encoder = try Self.encoder(dir)
         XCTAssertNil(encoder.embLNBias)
         for layer in encoder.layers {
-            XCTAssertNil(layer.qkv.bias)
-            XCTAssertNil(layer.attnOut.bias)
-            XCTAssertNil(layer.attnLNBias)
-            XCTAssertNil(layer.ffnIn.bias)
-            XCTAssertNil(layer.ffnOut.bias)
-            XCTAssertNil(layer.outLNBias)
+            XCTAssertNil(layer.selfQKV.bias)
+            XCTAssertNil(layer.selfOutputDense.bias)
+            XCTAssertNil(layer.selfOutputLayerNormBias)
+            XCTAssertNil(layer.intermediateDense.bias)
+            XCTAssertNil(layer.outputDense.bias)
+            XCTAssertNil(layer.outputLayerNormBias)
         }
         // The taps say "no bias" as nil (never an empty array), and carry W_O (C, C).
         let result = try encoder.forward([5, 17, 42], taps: .full)
         for taps in result.layers {
             XCTAssertNil(taps.parameters.outputBias)
-            XCTAssertNil(taps.parameters.layerNormBias)
+            XCTAssertNil(taps.parameters.normBias)
             XCTAssertEqual(taps.parameters.outputWeight.count, 32 * 32)
         }
         // A model with biases reports them, b_O and beta of length C.
         let biased = try Self.encoder(Fixtures.url("models/tiny-bert")).forward([5, 17, 42], taps: .full)
         XCTAssertEqual(biased.layers[0].parameters.outputBias?.count, 32)
-        XCTAssertEqual(biased.layers[0].parameters.layerNormBias?.count, 32)
+        XCTAssertEqual(biased.layers[0].parameters.normBias?.count, 32)
     }
 
     func testLoaderRejectsACheckpointMissingARequiredWeight() throws {
@@ -115,27 +115,28 @@ final class BiasFreeModelTests: XCTestCase {
         for (l, layer) in encoder.layers.enumerated() {
             let q = try reference.tensor("encoder.layer.\(l).attention.self.query.bias").data
             let v = try reference.tensor("encoder.layer.\(l).attention.self.value.bias").data
-            XCTAssertEqual(layer.qkv.bias, q + [Float](repeating: 0, count: 32) + v)
+            XCTAssertEqual(layer.selfQKV.bias, q + [Float](repeating: 0, count: 32) + v)
         }
     }
 
     /// What a loaded model holds: embeddings, the packed linears (W^T in NR-column panels,
-    /// padded: NR is 16, or 32 for the AVX-512 variant) with their biases, LayerNorm parameters
-    /// and one plain copy of W_O per layer (the analysis reads it), and nothing else: no plain
-    /// copy of the other weights.
-    func testWeightBytesCountPackedWeightsAndThePlainWOOnly() throws {
+    /// padded: NR is 16, or 32 for the AVX-512 variant) with their biases and the LayerNorm
+    /// parameters, and nothing else: no plain copy of any weight (W_O included: the analysis
+    /// reads it from the packed out-projection).
+    func testWeightBytesCountPackedWeightsOnlyNoPlainCopy() throws {
         let nr = Kernels.tileShape().columns
         /// Floats of a packed (out, in) weight: out padded to whole panels.
         func packed(_ out: Int, _ inF: Int) -> Int { (out + nr - 1) / nr * nr * inF }
         // tiny-bert: C 32, I 37, V 123, P 600, 2 layers. Floats:
         //   embeddings 123*32 + 600*32 + 32 (token type row) + 2*32 (LayerNorm) = 23_232
         //   per layer: qkv (96 x 32) + 96, attn out (32 x 32) + 32, ffn in (37 x 32) + 37,
-        //   ffn out (32 x 37) + 32, W_O 32*32, LayerNorms 4*32 (8_165 with 16-column panels)
-        let layer = packed(96, 32) + 96 + packed(32, 32) + 32 + packed(37, 32) + 37 + packed(32, 37) + 32 + 32 * 32 + 4 * 32
-        if nr == 16 { XCTAssertEqual(layer, 8_165) }
+        //   ffn out (32 x 37) + 32, LayerNorms 4*32 (7_141 with 16-column panels; a plain W_O
+        //   copy would add 32*32 = 1_024)
+        let layer = packed(96, 32) + 96 + packed(32, 32) + 32 + packed(37, 32) + 37 + packed(32, 37) + 32 + 4 * 32
+        if nr == 16 { XCTAssertEqual(layer, 7_141) }
         XCTAssertEqual(try Self.encoder(Fixtures.url("models/tiny-bert")).weightBytes, 4 * (23_232 + 2 * layer))
         // tiny-bert-nobias: P 64, no biases: 123*32 + 64*32 + 32 + 32 = 6_048; per layer the
-        // same without the 197 linear bias floats and the 64 LayerNorm betas (7_904 with
+        // same without the 197 linear bias floats and the 64 LayerNorm betas (6_880 with
         // 16-column panels).
         XCTAssertEqual(try Self.encoder(Fixtures.url("models/\(Self.name)")).weightBytes, 4 * (6_048 + 2 * (layer - 197 - 64)))
     }

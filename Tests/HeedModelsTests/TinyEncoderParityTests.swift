@@ -83,11 +83,11 @@ final class TinyEncoderParityTests: XCTestCase {
                 if wantTaps {
                     let tapKey = "\(caseName).tap.\(l)"
                     assertClose(actual: try XCTUnwrap(taps.values).data, expected: try expected.tensor(tapKey + ".value").data, tolerance: 1e-4, "\(name) \(tapKey).value")
-                    assertClose(actual: try XCTUnwrap(taps.preLayerNorm).data, expected: try expected.tensor(tapKey + ".pre_ln").data, tolerance: 1e-4, "\(name) \(tapKey).pre_ln")
-                    assertClose(actual: try XCTUnwrap(taps.postLayerNorm).data, expected: try expected.tensor(tapKey + ".post_ln").data, tolerance: 1e-4, "\(name) \(tapKey).post_ln")
+                    assertClose(actual: try XCTUnwrap(taps.residualSum).data, expected: try expected.tensor(tapKey + ".pre_ln").data, tolerance: 1e-4, "\(name) \(tapKey).pre_ln")
+                    assertClose(actual: try XCTUnwrap(taps.normalizedSum).data, expected: try expected.tensor(tapKey + ".post_ln").data, tolerance: 1e-4, "\(name) \(tapKey).post_ln")
                     assertClose(actual: try XCTUnwrap(taps.input).data, expected: result.hiddenStates[l].data, tolerance: 0, "\(name) \(tapKey).input")
                     // attn_out = pre_ln - x
-                    let attnOut = zip(taps.preLayerNorm!.data, taps.input!.data).map { $0 - $1 }
+                    let attnOut = zip(taps.residualSum!.data, taps.input!.data).map { $0 - $1 }
                     assertClose(actual: attnOut, expected: try expected.tensor(tapKey + ".attn_out").data, tolerance: 1e-4, "\(name) \(tapKey).attn_out")
                 }
             }

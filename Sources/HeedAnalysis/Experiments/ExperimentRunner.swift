@@ -59,7 +59,7 @@ public enum ExperimentRunner {
     public static func mixing(_ inputs: [ExperimentInput], network: TransformerModel, masking: MaskingOptions?,
                               progress: (Int, Int) -> Void = { _, _ in }) throws -> MixingRatioResult {
         var stats = MixingRatioStatistics(layers: network.layerCount, heads: network.headCount,
-                                          postLayerNorm: network.hasPostAttentionLayerNorm)
+                                          normAfterBlock: network.attentionNorm.isAfterBlock)
         var rng = SplitMix64(seed: masking?.seed ?? 0)
         for (n, input) in inputs.enumerated() {
             var ids = input.ids, masked = 0

@@ -14,16 +14,17 @@ public struct MixingRatioStatistics {
 
     public let layerCount: Int
     public let headCount: Int
-    public let postLayerNorm: Bool
+    /// True when a norm follows the attention block (the AttnResLn-N row exists).
+    public let normAfterBlock: Bool
     /// Per (layer, row): sum, min, max, count.
     var sum: [Double], minimum: [Float], maximum: [Float], count: [Int]
     var sentences = 0
     var maskedTokens = 0
 
-    public init(layers: Int, heads: Int, postLayerNorm: Bool) {
+    public init(layers: Int, heads: Int, normAfterBlock: Bool) {
         layerCount = layers
         headCount = heads
-        self.postLayerNorm = postLayerNorm
+        self.normAfterBlock = normAfterBlock
         let n = layers * Self.rows.count
         sum = [Double](repeating: 0, count: n)
         minimum = [Float](repeating: .infinity, count: n)
@@ -37,7 +38,7 @@ public struct MixingRatioStatistics {
         sentences += 1
         self.maskedTokens += maskedTokens
         for taps in forward.layers {
-            let ratios = NormDecomposition(taps: taps, heads: headCount, postLayerNorm: postLayerNorm).mixingRatios()
+            let ratios = NormDecomposition(taps: taps, heads: headCount, normAfterBlock: normAfterBlock).mixingRatios()
             for (key, values) in ratios {
                 guard let r = Self.rows.firstIndex(where: { $0.key == key }) else { continue }
                 let cell = taps.layer * Self.rows.count + r

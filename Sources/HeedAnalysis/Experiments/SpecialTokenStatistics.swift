@@ -56,8 +56,8 @@ public struct SpecialTokenStatistics {
 
         for taps in forward.layers {
             let l = taps.layer
-            // Only the value norms are read here, so the post-attention LayerNorm is irrelevant.
-            let decomposition = NormDecomposition(taps: taps, heads: NH, postLayerNorm: false)
+            // Only the value norms are read here, so the norm after the block is irrelevant.
+            let decomposition = NormDecomposition(taps: taps, heads: NH, normAfterBlock: false)
             let valueNorms = decomposition.valueNorms            // (NH, T)
             let norm = decomposition.norm().data                 // (NH, T, T)
             guard let alpha = taps.attention?.data else { preconditionFailure("special-token statistics need full taps") }

@@ -23,8 +23,10 @@ enum GemmB {
     case transposed(UnsafePointer<Float>, ldb: Int)
     /// b (K, N) row-major: C = A * b.
     case plain(UnsafePointer<Float>, ldb: Int)
-    /// Panels already packed (PackedLinear), depth K, panel p at base + p * K * gemmNR.
-    case packed(UnsafePointer<Float>)
+    /// Panels already packed (PackedLinear): panel p's K rows of gemmNR floats at
+    /// base + p * panelStride (K * gemmNR for a whole packed W; larger for a k-range of the
+    /// panels of a wider W, whose rows k0 ..< k0 + K are contiguous in each panel).
+    case packed(UnsafePointer<Float>, panelStride: Int)
 }
 
 enum GemmDriver {
@@ -83,19 +85,22 @@ enum GemmDriver {
         default: packFloats = packedPanelFloats(panels: panels.count, k: k) }
         let scratch = ThreadScratch.floats(spillFloats + packFloats)
         let spill = scratch
-        // Panel `panels.lowerBound` starts at `first`; the others follow at k * gemmNR strides.
+        // Panel `panels.lowerBound` starts at `first`; the others follow `panelStride` floats apart.
         let first: UnsafePointer<Float>
+        let panelStride: Int
         switch b {
-        case .packed(let base):
-            first = base + panels.lowerBound * k * gemmNR
+        case .packed(let base, let stride):
+            panelStride = stride
+            first = base + panels.lowerBound * stride
         case .transposed(let bt, let ldb):
             packPanelsTransposed(b: bt, ldb: ldb, n: n, k: k, panels: panels, into: scratch + spillFloats)
+            panelStride = k * gemmNR
             first = UnsafePointer(scratch + spillFloats)
         case .plain(let bb, let ldb):
             packPanels(b: bb, ldb: ldb, n: n, k: k, panels: panels, into: scratch + spillFloats)
+            panelStride = k * gemmNR
             first = UnsafePointer(scratch + spillFloats)
         }
-        let panelStride = k * gemmNR
         var k0 = 0
         while k0 < k {
             // Split k into near-equal blocks of at most gemmKC.

@@ -15,7 +15,8 @@ import HeedKernelsBase
 // - Row path (M <= quantRowsPathMaxM, token-by-token and short inputs): rows of W are
 //   dequantised four at a time into an L1 buffer and dotted with every row of A; no transpose,
 //   which at small M costs more than the products (measured: docs/performance.md). At M = 1
-//   with 32-element blocks, each block is decoded into registers and multiplied at once.
+//   with 32-element blocks, each block is decoded into registers as its integers and scaled
+//   after its dot product with x (d (q . x) + m sum(x), as ggml's vec_dot factors the scales).
 //
 // Block layouts and the dequantisation formulas follow ggml (ggml-common.h block_*,
 // ggml-quants.c dequantize_row_*), operation for operation (no fused multiply-add), so the
@@ -150,6 +151,29 @@ private func decodeQ4_1(_ s: UnsafeRawPointer) -> (SIMD16<Float>, SIMD16<Float>)
     let d = SIMD16<Float>(repeating: dh), m = SIMD16<Float>(repeating: mh)
     let q = bytes16(s, 4)
     return (floats(q & 0xF) * d + m, floats(q &>> 4) * d + m)
+}
+
+/// One block of 32 as W = d * q + m with q its integers exactly as floats (Q8_0: the int8 values,
+/// m = 0; Q4_0: nibble - 8, m = 0; Q4_1: the nibbles, m the block's min): what the T = 1 path
+/// multiplies before scaling, as ggml's vec_dot_q*_q8_* factor d (and Q4_1's m) out of a block.
+typealias IntegerBlock = (d: Float, m: Float, q0: SIMD16<Float>, q1: SIMD16<Float>)
+
+@inline(__always)
+private func integersQ8_0(_ s: UnsafeRawPointer) -> IntegerBlock {
+    (half(s, 0), 0, floats(s.loadUnaligned(fromByteOffset: 2, as: SIMD16<Int8>.self)),
+     floats(s.loadUnaligned(fromByteOffset: 18, as: SIMD16<Int8>.self)))
+}
+
+@inline(__always)
+private func integersQ4_0(_ s: UnsafeRawPointer) -> IntegerBlock {
+    let eight = SIMD16<Float>(repeating: 8), q = bytes16(s, 2)
+    return (half(s, 0), 0, floats(q & 0xF) - eight, floats(q &>> 4) - eight)
+}
+
+@inline(__always)
+private func integersQ4_1(_ s: UnsafeRawPointer) -> IntegerBlock {
+    let (d, m) = halfPair(s, 0), q = bytes16(s, 4)
+    return (d, m, floats(q & 0xF), floats(q &>> 4))
 }
 
 /// Dequantises `blocks` consecutive blocks at `src` into `blocks * blockSize` floats at `dst`.
@@ -320,12 +344,23 @@ enum QuantGemm {
         if rows.isEmpty { return }
         if m == 1 {
             switch kind {
-            case .q8_0: return vectorTask(k: k, x: a, w: w, rowBytes: rowBytes, y: c, bias: bias, accumulate: accumulate, rows: rows,
-                                          bytesPerBlock: 34, decode: decodeQ8_0)
-            case .q4_0: return vectorTask(k: k, x: a, w: w, rowBytes: rowBytes, y: c, bias: bias, accumulate: accumulate, rows: rows,
-                                          bytesPerBlock: 18, decode: decodeQ4_0)
-            case .q4_1: return vectorTask(k: k, x: a, w: w, rowBytes: rowBytes, y: c, bias: bias, accumulate: accumulate, rows: rows,
-                                          bytesPerBlock: 20, decode: decodeQ4_1)
+            case .q8_0: return vectorTask(k: k, x: a, blockSums: nil, w: w, rowBytes: rowBytes, y: c, bias: bias, accumulate: accumulate,
+                                          rows: rows, bytesPerBlock: 34, decode: integersQ8_0)
+            case .q4_0: return vectorTask(k: k, x: a, blockSums: nil, w: w, rowBytes: rowBytes, y: c, bias: bias, accumulate: accumulate,
+                                          rows: rows, bytesPerBlock: 18, decode: integersQ4_0)
+            case .q4_1:
+                // sum(x) over each block, for the min term m * sum(x) (k / 32 floats, on the stack).
+                return withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, k / 32)) { sums in
+                    let sx = sums.baseAddress!
+                    for b in 0..<(k / 32) {
+                        let v = UnsafeRawPointer(a + 32 * b).loadUnaligned(as: SIMD16<Float>.self)
+                            + UnsafeRawPointer(a + 32 * b + 16).loadUnaligned(as: SIMD16<Float>.self)
+                        let h = v.lowHalf + v.highHalf
+                        sx[b] = ((h[0] + h[4]) + (h[2] + h[6])) + ((h[1] + h[5]) + (h[3] + h[7]))
+                    }
+                    vectorTask(k: k, x: a, blockSums: UnsafePointer(sx), w: w, rowBytes: rowBytes, y: c, bias: bias,
+                               accumulate: accumulate, rows: rows, bytesPerBlock: 20, decode: integersQ4_1)
+                }
             default: break
             }
         }
@@ -483,37 +518,48 @@ enum QuantGemm {
         }
     }
 
-    /// M = 1 with 32-element blocks: each block of four rows of W is decoded into registers and
-    /// multiplied into the accumulators at once (no buffer: decode, FMA). Same values as
-    /// `dequantizeBlocks` (the decoders are its loop bodies); y (1, OC) row `rows`.
+    /// M = 1 with 32-element blocks: each block of W is decoded into registers as d, m and its
+    /// integers q (`IntegerBlock`), and y_j = sum over blocks of d (q . x_b) + m sum(x_b), as
+    /// ggml's vec_dot_q4_1_q8_1 / vec_dot_q8_0_q8_0 factor the scales out of a block (x stays
+    /// f32 here). Against dequantise-then-dot this saves a multiply (and Q4_1's add) per 16
+    /// values; the result differs only by float rounding (the scale applied to the block's sum
+    /// instead of each product; `blockSums` (k / 32 sums of x) rounded once). `blockSums` nil:
+    /// no min term (m = 0). One row of W at a time; y (1, OC) row `rows`.
     @inline(__always)
-    private static func vectorTask(k: Int, x: UnsafePointer<Float>, w: UnsafeRawPointer, rowBytes: Int,
+    private static func vectorTask(k: Int, x: UnsafePointer<Float>, blockSums: UnsafePointer<Float>?, w: UnsafeRawPointer, rowBytes: Int,
                                    y: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, accumulate: Bool,
                                    rows: Range<Int>, bytesPerBlock: Int,
-                                   decode: (UnsafeRawPointer) -> (SIMD16<Float>, SIMD16<Float>)) {
+                                   decode: (UnsafeRawPointer) -> IntegerBlock) {
         let blocks = k / 32
         @inline(__always) func x16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
             UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
         }
+        let hasMin = blockSums != nil, sx = blockSums ?? x
         // One row of W at a time (a single sequential stream through memory: four interleaved
         // rows ran 3x slower on the 30 MB vocab projection), two blocks per step.
         for j in rows {
             let row = w + j * rowBytes
-            var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), b0 = SIMD16<Float>(), b1 = SIMD16<Float>()
+            var a0 = SIMD16<Float>(), b0 = SIMD16<Float>()
+            var ma: Float = 0, mb: Float = 0
             var xp = x, off = 0, blk = 0
             while blk + 2 <= blocks {
-                let (p0, p1) = decode(row + off), (q0, q1) = decode(row + off + bytesPerBlock)
-                a0 = a0.addingProduct(p0, x16(xp)); a1 = a1.addingProduct(p1, x16(xp + 16))
-                b0 = b0.addingProduct(q0, x16(xp + 32)); b1 = b1.addingProduct(q1, x16(xp + 48))
+                let p = decode(row + off), q = decode(row + off + bytesPerBlock)
+                let u = (p.q0 * x16(xp)).addingProduct(p.q1, x16(xp + 16))
+                let v = (q.q0 * x16(xp + 32)).addingProduct(q.q1, x16(xp + 48))
+                a0 = a0.addingProduct(u, SIMD16(repeating: p.d)); b0 = b0.addingProduct(v, SIMD16(repeating: q.d))
+                if hasMin { ma = ma.addingProduct(p.m, sx[blk]); mb = mb.addingProduct(q.m, sx[blk + 1]) }
                 xp += 64; off += 2 * bytesPerBlock; blk += 2
             }
             if blk < blocks {
-                let (p0, p1) = decode(row + off)
-                a0 = a0.addingProduct(p0, x16(xp)); a1 = a1.addingProduct(p1, x16(xp + 16))
+                let p = decode(row + off)
+                let u = (p.q0 * x16(xp)).addingProduct(p.q1, x16(xp + 16))
+                a0 = a0.addingProduct(u, SIMD16(repeating: p.d))
+                if hasMin { ma = ma.addingProduct(p.m, sx[blk]) }
             }
-            let t = (a0 + b0) + (a1 + b1)
+            let t = a0 + b0
             let h = t.lowHalf + t.highHalf
             var v = ((h[0] + h[4]) + (h[2] + h[6])) + ((h[1] + h[5]) + (h[3] + h[7]))
+            if hasMin { v += ma + mb }
             if let bias { v += bias[j] }
             y[j] = accumulate ? y[j] + v : v
         }
