@@ -53,8 +53,15 @@ enum Handlers {
             predicts = (try? model.network)?.hasLanguageModelHead ?? false
         } else if let entry = ModelStore.catalog.first(where: { $0.name == id }) {
             let dir = ModelStore.installDirectory(for: entry, environment: ProcessInfo.processInfo.environment)
-            // The registered family describes the installed model from its config.json alone.
-            if let described = ModelFamilies.describe(configURL: dir.appendingPathComponent("config.json")) {
+            // The registered family describes the installed model from its config.json alone, or
+            // from a GGUF file's metadata (an architecture no family runs: no method, no prediction).
+            if entry.format == .gguf, let file = try? ModelStore.ggufFile(in: dir), let described = ModelFamilies.describe(gguf: file) {
+                let s = described.shape
+                family = s.family; layers = s.layers; heads = s.heads
+                hidden = s.hidden; maxTokens = s.maxTokens; source = file.path; causal = s.causal
+                methods = described.attentionNorm.map { AnalysisMethod.highlightable(attentionNorm: $0) } ?? []
+                predicts = described.attentionNorm != nil && s.causal
+            } else if let described = ModelFamilies.describe(configURL: dir.appendingPathComponent("config.json")) {
                 let s = described.shape
                 family = s.family; layers = s.layers; heads = s.heads
                 hidden = s.hidden; maxTokens = s.maxTokens; source = dir.path
