@@ -34,7 +34,7 @@ echo "== integration tests (real models)"
 HEED_INTEGRATION=1 HEED_EXECUTABLE="$bin/heed" swift test "${flags[@]}" --skip-build --filter HeedIntegrationTests
 echo "== Python client (editors/python: venv from PyPI, pytest, the example notebook)"
 HEED_EXECUTABLE="$bin/heed" editors/python/test.sh
-echo "== editor clients (real daemon, real MiniLM)"
+echo "== editor clients (real daemon, real MiniLM and SmolLM2)"
 # Each suite takes the daemon from HEED_EXECUTABLE and writes its shading of the cross-editor
 # fixture to HEED_CROSS_OUT; check_cross_editor.py then compares them with the daemon's answer.
 # A missing editor is skipped on a developer's machine and fails under CI (.ci/run installs them).

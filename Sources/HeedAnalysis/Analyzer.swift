@@ -13,29 +13,57 @@ public enum AnalysisMethod: String, CaseIterable, Sendable {
     case mixingRatio = "mixing-ratio"
     case rollout
     case normRollout = "norm-rollout"
+    /// ALTI (Ferrando et al. 2022), per layer: L1 proximity of each token's term to the block output.
+    case alti
+    /// ALTI rolled out over all layers.
+    case altiRollout = "alti-rollout"
+    /// GlobEnc (Modarressi et al. 2022): N-Enc norms through both LayerNorms, rolled out; post-LN encoders only.
+    case globenc
+    /// Value zeroing (Mohebbi et al. 2023), per layer: cosine distance of each token's layer output
+    /// when one token's value vectors are zeroed.
+    case valueZeroing = "value-zeroing"
 
     /// Methods computed across all layers, reported at the result's top level.
-    public var isAcrossLayers: Bool { self == .rollout || self == .normRollout }
+    public var isAcrossLayers: Bool { self == .rollout || self == .normRollout || self == .altiRollout || self == .globenc }
 
-    /// What a model supports: `attn-res-ln` needs a norm after the attention block
+    /// Methods that need a norm after the attention block: `attn-res-ln`, and `globenc` (the
+    /// LayerNorm after the feed-forward block too).
+    public var needsNormAfterBlock: Bool { self == .attnResLn || self == .globenc }
+
+    /// Methods that re-run part of a layer (the model must be `LayerRerunning`).
+    public var needsRerun: Bool { self == .globenc || self == .valueZeroing }
+
+    /// What a model supports: `attn-res-ln` and `globenc` need a norm after the attention block
     /// (`normAfterBlock`: there is one, as `NormSpec.isAfterBlock` says).
     public static func supported(normAfterBlock: Bool) -> [AnalysisMethod] {
-        normAfterBlock ? allCases : allCases.filter { $0 != .attnResLn }
+        normAfterBlock ? allCases : allCases.filter { !$0.needsNormAfterBlock }
     }
 
-    /// What a model whose attention blocks have `attentionNorm` supports.
+    /// What a model whose attention blocks have `attentionNorm` supports (`globenc` only with a
+    /// LayerNorm after the block, GlobEnc's centring).
     public static func supported(attentionNorm: NormSpec) -> [AnalysisMethod] {
-        supported(normAfterBlock: attentionNorm.isAfterBlock)
+        let all = supported(normAfterBlock: attentionNorm.isAfterBlock)
+        return attentionNorm.kind == .layerNorm ? all : all.filter { $0 != .globenc }
+    }
+
+    /// The highlight methods `network` supports: by its attention norm, and `globenc` and
+    /// `value-zeroing` only when it can re-run a layer (`LayerRerunning`).
+    public static func highlightable(network: TransformerModel) -> [AnalysisMethod] {
+        let methods = highlightable(attentionNorm: network.attentionNorm)
+        return network is LayerRerunning ? methods : methods.filter { !$0.needsRerun }
     }
 
     /// The highlight methods a model whose attention blocks have `attentionNorm` supports.
     public static func highlightable(attentionNorm: NormSpec) -> [AnalysisMethod] {
-        highlightable(normAfterBlock: attentionNorm.isAfterBlock)
+        let supported = supported(attentionNorm: attentionNorm)
+        return highlightOrder.filter(supported.contains)
     }
 
     /// The methods `heed/highlight` takes, in the order an editor cycles through them (the
     /// paper's norm first, then its weight, then the residual-aware variants and the rollouts).
-    public static let highlightOrder: [AnalysisMethod] = [.normSummed, .attention, .attnResLn, .attnRes, .norm, .rollout, .normRollout]
+    /// The methods of the follow-up papers come last: ALTI, its rollout, GlobEnc, value zeroing.
+    public static let highlightOrder: [AnalysisMethod] = [.normSummed, .attention, .attnResLn, .attnRes, .norm, .rollout, .normRollout,
+                                                          .alti, .altiRollout, .globenc, .valueZeroing]
 
     /// The highlight methods a model supports, in `highlightOrder` (ModelInfo's `methods`).
     public static func highlightable(normAfterBlock: Bool) -> [AnalysisMethod] {
@@ -100,6 +128,28 @@ public struct AnalyzeResult: Sendable {
     public let layers: [LayerResult]
     public let rollout: Tensor?
     public let normRollout: Tensor?
+    /// `alti-rollout` (T, T), when requested.
+    public let altiRollout: Tensor?
+    /// `globenc` (T, T), when requested.
+    public let globenc: Tensor?
+
+    public init(modelID: String, table: TokenTable, granularity: Granularity, layers: [LayerResult], rollout: Tensor?,
+                normRollout: Tensor?, altiRollout: Tensor? = nil, globenc: Tensor? = nil) {
+        self.modelID = modelID; self.table = table; self.granularity = granularity; self.layers = layers
+        self.rollout = rollout; self.normRollout = normRollout; self.altiRollout = altiRollout; self.globenc = globenc
+    }
+
+    /// The across-layer result of `method` (`rollout`, `norm-rollout`, `alti-rollout`,
+    /// `globenc`), nil when it was not requested or the method is per layer.
+    public func acrossLayers(_ method: AnalysisMethod) -> Tensor? {
+        switch method {
+        case .rollout: return rollout
+        case .normRollout: return normRollout
+        case .altiRollout: return altiRollout
+        case .globenc: return globenc
+        default: return nil
+        }
+    }
 }
 
 /// Computes analysis results from a forward pass's taps (never from model internals).
@@ -118,16 +168,22 @@ public enum Analyzer {
     /// Checks `options` against a model whose attention blocks have `attentionNorm`.
     public static func validate(_ options: AnalyzeOptions, layerCount: Int, attentionNorm: NormSpec) throws {
         try validate(options, layerCount: layerCount, normAfterBlock: attentionNorm.isAfterBlock)
+        let supported = AnalysisMethod.supported(attentionNorm: attentionNorm)
+        if let m = options.methods.first(where: { !supported.contains($0) }) { throw AnalysisError.unsupportedMethod(m, supported: supported) }
     }
 
     /// Analyses `forward`'s taps, reading NH, NKV, HS, T_q, T_k and the norm from the taps
     /// themselves (the forward pass recorded them). `isCancelled` is checked between layers
-    /// (throws ForwardError.cancelled).
+    /// (and between the batches of value zeroing; throws ForwardError.cancelled). `rerun` (the
+    /// model) is needed by `globenc` and `value-zeroing`, which re-run the part of a layer after
+    /// its attention block (without it they throw `AnalysisError.unsupportedMethod`);
+    /// `progress` receives the fraction of value zeroing's work done (0...1).
     public static func analyze(modelID: String, forward: ForwardResult, table: TokenTable, options: AnalyzeOptions,
+                               rerun: LayerRerunning? = nil, progress: ((Double) -> Void)? = nil,
                                isCancelled: () -> Bool = { false }) throws -> AnalyzeResult {
         let normAfterBlock = forward.layers.first?.parameters.norm.isAfterBlock ?? false
         return try analyze(modelID: modelID, forward: forward, table: table, options: options, heads: nil,
-                           normAfterBlock: normAfterBlock, isCancelled: isCancelled)
+                           normAfterBlock: normAfterBlock, rerun: rerun, progress: progress, isCancelled: isCancelled)
     }
 
     /// As `analyze(modelID:forward:table:options:isCancelled:)` with NH given (nil: read from
@@ -135,12 +191,37 @@ public enum Analyzer {
     /// geometry (NKV = NH, T_q = T_k). Throws `AnalysisError` for options the model does not
     /// support, ForwardError.cancelled.
     public static func analyze(modelID: String, forward: ForwardResult, table: TokenTable, options: AnalyzeOptions,
-                               heads NH: Int?, normAfterBlock: Bool, isCancelled: () -> Bool = { false }) throws -> AnalyzeResult {
+                               heads NH: Int?, normAfterBlock: Bool, rerun: LayerRerunning? = nil, progress: ((Double) -> Void)? = nil,
+                               isCancelled: () -> Bool = { false }) throws -> AnalyzeResult {
         let L = forward.layers.count
         try validate(options, layerCount: L, normAfterBlock: normAfterBlock)
-        let session = AnalysisSession(modelID: modelID, table: table, options: options, layerCount: L, heads: NH, normAfterBlock: normAfterBlock)
+        try checkRerun(options, rerun: rerun, normAfterBlock: normAfterBlock)
+        let session = AnalysisSession(modelID: modelID, table: table, options: options, layerCount: L, heads: NH, normAfterBlock: normAfterBlock,
+                                      rerun: rerun, progress: progress)
         for taps in forward.layers { try session.consume(taps, isCancelled: isCancelled) }
         return session.finish()
+    }
+
+    /// `globenc` and `value-zeroing` need the model (`rerun`): without it they are refused.
+    static func checkRerun(_ options: AnalyzeOptions, rerun: LayerRerunning?, normAfterBlock: Bool) throws {
+        if rerun == nil, let m = options.methods.first(where: \.needsRerun) {
+            throw AnalysisError.unsupportedMethod(m, supported: AnalysisMethod.supported(normAfterBlock: normAfterBlock).filter { !$0.needsRerun })
+        }
+    }
+
+    /// GlobEnc's N-Enc matrix of layer `l`: the second LayerNorm's input p = FFN(LN1(y)) + LN1(y)
+    /// is recomputed from the taps' residual sum y by `rerun`.
+    static func normEncoder(_ d: NormDecomposition, taps: LayerTaps, layer l: Int, rerun: LayerRerunning) throws -> Tensor {
+        guard let second = rerun.feedForwardNorm(layer: l), let y = taps.residualSum, taps.parameters.norm == .postLayerNorm else {
+            throw AnalysisError.unsupportedMethod(.globenc, supported: AnalysisMethod.supported(attentionNorm: taps.parameters.norm))
+        }
+        let T = y.shape[0], C = y.shape[1]
+        var p = [Float](repeating: 0, count: T * C)
+        var output = [Float](repeating: 0, count: T * C)
+        y.data.withUnsafeBufferPointer { yp in p.withUnsafeMutableBufferPointer { pp in output.withUnsafeMutableBufferPointer { op in
+            rerun.afterAttention(layer: l, residualSum: yp.baseAddress!, rows: T, secondNormInput: pp.baseAddress!, output: op.baseAddress!)
+        } } }
+        return d.normEncoder(secondNormWeight: second.weight, secondNormEps: second.eps, secondNormInput: p)
     }
 
     static func shape(_ t: Tensor, headsMean: Bool, words: [WordRow]?) -> Tensor {

@@ -78,7 +78,7 @@ public enum PipelineError: Error, Equatable, CustomStringConvertible {
             return "focus \(focus.lowerBound)..<\(focus.upperBound) overlaps no \(granularity.rawValue) of the text (it covers only whitespace or characters the tokenizer drops); give a span that overlaps one, or an empty focus (a cursor) for the nearest"
         case let .textHasNoUnit(granularity):
             return "the text has no \(granularity.rawValue) to focus on: it is empty or holds only whitespace or characters the tokenizer drops (the special tokens the tokenizer inserts have no span)"
-        case let .methodNotHighlightable(m): return "method \"\(m.rawValue)\" cannot be highlighted (use attention, norm, norm-summed, attn-res, attn-res-ln, rollout or norm-rollout)"
+        case let .methodNotHighlightable(m): return "method \"\(m.rawValue)\" cannot be highlighted (use attention, norm, norm-summed, attn-res, attn-res-ln, rollout, norm-rollout, alti, alti-rollout, globenc or value-zeroing)"
         }
     }
 }
@@ -116,13 +116,19 @@ public enum Pipeline {
     /// `AnalysisSession` (only the requested layers recorded; nothing of the taps kept).
     /// `streamed` overrides the choice (tests).
     public static func run(model: LoadedModel, ids: [Int], table: TokenTable, options: AnalyzeOptions, forward: Forward,
-                           streamed: Bool? = nil, isCancelled: @escaping () -> Bool = { false }) throws -> AnalyzeResult {
+                           streamed: Bool? = nil, progress: ((Double) -> Void)? = nil,
+                           isCancelled: @escaping () -> Bool = { false }) throws -> AnalyzeResult {
         let net = try model.network
+        // globenc and value-zeroing re-run part of a layer: they need the model itself.
+        let rerun = net as? LayerRerunning
+        try Analyzer.checkRerun(options, rerun: rerun, normAfterBlock: net.attentionNorm.isAfterBlock)
         if !(streamed ?? !keepsTaps(net, tokens: ids.count)) {
             let result = try forward(ids, TapRequest(options.tapLevel))
-            return try Analyzer.analyze(modelID: model.id, forward: result, table: table, options: options, isCancelled: isCancelled)
+            return try Analyzer.analyze(modelID: model.id, forward: result, table: table, options: options,
+                                        rerun: rerun, progress: progress, isCancelled: isCancelled)
         }
-        let session = AnalysisSession(modelID: model.id, table: table, options: options, layerCount: net.layerCount)
+        let session = AnalysisSession(modelID: model.id, table: table, options: options, layerCount: net.layerCount,
+                                      rerun: rerun, progress: progress)
         var request = session.tapRequest
         request.consumer = { try session.consume($0, isCancelled: isCancelled) }
         _ = try forward(ids, request)
@@ -133,6 +139,7 @@ public enum Pipeline {
     /// `tokenize` and `forward` let the daemon put its caches around those steps.
     public static func analyze(model: LoadedModel, text: String, options: AnalyzeOptions, encoding: PositionEncoding,
                                tokenize: ((String) -> Encoding)? = nil, forward: Forward? = nil,
+                               progress: ((Double) -> Void)? = nil,
                                isCancelled: @escaping () -> Bool = { false }) throws -> AnalyzeResult {
         let net = try model.network
         try Analyzer.validate(options, layerCount: net.layerCount, attentionNorm: net.attentionNorm)
@@ -141,7 +148,7 @@ public enum Pipeline {
         try model.checkEmbeddable(encoded)
         let table = TokenTable(text: text, encoded: encoded, encoding: encoding, tokenizer: model.tokenizer)
         return try run(model: model, ids: encoded.ids, table: table, options: options,
-                       forward: forward ?? directForward(model, isCancelled: isCancelled), isCancelled: isCancelled)
+                       forward: forward ?? directForward(model, isCancelled: isCancelled), progress: progress, isCancelled: isCancelled)
     }
 
     /// Length of `text` in `encoding` units.
@@ -218,8 +225,7 @@ public enum Pipeline {
         let analysis = try run(model: model, ids: windowed.ids, table: table, options: options, forward: forward, isCancelled: isCancelled)
         let matrix: Tensor
         switch r.method {
-        case .rollout: matrix = analysis.rollout!
-        case .normRollout: matrix = analysis.normRollout!
+        case .rollout, .normRollout, .altiRollout, .globenc: matrix = analysis.acrossLayers(r.method)!
         default:
             guard case let .tensor(t)? = analysis.layers.first?.values.first?.value else { preconditionFailure("analysis returned no matrix") }
             matrix = t

@@ -42,4 +42,21 @@ public enum Rollout {
     public static func product(_ matrices: [Tensor]) -> Tensor {
         matrices.dropFirst().reduce(matrices[0]) { r, m in multiply(m, onto: r) }
     }
+
+    /// `m` divided by its largest entry (a matrix whose entries are all <= 0 is unchanged).
+    public static func scaledByMaximum(_ m: Tensor) -> Tensor {
+        var m = m
+        let top = m.data.max() ?? 0
+        if top > 0 { for k in m.data.indices { m.data[k] /= top } }
+        return m
+    }
+
+    /// matrices[L-1] * ... * matrices[0] divided by its largest entry (0 stays 0): the product
+    /// up to one positive constant, computed with each factor and each partial product scaled
+    /// by its own largest entry so that no product of unnormalised matrices overflows.
+    public static func scaledProduct(_ matrices: [Tensor]) -> Tensor {
+        var r = scaledByMaximum(matrices[0])
+        for m in matrices.dropFirst() { r = scaledByMaximum(multiply(scaledByMaximum(m), onto: r)) }
+        return r
+    }
 }

@@ -98,7 +98,7 @@ public enum ModelStore {
 
     /// The one *.gguf file in `directory`. Throws `ModelStoreError.incompleteModel` when there is
     /// none, `.ambiguousModel` when there are several.
-    static func ggufFile(in directory: URL) throws -> URL {
+    public static func ggufFile(in directory: URL) throws -> URL {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [])
             .filter { isGGUFFile(directory.appendingPathComponent($0)) }.sorted()
         guard let name = names.first else {

@@ -49,12 +49,19 @@ enum Handlers {
             family = s.family; layers = s.layers; heads = s.heads; hidden = s.hidden; maxTokens = s.maxTokens
             source = model.directory.path; causal = s.causal
             // A model Heed can tokenize but not run supports no method and predicts nothing.
-            methods = (try? model.network).map { AnalysisMethod.highlightable(attentionNorm: $0.attentionNorm) } ?? []
+            methods = (try? model.network).map { AnalysisMethod.highlightable(network: $0) } ?? []
             predicts = (try? model.network)?.hasLanguageModelHead ?? false
         } else if let entry = ModelStore.catalog.first(where: { $0.name == id }) {
             let dir = ModelStore.installDirectory(for: entry, environment: ProcessInfo.processInfo.environment)
-            // The registered family describes the installed model from its config.json alone.
-            if let described = ModelFamilies.describe(configURL: dir.appendingPathComponent("config.json")) {
+            // The registered family describes the installed model from its config.json alone, or
+            // from a GGUF file's metadata (an architecture no family runs: no method, no prediction).
+            if entry.format == .gguf, let file = try? ModelStore.ggufFile(in: dir), let described = ModelFamilies.describe(gguf: file) {
+                let s = described.shape
+                family = s.family; layers = s.layers; heads = s.heads
+                hidden = s.hidden; maxTokens = s.maxTokens; source = file.path; causal = s.causal
+                methods = described.attentionNorm.map { AnalysisMethod.highlightable(attentionNorm: $0) } ?? []
+                predicts = described.attentionNorm != nil && s.causal
+            } else if let described = ModelFamilies.describe(configURL: dir.appendingPathComponent("config.json")) {
                 let s = described.shape
                 family = s.family; layers = s.layers; heads = s.heads
                 hidden = s.hidden; maxTokens = s.maxTokens; source = dir.path
@@ -86,13 +93,16 @@ enum Handlers {
         return try c.server.registry.model(id, progress: progress)
     }
 
+    /// The request's `workDoneToken` (a string or an integer), nil without one.
+    static func workDoneToken(_ p: RequestParams) throws -> JSONValue? {
+        guard let t = p.value("workDoneToken") else { return nil }
+        guard t.stringValue != nil || t.intValue != nil else { throw p.invalid("workDoneToken", "must be a string or an integer") }
+        return t
+    }
+
     static func loadModel(_ p: RequestParams, _ c: RequestContext) throws -> Response {
         let id = try p.string("model")
-        var token: JSONValue? = nil
-        if let t = p.value("workDoneToken") {
-            guard t.stringValue != nil || t.intValue != nil else { throw p.invalid("workDoneToken", "must be a string or an integer") }
-            token = t
-        }
+        let token = try workDoneToken(p)
         if let token { c.server.progress(token: token, [("kind", .string("begin")), ("title", .string("Loading \(id)"))]) }
         do {
             let m = try c.server.registry.model(id) { line in
@@ -248,8 +258,32 @@ enum Handlers {
             ws = RequestWorkingSet.analyze(tokens: T, textUTF8Bytes: text.utf8.count, options: options, format: format, try ModelDimensions(m))
             try c.reserve(ws!, what: "analyzing \(T) tokens")
         }
-        let result = try Pipeline.analyze(model: m, text: text, options: options, encoding: c.encoding,
-                                          tokenize: { _ in encoded }, forward: cachedForward(m, c), isCancelled: c.isCancelled)
+        // With a workDoneToken: begin, reports while value zeroing runs (whole percentages), end.
+        let token = try workDoneToken(p)
+        var lastPercentage = -1
+        var progress: ((Double) -> Void)? = nil
+        if let token {
+            progress = { fraction in
+                let percentage = min(100, max(0, Int(fraction * 100)))
+                guard percentage != lastPercentage else { return }
+                lastPercentage = percentage
+                c.server.progress(token: token, [("kind", .string("report")), ("message", .string("value zeroing")),
+                                                 ("percentage", .number(JSONNumber(percentage)))])
+            }
+        }
+        if let token {
+            c.server.progress(token: token, [("kind", .string("begin")), ("title", .string("Analyzing \(T) tokens with \(m.id)")),
+                                             ("percentage", .number(JSONNumber(0)))])
+        }
+        let result: AnalyzeResult
+        do {
+            result = try Pipeline.analyze(model: m, text: text, options: options, encoding: c.encoding,
+                                          tokenize: { _ in encoded }, forward: cachedForward(m, c), progress: progress, isCancelled: c.isCancelled)
+            if let token { c.server.progress(token: token, [("kind", .string("end")), ("message", .string("analysis done"))]) }
+        } catch {
+            if let token { c.server.progress(token: token, [("kind", .string("end")), ("message", .string("analysis failed"))]) }
+            throw error
+        }
         if c.isCancelled() { throw ForwardError.cancelled }
         c.clock.lap("analysis")
         defer { c.clock.lap("json") }
@@ -265,7 +299,7 @@ enum Handlers {
 
     /// Bytes of an analysis's output tensors (debug log: measured against `RequestWorkingSet`).
     static func outputBytes(_ r: AnalyzeResult) -> Int {
-        var n = (r.rollout?.data.count ?? 0) + (r.normRollout?.data.count ?? 0)
+        var n = AnalysisMethod.allCases.reduce(0) { $0 + (r.acrossLayers($1)?.data.count ?? 0) }
         for l in r.layers {
             for (_, v) in l.values {
                 switch v {

@@ -76,6 +76,8 @@ public enum ResultJSON {
         w.endArray()
         if let r = r.rollout { w.key("rollout"); tensor(r.data, r.shape) }
         if let r = r.normRollout { w.key("norm-rollout"); tensor(r.data, r.shape) }
+        if let r = r.altiRollout { w.key("alti-rollout"); tensor(r.data, r.shape) }
+        if let r = r.globenc { w.key("globenc"); tensor(r.data, r.shape) }
         w.endObject()
     }
 }

@@ -114,10 +114,10 @@ struct RequestWorkingSet: Equatable, CustomStringConvertible {
         switch method {
         case .attention, .norm: return heads * T * T
         case .valueNorm: return heads * T
-        case .normSummed, .attnRes, .attnResLn: return T * T
+        case .normSummed, .attnRes, .attnResLn, .alti, .valueZeroing: return T * T
         case .mixingRatio: return 8 * T
         case .rollout: return 2 * T * T
-        case .normRollout: return (streamed(tokens: T, d) ? 3 : d.layers + 1) * T * T
+        case .normRollout, .altiRollout, .globenc: return (streamed(tokens: T, d) ? 3 : d.layers + 1) * T * T
         }
     }
 
@@ -144,8 +144,12 @@ struct RequestWorkingSet: Equatable, CustomStringConvertible {
             json += count * response(floats: n, format: format, arrays: m == .mixingRatio ? 5 : 1)
         }
         let decomposes = methods.contains { $0 != .attention && $0 != .rollout }
+        // globenc and value zeroing re-run the feed-forward block: on T rows, or on a batch of
+        // zeroed rows (NormDecomposition.valueZeroingBatchRows) plus the (T, C) original output.
+        let rerunRows = methods.contains(.valueZeroing) ? max(T, 2048) : methods.contains(.globenc) ? T : 0
+        let rerun = rerunRows * (4 * d.hidden + 2 * d.intermediate) + (rerunRows > 0 ? T * d.hidden : 0)
         return RequestWorkingSet(text: textBytes(utf8Count: textUTF8Bytes), forward: forwardBytes(tokens: T, d),
-                                 analysis: floatBytes * (outputs + (decomposes ? decompositionFloats(tokens: T, d) : 0)),
+                                 analysis: floatBytes * (outputs + rerun + (decomposes ? decompositionFloats(tokens: T, d) * (methods.contains(.alti) || methods.contains(.altiRollout) ? 2 : 1) : 0)),
                                  response: json)
     }
 

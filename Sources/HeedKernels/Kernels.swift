@@ -135,6 +135,20 @@ public enum Kernels {
         }
     }
 
+    /// ALTI's L1 contributions (HeedAnalysis/ALTI.swift): f (T, NH, C) token j's head vectors,
+    /// alpha (NH, T, T), x (T, C) the diagonal's extra term, y (T, C) -> out (T, T),
+    /// out[i, j] = max(0, |y_i|_1 - |y_i - sum_h alpha[h,i,j] f[j,h] - [i==j] x_i|_1). With
+    /// `causal`, entries j > i are not written. Plain reference: `Reference.altiContributions`.
+    public static func altiContributions(f: UnsafePointer<Float>, alpha: UnsafePointer<Float>, x: UnsafePointer<Float>,
+                                         y: UnsafePointer<Float>, T: Int, NH: Int, C: Int, causal: Bool,
+                                         into out: UnsafeMutablePointer<Float>, isa: ISA = ISA.active) {
+        switch isa {
+        case .avx512: HeedKernelsAVX512.VariantKernels.altiContributions(f: f, alpha: alpha, x: x, y: y, T: T, NH: NH, C: C, causal: causal, into: out)
+        case .avx2: HeedKernelsAVX2.VariantKernels.altiContributions(f: f, alpha: alpha, x: x, y: y, T: T, NH: NH, C: C, causal: causal, into: out)
+        case .portable: HeedKernelsPortable.VariantKernels.altiContributions(f: f, alpha: alpha, x: x, y: y, T: T, NH: NH, C: C, causal: causal, into: out)
+        }
+    }
+
     /// The GEMM register tile and k-block depth of a variant: rows (MR), columns (NR, the
     /// packed panel width) and depth (KC); for tests that pick sizes which do not divide them.
     public static func tileShape(isa: ISA = ISA.active) -> (rows: Int, columns: Int, depth: Int) {

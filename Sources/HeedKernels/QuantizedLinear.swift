@@ -145,17 +145,23 @@ public final class QuantizedLinear: @unchecked Sendable {
     /// `accumulate: true` adds the result to y (a fused residual add). y must not overlap x.
     public func forward(_ x: UnsafePointer<Float>, rows: Int, ldx: Int, into y: UnsafeMutablePointer<Float>, ldy: Int,
                         accumulate: Bool) {
-        let b = biasPointer.map { UnsafePointer($0) }
+        gemm(m: rows, k: inFeatures, x, ldx: ldx, w: blocks, into: y, ldy: ldy, bias: biasPointer.map { UnsafePointer($0) },
+             accumulate: accumulate)
+    }
+
+    /// The variant's quantised GEMM: y (m, OC) = x (m, k) * W^T, W's rows `rowBytes` apart from `w`.
+    private func gemm(m: Int, k: Int, _ x: UnsafePointer<Float>, ldx: Int, w: UnsafeRawPointer, into y: UnsafeMutablePointer<Float>,
+                      ldy: Int, bias: UnsafePointer<Float>?, accumulate: Bool) {
         switch isa {
         case .avx512:
-            HeedKernelsAVX512.VariantKernels.gemmQuantized(m: rows, n: outFeatures, k: inFeatures, a: x, lda: ldx, w: blocks, rowBytes: rowBytes,
-                                                           ggmlType: ggmlType, c: y, ldc: ldy, bias: b, accumulate: accumulate)
+            HeedKernelsAVX512.VariantKernels.gemmQuantized(m: m, n: outFeatures, k: k, a: x, lda: ldx, w: w, rowBytes: rowBytes,
+                                                           ggmlType: ggmlType, c: y, ldc: ldy, bias: bias, accumulate: accumulate)
         case .avx2:
-            HeedKernelsAVX2.VariantKernels.gemmQuantized(m: rows, n: outFeatures, k: inFeatures, a: x, lda: ldx, w: blocks, rowBytes: rowBytes,
-                                                         ggmlType: ggmlType, c: y, ldc: ldy, bias: b, accumulate: accumulate)
+            HeedKernelsAVX2.VariantKernels.gemmQuantized(m: m, n: outFeatures, k: k, a: x, lda: ldx, w: w, rowBytes: rowBytes,
+                                                         ggmlType: ggmlType, c: y, ldc: ldy, bias: bias, accumulate: accumulate)
         case .portable:
-            HeedKernelsPortable.VariantKernels.gemmQuantized(m: rows, n: outFeatures, k: inFeatures, a: x, lda: ldx, w: blocks, rowBytes: rowBytes,
-                                                             ggmlType: ggmlType, c: y, ldc: ldy, bias: b, accumulate: accumulate)
+            HeedKernelsPortable.VariantKernels.gemmQuantized(m: m, n: outFeatures, k: k, a: x, lda: ldx, w: w, rowBytes: rowBytes,
+                                                             ggmlType: ggmlType, c: y, ldc: ldy, bias: bias, accumulate: accumulate)
         }
     }
 
@@ -171,18 +177,7 @@ public final class QuantizedLinear: @unchecked Sendable {
         let bs = format.blockSize, n = outFeatures
         let b0 = columns.lowerBound / bs, b1 = (columns.upperBound + bs - 1) / bs
         if columns.lowerBound % bs == 0 && columns.upperBound % bs == 0 {
-            let w = blocks + b0 * format.bytesPerBlock, k = columns.count
-            switch isa {
-            case .avx512:
-                HeedKernelsAVX512.VariantKernels.gemmQuantized(m: rows, n: n, k: k, a: x, lda: ldx, w: w, rowBytes: rowBytes,
-                                                               ggmlType: ggmlType, c: y, ldc: ldy, bias: nil, accumulate: false)
-            case .avx2:
-                HeedKernelsAVX2.VariantKernels.gemmQuantized(m: rows, n: n, k: k, a: x, lda: ldx, w: w, rowBytes: rowBytes,
-                                                             ggmlType: ggmlType, c: y, ldc: ldy, bias: nil, accumulate: false)
-            case .portable:
-                HeedKernelsPortable.VariantKernels.gemmQuantized(m: rows, n: n, k: k, a: x, lda: ldx, w: w, rowBytes: rowBytes,
-                                                                 ggmlType: ggmlType, c: y, ldc: ldy, bias: nil, accumulate: false)
-            }
+            gemm(m: rows, k: columns.count, x, ldx: ldx, w: blocks + b0 * format.bytesPerBlock, into: y, ldy: ldy, bias: nil, accumulate: false)
             return
         }
         // The covering blocks of every row, dequantised: (OC, width), then the f32 GEMM on the

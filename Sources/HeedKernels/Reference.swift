@@ -3,6 +3,27 @@ import Foundation
 // Plain reference implementations: the algorithmic ground truth every fast kernel is
 // tested against. Slow on purpose; keep them obvious.
 public enum Reference {
+    /// Plain `Kernels.altiContributions` (Double accumulation, every entry written; j > i are 0
+    /// with `causal`).
+    public static func altiContributions(f: UnsafePointer<Float>, alpha: UnsafePointer<Float>, x: UnsafePointer<Float>,
+                                         y: UnsafePointer<Float>, T: Int, NH: Int, C: Int, causal: Bool,
+                                         into out: UnsafeMutablePointer<Float>) {
+        for i in 0..<T {
+            var y1: Double = 0
+            for c in 0..<C { y1 += abs(Double(y[i * C + c])) }
+            for j in 0..<T {
+                if causal && j > i { out[i * T + j] = 0; continue }
+                var d: Double = 0
+                for c in 0..<C {
+                    var v: Double = i == j ? Double(x[i * C + c]) : 0
+                    for h in 0..<NH { v += Double(alpha[(h * T + i) * T + j]) * Double(f[(j * NH + h) * C + c]) }
+                    d += abs(Double(y[i * C + c]) - v)
+                }
+                out[i * T + j] = Float(max(0, y1 - d))
+            }
+        }
+    }
+
     /// c (M, N) = a (M, K) * b^T + bias, with b (N, K); `accumulate` adds to c instead.
     public static func gemmABt(m: Int, n: Int, k: Int,
                                a: UnsafePointer<Float>, lda: Int,

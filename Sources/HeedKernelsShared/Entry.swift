@@ -185,4 +185,14 @@ public enum VariantKernels {
                                        intoA: UnsafeMutablePointer<Float>, intoB: UnsafeMutablePointer<Float>) {
         Gram.evaluateTwo(alpha: alpha, gramA: gramA, gramB: gramB, T: T, NH: NH, rowScaleB: rowScaleB, intoA: intoA, intoB: intoB)
     }
+
+    /// ALTI's L1 contributions: f (T, NH, C), alpha (NH, T, T), x (T, C), y (T, C) -> out (T, T),
+    /// out[i, j] = max(0, |y_i|_1 - |y_i - sum_h alpha[h,i,j] f[j,h] - [i==j] x_i|_1); with
+    /// `causal` only j <= i is written.
+    @inline(never)
+    public static func altiContributions(f: UnsafePointer<Float>, alpha: UnsafePointer<Float>, x: UnsafePointer<Float>,
+                                         y: UnsafePointer<Float>, T: Int, NH: Int, C: Int, causal: Bool,
+                                         into out: UnsafeMutablePointer<Float>) {
+        ALTIKernel.contributions(f: f, alpha: alpha, x: x, y: y, T: T, NH: NH, C: C, causal: causal, into: out)
+    }
 }

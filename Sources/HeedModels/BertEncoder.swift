@@ -220,9 +220,7 @@ public final class BertEncoder: @unchecked Sendable {
     public func forward(_ ids: [Int], taps request: TapRequest, finalHiddenState: Bool = true,
                         isCancelled: () -> Bool = { false }) throws -> ForwardResult {
         let T = ids.count, C = config.hiddenSize, NH = config.numHeads, HS = config.headSize, I = config.intermediateSize
-        guard T > 0 else { throw ForwardError.emptyInput }
-        guard T <= config.maxTokens else { throw ForwardError.tooLong(tokens: T, limit: config.maxTokens) }
-        for id in ids where id < 0 || id >= config.vocabSize { throw ForwardError.tokenOutOfRange(id: id, vocabSize: config.vocabSize) }
+        try ForwardError.check(ids, limit: config.maxTokens, vocabSize: config.vocabSize)
         // Wake the worker threads now: their wake-up overlaps the embeddings (serial code).
         Parallel.prewake()
 

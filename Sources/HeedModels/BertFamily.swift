@@ -37,6 +37,12 @@ public enum BertFamily: ModelFamily {
                            hidden: config.hiddenSize, maxTokens: config.maxTokens, causal: false), .postLayerNorm)
     }
 
+    public static func describe(gguf file: GGUFFile, architecture: String) -> (shape: ModelShape, attentionNorm: NormSpec)? {
+        guard let c = try? ggufConfig(file, weights: GGUFWeights(file: file)) else { return nil }
+        return (ModelShape(family: c.family.rawValue, layers: c.numLayers, heads: c.numHeads, hidden: c.hiddenSize,
+                           maxTokens: c.maxTokens, causal: false), .postLayerNorm)
+    }
+
     /// The config.json a GGUF BERT stands for, from llama.cpp's keys (`bert.block_count`,
     /// `bert.embedding_length`, `bert.feed_forward_length`, `bert.attention.head_count`,
     /// `bert.attention.layer_norm_epsilon`, `tokenizer.ggml.padding_token_id`) and the embedding

@@ -52,18 +52,19 @@ public final class LlamaDecoder: @unchecked Sendable {
         self.lmHead = lmHead; self.rotary = rotary; self.loadNotes = loadNotes
     }
 
-    /// Runs the decoder on one unpadded sequence (LlamaModel.forward, eager attention, positions
-    /// 0 ..< T). `hiddenStates` are the residual stream: the embeddings, then each layer's
-    /// output (the last one before model.norm, unlike transformers' output_hidden_states, which
-    /// normalises its last entry). `isCancelled` is checked between layers. Throws
-    /// `ForwardError` for an empty, too long or out-of-vocabulary input, or when cancelled.
+    /// Runs the decoder on T token ids (one unpadded sequence; LlamaModel.forward, eager
+    /// attention, positions 0 ..< T), recording the taps `request` asks for (per layer: alpha
+    /// (NH, T, T), and at `.full` h (T, C), v (T, NKV*HS), y (T, C)). `hiddenStates` are the
+    /// residual stream, L + 1 tensors (T, C) (L without the last MLP when `finalHiddenState` is
+    /// false): the embeddings, then each layer's output, the last one before model.norm (unlike
+    /// transformers' output_hidden_states, which normalises its last entry). `isCancelled` is
+    /// checked between layers. Throws `ForwardError` for an empty, too long or out-of-vocabulary
+    /// input or when cancelled, and what the taps' consumer throws.
     public func forward(_ ids: [Int], taps request: TapRequest, finalHiddenState: Bool = true,
                         isCancelled: () -> Bool = { false }) throws -> ForwardResult {
         let T = ids.count, C = config.hiddenSize, NH = config.numHeads, NKV = config.numKeyValueHeads, HS = config.headSize
         let I = config.intermediateSize, QD = NH * HS, KVD = NKV * HS
-        guard T > 0 else { throw ForwardError.emptyInput }
-        guard T <= config.maxPositionEmbeddings else { throw ForwardError.tooLong(tokens: T, limit: config.maxPositionEmbeddings) }
-        for id in ids where id < 0 || id >= config.vocabSize { throw ForwardError.tokenOutOfRange(id: id, vocabSize: config.vocabSize) }
+        try ForwardError.check(ids, limit: config.maxPositionEmbeddings, vocabSize: config.vocabSize)
         Parallel.prewake()
 
         var h = embeddings(ids)

@@ -85,6 +85,12 @@ public enum LlamaFamily: ModelFamily {
                            maxTokens: c.maxPositionEmbeddings, causal: true), .preRMSNorm)
     }
 
+    public static func describe(gguf file: GGUFFile, architecture: String) -> (shape: ModelShape, attentionNorm: NormSpec)? {
+        guard let c = try? ggufConfig(file, architecture: architecture, weights: GGUFWeights(file: file)) else { return nil }
+        return (ModelShape(family: c.modelType, layers: c.numLayers, heads: c.numHeads, hidden: c.hiddenSize,
+                           maxTokens: c.maxPositionEmbeddings, causal: true), .preRMSNorm)
+    }
+
     /// The config a GGUF decoder stands for, from llama.cpp's keys (`{arch}.block_count`,
     /// `.context_length`, `.embedding_length`, `.feed_forward_length`, `.attention.head_count`,
     /// `.attention.head_count_kv`, `.attention.key_length`, `.attention.layer_norm_rms_epsilon`,

@@ -38,6 +38,9 @@ public protocol ModelFamily {
     /// norm of its attention blocks, for listing models that are not loaded. nil when the
     /// file cannot be read.
     static func describe(architecture: String, configURL: URL) -> (shape: ModelShape, attentionNorm: NormSpec)?
+    /// The same from a GGUF file's metadata and tensor infos (no tensor data read but small
+    /// rope tables); nil when they do not describe a network of this family.
+    static func describe(gguf file: GGUFFile, architecture: String) -> (shape: ModelShape, attentionNorm: NormSpec)?
 }
 
 /// Every family Heed runs, by architecture.
@@ -60,6 +63,21 @@ public enum ModelFamilies {
     public static func describe(configURL: URL) -> (shape: ModelShape, attentionNorm: NormSpec)? {
         guard let architecture = ModelConfig.modelType(configAt: configURL) else { return nil }
         return family(for: architecture)?.describe(architecture: architecture, configURL: configURL)
+    }
+
+    /// What the GGUF file at `url` holds, from its metadata: by the family registered for its
+    /// `general.architecture`, with the norm of its attention blocks; for an architecture no
+    /// family runs, the shape from `{arch}.block_count`, `.attention.head_count`,
+    /// `.embedding_length` and `.context_length` and a nil norm (a tokenizer-only model). nil
+    /// when the file cannot be read or lacks those keys.
+    public static func describe(gguf url: URL) -> (shape: ModelShape, attentionNorm: NormSpec?)? {
+        guard let file = try? GGUFFile(url: url), let a = try? file.string("general.architecture") else { return nil }
+        if let family = family(for: a) {
+            return family.describe(gguf: file, architecture: a).map { ($0.shape, $0.attentionNorm) }
+        }
+        guard let layers = try? file.int("\(a).block_count"), let heads = try? file.int("\(a).attention.head_count"),
+              let hidden = try? file.int("\(a).embedding_length"), let context = try? file.int("\(a).context_length") else { return nil }
+        return (ModelShape(family: a, layers: layers, heads: heads, hidden: hidden, maxTokens: context, causal: true), nil)
     }
 
     /// Every architecture some family runs, sorted.

@@ -275,6 +275,13 @@ public enum ForwardError: Error, Equatable, CustomStringConvertible {
     case tokenOutOfRange(id: Int, vocabSize: Int)
     case cancelled
 
+    /// Checks a forward pass's input: at least one token, at most `limit`, every id in 0..<`vocabSize`.
+    public static func check(_ ids: [Int], limit: Int, vocabSize: Int) throws {
+        guard !ids.isEmpty else { throw ForwardError.emptyInput }
+        guard ids.count <= limit else { throw ForwardError.tooLong(tokens: ids.count, limit: limit) }
+        if let id = ids.first(where: { $0 < 0 || $0 >= vocabSize }) { throw ForwardError.tokenOutOfRange(id: id, vocabSize: vocabSize) }
+    }
+
     public var description: String {
         switch self {
         case .emptyInput: return "the input has no tokens"

@@ -123,7 +123,7 @@ struct AnalyzeCLIOptions {
             if layer == .all { throw refuse("with a focus, --layer takes one layer (N, last or middle), not all") }
         }
         if let m = methods.first(where: { $0 == .valueNorm || $0 == .mixingRatio }), focus != nil {
-            throw refuse("--method \(m.rawValue) gives one value per token, not what a focus attends to; with a focus use attention, norm, norm-summed, attn-res, attn-res-ln, rollout or norm-rollout")
+            throw refuse("--method \(m.rawValue) gives one value per token, not what a focus attends to; with a focus use attention, norm, norm-summed, attn-res, attn-res-ln, rollout, norm-rollout, alti, alti-rollout, globenc or value-zeroing")
         }
         if let h = args.value("heads") {
             guard h == "all" || h == "mean" else { throw refuse("--heads is all or mean (not \"\(h)\")") }

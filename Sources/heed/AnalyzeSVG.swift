@@ -14,6 +14,10 @@ enum AnalyzeSVG {
         .attnResLn: "AttnResLn-N (through the LayerNorm)",
         .rollout: "Attention rollout (all layers)",
         .normRollout: "Norm rollout (Heed's, all layers)",
+        .alti: "ALTI (L1 proximity to the block output)",
+        .altiRollout: "ALTI rollout (all layers)",
+        .globenc: "GlobEnc (all layers)",
+        .valueZeroing: "Value zeroing (cosine distance)",
     ]
 
     static func write(model: LoadedModel, text: String, options: AnalyzeCLIOptions, focus: Range<Int>?, path: String) throws {
@@ -31,8 +35,7 @@ enum AnalyzeSVG {
             methods.map { m -> HeatmapPanel in
                 let title = panelTitles[m] ?? m.rawValue
                 switch m {
-                case .rollout: return HeatmapPanel(title: title, matrix: result.rollout!.data)
-                case .normRollout: return HeatmapPanel(title: title, matrix: result.normRollout!.data)
+                case .rollout, .normRollout, .altiRollout, .globenc: return HeatmapPanel(title: title, matrix: result.acrossLayers(m)!.data)
                 default:
                     guard case let .tensor(t)? = layer?.values.first(where: { $0.method == m })?.value else { preconditionFailure("no matrix for \(m)") }
                     return HeatmapPanel(title: title, matrix: t.data)

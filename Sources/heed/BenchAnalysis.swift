@@ -4,13 +4,15 @@ import HeedKernels
 import HeedModels
 
 /// `heed bench analysis`: the full analysis of all layers (attention, norm, norm-summed,
-/// attn-res-ln, mixing ratios) against one forward pass, and the memory it holds.
+/// attn-res-ln, mixing ratios; or `--methods a,b,...`, e.g. alti,globenc) against one forward
+/// pass, and the memory it holds.
 enum BenchAnalysis {
     static func run(model: LoadedModel, args: Arguments) throws {
         let net = try model.network
         let runs = Int(args.value("runs") ?? "") ?? 10
         let lengths = (args.value("lengths") ?? "128,512").split(separator: ",").compactMap { Int($0) }
-        let methods: [AnalysisMethod] = [.attention, .norm, .normSummed, .attnResLn, .mixingRatio]
+        let methods: [AnalysisMethod] = args.value("methods").map { $0.split(separator: ",").compactMap { AnalysisMethod(rawValue: String($0)) } }
+            ?? [.attention, .norm, .normSummed, .attnResLn, .mixingRatio]
         print("heed bench analysis: model \(model.id), runs \(runs)")
         print(BenchHost.header)
         print("methods: \(methods.map(\.rawValue).joined(separator: ", ")), all \(net.layerCount) layers, heads all")
@@ -27,7 +29,8 @@ enum BenchAnalysis {
                 let t1 = now()
                 guard let full = try? net.forward(ids, taps: .full, isCancelled: { false }) else { return }
                 let t2 = now()
-                guard let result = try? Analyzer.analyze(modelID: model.id, forward: full, table: table, options: options) else { return }
+                guard let result = try? Analyzer.analyze(modelID: model.id, forward: full, table: table, options: options,
+                                                         rerun: net as? LayerRerunning) else { return }
                 let t3 = now()
                 if run == 0 {   // warm-up
                     outputBytes = result.layers.reduce(0) { acc, l in

@@ -1,10 +1,12 @@
+import HeedAnalysis
+
 /// Checks `heed bench` options before any work: counts are positive integers, lengths a
 /// comma-separated list of positive integers.
 enum BenchOptions {
     /// The options each benchmark reads; any other is refused rather than ignored.
     static let options: [String: Set<String>] = [
         "forward": ["model", "runs", "lengths", "pause"],
-        "analysis": ["model", "runs", "lengths"],
+        "analysis": ["model", "runs", "lengths", "methods"],
         "daemon": ["model", "texts", "requests"],
         "memory": ["model", "lengths"],
         "kernels": ["part"],
@@ -24,6 +26,11 @@ enum BenchOptions {
         }
         if let v = args.value("pause") {
             guard let n = Int(v), n >= 0 else { throw Arguments.Error(description: "--pause takes a whole number of milliseconds, 0 or more (not \"\(v)\")") }
+        }
+        if let v = args.value("methods") {
+            for name in v.split(separator: ",", omittingEmptySubsequences: false) where AnalysisMethod(rawValue: String(name)) == nil {
+                throw Arguments.Error(description: "--methods takes analysis methods separated by commas (\(AnalysisMethod.allCases.map(\.rawValue).joined(separator: ", "))), not \"\(name)\"")
+            }
         }
         if let v = args.value("lengths") {
             let parts = v.split(separator: ",", omittingEmptySubsequences: false)

@@ -3,12 +3,13 @@ import HeedAnalysis
 import HeedJSONRPC
 import HeedModels
 
-/// `heed experiment special-tokens|mixing`: the paper-reproduction experiments
+/// `heed experiment special-tokens|mixing|compare-methods|alignment`: the paper-reproduction experiments
 /// (docs/experiments.md; docs/methods.md, "The paper's findings that Heed lets a user reproduce").
 enum ExperimentCommand {
     static let usage = """
     usage: heed experiment special-tokens [--model M] [--corpus FILE] [--json]
            heed experiment mixing [--model M] [--corpus FILE] [--mask-rate R] [--seed N] [--no-mask] [--json]
+           heed experiment compare-methods [--model M] [--corpus FILE] [--methods a,b,...] [--svg FILE] [--json]
            heed experiment alignment --model M --source FILE --target FILE [--gold FILE] [--output DIR]
 
       special-tokens  attention weight vs. norm received by [CLS], [SEP], "." / "," and other tokens
@@ -18,6 +19,11 @@ enum ExperimentCommand {
                       AttnResLn-N (Kobayashi et al. 2021, Table 1); by default both with the
                       authors' masking (12% of non-special tokens -> [MASK], seed 0) and without;
                       --mask-rate R masks only, --no-mask does not mask
+      compare-methods for every pair of methods, the mean Spearman correlation of their per-token
+                      rankings (row i of each T x T matrix, over the keys i sees), per layer; the
+                      products over layers (rollouts, globenc) once; --svg FILE draws one
+                      method x method panel per layer. Default methods: every T x T method the
+                      model supports (value-zeroing included: it re-runs each layer per token)
       alignment       word alignments from a Marian model's cross-attention by weights and by norms,
                       AER against a gold file (Kobayashi et al. 2020, section 5); see
                       `heed experiment alignment --help`
@@ -27,6 +33,7 @@ enum ExperimentCommand {
     example:
       heed experiment special-tokens
       heed experiment mixing --no-mask --json
+      heed experiment compare-methods --methods attention,norm-summed,alti,alti-rollout,rollout --svg methods.svg
     """
 
     struct UsageError: Error, CustomStringConvertible { let description: String }
@@ -100,13 +107,86 @@ enum ExperimentCommand {
                     print(ExperimentTables.mixing(run.result))
                 }
             }
+        case "compare-methods":
+            let args = try Arguments(rest, valued: ["model", "corpus", "methods", "svg"], boolean: ["json"])
+            try noPositional(args)
+            var methods: [AnalysisMethod]? = nil
+            if let list = args.value("methods") {
+                methods = try list.split(separator: ",", omittingEmptySubsequences: false).map { name in
+                    guard let m = AnalysisMethod(rawValue: String(name)), m != .valueNorm, m != .mixingRatio else {
+                        throw UsageError(description: "--methods takes T x T methods separated by commas (attention, norm, norm-summed, attn-res, attn-res-ln, alti, value-zeroing, rollout, norm-rollout, alti-rollout, globenc), not \"\(name)\"")
+                    }
+                    return m
+                }
+                guard Set(methods!).count == methods!.count, methods!.count >= 2 else {
+                    throw UsageError(description: "--methods needs at least two different methods")
+                }
+            }
+            if let svg = args.value("svg"), svg.isEmpty { throw UsageError(description: "--svg needs a file name") }
+            let (model, inputs) = try prepare(args)
+            let network = try model.network
+            let chosen = methods ?? ExperimentRunner.defaultComparedMethods(network: network)
+            let supported = AnalysisMethod.supported(attentionNorm: network.attentionNorm)
+            if let m = chosen.first(where: { !supported.contains($0) }) {
+                fail("\(model.id) does not support \(m.rawValue) (it supports \(supported.map(\.rawValue).joined(separator: ", ")))")
+            }
+            let result = try ExperimentRunner.compareMethods(inputs, network: network, methods: chosen, progress: progress("compare-methods"))
+            if let svg = args.value("svg") { try writeComparisonSVG(result, model: model, to: svg) }
+            if args.has("json") {
+                writeJSON(comparisonJSON(result, model: model))
+            } else {
+                print("heed experiment compare-methods: model \(model.id), \(result.sentences) sentences, \(model.shape.layers) layers")
+                print("mean Spearman rho of the per-token rankings (row i of each matrix over the keys i sees), per layer\n")
+                print(ExperimentTables.methodComparison(result))
+            }
         case "help", "--help", "-h":
             print(usage)
         default:
             var message = "unknown experiment \(sub)"
-            if let near = Suggest.nearest(to: sub, among: ["special-tokens", "mixing", "alignment"]) { message += "; did you mean \(near)?" }
+            if let near = Suggest.nearest(to: sub, among: ["special-tokens", "mixing", "compare-methods", "alignment"]) { message += "; did you mean \(near)?" }
             throw UsageError(description: message + "\n\n\(usage)")
         }
+    }
+
+    /// One method x method panel of mean rho per layer (rho below 0 is drawn as 0).
+    static func writeComparisonSVG(_ r: MethodComparisonResult, model: LoadedModel, to path: String) throws {
+        let ms = r.perLayerMethods.isEmpty ? r.acrossLayerMethods : r.perLayerMethods
+        func panel(_ title: String, _ cells: [MethodComparisonResult.Cell]) -> HeatmapPanel {
+            HeatmapPanel(title: title, matrix: ms.flatMap { a in ms.map { b in Float(MethodComparisonResult.value(cells, a, b) ?? .nan) } })
+        }
+        let panels = r.perLayerMethods.isEmpty ? [panel("all layers", r.acrossLayers)]
+            : r.layers.enumerated().map { panel("layer \($0.offset)", $0.element) }
+        let figure = HeatmapFigure(title: "Mean Spearman rho between methods, \(model.id)",
+                                   subtitle: "\(r.sentences) sentences; per-token rankings (rows); colour 0 (or below) to 1",
+                                   labels: ms.map(\.rawValue), rows: [HeatmapRow(title: nil, panels: panels)])
+        let svg = Array(SVGHeatmap.render(figure).utf8)
+        try Files.write(svg, to: path, what: "the SVG")
+        Terminal.printProgress("heed: wrote \(path)")
+    }
+
+    static func comparisonJSON(_ r: MethodComparisonResult, model: LoadedModel) -> JSONWriter {
+        var w = JSONWriter()
+        func cells(_ cs: [MethodComparisonResult.Cell]) {
+            w.beginArray()
+            for c in cs {
+                w.beginObject()
+                w.key("a"); w.string(c.a.rawValue); w.key("b"); w.string(c.b.rawValue)
+                w.key("rho"); number(c.mean, &w); w.key("rows"); w.int(c.rows)
+                w.endObject()
+            }
+            w.endArray()
+        }
+        w.beginObject()
+        w.key("experiment"); w.string("compare-methods")
+        w.key("model"); w.string(model.id)
+        w.key("sentences"); w.int(r.sentences)
+        w.key("methods"); w.beginArray(); for m in r.perLayerMethods + r.acrossLayerMethods { w.string(m.rawValue) }; w.endArray()
+        w.key("layers"); w.beginArray()
+        for (l, layer) in r.layers.enumerated() { w.beginObject(); w.key("layer"); w.int(l); w.key("pairs"); cells(layer); w.endObject() }
+        w.endArray()
+        w.key("allLayers"); cells(r.acrossLayers)
+        w.endObject()
+        return w
     }
 
     static func noPositional(_ args: Arguments) throws {

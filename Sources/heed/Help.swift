@@ -56,8 +56,12 @@ enum Help {
             .mixingRatio: "per token: the share of its vector that comes from other tokens (5 variants)",
             .rollout: "attention rollout over all layers (Abnar & Zuidema 2020)",
             .normRollout: "Heed's own: rollout of row-normalised attn-res-ln matrices",
+            .alti: "ALTI (Ferrando et al. 2022): L1 proximity of each token's term to the block output",
+            .altiRollout: "ALTI rolled out over all layers",
+            .globenc: "GlobEnc (Modarressi et al. 2022): norms through both LayerNorms, rolled out (encoders)",
+            .valueZeroing: "value zeroing (Mohebbi et al. 2023): output change when a token's values are zeroed",
         ]
-        return AnalysisMethod.allCases.map { "  \($0.rawValue.padding(toLength: 13, withPad: " ", startingAt: 0))\(meaning[$0]!)" }
+        return AnalysisMethod.allCases.map { "  \($0.rawValue.padding(toLength: 15, withPad: " ", startingAt: 0))\(meaning[$0]!)" }
             .joined(separator: "\n")
     }
 
@@ -154,7 +158,8 @@ enum Help {
       forward   forward-pass timings, GFLOP/s, ratio against PyTorch (--runs N >= 1, --lengths;
                 --pause MS before every timed round, so it starts with idle threads: default 20
                 with PyTorch, 0 alone)
-      analysis  full analysis of all layers against one forward pass (--runs N >= 1, --lengths)
+      analysis  full analysis of all layers against one forward pass (--runs N >= 1, --lengths,
+                --methods alti,globenc,... instead of the norm methods)
       daemon    an editor session over stdio: latencies, resident memory (--texts N, --requests N)
       kernels   kernel throughput on MiniLM's shapes against the FMA peak (--part gemm|rows);
                 --part qgemm: Q4_1 and Q8_0 linears against f32 on SmolLM2's shapes

@@ -8,7 +8,7 @@ import HeedKernels
 enum ReceivedView {
     static func print(_ result: AnalyzeResult, labels: [String]) {
         let methods = Set(result.layers.flatMap { $0.values.map(\.method) })
-            .union(result.rollout == nil ? [] : [.rollout]).union(result.normRollout == nil ? [] : [.normRollout])
+            .union(AnalysisMethod.allCases.filter { $0.isAcrossLayers && result.acrossLayers($0) != nil })
         let unit = result.granularity == .word ? "word" : "token"
         if !methods.subtracting([.valueNorm, .mixingRatio]).isEmpty {
             Swift.print("what each \(unit) receives: the mean over attending \(unit)s (and heads) of its column, raw and as a share of the row total; \(result.modelID)")
@@ -34,8 +34,9 @@ enum ReceivedView {
                 }
             }
         }
-        if let r = result.rollout { rows.append(("all layers", AnalysisMethod.rollout.rawValue, received(r, labels: labels))) }
-        if let r = result.normRollout { rows.append(("all layers", AnalysisMethod.normRollout.rawValue, received(r, labels: labels))) }
+        for m in AnalysisMethod.allCases where m.isAcrossLayers {
+            if let r = result.acrossLayers(m) { rows.append(("all layers", m.rawValue, received(r, labels: labels))) }
+        }
         let layerWidth = rows.map(\.0.count).max() ?? 0, methodWidth = rows.map(\.1.count).max() ?? 0
         for (layer, method, cells) in rows {
             Swift.print(layer.padding(toLength: layerWidth, withPad: " ", startingAt: 0) + " "
@@ -80,7 +81,7 @@ enum ReceivedView {
                 }
             }
         }
-        for t in [result.rollout, result.normRollout].compactMap({ $0 }) where t.data.contains(where: { !$0.isFinite }) { return false }
+        for t in AnalysisMethod.allCases.compactMap({ result.acrossLayers($0) }) where t.data.contains(where: { !$0.isFinite }) { return false }
         return true
     }
 }

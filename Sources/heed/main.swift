@@ -81,7 +81,7 @@ do {
         guard args.positional.isEmpty else { throw Arguments.Error(description: "heed models takes no arguments") }
         ModelsCommand.run()
     case "bench":
-        let args = try parse(argv, command: command, valued: ["model", "runs", "lengths", "texts", "requests", "part", "pause", "file"])
+        let args = try parse(argv, command: command, valued: ["model", "runs", "lengths", "texts", "requests", "part", "pause", "file", "methods"])
         try BenchOptions.validate(args)
         switch args.positional {
         case ["forward"]: try BenchCommand.forward(model: loadModel(args.value("model") ?? "minilm"), args: args)

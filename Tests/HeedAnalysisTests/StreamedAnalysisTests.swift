@@ -20,8 +20,7 @@ final class StreamedAnalysisTests: XCTestCase {
                 }
             }
         }
-        out["rollout"] = r.rollout?.data
-        out["norm-rollout"] = r.normRollout?.data
+        for m in AnalysisMethod.allCases where m.isAcrossLayers { out[m.rawValue] = r.acrossLayers(m)?.data }
         return out
     }
 

@@ -35,7 +35,7 @@ final class CLIHelpAndErrorTests: XCTestCase {
             (["analyze", "--fokus", "x", "x"], "heed: unknown option --fokus; did you mean --focus?\n"),
             (["analyze", "-focus", "x", "x"], "heed: unknown option -focus (options start with --); did you mean --focus?\n"),
             (["analyze", "--method", "normsummed", "x"],
-             "heed: unknown method normsummed; did you mean norm-summed? (methods: attention, value-norm, norm, norm-summed, attn-res, attn-res-ln, mixing-ratio, rollout, norm-rollout)\n"),
+             "heed: unknown method normsummed; did you mean norm-summed? (methods: attention, value-norm, norm, norm-summed, attn-res, attn-res-ln, mixing-ratio, rollout, norm-rollout, alti, alti-rollout, globenc, value-zeroing)\n"),
             (["serve", "--log-levl", "info"], "heed: unknown option --log-levl; did you mean --log-level?\n"),
             (["bench", "forward", "--run", "3"], "heed: unknown option --run; did you mean --runs?\n"),
         ]

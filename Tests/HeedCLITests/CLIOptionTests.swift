@@ -22,7 +22,7 @@ final class CLIOptionTests: XCTestCase {
             (["--focus", "cat", "--layer", "all"], "with a focus, --layer takes one layer (N, last or middle), not all"),
             (["--focus", "cat", "--method", "rollout", "--layer", "1"], "--layer does not apply to rollout: a rollout is a product over all layers"),
             (["--focus", "cat", "--method", "attention", "--method", "norm"], "with a focus, give one --method (the text is shaded by one method; got attention, norm)"),
-            (["--focus", "cat", "--method", "value-norm"], "--method value-norm gives one value per token, not what a focus attends to; with a focus use attention, norm, norm-summed, attn-res, attn-res-ln, rollout or norm-rollout"),
+            (["--focus", "cat", "--method", "value-norm"], "--method value-norm gives one value per token, not what a focus attends to; with a focus use attention, norm, norm-summed, attn-res, attn-res-ln, rollout, norm-rollout, alti, alti-rollout, globenc or value-zeroing"),
             (["--svg", "x.svg", "--method", "mixing-ratio"], "--svg draws token x token matrices; mixing-ratio gives one value per token (leave it out of --method, or drop --svg)"),
             (["--svg", "x.svg", "--layer", "all", "--method", "attention", "--method", "rollout"], "--svg --layer all draws one row per layer; rollout spans all layers: draw it without --layer all"),
             (["--layer", "1", "--layer", "0"], "--layer is given twice (\"1\" and \"0\"); give it once"),

@@ -258,8 +258,8 @@ final class BinaryFormatTests: XCTestCase {
         let dims = ModelDimensions(layers: 2, heads: 4, hidden: 32, intermediate: 37)
         let binary = RequestWorkingSet.analyze(tokens: T, textUTF8Bytes: Self.awkwardText.utf8.count, options: options, format: .binary, dims)
         let base64 = RequestWorkingSet.analyze(tokens: T, textUTF8Bytes: Self.awkwardText.utf8.count, options: options, format: .base64, dims)
-        // 7 per-layer methods over 2 layers (mixing-ratio: 5 arrays), and the two rollouts.
-        XCTAssertEqual(binary.response, 4096 + 160 * T + 160 * (2 * (6 + 5) + 2))
+        // 9 per-layer methods over 2 layers (mixing-ratio: 5 arrays), and the four products over layers.
+        XCTAssertEqual(binary.response, 4096 + 160 * T + 160 * (2 * (8 + 5) + 4))
         XCTAssertEqual(binary.analysis, base64.analysis)
         XCTAssertEqual(binary.forward, base64.forward)
         try checkAgreement(d, id: 1, params: #"{"model":"\#(TestModels.tiny)","text":"\#(Self.awkwardText)","methods":\#(Self.allMethods)}"#, expectTokens: T)

@@ -30,7 +30,7 @@ final class LifecycleTests: XCTestCase {
         XCTAssertEqual(caps["methods"]?.arrayValue?.compactMap(\.stringValue),
                        ["heed/models", "heed/loadModel", "heed/unloadModel", "heed/tokenize", "heed/analyze", "heed/highlight", "heed/predict"])
         XCTAssertEqual(caps["analysisMethods"]?.arrayValue?.compactMap(\.stringValue), AnalysisMethod.allCases.map(\.rawValue))
-        XCTAssertEqual(caps["analysisMethods"]?.arrayValue?.count, 9)
+        XCTAssertEqual(caps["analysisMethods"]?.arrayValue?.count, 13)
         _ = daemon.finish()
     }
 

@@ -87,7 +87,8 @@ final class ModelLoadingTests: XCTestCase {
         XCTAssertEqual(info["hidden"]?.intValue, 32)
         XCTAssertEqual(info["maxTokens"]?.intValue, 600)
         XCTAssertEqual(info["methods"]?.arrayValue?.compactMap(\.stringValue),
-                       ["norm-summed", "attention", "attn-res-ln", "attn-res", "norm", "rollout", "norm-rollout"])
+                       ["norm-summed", "attention", "attn-res-ln", "attn-res", "norm", "rollout", "norm-rollout",
+                        "alti", "alti-rollout", "globenc", "value-zeroing"])
         XCTAssertEqual(info["causal"], .bool(false))
         XCTAssertEqual(info["source"]?.stringValue.map { URL(fileURLWithPath: $0).standardizedFileURL.path },
                        URL(fileURLWithPath: TestModels.tiny).standardizedFileURL.path)

@@ -107,8 +107,10 @@ final class PredictTests: XCTestCase {
         let fake = try XCTUnwrap(models.first { $0["id"]?.stringValue == "fake-decoder" })
         XCTAssertEqual(fake["predicts"], .bool(true))
         XCTAssertEqual(fake["causal"], .bool(true))
-        // Pre-norm: attn-res-ln is not offered (norm-rollout is, built from attn-res).
-        XCTAssertEqual(fake["methods"]?.arrayValue?.compactMap(\.stringValue), ["norm-summed", "attention", "attn-res", "norm", "rollout", "norm-rollout"])
+        // Pre-norm: attn-res-ln and globenc are not offered (norm-rollout is, built from attn-res);
+        // the fake decoder cannot re-run a layer: no value-zeroing either.
+        XCTAssertEqual(fake["methods"]?.arrayValue?.compactMap(\.stringValue),
+                       ["norm-summed", "attention", "attn-res", "norm", "rollout", "norm-rollout", "alti", "alti-rollout"])
         let tiny = try XCTUnwrap(models.first { $0["id"]?.stringValue == TestModels.tiny })
         XCTAssertEqual(tiny["predicts"], .bool(false))
         XCTAssertEqual(tiny["methods"]?.arrayValue?.compactMap(\.stringValue).contains("attn-res-ln"), true)

@@ -40,7 +40,8 @@ final class TinyDecoderPredictTests: XCTestCase {
                 let info = try d.result(id: id, sending: "heed/loadModel", params: #"{"model":\#(quoted(modelID))}"#); id += 1
                 XCTAssertEqual(info["predicts"], .bool(true), dir)
                 XCTAssertEqual(info["causal"], .bool(true), dir)
-                XCTAssertEqual(info["methods"]?.arrayValue?.compactMap(\.stringValue), ["norm-summed", "attention", "attn-res", "norm", "rollout", "norm-rollout"], dir)
+                XCTAssertEqual(info["methods"]?.arrayValue?.compactMap(\.stringValue), ["norm-summed", "attention", "attn-res", "norm", "rollout", "norm-rollout",
+                                                                                  "alti", "alti-rollout", "value-zeroing"], dir)
                 let expected = try SafeTensorsFile(url: Fixtures.url("\(dir)/expected.safetensors"))
                 // The GGUF twins' cases are the safetensors model's (their texts are there).
                 let twinCases = try Fixtures.json("models/\(model)/manifest.json")["cases"] as! [[String: Any]]

@@ -56,9 +56,7 @@ public final class FakeDecoder: TransformerModel, @unchecked Sendable {
 
     public func forward(_ ids: [Int], taps request: TapRequest, finalHiddenState: Bool, isCancelled: () -> Bool) throws -> ForwardResult {
         let T = ids.count, C = hiddenSize, L = layerCount, NH = headCount, HS = Self.headSize, KV = Self.kvHeads * HS
-        guard T > 0 else { throw ForwardError.emptyInput }
-        guard T <= maxTokens else { throw ForwardError.tooLong(tokens: T, limit: maxTokens) }
-        if let bad = ids.first(where: { $0 < 0 || $0 >= embeddingRows }) { throw ForwardError.tokenOutOfRange(id: bad, vocabSize: embeddingRows) }
+        try ForwardError.check(ids, limit: maxTokens, vocabSize: embeddingRows)
         lock.lock(); passes += 1; let hook = self.hook; lock.unlock()
         hook?()
         var x = ids.flatMap { id -> [Float] in let f = Float(id); return [sin(f), cos(f), f / Float(embeddingRows), 1] }

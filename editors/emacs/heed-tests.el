@@ -69,21 +69,42 @@
               (list (overlay-start ov) (overlay-end ov) bucket)))
           (heed-tests--overlays 'range)))
 
-(defun heed-tests--daemon-marks (method layer direction offset &optional model)
+(defun heed-tests--answer (method layer direction offset &optional model granularity)
   "Ask the daemon directly for METHOD, LAYER and DIRECTION at OFFSET.
-MODEL defaults to minilm.  Return (START END BUCKET) in buffer positions
-of the span, computed here from the daemon's scores."
-  (let* ((beg (car (heed--span-bounds)))
-         (answer (jsonrpc-request
-                  heed--connection 'heed/highlight
-                  (list :model (or model "minilm") :text heed--text
-                        :focus (list :start offset :end offset)
-                        :method method :layer layer :direction direction)
-                  :timeout 30)))
-    (mapcar (lambda (r)
-              (list (+ beg (plist-get r :start)) (+ beg (plist-get r :end))
-                    (min 7 (floor (* 8 (plist-get r :score))))))
-            (plist-get answer :ranges))))
+MODEL defaults to minilm, GRANULARITY to token.  Return the result."
+  (jsonrpc-request
+   heed--connection 'heed/highlight
+   (list :model (or model "minilm") :text heed--text
+         :focus (list :start offset :end offset)
+         :method method :layer layer :direction direction
+         :granularity (or granularity "token"))
+   :timeout 60))
+
+(defun heed-tests--daemon-marks (method layer direction offset &optional model granularity)
+  "Ask the daemon directly for METHOD, LAYER and DIRECTION at OFFSET.
+Return (START END BUCKET) in buffer positions of the span, computed
+here from the daemon's scores, for every range whose value is not 0
+\(those get no shade), in text order.  MODEL and GRANULARITY as for
+`heed-tests--answer'."
+  (let ((beg (car (heed--span-bounds)))
+        (answer (heed-tests--answer method layer direction offset model granularity)))
+    (delq nil
+          (mapcar (lambda (r)
+                    (unless (= (plist-get r :value) 0)
+                      (list (+ beg (plist-get r :start)) (+ beg (plist-get r :end))
+                            (min 7 (floor (* 8 (plist-get r :score)))))))
+                  (plist-get answer :ranges)))))
+
+(defun heed-tests--sorted (marks)
+  "MARKS, lists of numbers, in lexicographic order (overlapping units)."
+  (sort (copy-sequence marks)
+        (lambda (a b)
+          (catch 'done
+            (while (and a b)
+              (cond ((< (car a) (car b)) (throw 'done t))
+                    ((> (car a) (car b)) (throw 'done nil)))
+              (setq a (cdr a) b (cdr b)))
+            nil))))
 
 (defmacro heed-tests--with-buffer (text &rest body)
   "Run BODY in a fresh buffer holding TEXT, with default heed settings."
@@ -460,12 +481,14 @@ overlays are the daemon's answer."
                    '(user-error "heed: cannot find the executable \"/nonexistent/heed\"; \
 set \u2018heed-executable\u2019 or HEED_EXECUTABLE, or put heed on PATH")))))
 
-(ert-deftest heed-cross-editor-fixture ()
-  "The shared fixture: shade it, compare with the daemon, write emacs.json."
-  (heed-tests--ensure-daemon)
+(defun heed-tests--cross (name)
+  "Shade the cross-editor fixture NAME, check it against the daemon.
+Write emacs<suffix>.json to $HEED_CROSS_OUT (cross-editor.json gives
+emacs.json, cross-editor-smollm2.json emacs-smollm2.json).  Return the
+marks, (:start S :end E :bucket K) in utf-32 offsets (characters)."
   (let* ((fixture (with-temp-buffer
                     (insert-file-contents
-                     (expand-file-name "../fixtures/cross-editor.json" heed-tests--dir))
+                     (expand-file-name (concat "../fixtures/" name) heed-tests--dir))
                     (json-parse-buffer :object-type 'plist)))
          (text (plist-get fixture :text))
          (selection (plist-get fixture :selection))
@@ -491,26 +514,231 @@ set \u2018heed-executable\u2019 or HEED_EXECUTABLE, or put heed on PATH")))))
              (focus-ov (car (heed-tests--overlays 'focus)))
              (focus (list :start (- (overlay-start focus-ov) origin)
                           :end (- (overlay-end focus-ov) origin)))
+             (sorted (heed-tests--sorted (heed-tests--marks)))
              (marks (mapcar (lambda (m)
                               (list :start (- (nth 0 m) origin) :end (- (nth 1 m) origin)
                                     :bucket (nth 2 m)))
-                            (heed-tests--marks))))
-        (should (equal focus '(:start 12 :end 16)))
-        (should (equal (heed-tests--marks)
-                       (heed-tests--daemon-marks (plist-get fixture :method)
-                                                 (plist-get fixture :layer)
-                                                 (plist-get fixture :direction)
-                                                 cursor)))
-        (should (= (length marks) 21))
-        (should (equal (buffer-substring-no-properties (+ origin 54) (+ origin 58)) "cafe"))
-        (should (member '(:start 66 :end 67 :bucket) (mapcar (lambda (m) (seq-take m 5)) marks)))
+                            sorted)))
+        (should (equal sorted
+                       (heed-tests--sorted
+                        (heed-tests--daemon-marks (plist-get fixture :method)
+                                                  (plist-get fixture :layer)
+                                                  (plist-get fixture :direction)
+                                                  cursor
+                                                  (plist-get fixture :model)))))
         (when (and out (not (string-empty-p out)))
           (make-directory out t)
-          (with-temp-file (expand-file-name "emacs.json" out)
+          (with-temp-file (expand-file-name
+                           (concat "emacs" (substring name (length "cross-editor") -5) ".json")
+                           out)
             (insert (json-serialize
                      (list :focus focus
                            :marks (vconcat marks))))
-            (insert "\n")))))))
+            (insert "\n")))
+        (list :focus focus :marks marks :text (buffer-string))))))
+
+(ert-deftest heed-cross-editor-fixture ()
+  "The shared fixture: shade it, compare with the daemon, write emacs.json."
+  (heed-tests--ensure-daemon)
+  (let* ((run (heed-tests--cross "cross-editor.json"))
+         (marks (plist-get run :marks)))
+    (should (equal (plist-get run :focus) '(:start 12 :end 16)))
+    (should (= (length marks) 21))
+    (should (equal (substring (plist-get run :text) 54 58) "cafe"))
+    (should (member '(:start 66 :end 67 :bucket) (mapcar (lambda (m) (seq-take m 5)) marks)))))
+
+(ert-deftest heed-cross-editor-fixture-decoder ()
+  "The fixture with SmolLM2: compare with the daemon, write emacs-smollm2.json."
+  (heed-tests--ensure-daemon)
+  (let* ((run (heed-tests--cross "cross-editor-smollm2.json"))
+         (marks (plist-get run :marks)))
+    ;; " far" is the focus; the 29 tokens before it are shaded (five
+    ;; overlap over the combining mark, 東 and 京), the "." after it not.
+    (should (equal (plist-get run :focus) '(:start 79 :end 83)))
+    (should (= (length marks) 29))
+    (should (seq-every-p (lambda (m) (<= (plist-get m :end) 79)) marks))
+    (should (equal (mapcar (lambda (m) (list (plist-get m :start) (plist-get m :end)))
+                           (seq-filter (lambda (m) (and (>= (plist-get m :start) 72)
+                                                        (<= (plist-get m :end) 75)))
+                                       marks))
+                   '((72 74) (73 74) (73 74) (74 75) (74 75))))))
+
+;;;; A decoder: SmolLM2 (catalog `smollm2'), unchanged
+
+(defconst heed-tests--decoder-text
+  "The keys to the cabinet are on the table.\nZürich said 東京 was far.\n"
+  "Byte-level BPE tokens carry the space before a word; the UTF-8 bytes
+of 東京 are split over five overlapping tokens.")
+
+(defmacro heed-tests--with-decoder (&rest body)
+  "Run BODY in a buffer holding `heed-tests--decoder-text', model smollm2."
+  (declare (indent 0))
+  `(heed-tests--with-buffer heed-tests--decoder-text
+     (setq-local heed-model "smollm2")
+     ,@body))
+
+(defun heed-tests--decoder-at (pos)
+  "Analyse the first paragraph of the decoder text with point at POS."
+  (goto-char pos)
+  (call-interactively #'heed-analyze)
+  (heed-tests--wait))
+
+(defun heed-tests--decoder-check (method direction offset &optional granularity)
+  "Check the overlays against the daemon for METHOD, DIRECTION, OFFSET."
+  (should (equal (plist-get heed--result :method) method))
+  (should (equal (heed-tests--sorted (heed-tests--marks))
+                 (heed-tests--sorted
+                  (heed-tests--daemon-marks method "last" direction offset
+                                            "smollm2" granularity)))))
+
+(defun heed-tests--after (pos)
+  "The range overlays that end after POS."
+  (seq-filter (lambda (ov) (> (overlay-end ov) pos)) (heed-tests--overlays 'range)))
+
+(ert-deftest heed-decoder-shades-causally-by-norm-and-weight ()
+  "smollm2: ModelInfo read, weight/norm toggle, the cycle without attn-res-ln, causal."
+  (heed-tests--ensure-daemon)
+  (heed-tests--with-decoder
+    (heed-tests--decoder-at 18)        ; the "a" of "cabinet" (offset 17)
+    (let ((info (gethash "smollm2" heed--model-info)))
+      (should (equal (heed--methods info)
+                     '("norm-summed" "attention" "attn-res" "norm" "rollout" "norm-rollout")))
+      (should (eq (plist-get info :causal) t)))
+    ;; The focus keeps its leading space; exactly the four tokens before
+    ;; it are shaded, "The" (the first token) the most.
+    (should (equal (heed-tests--focus) '(16 24 " cabinet")))
+    (should (equal (heed-tests--positions)
+                   '((1 4 "The") (4 9 " keys") (9 12 " to") (12 16 " the"))))
+    (heed-tests--decoder-check "norm-summed" "from" 17)
+    (should (= (nth 2 (car (heed-tests--marks))) 7))
+    ;; The daemon gives every later token value 0; none is shaded.
+    (let ((later (seq-filter (lambda (r) (>= (plist-get r :start) 23))
+                             (plist-get (heed-tests--answer "norm-summed" "last" "from" 17
+                                                            "smollm2")
+                                        :ranges))))
+      (should (= (length later) 18))
+      (should (seq-every-p (lambda (r) (= (plist-get r :value) 0)) later)))
+    (should-not (heed-tests--after 24))
+    (should (equal (plist-get heed--result :layer) 29))
+    (should (equal (heed--mode-line-string) " heed[smollm2 norm-summed L29 from]"))
+    ;; One keystroke: attention weights, other buckets, still causal.
+    (let ((by-norm (heed-tests--marks)))
+      (heed-cycle-method)
+      (heed-tests--wait)
+      (should (equal heed-method "attention"))
+      (heed-tests--decoder-check "attention" "from" 17)
+      (should-not (equal (heed-tests--marks) by-norm))
+      (should (= (length (heed-tests--marks)) 4))
+      (should-not (heed-tests--after 24)))
+    ;; The cycle offers only smollm2's methods; each is causal.
+    (let ((seen (list heed-method)))
+      (dotimes (_ 6)
+        (heed-cycle-method)
+        (heed-tests--wait)
+        (push heed-method seen)
+        (heed-tests--decoder-check heed-method "from" 17)
+        (should (heed-tests--marks))
+        (should-not (heed-tests--after 24)))
+      (should (equal (nreverse seen)
+                     '("attention" "attn-res" "norm" "rollout" "norm-rollout"
+                       "norm-summed" "attention"))))
+    ;; A method the model lacks falls back to its first one.
+    (setq-local heed-method "attn-res-ln")
+    (heed--refresh)
+    (heed-tests--wait)
+    (should (equal heed-method "norm-summed"))
+    (heed-tests--decoder-check "norm-summed" "from" 17)
+    ;; Direction to: only later tokens attend to the focus.
+    (heed-cycle-direction)
+    (heed-tests--wait)
+    (should (equal heed-direction "to"))
+    (heed-tests--decoder-check "norm-summed" "to" 17)
+    (should (heed-tests--marks))
+    (should (seq-every-p (lambda (m) (>= (car m) 24)) (heed-tests--marks)))))
+
+(ert-deftest heed-decoder-first-token-and-overlapping-tokens ()
+  "The first token sees only itself; of overlapping tokens the strongest shows."
+  (heed-tests--ensure-daemon)
+  (heed-tests--with-decoder
+    (heed-tests--decoder-at 2)         ; "The"
+    (should (equal (heed-tests--focus) '(1 4 "The")))
+    (should-not (heed-tests--marks))
+    (heed-tests--decoder-check "norm-summed" "from" 1)
+    (heed-clear)
+    ;; " far" is [60, 64): positions 61 to 65; the cursor on its "a".
+    (setq-local heed-mode nil)
+    (goto-char 63)
+    (call-interactively #'heed-analyze)
+    (heed-tests--wait)
+    (should (equal (heed-tests--focus) '(61 65 " far")))
+    (heed-tests--decoder-check "norm-summed" "from" 62)
+    ;; The five tokens over " 東京" (positions 54 to 57).
+    (should (equal (seq-filter (lambda (p) (and (>= (car p) 54) (<= (cadr p) 57)))
+                               (heed-tests--sorted
+                                (mapcar (lambda (m) (seq-take m 2)) (heed-tests--marks))))
+                   '((54 56) (55 56) (55 56) (56 57) (56 57))))
+    ;; At every character the overlay on top is the strongest unit there.
+    (dolist (pos (number-sequence 43 65))
+      (let* ((ranges (seq-filter (lambda (o) (eq (overlay-get o 'heed) 'range))
+                                 (overlays-at pos t)))
+             (best (seq-reduce #'max (mapcar (lambda (o) (overlay-get o 'heed-bucket)) ranges) -1)))
+        (when ranges
+          (should (equal (list pos (overlay-get (car ranges) 'heed-bucket)) (list pos best))))))
+    (should-not (heed-tests--after 65))))
+
+(ert-deftest heed-decoder-info-lists-what-the-focus-sees ()
+  "heed-info on a decoder: the top lists hold only the tokens before the focus."
+  (heed-tests--ensure-daemon)
+  (heed-tests--with-decoder
+    (heed-tests--decoder-at 18)
+    (goto-char 5)                      ; on " keys", a shaded unit
+    (let* ((lines (split-string (heed-info) "\n"))
+           (answer (heed-tests--answer "norm-summed" "last" "from" 17 "smollm2"))
+           (top (seq-filter (lambda (r) (/= (plist-get r :value) 0))
+                            (seq-sort-by (lambda (r) (plist-get r :value)) #'>
+                                         (plist-get answer :ranges)))))
+      (should (string-prefix-p "\" keys\"  value " (car lines)))
+      (should (string-suffix-p "(norm-summed layer 29, from \" cabinet\")" (car lines)))
+      ;; ModelInfo says `predicts': the 5 most probable next tokens, as
+      ;; heed/predict gives them for the text up to the focus.
+      (should (eq (plist-get (gethash "smollm2" heed--model-info) :predicts) t))
+      (let ((want (jsonrpc-request heed--connection 'heed/predict
+                                   (list :model "smollm2" :text (substring heed--text 0 23)
+                                         :topK 5)
+                                   :timeout 60)))
+        (should (= (length (plist-get want :tokens)) 5))
+        (should (equal (pop (cdr lines))
+                       (concat "next:  "
+                               (mapconcat (lambda (p)
+                                            (format "%S %.1f%%" (plist-get p :text)
+                                                    (* 100 (plist-get p :probability))))
+                                          (plist-get want :tokens) "  ")))))
+      (should (= (length lines) 3))
+      (should (= (length top) 4))
+      (should (equal (nth 1 lines)
+                     (concat "norm-summed (norm):  "
+                             (mapconcat (lambda (r)
+                                          (format "%s %.2f"
+                                                  (substring heed--text (plist-get r :start)
+                                                             (plist-get r :end))
+                                                  (plist-get r :score)))
+                                        top "  "))))
+      (should (string-prefix-p "attention (weight):  The 1.00  " (nth 2 lines)))
+      (should (= (length (split-string (nth 2 lines) "  " t)) 5)))
+    ;; A line-feed token (SmolLM2's "Ċ") stays visible in the lists.
+    (let ((heed--text "table.\nZ"))
+      (should (equal (heed--unit-text 6 7) "↵")))))
+
+(ert-deftest heed-decoder-word-granularity ()
+  "Words of byte-level tokens: \"Zürich\" and \" 東京\" are one unit each."
+  (heed-tests--ensure-daemon)
+  (heed-tests--with-decoder
+    (setq-local heed-granularity "word")
+    (heed-tests--decoder-at 63)
+    (should (equal (heed-tests--focus) '(61 65 " far")))
+    (heed-tests--decoder-check "norm-summed" "from" 62 "word")
+    (should (equal (seq-filter (lambda (p) (>= (car p) 43)) (heed-tests--positions))
+                   '((43 49 "Zürich") (49 54 " said") (54 57 " 東京") (57 61 " was"))))))
 
 (provide 'heed-tests)
 

@@ -628,18 +628,30 @@ ERRBACK, if given, is called with no argument when loading fails."
     (remove-overlays (point-min) (point-max) 'heed 'range)
     (remove-overlays (point-min) (point-max) 'heed 'focus)))
 
-(defun heed--make-overlay (beg end face kind)
-  "Make an overlay from BEG to END with FACE, tagged `heed' KIND, and return it."
+(defun heed--make-overlay (beg end face kind &optional priority)
+  "Make an overlay from BEG to END with FACE, tagged `heed' KIND, and return it.
+PRIORITY is the overlay's priority (default 5)."
   (let ((ov (make-overlay beg end nil t nil)))
     (overlay-put ov 'heed kind)
     (overlay-put ov 'face face)
-    (overlay-put ov 'priority 5)
+    (overlay-put ov 'priority (or priority 5))
     (overlay-put ov 'evaporate t)
     (push ov heed--overlays)
     ov))
 
+(defun heed--shaded-p (range)
+  "Whether RANGE of a `heed/highlight' result is shaded.
+Every unit is, except those of value 0, where nothing flows: with a
+causal model (a decoder), the tokens after a \"from\" focus and those
+before a \"to\" focus."
+  (let ((value (plist-get range :value)))
+    (not (and (numberp value) (= value 0)))))
+
 (defun heed--draw (result)
-  "Shade the span by the `heed/highlight' RESULT."
+  "Shade the span by the `heed/highlight' RESULT.
+Units may overlap (a byte-level BPE token holding part of a character
+shares it with the next one): an overlay's priority grows with its
+bucket, so the strongest unit shows; the focus is above them all."
   (let* ((beg (car (heed--span-bounds)))
          (old-window (plist-get heed--result :window))
          (window (plist-get result :window))
@@ -647,23 +659,26 @@ ERRBACK, if given, is called with no argument when loading fails."
     (heed--delete-overlays)
     (setq heed--result result)
     (seq-doseq (range (plist-get result :ranges))
-      (let* ((score (plist-get range :score))
-             (bucket (heed-bucket score))
-             (ov (heed--make-overlay (+ beg (plist-get range :start))
-                                     (+ beg (plist-get range :end))
-                                     (aref heed--bucket-faces bucket)
-                                     'range)))
-        (overlay-put ov 'heed-bucket bucket)
-        (overlay-put ov 'heed-score score)
-        (overlay-put ov 'heed-value (plist-get range :value))))
+      (when (heed--shaded-p range)
+        (let* ((score (plist-get range :score))
+               (bucket (heed-bucket score))
+               (ov (heed--make-overlay (+ beg (plist-get range :start))
+                                       (+ beg (plist-get range :end))
+                                       (aref heed--bucket-faces bucket)
+                                       'range (+ 5 bucket))))
+          (overlay-put ov 'heed-bucket bucket)
+          (overlay-put ov 'heed-score score)
+          (overlay-put ov 'heed-value (plist-get range :value)))))
     (when focus
       (heed--make-overlay (+ beg (plist-get focus :start)) (+ beg (plist-get focus :end))
-                          'heed-focus 'focus))
+                          'heed-focus 'focus 20))
     (when (and window (not (equal window old-window)))
       (let ((info (gethash heed-model heed--model-info)))
+        ;; A decoder's window ends at the focus (its row sees only earlier tokens).
         (message "heed: the text is beyond the %s-token limit of %s; shading the \
-window around the focus (characters %d to %d of the span)"
+window %s the focus (characters %d to %d of the span)"
                  (or (plist-get info :maxTokens) "") heed-model
+                 (if (eq (plist-get info :causal) t) "ending at" "around")
                  (plist-get window :start) (plist-get window :end))))
     (force-mode-line-update)))
 
@@ -970,12 +985,18 @@ directory or a Hugging Face repo id."
   (heed--clear))
 
 (defun heed--unit-text (start end)
-  "Return the span's text from offset START to END, on one line."
-  (replace-regexp-in-string "[\n\t]+" " " (substring heed--text start end)))
+  "Return the span's text from offset START to END, on one line.
+A line feed shows as \"↵\" (a decoder's line-feed token is a unit of
+its own), a tab as a space."
+  (replace-regexp-in-string
+   "\t" " " (replace-regexp-in-string "\n" "↵" (substring heed--text start end))))
 
 (defun heed--top (ranges n)
-  "Return a string of the N highest of RANGES: unit text and score."
-  (let ((top (seq-take (seq-sort-by (lambda (r) (plist-get r :value)) #'> ranges) n)))
+  "Return a string of the N highest of RANGES: unit text and score.
+Only shaded units count (see `heed--shaded-p')."
+  (let ((top (seq-take (seq-sort-by (lambda (r) (plist-get r :value)) #'>
+                                    (seq-filter #'heed--shaded-p ranges))
+                       n)))
     (mapconcat (lambda (r)
                  (format "%s %.2f" (heed--unit-text (plist-get r :start) (plist-get r :end))
                          (plist-get r :score)))
@@ -985,7 +1006,9 @@ directory or a Hugging Face repo id."
 (defun heed-info ()
   "Show the token at point in the echo area: its raw value, score and bucket.
 With them, the focus's top 5 by the current method and by its
-counterpart (attention weight versus norm), side by side."
+counterpart (attention weight versus norm), side by side, and for a
+model whose ModelInfo has `predicts' (a decoder) the 5 most probable
+next tokens after the focus."
   (interactive)
   (unless heed--result
     (user-error "heed: no shading here; M-x heed-analyze first"))
@@ -995,7 +1018,7 @@ counterpart (attention weight versus norm), side by side."
          (layer (plist-get result :layer))
          (focus (plist-get result :focus))
          (other (heed--other-method method info))
-         (ov (seq-find (lambda (o) (overlay-get o 'heed)) (overlays-at (point))))
+         (ov (seq-find (lambda (o) (overlay-get o 'heed)) (overlays-at (point) t)))
          (beg (car (heed--span-bounds)))
          (where (if layer (format "layer %d" layer) "all layers"))
          (focus-text (heed--unit-text (plist-get focus :start) (plist-get focus :end)))
@@ -1006,21 +1029,37 @@ counterpart (attention weight versus norm), side by side."
                       (overlay-get ov 'heed-value) (overlay-get ov 'heed-score)
                       (overlay-get ov 'heed-bucket) method where heed-direction focus-text)
             (format "%S is the focus  (%s %s, %s)" focus-text method where heed-direction)))
-         (other-line
+         (predicts (eq (plist-get info :predicts) t))
+         (answer
           (when other
             (condition-case err
-                (let ((answer (jsonrpc-request
-                               (heed--live-connection) 'heed/highlight
-                               (list :model heed-model :text heed--text
-                                     :focus focus :method other
-                                     :layer (or layer (heed--layer-param))
-                                     :direction heed-direction
-                                     :granularity heed-granularity :topK 5)
-                               :timeout 30)))
-                  (format "%s (%s):  %s" other (heed--method-kind other)
-                          (heed--top (plist-get answer :ranges) 5)))
-              (jsonrpc-error (format "%s: %s" other (heed--jsonrpc-error-text err)))))))
-    (message "%s\n%s (%s):  %s%s" head method (heed--method-kind method)
+                (jsonrpc-request
+                 (heed--live-connection) 'heed/highlight
+                 (append (list :model heed-model :text heed--text
+                               :focus focus :method other
+                               :layer (or layer (heed--layer-param))
+                               :direction heed-direction
+                               :granularity heed-granularity :topK 5)
+                         ;; A decoder: the next tokens after the focus too.
+                         (when predicts (list :predict 5)))
+                 :timeout 30)
+              (jsonrpc-error (format "%s: %s" other (heed--jsonrpc-error-text err))))))
+         (other-line
+          (cond ((stringp answer) answer)
+                (answer (format "%s (%s):  %s" other (heed--method-kind other)
+                                (heed--top (plist-get answer :ranges) 5)))))
+         (predictions (and (consp answer) (append (plist-get answer :predictions) nil)))
+         (next-line
+          (when predictions
+            (concat "next:  "
+                    (mapconcat (lambda (p)
+                                 (format "%S %.1f%%"
+                                         (replace-regexp-in-string "\n" "↵" (plist-get p :text))
+                                         (* 100 (plist-get p :probability))))
+                               predictions "  ")))))
+    (message "%s%s\n%s (%s):  %s%s" head
+             (if next-line (concat "\n" next-line) "")
+             method (heed--method-kind method)
              (heed--top (plist-get result :ranges) 5)
              (if other-line (concat "\n" other-line) ""))))
 

@@ -1,9 +1,10 @@
 #!/bin/sh
 # Heed's Emacs client tests: byte-compile heed.el with warnings as errors,
 # then run the ERT suite in `emacs --batch` against the real daemon and
-# the real MiniLM.  The daemon is $HEED_EXECUTABLE, else `heed` on PATH.
+# the real MiniLM and SmolLM2.  The daemon is $HEED_EXECUTABLE, else
+# `heed` on PATH.
 # With HEED_CROSS_OUT set, the cross-editor fixture's answer is written
-# to $HEED_CROSS_OUT/emacs.json (editors/fixtures/README.md).
+# to $HEED_CROSS_OUT/emacs.json and emacs-smollm2.json (editors/fixtures/README.md).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 emacs=${EMACS:-emacs}

@@ -1,7 +1,9 @@
 #!/bin/sh
-# Runs the Neovim client's specs in `nvim --headless` against a real daemon and the real MiniLM.
+# Runs the Neovim client's specs in `nvim --headless` against a real daemon and the real MiniLM
+# and SmolLM2 (`heed fetch minilm`, `heed fetch smollm2`).
 # The daemon comes from HEED_EXECUTABLE, else `heed` on PATH. HEED_CROSS_OUT, when set, names the
-# directory that receives nvim.json (editors/fixtures/README.md). Exits non-zero on any failure.
+# directory that receives nvim.json and nvim-smollm2.json (editors/fixtures/README.md). Exits
+# non-zero on any failure.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 

@@ -132,9 +132,11 @@ function utf8Length(cp) {
 
 /**
  * Maps a `heed/highlight` result on `text` (which starts at `base` in the document) to
- * decorations: one list of ranges per bucket (every unit except the focus, the lowest bucket
- * included, each covering exactly the unit's span), the focus range, and the window when the
- * text was beyond the model's limit.
+ * decorations: one list of ranges per bucket (every unit except the focus and those of value
+ * 0, the lowest bucket included, each covering exactly the unit's span), the focus range, and
+ * the window when the text was beyond the model's limit. Units may overlap (a byte-level BPE
+ * token holding part of a character shares it with the next one); the bucket decoration types
+ * are created weakest first, so where they overlap the strongest draws on top.
  * @param {HighlightResult} result
  * @param {string} text the request's text
  * @param {Pos} [base] the document position of text[0]
@@ -161,6 +163,9 @@ function mapHighlight(result, text, base = { line: 0, character: 0 }) {
     // Units have non-empty spans; the [CLS]/[SEP] a tokenizer inserts have empty ones and are
     // never sent (a [MASK] typed in the text keeps its span and is shaded like any unit).
     if (r.start === r.end) continue;
+    // A value of 0 means nothing flows: no shade (with a causal model, the tokens after a
+    // `from` focus and those before a `to` focus: a decoder never looks ahead).
+    if (r.value === 0) continue;
     const span = toUtf16(r);
     const bucket = bucketOf(r.score);
     const range = toRange(span);

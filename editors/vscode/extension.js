@@ -78,6 +78,17 @@ function code(s) {
 }
 
 /** @param {number} x */
+/**
+ * The next tokens a decoder predicts, most probable first: `" are" 15.9%, ":" 8.7%`.
+ * @param {Prediction[]} next
+ * @param {(s: string) => string} show how a token's text is written (code span or quoted)
+ */
+function nextList(next, show) {
+  return next.map((p) => `${show(p.text)} ${(100 * p.probability).toFixed(1)}%`).join(', ');
+}
+
+/** @typedef {{id: number, text: string, probability: number, logit: number}} Prediction */
+
 function num(x) {
   if (x === 0) return '0';
   const a = Math.abs(x);
@@ -98,7 +109,8 @@ function num(x) {
  * @property {any} [params] the request that produced `result`
  * @property {Decorations} [decorations]
  * @property {boolean} windowShown whether the long-text message was shown
- * @property {Map<string, Promise<Contributor[]>>} others top 5 by another method, per request
+ * @property {Map<string, Promise<{top: Contributor[], next: Prediction[] | undefined}>>} others top 5 by
+ *   another method (and, for a model that predicts, the next tokens), per request
  */
 
 /**
@@ -399,8 +411,10 @@ function createHeed(vscode, options = {}) {
       const limit = info && info.maxTokens ? `${info.maxTokens} tokens` : 'its token limit';
       const w = a.decorations.window;
       const lines = w ? ` (lines ${w.start.line + 1}-${w.end.line + 1})` : '';
+      // A decoder's window ends at the focus (its row sees only earlier tokens).
+      const where = info && info.causal === true ? 'ending at' : 'around';
       vscode.window.showInformationMessage(
-        `Heed: the passage is longer than ${state.model} takes (${limit}); shading the window around the cursor${lines}.`);
+        `Heed: the passage is longer than ${state.model} takes (${limit}); shading the window ${where} the cursor${lines}.`);
     }
   }
 
@@ -455,9 +469,12 @@ function createHeed(vscode, options = {}) {
   // ---- top contributors -------------------------------------------------------------------
 
   /**
-   * The focus's top 5 by the current method (from the result) and by the other one (asked).
+   * The focus's top 5 by the current method (from the result) and by the other one (asked),
+   * and for a model whose ModelInfo has `predicts: true` (a decoder) the 5 most probable next
+   * tokens after the focus (asked with the other method, heed/highlight's `predict`).
    * @param {Analysis} a
-   * @returns {Promise<{method: string, top: Contributor[], other: string | undefined, otherTop: Contributor[] | undefined}>}
+   * @returns {Promise<{method: string, top: Contributor[], other: string | undefined,
+   *   otherTop: Contributor[] | undefined, next: Prediction[] | undefined}>}
    */
   async function topFive(a) {
     const result = /** @type {HighlightResult} */ (a.result);
@@ -469,23 +486,28 @@ function createHeed(vscode, options = {}) {
       .map((u) => ({ text: textOf(u.utf16Start, u.utf16End), value: u.value, score: u.score }));
     const info = state.models.get(a.params.model);
     const other = otherMethod(result.method, info && Array.isArray(info.methods) ? info.methods : []);
-    if (!other) return { method: result.method, top, other: undefined, otherTop: undefined };
+    if (!other) return { method: result.method, top, other: undefined, otherTop: undefined, next: undefined };
+    const predicts = Boolean(info && info.predicts === true);
     let pending = a.others.get(other);
     if (!pending) {
       pending = (async () => {
         const client = await ensureClient();
-        /** @type {HighlightResult} */
+        /** @type {HighlightResult & {predictions?: Prediction[]}} */
         const r = await client.request('heed/highlight', {
-          ...a.params, method: other, focus: result.focus, topK: 5,
+          ...a.params, method: other, focus: result.focus, topK: 5, ...(predicts ? { predict: 5 } : {}),
         });
         const m = D.mapHighlight(r, a.text, a.base);
-        return m.units.sort((x, y) => y.value - x.value)
-          .map((u) => ({ text: textOf(u.utf16Start, u.utf16End), value: u.value, score: u.score }));
+        return {
+          top: m.units.sort((x, y) => y.value - x.value)
+            .map((u) => ({ text: textOf(u.utf16Start, u.utf16End), value: u.value, score: u.score })),
+          next: Array.isArray(r.predictions) && r.predictions.length > 0 ? r.predictions : undefined,
+        };
       })();
       a.others.set(other, pending);
       pending.catch(() => a.others.delete(other));
     }
-    return { method: result.method, top, other, otherTop: await pending };
+    const o = await pending;
+    return { method: result.method, top, other, otherTop: o.top, next: o.next };
   }
 
   /** @param {Analysis} a @param {Awaited<ReturnType<typeof topFive>>} t */
@@ -517,7 +539,11 @@ function createHeed(vscode, options = {}) {
       const offset = document.offsetAt(position) - a.startOffset;
       const d = a.decorations;
       const isFocus = offset >= d.focusSpan.start && offset < d.focusSpan.end;
-      const unit = isFocus ? undefined : d.units.find((u) => offset >= u.utf16Start && offset < u.utf16End);
+      // Overlapping units (byte-level tokens sharing a character): the strongest, as drawn.
+      const unit = isFocus ? undefined : d.units
+        .filter((u) => offset >= u.utf16Start && offset < u.utf16End)
+        .reduce((/** @type {import('./decorations').Unit | undefined} */ best, u) =>
+          (best && best.score >= u.score ? best : u), undefined);
       if (!isFocus && !unit) return undefined;
       let t;
       try {
@@ -537,6 +563,7 @@ function createHeed(vscode, options = {}) {
       }
       if (t) {
         md.appendMarkdown(`Top 5 for the focus ${code(focusText)}:\n\n${topTable(a, t)}\n`);
+        if (t.next) md.appendMarkdown(`\nNext token: ${nextList(t.next, code)}\n`);
       }
       const r = unit ? unit.range : d.focus;
       return new vscode.Hover(md, new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character));
@@ -756,8 +783,11 @@ function createHeed(vscode, options = {}) {
     output.appendLine(`  focus "${focusText}"${a.result.window ? ' (long text: window shaded)' : ''}`);
     output.appendLine(`  top 5 by ${t.method}: ${list(t.top)}`);
     if (t.other) output.appendLine(`  top 5 by ${t.other}: ${list(t.otherTop)}`);
+    const quote = (/** @type {string} */ s) => JSON.stringify(s);
+    if (t.next) output.appendLine(`  next token: ${nextList(t.next, quote)}`);
     vscode.window.showInformationMessage(
-      `${head}. Focus "${focusText}". Top by ${t.method}: ${list(t.top)}.${t.other ? ` Top by ${t.other}: ${list(t.otherTop)}.` : ''}`);
+      `${head}. Focus "${focusText}". Top by ${t.method}: ${list(t.top)}.${t.other ? ` Top by ${t.other}: ${list(t.otherTop)}.` : ''}`
+      + `${t.next ? ` Next token: ${nextList(t.next, quote)}.` : ''}`);
   }
 
   // ---- events -----------------------------------------------------------------------------

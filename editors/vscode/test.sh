@@ -1,7 +1,8 @@
 #!/bin/sh
-# Runs the VS Code extension's tests (node --test) against the real daemon and MiniLM.
+# Runs the VS Code extension's tests (node --test) against the real daemon, MiniLM and SmolLM2.
 # The daemon is $HEED_EXECUTABLE, else `heed` on PATH. With HEED_CROSS_OUT set, the
-# cross-editor fixture test writes $HEED_CROSS_OUT/vscode.json. Exits non-zero on failure.
+# cross-editor fixture tests write $HEED_CROSS_OUT/vscode.json and vscode-smollm2.json. Exits
+# non-zero on failure.
 set -eu
 cd "$(dirname "$0")"
 if [ -z "${HEED_EXECUTABLE:-}" ]; then

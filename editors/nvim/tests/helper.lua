@@ -110,20 +110,29 @@ function H.marks(buf)
   local function order(x, y)
     return x[1] < y[1] or (x[1] == y[1] and x[2] < y[2])
   end
-  table.sort(units, order)
+  -- units: by position, then (overlapping units of a byte-level tokenizer) end and bucket
+  table.sort(units, function(x, y)
+    for i = 1, 5 do
+      if x[i] ~= y[i] then
+        return x[i] < y[i]
+      end
+    end
+    return false
+  end)
   table.sort(outside, order)
   return units, focus, outside
 end
 
 --- `heed analyze --json` on TEXT with an empty focus at utf-32 offset `cursor`: the daemon's
 --- own heed/highlight answer, with offsets in Unicode scalars (independent of the plugin).
---- `model`: the CLI's default (minilm) when nil.
-function H.cli(text, cursor, method, layer, direction, topk, model)
-  local args = { H.exe, 'analyze', '--json', '--focus-range', cursor .. ':' .. cursor, '--method', method,
-    '--direction', direction }
-  if model then
-    vim.list_extend(args, { '--model', model })
+--- opts: a model id, or {model = 'minilm', granularity = 'token'}.
+function H.cli(text, cursor, method, layer, direction, topk, opts)
+  if type(opts) ~= 'table' then
+    opts = { model = opts }
   end
+  local args = { H.exe, 'analyze', '--json', '--model', opts.model or 'minilm', '--focus-range',
+    cursor .. ':' .. cursor, '--method', method, '--direction', direction,
+    '--granularity', opts.granularity or 'token' }
   -- A rollout spans all layers: the CLI refuses --layer with it.
   if method ~= 'rollout' and method ~= 'norm-rollout' then
     vim.list_extend(args, { '--layer', tostring(layer) })
@@ -161,14 +170,26 @@ function H.pos32(lines, off, row0, col0)
   error('offset beyond the text')
 end
 
---- The marks a CLI answer implies: units {row, col, end_row, end_col, bucket} and the focus.
+--- The marks a CLI answer implies: units {row, col, end_row, end_col, bucket} (every range but
+--- those of value 0, which get no shade) in text order, and the focus.
 function H.expect(lines, result, row0, col0)
   local units = {}
   for _, r in ipairs(result.ranges) do
-    local sr, sc = H.pos32(lines, r.start, row0, col0)
-    local er, ec = H.pos32(lines, r['end'], row0, col0)
-    table.insert(units, { sr, sc, er, ec, math.min(7, math.floor(r.score * 8)) })
+    if r.value ~= 0 then
+      local sr, sc = H.pos32(lines, r.start, row0, col0)
+      local er, ec = H.pos32(lines, r['end'], row0, col0)
+      table.insert(units, { sr, sc, er, ec, math.min(7, math.floor(r.score * 8)) })
+    end
   end
+  -- H.marks sorts by position; overlapping units (a decoder's byte-level tokens) by bucket too.
+  table.sort(units, function(x, y)
+    for i = 1, 5 do
+      if x[i] ~= y[i] then
+        return x[i] < y[i]
+      end
+    end
+    return false
+  end)
   local fr, fc = H.pos32(lines, result.focus.start, row0, col0)
   local gr, gc = H.pos32(lines, result.focus['end'], row0, col0)
   return units, { { fr, fc, gr, gc } }

@@ -17,8 +17,8 @@ const UNITS = {
   'utf-8': { ranges: [[0, 6], [7, 11], [12, 18], [20, 23], [27, 31]], focus: [23, 26], window: [7, 31] },
   'utf-32': { ranges: [[0, 5], [6, 7], [8, 13], [15, 16], [18, 21]], focus: [16, 17], window: [6, 21] },
 };
-const SCORES = [0.3, 1, 0, 0.125, 0.5];
-const VALUES = [0.6, 2, 0, 0.25, 1];
+const SCORES = [0.3, 1, 0.00005, 0.125, 0.5];
+const VALUES = [0.6, 2, 0.0001, 0.25, 1];
 
 function result(encoding, { window = false, shift = 0 } = {}) {
   const u = UNITS[encoding];
@@ -40,7 +40,7 @@ const range = (l1, c1, l2, c2) => ({ start: pos(l1, c1), end: pos(l2, c2) });
 // Expected, in document positions: héllo, 🙂 (2 UTF-16 units), wörld on line 3 after the base
 // character 4; 東 and e+U+0301+x on line 4 from character 0; the focus 京.
 const EXPECTED_BUCKETS = [
-  [range(3, 13, 3, 18)], // wörld, score 0
+  [range(3, 13, 3, 18)], // wörld, score 0.00005
   [range(4, 0, 4, 1)], // 東, score 0.125
   [range(3, 4, 3, 9)], // héllo, score 0.3
   [],
@@ -80,7 +80,7 @@ test('mapHighlight: UTF-16 ranges per bucket across lines, CRLF, emoji, CJK, com
   assert.deepEqual(m.focusSpan, { start: 17, end: 18 });
   assert.equal(m.window, undefined);
   assert.deepEqual(m.units.map((u) => [u.utf16Start, u.utf16End, u.bucket, u.value]),
-    [[0, 5, 2, 0.6], [6, 8, 7, 2], [9, 14, 0, 0], [16, 17, 1, 0.25], [19, 22, 4, 1]]);
+    [[0, 5, 2, 0.6], [6, 8, 7, 2], [9, 14, 0, 0.0001], [16, 17, 1, 0.25], [19, 22, 4, 1]]);
 });
 
 test('mapHighlight: the LF twin of the text gives the same positions', () => {
@@ -108,6 +108,23 @@ test('mapHighlight: every unit but the focus is marked, the lowest bucket includ
   const m = D.mapHighlight(result('utf-16'), CRLF_TEXT, BASE);
   assert.equal(m.buckets.flat().length, 5);
   assert.equal(m.buckets[0].length, 1);
+});
+
+test('mapHighlight: a unit of value 0 (a decoder\'s token after a from focus) is not drawn', () => {
+  const r = result('utf-16');
+  r.ranges[2] = { ...r.ranges[2], score: 0, value: 0 }; // wörld: nothing flows
+  const m = D.mapHighlight(r, CRLF_TEXT, BASE);
+  assert.deepEqual(m.buckets, [[], ...EXPECTED_BUCKETS.slice(1)]);
+  assert.deepEqual(m.units.map((u) => u.utf16Start), [0, 6, 16, 19]);
+});
+
+test('mapHighlight: overlapping units (byte-level tokens sharing a character) are each drawn', () => {
+  const text = 'a 東京.';
+  const ranges = [[1, 3, 0.5], [2, 3, 0.125], [2, 3, 0.25], [3, 4, 1], [3, 4, 0.125]]
+    .map(([start, end, score]) => ({ start, end, score, value: score * 2 }));
+  const m = D.mapHighlight({ positionEncoding: 'utf-16', ranges, focus: { start: 4, end: 5 }, method: 'attention', layer: 0 }, text);
+  assert.deepEqual(m.buckets.map((b) => b.map((x) => [x.start.character, x.end.character])),
+    [[], [[2, 3], [3, 4]], [[2, 3]], [], [[1, 3]], [], [], [[3, 4]]]);
 });
 
 test('mapHighlight: a base at the start of the document', () => {

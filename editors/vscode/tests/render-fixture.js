@@ -41,18 +41,38 @@ function renderLines(editor, driver, theme) {
   for (const r of editor.decorations.get(driver.focusType()) || []) {
     add(r, `font-weight:bold;border-bottom:2px solid ${color('heed.focusBorder', theme)}`, 'focus');
   }
+  // Marks may overlap (a byte-level BPE token holding part of a character shares it with the
+  // next one): at each character the last bucket mark added (the strongest: buckets were added
+  // weakest first, as VS Code draws the later decoration type on top) and the focus combine.
   const lines = [];
   for (let line = 0; line < doc.lineCount; line++) {
     const text = doc.lineAt(line).text; // UTF-16 indices, as the decoration characters are
-    const here = marks.filter((m) => m.line === line).sort((a, b) => a.start - b.start);
+    const here = marks.filter((m) => m.line === line && m.end > m.start);
+    const at = (/** @type {number} */ i) => {
+      let bg; let focus;
+      for (const m of here) {
+        if (m.start <= i && i < m.end) {
+          if (m.title === 'focus') focus = m; else bg = m;
+        }
+      }
+      return [bg, focus];
+    };
     let html = '';
-    let at = 0;
-    for (const m of here) {
-      html += escape(text.slice(at, m.start));
-      html += `<span style="${m.style}" title="${m.title}">${escape(text.slice(m.start, m.end))}</span>`;
-      at = m.end;
+    let i = 0;
+    while (i < text.length) {
+      const [bg, focus] = at(i);
+      let j = i + 1;
+      while (j < text.length) {
+        const [b2, f2] = at(j);
+        if (b2 !== bg || f2 !== focus) break;
+        j++;
+      }
+      const chunk = escape(text.slice(i, j));
+      const styles = [bg, focus].filter(Boolean);
+      html += styles.length === 0 ? chunk
+        : `<span style="${styles.map((m) => m.style).join(';')}" title="${styles.map((m) => m.title).join(', ')}">${chunk}</span>`;
+      i = j;
     }
-    html += escape(text.slice(at));
     lines.push(`<div class="line"><span class="ln">${line + 1}</span>${html}</div>`);
   }
   return lines.join('\n');

@@ -21,7 +21,9 @@ function heedExecutable() {
   throw new Error('no heed executable: set HEED_EXECUTABLE or put heed on PATH');
 }
 
-const FIXTURE = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'fixtures', 'cross-editor.json'), 'utf8'));
+/** A cross-editor fixture of editors/fixtures by file name. @param {string} name */
+const loadFixture = (name) => JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'fixtures', name), 'utf8'));
+const FIXTURE = loadFixture('cross-editor.json');
 
 // The fixture at layer 2, norm-summed, cursor in "keys": spans (UTF-16 offsets of the LF text)
 // and buckets. The emoji is one unit of two UTF-16 units; 東 and 京 are a unit each; the
@@ -38,20 +40,21 @@ const FIXTURE_UNITS = [
  * The caller disposes of `heed` (it stops the daemon).
  * @param {Record<string, any>} [settings]
  * @param {{method?: string}} [overrides] instead of the fixture's own
+ * @param {any} [fixture] default: cross-editor.json
  */
-async function shadeFixture(settings = {}, overrides = {}) {
+async function shadeFixture(settings = {}, overrides = {}, fixture = FIXTURE) {
   const executable = heedExecutable();
-  const { vscode, driver } = createFakeVscode({ 'heed.executable': executable, ...settings });
+  const { vscode, driver } = createFakeVscode({ 'heed.executable': executable, 'heed.model': fixture.model, ...settings });
   const heed = createHeed(vscode, { env: { ...process.env, HEED_EXECUTABLE: executable } });
-  const text = FIXTURE.text;
+  const text = fixture.text;
   const editor = driver.open(text);
   const u16 = (utf32) => D.utf32ToUtf16(text, utf32);
-  await heed.commands.cycleMethod(overrides.method || FIXTURE.method);
-  await heed.commands.setLayer(FIXTURE.layer);
-  await heed.commands.cycleDirection(FIXTURE.direction);
-  driver.select(editor, u16(FIXTURE.selection.start), u16(FIXTURE.selection.end));
+  await heed.commands.cycleMethod(overrides.method || fixture.method);
+  await heed.commands.setLayer(fixture.layer);
+  await heed.commands.cycleDirection(fixture.direction);
+  driver.select(editor, u16(fixture.selection.start), u16(fixture.selection.end));
   await heed.commands.analyzeSelection();
-  driver.select(editor, u16(FIXTURE.cursor));
+  driver.select(editor, u16(fixture.cursor));
   await heed.settle();
   if (driver.recorded.errors.length > 0) throw new Error(driver.recorded.errors.join('\n'));
 
@@ -63,7 +66,8 @@ async function shadeFixture(settings = {}, overrides = {}) {
       marks.push({ start: utf32(r.start), end: utf32(r.end), bucket: k });
     }
   }
-  marks.sort((a, b) => a.start - b.start);
+  // text order; overlapping units (byte-level tokens sharing a character) by end and bucket
+  marks.sort((a, b) => a.start - b.start || a.end - b.end || a.bucket - b.bucket);
   const [focusRange, ...more] = editor.decorations.get(driver.focusType()) || [];
   if (!focusRange || more.length > 0) throw new Error('expected exactly one focus range');
   return { focus: { start: utf32(focusRange.start), end: utf32(focusRange.end) }, marks, editor, driver, heed };
@@ -72,4 +76,4 @@ async function shadeFixture(settings = {}, overrides = {}) {
 /** Resolves after `ms` milliseconds. */
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-module.exports = { heedExecutable, FIXTURE, FIXTURE_UNITS, shadeFixture, sleep };
+module.exports = { heedExecutable, loadFixture, FIXTURE, FIXTURE_UNITS, shadeFixture, sleep };

@@ -182,9 +182,11 @@ function M.refresh(a, opts)
         a.window_said = true
         local r1 = text.to_pos(a.span, result.window.start)
         local r2 = text.to_pos(a.span, result.window['end'])
-        daemon.notify(('the text is longer than %s\'s %s tokens: only the window around the cursor is analysed '
+        -- A decoder's window ends at the focus (its row sees only earlier tokens).
+        local where = info.causal and 'ending at' or 'around'
+        daemon.notify(('the text is longer than %s\'s %s tokens: only the window %s the cursor is analysed '
           .. '(lines %d-%d); the rest is dimmed'):format(info.id or M.state.model, tostring(info.maxTokens),
-          r1 + 1, r2 + 1), levels.WARN)
+          where, r1 + 1, r2 + 1), levels.WARN)
       end
       redraw()
       if a.on_result then
@@ -496,7 +498,7 @@ end
 
 -- Display helpers for the info window.
 local function cell(s, width)
-  s = s:gsub('%s', ' ')
+  s = s:gsub('\n', '↵'):gsub('%s', ' ') -- a line-feed token (a decoder's "Ċ") stays visible
   if vim.fn.strdisplaywidth(s) > width then
     while vim.fn.strdisplaywidth(s) > width - 1 do
       s = vim.fn.strcharpart(s, 0, vim.fn.strchars(s) - 1)
@@ -506,8 +508,10 @@ local function cell(s, width)
   return s .. string.rep(' ', width - vim.fn.strdisplaywidth(s))
 end
 
+-- The k strongest ranges, among those shaded (a decoder's tokens after a `from` focus have value
+-- 0: they are not contributors).
 local function top(ranges, k)
-  local copy = vim.deepcopy(ranges or {})
+  local copy = vim.tbl_filter(render.shaded, ranges or {})
   table.sort(copy, function(x, y)
     if x.value ~= y.value then
       return x.value > y.value
@@ -528,6 +532,15 @@ function M.info_lines(a, other, other_result, other_err)
   local layer = r.layer ~= nil and ('layer ' .. r.layer) or 'all layers'
   table.insert(lines, ('Heed %s | %s | %s | %s'):format(short_model(M.state.model), r.method, layer, a.params.direction))
   table.insert(lines, 'focus  ' .. text.slice(a.text, r.focus.start, r.focus['end']))
+  -- A model with a language-modelling head: the next tokens after the focus, most probable first.
+  local predictions = other_result and other_result.predictions
+  if type(predictions) == 'table' and #predictions > 0 then
+    local parts = {}
+    for _, p in ipairs(predictions) do
+      table.insert(parts, ('"%s" %.1f%%'):format((tostring(p.text):gsub('\n', '↵')), 100 * p.probability))
+    end
+    table.insert(lines, 'next   ' .. table.concat(parts, '  '))
+  end
   local off = cursor_offset(a, false)
   if off then
     for _, u in ipairs(r.ranges) do
@@ -578,7 +591,8 @@ function M.info_lines(a, other, other_result, other_err)
 end
 
 --- :HeedInfo: a floating window with the focus, the token under the cursor (value and score),
---- and the focus's top 5 by this method beside the top 5 by the other (weight vs norm).
+--- the focus's top 5 by this method beside the top 5 by the other (weight vs norm), and, for a
+--- model whose ModelInfo has `predicts: true` (a decoder), the 5 most probable next tokens.
 function M.info(done)
   local a = M.analyses[api.nvim_get_current_buf()]
   if not a or not a.result then
@@ -619,6 +633,9 @@ function M.info(done)
   end
   local params = vim.deepcopy(a.params)
   params.method, params.focus, params.topK = other, r.focus, 5
+  if info.predicts == true then
+    params.predict = 5 -- the next tokens after the focus (heed/highlight's `predict`)
+  end
   daemon.request('heed/highlight', params, function(err, result)
     if err then
       return show(nil, daemon.describe(err))

@@ -1,7 +1,8 @@
 -- Highlight groups and extmarks.
 --
--- Every unit of the span except the focus gets one extmark in the namespace `heed`, covering
--- exactly its byte columns, with the group Heed<k> where k = min(7, floor(score * 8)). The focus
+-- Every unit of the span except the focus and those of value 0 (nothing flows: with a causal
+-- model, the tokens a `from` focus cannot see) gets one extmark in the namespace `heed`,
+-- covering exactly its byte columns, with the group Heed<k> where k = min(7, floor(score * 8)). The focus
 -- gets HeedFocus; with a long text, the parts of the span outside the analysed window get
 -- HeedOutside. Heed0..Heed7 are linked with `default = true` to HeedScale0..HeedScale7, Heed's
 -- own sequential scale for the current 'background' (or setup's `colors`), so a colour scheme
@@ -67,11 +68,23 @@ local function mark(buf, span, s, e, group, priority)
   })
 end
 
+--- Whether a range of a heed/highlight result is shaded: every unit except those whose value is
+--- exactly 0, where nothing flows (with a causal model, the tokens after the focus for `from`
+--- and those before it for `to`: a decoder never looks ahead).
+function M.shaded(r)
+  return tonumber(r.value) ~= 0
+end
+
 --- Draws a heed/highlight result over an analysis' span (replacing what was there).
+--- Units may overlap (a byte-level BPE token holding part of a character shares it with the
+--- next): each mark's priority grows with its bucket, so the strongest unit shows.
 function M.draw(a, result)
   api.nvim_buf_clear_namespace(a.buf, M.ns, 0, -1)
   for _, r in ipairs(result.ranges or {}) do
-    mark(a.buf, a.span, r.start, r['end'], 'Heed' .. M.bucket(r.score), 4200)
+    if M.shaded(r) then
+      local k = M.bucket(r.score)
+      mark(a.buf, a.span, r.start, r['end'], 'Heed' .. k, 4100 + k)
+    end
   end
   if result.focus then
     mark(a.buf, a.span, result.focus.start, result.focus['end'], 'HeedFocus', 4201)
