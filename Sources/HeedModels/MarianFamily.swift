@@ -104,6 +104,9 @@ public enum MarianFamily: ModelFamily {
         _ = try MarianConfig.load(from: configURL)
     }
 
+    /// Marian has no GGUF form (llama.cpp has no such architecture).
+    public static func describe(gguf file: GGUFFile, architecture: String) -> (shape: ModelShape, attentionNorm: NormSpec)? { nil }
+
     public static func describe(architecture: String, configURL: URL) -> (shape: ModelShape, attentionNorm: NormSpec)? {
         guard let c = try? MarianConfig.load(from: configURL) else { return nil }
         return (ModelShape(family: "marian", layers: c.encoderLayers, heads: c.encoderHeads, hidden: c.dModel,
