@@ -10,6 +10,7 @@
 ;;; Code:
 
 (require 'ert)
+(require 'cl-lib)
 (require 'heed)
 
 (defconst heed-tests--dir
@@ -238,16 +239,120 @@ here from the daemon's scores, for every range whose value is not 0
       (should (equal heed-direction "from"))
       ;; The cycle follows the model's `methods' and wraps around.
       (let ((seen (list heed-method)))
-        (dotimes (_ 6)
+        (dotimes (_ 10)
           (heed-cycle-method)
           (push heed-method seen))
         (heed-tests--wait)
         (should (equal (nreverse seen)
                        '("attention" "attn-res-ln" "attn-res" "norm" "rollout"
-                         "norm-rollout" "norm-summed")))
+                         "norm-rollout" "alti" "alti-rollout" "globenc" "value-zeroing"
+                         "norm-summed")))
         (should (equal (plist-get heed--result :method) "norm-summed"))
         (should (equal (heed-tests--marks)
                        (heed-tests--daemon-marks "norm-summed" 2 "from" 14)))))))
+
+(ert-deftest heed-follow-up-methods ()
+  "MiniLM lists ALTI, ALTI rollout, GlobEnc and value zeroing; the cycle
+walks through all eleven methods, each shaded as the daemon answers,
+named with what it is, the rollouts over all layers."
+  (heed-tests--ensure-daemon)
+  (heed-tests--with-buffer (concat heed-tests--intro heed-tests--paragraph "\n")
+    (heed-tests--analyze-at-keys)
+    (should (equal (heed--methods (gethash "minilm" heed--model-info))
+                   '("norm-summed" "attention" "attn-res-ln" "attn-res" "norm" "rollout"
+                     "norm-rollout" "alti" "alti-rollout" "globenc" "value-zeroing")))
+    (let ((seen (list heed-method))
+          (marks nil))
+      (dotimes (_ 11)
+        (let ((inhibit-message t))
+          (heed-cycle-method))
+        (heed-tests--wait)
+        (push heed-method seen)
+        (should (equal (plist-get heed--result :method) heed-method))
+        (let ((rollout (member heed-method heed--rollout-methods)))
+          (should (equal (plist-get heed--result :layer) (if rollout nil 5)))
+          (should (equal (heed--mode-line-string)
+                         (format " heed[minilm %s %s from]" heed-method (if rollout "all" "L5")))))
+        (should (equal (heed-tests--marks)
+                       (heed-tests--daemon-marks heed-method "last" "from" 14)))
+        (should (heed-tests--marks))
+        (push (cons heed-method (heed-tests--marks)) marks))
+      (should (equal (nreverse seen)
+                     '("norm-summed" "attention" "attn-res-ln" "attn-res" "norm" "rollout"
+                       "norm-rollout" "alti" "alti-rollout" "globenc" "value-zeroing"
+                       "norm-summed")))
+      ;; The follow-ups shade differently from what they are compared with.
+      (should-not (equal (alist-get "alti" marks nil nil #'equal)
+                         (alist-get "attention" marks nil nil #'equal)))
+      (should-not (equal (alist-get "value-zeroing" marks nil nil #'equal)
+                         (alist-get "attention" marks nil nil #'equal)))
+      (should-not (equal (alist-get "globenc" marks nil nil #'equal)
+                         (alist-get "rollout" marks nil nil #'equal))))
+    ;; Names in the echo area.
+    (setq-local heed-method "norm-rollout")
+    (let ((messages nil))
+      (cl-letf* ((real-message (symbol-function 'message))
+                 ((symbol-function 'message)
+                  (lambda (fmt &rest args)
+                    (when fmt (push (apply #'format fmt args) messages))
+                    (apply real-message fmt args))))
+        (heed-cycle-method))
+      (should (member "heed: method alti: ALTI (Ferrando et al. 2022)" messages)))
+    (heed-tests--wait)
+    (should (equal heed-method "alti"))
+    (should (equal (heed--describe-method "alti") "ALTI (Ferrando et al. 2022)"))
+    (should (string-match-p "Mohebbi" (heed--describe-method "value-zeroing")))
+    (should (string-match-p "GlobEnc" (heed--describe-method "globenc")))
+    (should (equal (heed--describe-method "a-future-method") "a-future-method"))
+    ;; ALTI and value zeroing in layer 2, both directions: the daemon's shading.
+    (heed-set-layer 2)
+    (dolist (method '("alti" "value-zeroing"))
+      (setq-local heed-method method)
+      (dolist (direction '("from" "to"))
+        (setq-local heed-direction direction)
+        (heed--refresh)
+        (heed-tests--wait)
+        (should (equal (plist-get heed--result :layer) 2))
+        (should (equal (heed-tests--marks)
+                       (heed-tests--daemon-marks method 2 direction 14)))))))
+
+(ert-deftest heed-value-zeroing-says-computing ()
+  "While value zeroing runs, the echo area and the mode line say so; Emacs
+is not blocked; the answer is the daemon's."
+  (heed-tests--ensure-daemon)
+  (let ((text (mapconcat (lambda (i)
+                           (format "Line %d: the quick brown fox jumps over the lazy dog near the bank." i))
+                         (number-sequence 1 6) "\n"))
+        (messages nil))
+    (heed-tests--with-buffer (concat text "\n")
+      (setq-local heed-method "value-zeroing")
+      (let ((heed-busy-delay 0)
+            (busy-seen nil)
+            (ticks 0))
+        (cl-letf* ((real-message (symbol-function 'message))
+                   ((symbol-function 'message)
+                    (lambda (fmt &rest args)
+                      (when fmt (push (apply #'format fmt args) messages))
+                      (apply real-message fmt args))))
+          (goto-char 12)
+          (call-interactively #'heed-analyze)
+          ;; The command returned at once: the request runs in the background.
+          (should heed--pending)
+          (with-timeout (60 (ert-fail "timed out waiting for value zeroing"))
+            (while (or heed--pending (timerp heed--timer))
+              (cl-incf ticks)
+              (when heed--busy
+                (setq busy-seen t)
+                (should (string-suffix-p " computing value zeroing...]" (heed--mode-line-string))))
+              (accept-process-output nil 0.01))))
+        (should (> ticks 0))
+        (should busy-seen)
+        (should (member "heed: computing value zeroing..." messages))
+        (should (member "heed: value zeroing done" messages))
+        (should-not heed--busy)
+        (should (equal (heed--mode-line-string) " heed[minilm value-zeroing L5 from]"))
+        (should (equal (heed-tests--marks)
+                       (heed-tests--daemon-marks "value-zeroing" "last" "from" 11)))))))
 
 (ert-deftest heed-decoder-smollm2 ()
   "A decoder, unchanged: smollm2 (fetched on first use) lists the methods
@@ -274,19 +379,20 @@ overlays are the daemon's answer."
             (should (eq (plist-get info :predicts) t))
             (should (equal (append (plist-get info :methods) nil)
                            '("norm-summed" "attention" "attn-res" "norm" "rollout"
-                             "norm-rollout"))))
+                             "norm-rollout" "alti" "alti-rollout" "value-zeroing"))))
           (should (equal (heed-tests--focus) '(12 15 " of")))
           (should (equal (heed-tests--marks)
                          (heed-tests--daemon-marks "norm-summed" "last" "from" 14 "smollm2")))
           (should (equal (heed--mode-line-string) " heed[smollm2 norm-summed L29 from]"))
           (let ((seen (list heed-method)))
-            (dotimes (_ 6)
+            (dotimes (_ 9)
               (heed-cycle-method)
               (push heed-method seen))
             (heed-tests--wait)
             (should (equal (nreverse seen)
                            '("norm-summed" "attention" "attn-res" "norm" "rollout"
-                             "norm-rollout" "norm-summed")))))
+                             "norm-rollout" "alti" "alti-rollout" "value-zeroing"
+                             "norm-summed")))))
       (heed-clear))))
 
 (ert-deftest heed-edit-clears ()
@@ -602,7 +708,8 @@ of 東京 are split over five overlapping tokens.")
     (heed-tests--decoder-at 18)        ; the "a" of "cabinet" (offset 17)
     (let ((info (gethash "smollm2" heed--model-info)))
       (should (equal (heed--methods info)
-                     '("norm-summed" "attention" "attn-res" "norm" "rollout" "norm-rollout")))
+                     '("norm-summed" "attention" "attn-res" "norm" "rollout" "norm-rollout"
+                       "alti" "alti-rollout" "value-zeroing")))
       (should (eq (plist-get info :causal) t)))
     ;; The focus keeps its leading space; exactly the four tokens before
     ;; it are shaded, "The" (the first token) the most.
@@ -630,9 +737,11 @@ of 東京 are split over five overlapping tokens.")
       (should-not (equal (heed-tests--marks) by-norm))
       (should (= (length (heed-tests--marks)) 4))
       (should-not (heed-tests--after 24)))
-    ;; The cycle offers only smollm2's methods; each is causal.
+    ;; The cycle offers only smollm2's methods (no attn-res-ln, no globenc);
+    ;; each, the follow-ups ALTI and value zeroing included, is causal and
+    ;; the daemon's shading.
     (let ((seen (list heed-method)))
-      (dotimes (_ 6)
+      (dotimes (_ 9)
         (heed-cycle-method)
         (heed-tests--wait)
         (push heed-method seen)
@@ -641,7 +750,7 @@ of 東京 are split over five overlapping tokens.")
         (should-not (heed-tests--after 24)))
       (should (equal (nreverse seen)
                      '("attention" "attn-res" "norm" "rollout" "norm-rollout"
-                       "norm-summed" "attention"))))
+                       "alti" "alti-rollout" "value-zeroing" "norm-summed" "attention"))))
     ;; A method the model lacks falls back to its first one.
     (setq-local heed-method "attn-res-ln")
     (heed--refresh)

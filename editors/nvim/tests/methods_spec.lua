@@ -68,8 +68,9 @@ H.run('methods', {
   end },
 
   { 'the echo area names what each follow-up is', function()
-    for m, words in pairs({ alti = 'ALTI (Ferrando et al. 2022)', ['alti-rollout'] = 'ALTI rolled out',
-      globenc = 'GlobEnc (Modarressi et al. 2022)', ['value-zeroing'] = 'value zeroing (Mohebbi et al. 2023' }) do
+    for _, mw in ipairs({ { 'alti', 'ALTI (Ferrando et al. 2022)' }, { 'alti-rollout', 'ALTI rolled out' },
+      { 'globenc', 'GlobEnc (Modarressi et al. 2022)' }, { 'value-zeroing', 'value zeroing (Mohebbi et al. 2023' } }) do
+      local m, words = mw[1], mw[2]
       vim.cmd('HeedMethod ' .. m)
       H.wait(function() return heed.state.method == m end, m)
       H.settle(buf)
@@ -81,6 +82,7 @@ H.run('methods', {
   end },
 
   { 'value zeroing and alti in other layers and directions: the daemon\'s shading', function()
+    H.eq(heed.state.method, 'value-zeroing', 'the method the test before left')
     vim.cmd('HeedLayer 2')
     H.wait(function() return heed.state.layer == 2 end, 'layer 2')
     H.settle(buf)

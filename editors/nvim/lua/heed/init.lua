@@ -201,7 +201,7 @@ function M.refresh(a, opts)
       a.req = nil
       if a.busy then
         -- The slow computation is over (the echo area said it was running).
-        echo(a.busy .. (herr and ' stopped' or ' done'))
+        echo(a.busy:gsub('^computing ', '') .. (herr and ' stopped' or ' done'))
         a.busy = nil
         redraw()
       end
