@@ -140,7 +140,7 @@ def test_module_level_analyze_takes_progress(client):
         seen = []
         a = heed.analyze("The cat sat.", methods=["globenc"], progress=lambda p, m: seen.append(p))
         assert seen[0] == 0 and seen[-1] == 100
-        assert _arrays.shape_of(a["globenc"]) == [5, 5]
+        assert _arrays.shape_of(a["globenc"]) == [6, 6]  # [CLS] The cat sat . [SEP]
     finally:
         heed.set_default_client(None)
 
@@ -178,7 +178,7 @@ def test_corpus_files_hold_the_top_level_products(client, tmp_path):
         import numpy as np
         with np.load(files[0]) as z:
             assert {"layer5/alti", "globenc", "alti-rollout"} <= set(z.files)
-            assert z["globenc"].shape == (5, 5)
+            assert z["globenc"].shape == (6, 6)
     else:
         import json
         with open(files[0], encoding="utf-8") as f:
