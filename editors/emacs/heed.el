@@ -750,6 +750,7 @@ window %s the focus (characters %d to %d of the span)"
   "Ask the daemon to shade the span with the cursor at OFFSET characters into it.
 A request still in flight in this buffer is cancelled."
   (heed--cancel-pending)
+  (setq heed--busy nil)                 ; the new request says so itself when slow
   (let* ((buffer (current-buffer))
          (token (list 'heed-request))
          (model heed-model))

@@ -163,6 +163,7 @@ function M.refresh(a, opts)
   end
   daemon.cancel(a.req) -- a newer request replaces the older one
   a.req = nil
+  a.busy = nil -- the new request says so itself when it is slow
   a.seq = a.seq + 1
   local seq = a.seq
   local function current()
