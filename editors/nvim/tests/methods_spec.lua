@@ -139,4 +139,32 @@ H.run('methods', {
     H.eq((H.marks(buf)), want, 'value zeroing on six lines: the daemon\'s shading')
     heed.setup({ busy_delay = 300, keys = false })
   end },
+
+  { 'a cursor move while value zeroing runs does not restart it; the new focus comes when it lands', function()
+    heed.setup({ model = 'minilm', method = 'value-zeroing', layer = 'last', busy_delay = 0, keys = false })
+    local lines = {}
+    for i = 1, 20 do -- about 330 tokens: value zeroing takes a good part of a second
+      lines[i] = ('Row %d: a slow brown fox walks past the lazy dogs by the river.'):format(i)
+    end
+    buf = H.buffer(lines)
+    api.nvim_win_set_cursor(0, { 1, 10 })
+    vim.cmd('HeedAnalyze')
+    local a = heed.analyses[buf]
+    H.wait(function() return a.busy ~= nil end, 'value zeroing to be running')
+    local stats = H.daemon.stats
+    local cancels, sent = stats.cancels, stats.methods['heed/highlight']
+    api.nvim_win_set_cursor(0, { 3, 12 }) -- debounced: a refresh 50 ms later
+    H.wait(function() return a.after == true or a.drawn == a.seq end, 'the move to be seen')
+    H.truthy(a.after, 'the move came while value zeroing ran (the test needs a slow request)')
+    H.settle(buf)
+    H.eq(stats.cancels, cancels, 'the running request was not cancelled')
+    H.eq(stats.methods['heed/highlight'], sent + 1, 'one more request, for the new focus (from the cache)')
+    local cursor = H.off32(lines, 2, 12)
+    local want_units, want_focus = H.expect(lines, H.cli(table.concat(lines, '\n'), cursor, 'value-zeroing', 'last', 'from'))
+    local units, focus = H.marks(buf)
+    H.eq(focus, want_focus, 'the focus is the token under the new cursor')
+    H.eq(units, want_units, 'its shading is the daemon\'s')
+    -- a setting change still replaces a running request at once
+    heed.setup({ busy_delay = 300, keys = false })
+  end },
 })

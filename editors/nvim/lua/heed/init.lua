@@ -145,6 +145,11 @@ local function check_settings(info)
   end
 end
 
+-- What the daemon's cache keys a highlight's matrix by, beside the text (protocol.md section 8).
+local function basis_of()
+  return table.concat({ M.state.model, M.state.method, tostring(M.state.layer), M.state.granularity }, '\0')
+end
+
 --- Requests the highlight for the cursor (or `opts.offset`) and draws it.
 --- opts.clamp: a cursor outside the span counts as its nearest end; opts.force: ask even when
 --- the cursor is still on the focus.
@@ -161,6 +166,15 @@ function M.refresh(a, opts)
   if not opts.force and f and off >= f.start and off < f['end'] and a.off == off then
     return
   end
+  -- A slow request (value zeroing) that computes what this one needs (same model, method,
+  -- layer, granularity and text; the daemon caches it for every focus) is not cancelled by a
+  -- cursor move, which would start the computation again: when it lands, the cursor's focus is
+  -- asked for and answered from the cache.
+  if not opts.force and a.req and a.busy and a.req_basis == basis_of() then
+    a.after = true
+    return
+  end
+  a.after = nil
   daemon.cancel(a.req) -- a newer request replaces the older one
   a.req = nil
   a.busy = nil -- the new request says so itself when it is slow
@@ -195,6 +209,7 @@ function M.refresh(a, opts)
       direction = M.state.direction,
       granularity = M.state.granularity,
     }
+    a.req_basis = basis_of()
     a.req = daemon.request('heed/highlight', params, function(herr, result)
       if not current() then
         return
@@ -232,6 +247,10 @@ function M.refresh(a, opts)
       redraw()
       if a.on_result then
         a.on_result(result)
+      end
+      if a.after then -- the cursor moved while a slow request ran: its focus now
+        a.after = nil
+        M.refresh(a)
       end
     end)
     -- Value zeroing (and, on long texts, the other follow-ups) can take seconds: the request
