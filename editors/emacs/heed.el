@@ -627,6 +627,16 @@ weights they replace, ALTI rollout and GlobEnc beside the rollout."
 (defvar-local heed--pending nil
   "The request in flight: a plist (:token TOKEN :id ID :conn CONN), or nil.")
 
+(defvar-local heed--after nil
+  "Non-nil when point moved while a slow request ran: follow it when that lands.")
+
+(defun heed--basis ()
+  "What the daemon caches a highlight's matrix by, beside the text.
+Model, method, layer and granularity (protocol.md section 8): a request
+with the same basis on the same text is answered from the cache for any
+focus."
+  (list heed-model heed-method heed-layer heed-granularity))
+
 (defvar-local heed--busy nil
   "What the request in flight computes (\"computing value zeroing\"), once it
 has run longer than `heed-busy-delay', else nil.")
@@ -750,7 +760,8 @@ window %s the focus (characters %d to %d of the span)"
   "Ask the daemon to shade the span with the cursor at OFFSET characters into it.
 A request still in flight in this buffer is cancelled."
   (heed--cancel-pending)
-  (setq heed--busy nil)                 ; the new request says so itself when slow
+  (setq heed--busy nil                  ; the new request says so itself when slow
+        heed--after nil)
   (let* ((buffer (current-buffer))
          (token (list 'heed-request))
          (model heed-model))
@@ -797,7 +808,10 @@ OFFSET is the cursor offset in the span."
              (heed--end-busy "done")
              (condition-case err
                  (heed--draw result)
-               (error (message "heed: %s" (error-message-string err))))))))
+               (error (message "heed: %s" (error-message-string err))))
+             (when heed--after          ; point moved meanwhile: its focus now (cached)
+               (setq heed--after nil)
+               (heed--follow buffer))))))
      :error-fn
      (lambda (err)
        (when (buffer-live-p buffer)
@@ -818,7 +832,8 @@ OFFSET is the cursor offset in the span."
              (heed--end-busy nil)
              (message "heed: no answer after %s seconds" heed-request-timeout))))))
     (when (eq token (plist-get heed--pending :token))
-      (setq heed--pending (list :token token :id (heed--last-request-id conn) :conn conn))
+      (setq heed--pending (list :token token :id (heed--last-request-id conn) :conn conn
+                                :basis (heed--basis)))
       ;; Value zeroing can take seconds: say so when the answer is late.
       ;; `heed/highlight' takes no workDoneToken (protocol.md section 6),
       ;; so there is no percentage to show.
@@ -1185,9 +1200,15 @@ next tokens after the focus."
       (setq heed--timer nil)
       (when-let ((bounds (heed--span-bounds)))
         (when (<= (car bounds) (point) (cdr bounds))
-          (condition-case err
-              (heed--request (heed--offset-at (point)))
-            (error (message "%s" (error-message-string err)))))))))
+          ;; A slow request (value zeroing) computing what this one needs is
+          ;; not cancelled, which would start it again: when it lands, point
+          ;; is followed and answered from the daemon's cache.
+          (if (and heed--busy heed--pending
+                   (equal (plist-get heed--pending :basis) (heed--basis)))
+              (setq heed--after t)
+            (condition-case err
+                (heed--request (heed--offset-at (point)))
+              (error (message "%s" (error-message-string err))))))))))
 
 ;;;###autoload
 (define-minor-mode heed-mode
