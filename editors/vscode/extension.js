@@ -190,6 +190,12 @@ function createHeed(vscode, options = {}) {
     busyDelay: 300,
     /** @type {string | undefined} what a slow highlight computes ("computing value zeroing") */
     busy: undefined,
+    /** @type {string | undefined} basis and text of the request in flight */
+    inflightKey: undefined,
+    /** @type {Promise<void>} settles when the request in flight has been drawn (or failed) */
+    inflightRun: Promise.resolve(),
+    /** the cursor moved while a slow request ran: follow it when that lands */
+    after: false,
     /** @type {Analysis | undefined} */
     analysis: undefined,
     seq: 0,
@@ -367,22 +373,42 @@ function createHeed(vscode, options = {}) {
     return visible || a.editor;
   }
 
-  /** Asks for the highlight at the cursor now; a request still running is cancelled. */
-  function highlightNow() {
-    const run = highlightAtCursor().catch((err) => report(err));
+  /**
+   * Asks for the highlight at the cursor now; a request still running is cancelled, except, for
+   * a cursor move (`follow`), a slow one computing the same matrix (see highlightAtCursor).
+   */
+  function highlightNow(follow = false) {
+    const run = highlightAtCursor(follow).catch((err) => report(err));
     state.work = run;
     return run;
   }
 
-  async function highlightAtCursor() {
+  /** What the daemon caches a highlight's matrix by, beside the text (protocol.md section 8). */
+  function basisKey() {
+    return JSON.stringify([state.model, state.method, state.layer, state.granularity]);
+  }
+
+  async function highlightAtCursor(follow = false) {
     const a = state.analysis;
     if (!a) return;
     const editor = editorFor(a);
     const cursor = a.document.offsetAt(editor.selection.active) - a.startOffset;
     if (cursor < 0 || cursor > a.text.length) return; // outside the span: keep the shading
+    // A slow request (value zeroing) computing what this one needs is not cancelled by a cursor
+    // move, which would start it again: when it lands, the cursor is followed and the daemon
+    // answers from its cache (the matrix is cached for every focus).
+    if (follow && state.busy && state.inflight && state.inflightKey === `${basisKey()}\0${a.text}`) {
+      state.after = true;
+      await state.inflightRun;
+      return;
+    }
+    state.after = false;
     const seq = ++state.seq;
     if (state.inflight && state.client) state.client.cancel(state.inflight.id);
     state.inflight = undefined;
+    /** @type {() => void} */
+    let landed = () => {};
+    state.inflightRun = new Promise((resolve) => { landed = () => resolve(undefined); });
     try {
       const client = await ensureClient();
       const info = await ensureModel(state.model);
@@ -401,6 +427,7 @@ function createHeed(vscode, options = {}) {
       };
       const request = client.request('heed/highlight', params);
       state.inflight = request;
+      state.inflightKey = `${basisKey()}\0${a.text}`;
       const busy = watchBusy(request, params.method);
       /** @type {HighlightResult} */
       let result;
@@ -414,6 +441,10 @@ function createHeed(vscode, options = {}) {
       }
       if (seq !== state.seq || state.analysis !== a) return;
       apply(a, editor, result, params);
+      if (state.after) { // the cursor moved while it ran: its focus now (from the cache)
+        state.after = false;
+        highlightNow(true);
+      }
     } catch (err) {
       if (seq !== state.seq || state.analysis !== a) return;
       if (err && (err.code === 'daemon-exited' || err.code === -32800)) return; // handled elsewhere
@@ -421,6 +452,8 @@ function createHeed(vscode, options = {}) {
       // moves do not repeat the error, and say why.
       clearHighlights();
       report(err);
+    } finally {
+      landed();
     }
   }
 
@@ -535,7 +568,7 @@ function createHeed(vscode, options = {}) {
     state.timer = setTimeout(() => {
       state.timer = undefined;
       state.timerFired = undefined;
-      highlightNow();
+      highlightNow(true);
       fired();
     }, state.debounce);
   }

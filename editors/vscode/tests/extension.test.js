@@ -174,6 +174,35 @@ test('value zeroing: the status bar says "computing value zeroing…" while it r
   assert.deepEqual(recorded.errors, []);
 });
 
+test('a cursor move while value zeroing runs does not restart it; the new focus comes when it lands', async (t) => {
+  const { driver, heed, recorded } = setup(t, { 'heed.method': 'value-zeroing', 'heed.busyDelay': 0 });
+  // about 330 tokens: value zeroing takes a good part of a second
+  const lines = Array.from({ length: 20 }, (_, i) => `Row ${i + 1}: a slow brown fox walks past the lazy dogs by the river.`);
+  const text = lines.join('\n');
+  const editor = driver.open(`${text}\n`);
+  driver.select(editor, 10);
+  const work = heed.commands.analyzeSelection();
+  await until(() => heed.state.busy !== undefined, 'value zeroing to be running');
+  const client = heed.state.client;
+  let cancels = 0;
+  let highlights = 0;
+  const cancel = client.cancel.bind(client);
+  const request = client.request.bind(client);
+  client.cancel = (id) => { cancels++; return cancel(id); };
+  client.request = (method, params) => { if (method === 'heed/highlight') highlights++; return request(method, params); };
+  const moved = lines[0].length + 1 + lines[1].length + 1 + 12; // row 3, character 12
+  driver.select(editor, moved); // debounced: highlightNow 50 ms later
+  await until(() => heed.state.after === true || heed.state.busy === undefined, 'the move to be seen');
+  assert.equal(heed.state.after, true, 'the move came while value zeroing ran (the test needs a slow request)');
+  await work;
+  await heed.settle();
+  assert.equal(cancels, 0, 'the running request was not cancelled');
+  assert.equal(highlights, 1, 'one more request, for the new focus (from the cache)');
+  const answer = await ask(t, { text, focus: { start: moved, end: moved }, method: 'value-zeroing' });
+  assert.deepEqual(driver.drawn(editor), drawnFrom(answer, editor.document, 0));
+  assert.deepEqual(recorded.errors, []);
+});
+
 test('setLayer: next, prev, a number, a pick, out of range', async (t) => {
   const { driver, heed, recorded } = setup(t);
   const editor = driver.open(CRLF_DOC);
