@@ -77,6 +77,10 @@ this one, its first method is used instead."
                  (const :tag "Norm, mean over heads" "norm")
                  (const :tag "Attention rollout" "rollout")
                  (const :tag "Norm rollout" "norm-rollout")
+                 (const :tag "ALTI (Ferrando et al. 2022)" "alti")
+                 (const :tag "ALTI rolled out over the layers" "alti-rollout")
+                 (const :tag "GlobEnc (Modarressi et al. 2022), post-LN encoders" "globenc")
+                 (const :tag "Value zeroing (Mohebbi et al. 2023), slow" "value-zeroing")
                  (string :tag "Another method")))
 
 (defcustom heed-layer 'last
@@ -102,6 +106,15 @@ the focus; \"received\": how much each token receives from all."
 (defcustom heed-request-timeout 60
   "Seconds to wait for a highlight before giving up on it."
   :type 'number)
+
+(defcustom heed-busy-delay 0.3
+  "Seconds a highlight may take before heed says it is being computed.
+Value zeroing re-runs each layer once per token and takes seconds on
+a few hundred tokens: when its answer has not come after this delay,
+the echo area says \"computing value zeroing...\" and the mode line
+shows it until the shading is drawn.  The request runs in the
+background; Emacs stays usable.  nil: never say it."
+  :type '(choice (const :tag "Never" nil) number))
 
 (defcustom heed-events-buffer-size 0
   "Size in characters of the *heed events* log of JSON-RPC traffic.
@@ -552,19 +565,50 @@ ERRBACK, if given, is called with no argument when loading fails."
 (defconst heed--weight-methods '("attention" "rollout")
   "Methods that read attention weights; every other one reads norms.")
 
+(defconst heed--rollout-methods '("rollout" "norm-rollout" "alti-rollout" "globenc")
+  "Methods that are products over all layers: the layer does not apply.")
+
+(defconst heed--method-descriptions
+  '(("norm-summed" . "norm of the summed heads (Attn-N)")
+    ("attention" . "attention weights, mean over heads")
+    ("attn-res-ln" . "norm with residual and LayerNorm (AttnResLn-N)")
+    ("attn-res" . "norm with residual (AttnRes-N)")
+    ("norm" . "norm, mean over heads")
+    ("rollout" . "attention rollout, all layers")
+    ("norm-rollout" . "norm rollout, all layers")
+    ("alti" . "ALTI (Ferrando et al. 2022)")
+    ("alti-rollout" . "ALTI rolled out over the layers")
+    ("globenc" . "GlobEnc (Modarressi et al. 2022), all layers")
+    ("value-zeroing" . "value zeroing (Mohebbi et al. 2023), slow: one re-run per token"))
+  "What each highlight method shades, in a few words (protocol.md section 7).")
+
+(defconst heed--busy-names
+  '(("value-zeroing" . "value zeroing") ("alti" . "ALTI") ("alti-rollout" . "ALTI rollout")
+    ("globenc" . "GlobEnc"))
+  "How a method is named while it is being computed.")
+
+(defun heed--describe-method (method)
+  "Return METHOD's description, or METHOD itself for one heed does not know."
+  (or (cdr (assoc method heed--method-descriptions)) method))
+
 (defun heed--other-method (method info)
-  "Return the counterpart of METHOD (weight versus norm) in INFO's model."
+  "Return the counterpart of METHOD (weight versus norm) in INFO's model.
+The follow-ups ALTI and value zeroing are set beside the attention
+weights they replace, ALTI rollout and GlobEnc beside the rollout."
   (let* ((methods (heed--methods info))
          (wanted (pcase method
                    ("attention" '("norm-summed" "norm" "attn-res-ln" "attn-res"))
                    ("rollout" '("norm-rollout" "norm-summed"))
                    ("norm-rollout" '("rollout" "attention"))
+                   ((or "alti-rollout" "globenc") '("rollout" "attention"))
                    (_ '("attention" "rollout")))))
     (seq-find (lambda (m) (member m methods)) wanted)))
 
 (defun heed--method-kind (method)
-  "Return \"weight\" or \"norm\": what METHOD reads."
-  (if (member method heed--weight-methods) "weight" "norm"))
+  "Return \"weight\", \"norm\" or \"re-run\" (value zeroing): what METHOD reads."
+  (cond ((member method heed--weight-methods) "weight")
+        ((equal method "value-zeroing") "re-run")
+        (t "norm")))
 
 ;;;; Per-buffer state
 
@@ -582,6 +626,20 @@ ERRBACK, if given, is called with no argument when loading fails."
 
 (defvar-local heed--pending nil
   "The request in flight: a plist (:token TOKEN :id ID :conn CONN), or nil.")
+
+(defvar-local heed--after nil
+  "Non-nil when point moved while a slow request ran: follow it when that lands.")
+
+(defun heed--basis ()
+  "What the daemon caches a highlight's matrix by, beside the text.
+Model, method, layer and granularity (protocol.md section 8): a request
+with the same basis on the same text is answered from the cache for any
+focus."
+  (list heed-model heed-method heed-layer heed-granularity))
+
+(defvar-local heed--busy nil
+  "What the request in flight computes (\"computing value zeroing\"), once it
+has run longer than `heed-busy-delay', else nil.")
 
 (defvar-local heed--timer nil
   "The debounce timer of `heed-mode'.")
@@ -702,6 +760,8 @@ window %s the focus (characters %d to %d of the span)"
   "Ask the daemon to shade the span with the cursor at OFFSET characters into it.
 A request still in flight in this buffer is cancelled."
   (heed--cancel-pending)
+  (setq heed--busy nil                  ; the new request says so itself when slow
+        heed--after nil)
   (let* ((buffer (current-buffer))
          (token (list 'heed-request))
          (model heed-model))
@@ -745,15 +805,20 @@ OFFSET is the cursor offset in the span."
          (with-current-buffer buffer
            (when (eq token (plist-get heed--pending :token))
              (setq heed--pending nil)
+             (heed--end-busy "done")
              (condition-case err
                  (heed--draw result)
-               (error (message "heed: %s" (error-message-string err))))))))
+               (error (message "heed: %s" (error-message-string err))))
+             (when heed--after          ; point moved meanwhile: its focus now (cached)
+               (setq heed--after nil)
+               (heed--follow buffer))))))
      :error-fn
      (lambda (err)
        (when (buffer-live-p buffer)
          (with-current-buffer buffer
            (when (eq token (plist-get heed--pending :token))
              (setq heed--pending nil)
+             (heed--end-busy nil)
              ;; -32800: cancelled by a newer request; -1: the daemon
              ;; died (its own message says so).
              (unless (memql (plist-get err :code) '(-32800 -1))
@@ -764,9 +829,34 @@ OFFSET is the cursor offset in the span."
          (with-current-buffer buffer
            (when (eq token (plist-get heed--pending :token))
              (setq heed--pending nil)
+             (heed--end-busy nil)
              (message "heed: no answer after %s seconds" heed-request-timeout))))))
     (when (eq token (plist-get heed--pending :token))
-      (setq heed--pending (list :token token :id (heed--last-request-id conn) :conn conn)))))
+      (setq heed--pending (list :token token :id (heed--last-request-id conn) :conn conn
+                                :basis (heed--basis)))
+      ;; Value zeroing can take seconds: say so when the answer is late.
+      ;; `heed/highlight' takes no workDoneToken (protocol.md section 6),
+      ;; so there is no percentage to show.
+      (when heed-busy-delay
+        (run-at-time heed-busy-delay nil #'heed--start-busy buffer token method)))))
+
+(defun heed--start-busy (buffer token method)
+  "Say that METHOD is being computed, if TOKEN is still BUFFER's request."
+  (when (buffer-live-p buffer)
+    (with-current-buffer buffer
+      (when (and (eq token (plist-get heed--pending :token)) (not heed--busy))
+        (setq heed--busy (concat "computing "
+                                 (or (cdr (assoc method heed--busy-names)) method)))
+        (message "heed: %s..." heed--busy)
+        (force-mode-line-update)))))
+
+(defun heed--end-busy (outcome)
+  "Forget the busy state; with OUTCOME (\"done\"), say that it ended."
+  (when heed--busy
+    (when outcome
+      (message "heed: %s %s" (string-remove-prefix "computing " heed--busy) outcome))
+    (setq heed--busy nil)
+    (force-mode-line-update)))
 
 (defun heed--refresh ()
   "Shade the span again with the current settings, at point if it is in the span."
@@ -791,6 +881,7 @@ OFFSET is the cursor offset in the span."
 (defun heed--clear ()
   "Forget the analysis in this buffer and delete its overlays."
   (heed--cancel-pending)
+  (setq heed--busy nil)
   (when (timerp heed--timer)
     (cancel-timer heed--timer))
   (setq heed--timer nil)
@@ -816,12 +907,13 @@ OFFSET is the cursor offset in the span."
                          (car (heed--methods info))
                        heed-method))
              (layers (or (plist-get info :layers) heed--layers))
-             (layer (cond ((member method '("rollout" "norm-rollout")) "all")
+             (layer (cond ((member method heed--rollout-methods) "all")
                           ((integerp heed-layer) (format "L%d" heed-layer))
                           (layers (format "L%d" (1- layers)))
                           (t "Llast"))))
-        (format " heed[%s %s %s %s%s]" heed-model method layer heed-direction
-                (if (plist-get heed--result :window) " window" "")))
+        (format " heed[%s %s %s %s%s%s]" heed-model method layer heed-direction
+                (if (plist-get heed--result :window) " window" "")
+                (if heed--busy (format " %s..." heed--busy) "")))
     ""))
 
 (defvar heed--mode-line '(:eval (heed--mode-line-string))
@@ -886,7 +978,11 @@ shading follow point."
 (defun heed-cycle-method ()
   "Switch to the next highlight method the model supports, and shade again.
 The order is the daemon's: norm-summed, attention, attn-res-ln,
-attn-res, norm, rollout, norm-rollout (those the model supports)."
+attn-res, norm, rollout, norm-rollout, alti, alti-rollout, globenc,
+value-zeroing (those the model supports: a pre-norm decoder has no
+attn-res-ln and no globenc).  The echo area names the method and what
+it shades.  Value zeroing takes seconds on a long text: see
+`heed-busy-delay'."
   (interactive)
   (let* ((info (heed--require-model-info))
          (methods (heed--methods info))
@@ -896,7 +992,7 @@ attn-res, norm, rollout, norm-rollout (those the model supports)."
     (setq-local heed-method next)
     (heed--refresh)
     (force-mode-line-update)
-    (message "heed: method %s (%s)" next (heed--method-kind next))))
+    (message "heed: method %s: %s" next (heed--describe-method next))))
 
 (defun heed--read-layer ()
   "Read a layer for `heed-set-layer'."
@@ -935,7 +1031,7 @@ ignore it."
     (heed--refresh)
     (force-mode-line-update)
     (message "heed: layer %s%s" (if (integerp new) new (format "last (%d)" (1- layers)))
-             (if (member heed-method '("rollout" "norm-rollout"))
+             (if (member heed-method heed--rollout-methods)
                  (format " (%s spans all layers)" heed-method)
                ""))))
 
@@ -1104,9 +1200,15 @@ next tokens after the focus."
       (setq heed--timer nil)
       (when-let ((bounds (heed--span-bounds)))
         (when (<= (car bounds) (point) (cdr bounds))
-          (condition-case err
-              (heed--request (heed--offset-at (point)))
-            (error (message "%s" (error-message-string err)))))))))
+          ;; A slow request (value zeroing) computing what this one needs is
+          ;; not cancelled, which would start it again: when it lands, point
+          ;; is followed and answered from the daemon's cache.
+          (if (and heed--busy heed--pending
+                   (equal (plist-get heed--pending :basis) (heed--basis)))
+              (setq heed--after t)
+            (condition-case err
+                (heed--request (heed--offset-at (point)))
+              (error (message "%s" (error-message-string err))))))))))
 
 ;;;###autoload
 (define-minor-mode heed-mode

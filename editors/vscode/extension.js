@@ -12,9 +12,33 @@ const { HeedClient } = require('./client');
 const D = require('./decorations');
 
 /** The order `heed.cycleMethod` walks through; the model's ModelInfo.methods decides which exist. */
-const METHOD_ORDER = ['norm-summed', 'attention', 'attn-res-ln', 'attn-res', 'norm', 'rollout', 'norm-rollout'];
+const METHOD_ORDER = ['norm-summed', 'attention', 'attn-res-ln', 'attn-res', 'norm', 'rollout', 'norm-rollout',
+  'alti', 'alti-rollout', 'globenc', 'value-zeroing'];
 const DIRECTIONS = ['from', 'to', 'received'];
-const ROLLOUTS = new Set(['rollout', 'norm-rollout']);
+/** Products over all layers (protocol.md section 5.5): the layer setting does not apply. */
+const ROLLOUTS = new Set(['rollout', 'norm-rollout', 'alti-rollout', 'globenc']);
+/** What each method shades, in a few words (protocol.md section 7 defines them exactly). */
+const METHOD_DESCRIPTIONS = {
+  'norm-summed': 'norm of the summed heads (Attn-N)',
+  attention: 'attention weights, mean over heads',
+  'attn-res-ln': 'norm with residual and LayerNorm (AttnResLn-N)',
+  'attn-res': 'norm with residual (AttnRes-N)',
+  norm: 'norm, mean over heads',
+  rollout: 'attention rollout, all layers',
+  'norm-rollout': 'norm rollout, all layers',
+  alti: 'ALTI (Ferrando et al. 2022)',
+  'alti-rollout': 'ALTI rolled out over the layers',
+  globenc: 'GlobEnc (Modarressi et al. 2022), all layers',
+  'value-zeroing': 'value zeroing (Mohebbi et al. 2023), slow: one re-run per token',
+};
+/** How a method is named while it is being computed ("computing value zeroing…"). */
+const BUSY_NAMES = { 'value-zeroing': 'value zeroing', alti: 'ALTI', 'alti-rollout': 'ALTI rollout', globenc: 'GlobEnc' };
+
+/** @param {string} method @returns {string} the method with its description, or its name alone */
+function describeMethod(method) {
+  const d = /** @type {Record<string, string>} */ (METHOD_DESCRIPTIONS)[method];
+  return d ? `${method}: ${d}` : method;
+}
 const WEIGHT_METHODS = new Set(['attention', 'rollout']);
 
 /**
@@ -27,7 +51,7 @@ function otherMethod(method, supported) {
   /** @type {string[]} */
   let candidates;
   if (method === 'rollout') candidates = ['norm-rollout', 'norm-summed'];
-  else if (method === 'norm-rollout') candidates = ['rollout', 'attention'];
+  else if (method === 'norm-rollout' || method === 'alti-rollout' || method === 'globenc') candidates = ['rollout', 'attention'];
   else if (WEIGHT_METHODS.has(method)) candidates = ['norm-summed', 'attn-res-ln', 'attn-res', 'norm'];
   else candidates = ['attention', 'rollout'];
   return candidates.find((m) => supported.includes(m));
@@ -163,6 +187,15 @@ function createHeed(vscode, options = {}) {
     direction: 'from',
     granularity: 'token',
     debounce: 50,
+    busyDelay: 300,
+    /** @type {string | undefined} what a slow highlight computes ("computing value zeroing") */
+    busy: undefined,
+    /** @type {string | undefined} basis and text of the request in flight */
+    inflightKey: undefined,
+    /** @type {Promise<void>} settles when the request in flight has been drawn (or failed) */
+    inflightRun: Promise.resolve(),
+    /** the cursor moved while a slow request ran: follow it when that lands */
+    after: false,
     /** @type {Analysis | undefined} */
     analysis: undefined,
     seq: 0,
@@ -194,6 +227,8 @@ function createHeed(vscode, options = {}) {
     state.granularity = granularity === 'word' ? 'word' : 'token';
     const debounce = Number(config.get('debounce', 50));
     state.debounce = Number.isFinite(debounce) && debounce >= 0 ? debounce : 50;
+    const busyDelay = Number(config.get('busyDelay', 300));
+    state.busyDelay = Number.isFinite(busyDelay) ? busyDelay : 300;
   }
 
   /** The command that starts the daemon: heed.executable, else HEED_EXECUTABLE, else PATH. */
@@ -338,22 +373,42 @@ function createHeed(vscode, options = {}) {
     return visible || a.editor;
   }
 
-  /** Asks for the highlight at the cursor now; a request still running is cancelled. */
-  function highlightNow() {
-    const run = highlightAtCursor().catch((err) => report(err));
+  /**
+   * Asks for the highlight at the cursor now; a request still running is cancelled, except, for
+   * a cursor move (`follow`), a slow one computing the same matrix (see highlightAtCursor).
+   */
+  function highlightNow(follow = false) {
+    const run = highlightAtCursor(follow).catch((err) => report(err));
     state.work = run;
     return run;
   }
 
-  async function highlightAtCursor() {
+  /** What the daemon caches a highlight's matrix by, beside the text (protocol.md section 8). */
+  function basisKey() {
+    return JSON.stringify([state.model, state.method, state.layer, state.granularity]);
+  }
+
+  async function highlightAtCursor(follow = false) {
     const a = state.analysis;
     if (!a) return;
     const editor = editorFor(a);
     const cursor = a.document.offsetAt(editor.selection.active) - a.startOffset;
     if (cursor < 0 || cursor > a.text.length) return; // outside the span: keep the shading
+    // A slow request (value zeroing) computing what this one needs is not cancelled by a cursor
+    // move, which would start it again: when it lands, the cursor is followed and the daemon
+    // answers from its cache (the matrix is cached for every focus).
+    if (follow && state.busy && state.inflight && state.inflightKey === `${basisKey()}\0${a.text}`) {
+      state.after = true;
+      await state.inflightRun;
+      return;
+    }
+    state.after = false;
     const seq = ++state.seq;
     if (state.inflight && state.client) state.client.cancel(state.inflight.id);
     state.inflight = undefined;
+    /** @type {() => void} */
+    let landed = () => {};
+    state.inflightRun = new Promise((resolve) => { landed = () => resolve(undefined); });
     try {
       const client = await ensureClient();
       const info = await ensureModel(state.model);
@@ -372,15 +427,24 @@ function createHeed(vscode, options = {}) {
       };
       const request = client.request('heed/highlight', params);
       state.inflight = request;
+      state.inflightKey = `${basisKey()}\0${a.text}`;
+      const busy = watchBusy(request, params.method);
       /** @type {HighlightResult} */
       let result;
+      let answered = false;
       try {
         result = await request;
+        answered = true;
       } finally {
         if (state.inflight === request) state.inflight = undefined;
+        busy.end(answered);
       }
       if (seq !== state.seq || state.analysis !== a) return;
       apply(a, editor, result, params);
+      if (state.after) { // the cursor moved while it ran: its focus now (from the cache)
+        state.after = false;
+        highlightNow(true);
+      }
     } catch (err) {
       if (seq !== state.seq || state.analysis !== a) return;
       if (err && (err.code === 'daemon-exited' || err.code === -32800)) return; // handled elsewhere
@@ -388,7 +452,50 @@ function createHeed(vscode, options = {}) {
       // moves do not repeat the error, and say why.
       clearHighlights();
       report(err);
+    } finally {
+      landed();
     }
+  }
+
+  /**
+   * Value zeroing (and, on long texts, the other follow-ups) can take seconds. The request runs
+   * in the background (the editor is never blocked); when it has not answered after
+   * heed.busyDelay ms, a window progress (the status bar's spinner) and the status item say
+   * "computing value zeroing…" until it settles. heed/highlight takes no workDoneToken
+   * (protocol.md section 6): there is no percentage to show.
+   * @param {Promise<any>} request
+   * @param {string} method
+   * @returns {{end: (answered: boolean) => void}}
+   */
+  function watchBusy(request, method) {
+    /** @type {() => void} */
+    let settle = () => {};
+    const settled = new Promise((resolve) => { settle = () => resolve(undefined); });
+    let shown = false;
+    let ended = false;
+    const label = `computing ${/** @type {Record<string, string>} */ (BUSY_NAMES)[method] || method}`;
+    const timer = state.busyDelay >= 0 ? setTimeout(() => {
+      if (ended || state.inflight !== request) return;
+      shown = true;
+      state.busy = label;
+      updateStatus();
+      vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Heed: ${label}…`, cancellable: false },
+        () => settled);
+    }, state.busyDelay) : undefined;
+    return {
+      /** @param {boolean} answered the request answered (not cancelled, not failed) */
+      end(answered) {
+        if (ended) return;
+        ended = true;
+        if (timer) clearTimeout(timer);
+        settle();
+        if (shown && state.busy === label) {
+          state.busy = undefined;
+          updateStatus();
+          if (answered) vscode.window.setStatusBarMessage(`Heed: ${label.replace(/^computing /, '')} done`, 3000);
+        }
+      },
+    };
   }
 
   /**
@@ -461,7 +568,7 @@ function createHeed(vscode, options = {}) {
     state.timer = setTimeout(() => {
       state.timer = undefined;
       state.timerFired = undefined;
-      highlightNow();
+      highlightNow(true);
       fired();
     }, state.debounce);
   }
@@ -578,12 +685,12 @@ function createHeed(vscode, options = {}) {
     const running = state.client && state.client.running;
     const parts = [state.model, state.method, layerLabel(result), state.direction];
     if (result && result.window) parts.push('window');
-    status.text = `$(eye) ${parts.join(' · ')}`;
+    status.text = `$(eye) ${parts.join(' · ')}${state.busy ? ` $(sync~spin) ${state.busy}…` : ''}`;
     const info = state.models.get(state.model);
     const model = info
       ? `${info.id} (${info.family}, ${info.layers} layers, ${info.causal ? 'decoder' : 'encoder'}, ${info.maxTokens} tokens)`
       : state.model;
-    status.tooltip = `Heed — model ${model}; method ${state.method}; ${layerLabel(result)}; direction ${state.direction}`
+    status.tooltip = `Heed — model ${model}; method ${describeMethod(state.method)}; ${layerLabel(result)}; direction ${state.direction}`
       + `${result && result.window ? '; the passage is beyond the model\'s limit: the window around the cursor is shaded' : ''}`
       + `${running ? '' : '; daemon not running'}. Click for details.`;
     status.show();
@@ -653,6 +760,7 @@ function createHeed(vscode, options = {}) {
       const i = methods.indexOf(state.method);
       state.method = methods[(i + 1) % methods.length];
     }
+    vscode.window.setStatusBarMessage(`Heed: method ${describeMethod(state.method)}`, 4000);
     updateStatus();
     if (state.analysis) await highlightNow();
   }
@@ -906,4 +1014,4 @@ function deactivate() {
   return instance ? instance.dispose() : undefined;
 }
 
-module.exports = { activate, deactivate, createHeed, otherMethod, describeError, METHOD_ORDER };
+module.exports = { activate, deactivate, createHeed, otherMethod, describeError, describeMethod, METHOD_ORDER, ROLLOUTS };

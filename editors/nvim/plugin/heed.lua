@@ -13,7 +13,8 @@ local command = vim.api.nvim_create_user_command
 local function methods_complete()
   local info = package.loaded['heed.daemon'] and require('heed.daemon').info(heed().state.model)
   return info and info.methods
-    or { 'norm-summed', 'attention', 'attn-res-ln', 'attn-res', 'norm', 'rollout', 'norm-rollout' }
+    or { 'norm-summed', 'attention', 'attn-res-ln', 'attn-res', 'norm', 'rollout', 'norm-rollout', 'alti',
+      'alti-rollout', 'globenc', 'value-zeroing' }
 end
 
 command('HeedAnalyze', function(c)

@@ -1,7 +1,8 @@
 -- A decoder, unchanged: SmolLM2 (catalog `smollm2`, a causal, pre-norm Llama-family model with a
 -- byte-level BPE tokenizer). The plugin reads its ModelInfo (methods without attn-res-ln,
 -- causal), shades by weight and by norm, cycles only the methods the model lists, and shades
--- causally: a `from` focus sees only itself and what comes before it.
+-- causally: a `from` focus sees only itself and what comes before it. The follow-ups ALTI,
+-- ALTI rollout and value zeroing are in its cycle; GlobEnc (post-LN encoders only) is not.
 local H = dofile(vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':p:h') .. '/helper.lua')
 local api = vim.api
 local heed = H.heed
@@ -63,7 +64,8 @@ H.run('decoder', {
     vim.cmd('HeedAnalyze')
     local a = H.settle(buf)
     local info = H.daemon.info(MODEL)
-    H.eq(info.methods, { 'norm-summed', 'attention', 'attn-res', 'norm', 'rollout', 'norm-rollout' },
+    H.eq(info.methods, { 'norm-summed', 'attention', 'attn-res', 'norm', 'rollout', 'norm-rollout', 'alti', 'alti-rollout',
+      'value-zeroing' },
       "smollm2's methods (ModelInfo): pre-norm, no attn-res-ln")
     H.eq(info.causal, true, 'ModelInfo causal')
     local units, want = check('norm-summed', 'from', 0, 17, 'norm-summed')
@@ -106,7 +108,7 @@ H.run('decoder', {
 
   { ':HeedMethod cycles only the methods smollm2 lists, each shaded causally', function()
     local seen = { heed.state.method }
-    for _ = 1, 6 do
+    for _ = 1, 9 do
       vim.cmd('HeedMethod')
       H.wait(function() return heed.state.method ~= seen[#seen] end, 'the next method')
       H.settle(buf)
@@ -116,14 +118,19 @@ H.run('decoder', {
       before(units, CABINET, m)
       H.truthy(#units > 0, m .. ': something before the focus is shaded')
     end
-    H.eq(seen, { 'attention', 'attn-res', 'norm', 'rollout', 'norm-rollout', 'norm-summed', 'attention' },
-      'the cycle (never attn-res-ln)')
+    H.eq(seen, { 'attention', 'attn-res', 'norm', 'rollout', 'norm-rollout', 'alti', 'alti-rollout', 'value-zeroing',
+      'norm-summed', 'attention' }, 'the cycle (never attn-res-ln nor globenc)')
     local errors = #H.notes_at(vim.log.levels.ERROR)
     vim.cmd('HeedMethod attn-res-ln')
     H.wait(function() return #H.notes_at(vim.log.levels.ERROR) == errors + 1 end, 'the refusal')
     local msg = H.notes_at(vim.log.levels.ERROR)[errors + 1]
     H.truthy(msg:find('smollm2 does not support the method "attn%-res%-ln"', 1, false), msg)
     H.eq(heed.state.method, 'attention', 'a method the model lacks changes nothing')
+    vim.cmd('HeedMethod globenc') -- post-LN encoders only
+    H.wait(function() return #H.notes_at(vim.log.levels.ERROR) == errors + 2 end, 'the refusal of globenc')
+    msg = H.notes_at(vim.log.levels.ERROR)[errors + 2]
+    H.truthy(msg:find('smollm2 does not support the method "globenc"', 1, true), msg)
+    H.eq(heed.state.method, 'attention', 'globenc changes nothing')
   end },
 
   { 'direction to: only the tokens after the focus attend to it', function()
@@ -251,7 +258,8 @@ H.run('decoder', {
     local info = H.daemon.info('smollm2')
     H.eq(info.causal, true, 'causal')
     H.eq(info.predicts, true, 'predicts')
-    H.eq(info.methods, { 'norm-summed', 'attention', 'attn-res', 'norm', 'rollout', 'norm-rollout' }, "smollm2's methods")
+    H.eq(info.methods, { 'norm-summed', 'attention', 'attn-res', 'norm', 'rollout', 'norm-rollout', 'alti', 'alti-rollout',
+      'value-zeroing' }, "smollm2's methods")
     local units, focus = H.marks(buf)
     local cursor = H.off32({ CAPITAL }, 0, api.nvim_win_get_cursor(0)[2])
     local cli = H.cli(CAPITAL, cursor, 'norm-summed', 'last', 'from', nil, 'smollm2')
@@ -265,13 +273,14 @@ H.run('decoder', {
   { ':HeedMethod cycles through the methods smollm2 lists', function()
     local errors = #H.notes_at(vim.log.levels.ERROR) -- the refusal of attn-res-ln above
     local seen = { heed.state.method }
-    for _ = 1, 6 do
+    for _ = 1, 9 do
       local before = heed.state.method
       vim.cmd('HeedMethod')
       H.wait(function() return heed.state.method ~= before end, 'the method to change')
       table.insert(seen, heed.state.method)
     end
-    H.eq(seen, { 'norm-summed', 'attention', 'attn-res', 'norm', 'rollout', 'norm-rollout', 'norm-summed' }, 'cycle')
+    H.eq(seen, { 'norm-summed', 'attention', 'attn-res', 'norm', 'rollout', 'norm-rollout', 'alti', 'alti-rollout',
+      'value-zeroing', 'norm-summed' }, 'cycle')
     H.eq(#H.notes_at(vim.log.levels.ERROR), errors, 'no new errors')
   end },
 })

@@ -134,7 +134,7 @@ function H.cli(text, cursor, method, layer, direction, topk, opts)
     cursor .. ':' .. cursor, '--method', method, '--direction', direction,
     '--granularity', opts.granularity or 'token' }
   -- A rollout spans all layers: the CLI refuses --layer with it.
-  if method ~= 'rollout' and method ~= 'norm-rollout' then
+  if not H.heed.rollouts[method] then
     vim.list_extend(args, { '--layer', tostring(layer) })
   end
   if topk then

@@ -64,8 +64,8 @@ H.run('marks', {
   { ':HeedMethod cycles in the order the model lists', function()
     local before = H.marks(buf)
     local methods = H.daemon.info('minilm').methods
-    H.eq(methods, { 'norm-summed', 'attention', 'attn-res-ln', 'attn-res', 'norm', 'rollout', 'norm-rollout' },
-      "minilm's methods")
+    H.eq(methods, { 'norm-summed', 'attention', 'attn-res-ln', 'attn-res', 'norm', 'rollout', 'norm-rollout',
+      'alti', 'alti-rollout', 'globenc', 'value-zeroing' }, "minilm's methods")
     vim.cmd('HeedMethod')
     H.wait(function() return heed.state.method == 'attention' end, 'the method to change')
     H.settle(buf)
@@ -78,6 +78,8 @@ H.run('marks', {
     H.eq(heed.statusline(), 'Heed minilm rollout all layers from', 'statusline with a rollout')
     vim.cmd('HeedMethod')
     H.wait(function() return heed.state.method == 'norm-rollout' end, 'norm-rollout')
+    vim.cmd('HeedMethod value-zeroing') -- the last (methods_spec.lua walks through the follow-ups)
+    H.wait(function() return heed.state.method == 'value-zeroing' end, 'value-zeroing')
     vim.cmd('HeedMethod')
     H.wait(function() return heed.state.method == 'norm-summed' end, 'the cycle to wrap to norm-summed')
     vim.cmd('HeedMethod attention')

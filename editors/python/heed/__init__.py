@@ -4,6 +4,9 @@
     h = heed.highlight("The cat sat on the mat.", focus="cat", method="norm-summed")
     a = heed.analyze("The cat sat on the mat.", methods=["attention", "norm-summed"])
     a["norm-summed"]          # (layers, T, T) float32 array (nested lists without numpy)
+    a = heed.analyze(text, methods=["alti", "value-zeroing", "globenc"],
+                     progress=lambda pct, msg: print(pct, msg))   # value zeroing takes seconds
+    a["globenc"]              # (T, T): a product over all layers, at the top level
 
 The module-level functions use a default :class:`Client` (started on first use, closed at
 exit); ``heed.Client`` gives one of your own. Offsets are Python ``str`` indices.
@@ -20,7 +23,8 @@ from .errors import (DaemonDied, HeedError, HeedNotFound, HeedWarning, InputTooL
                      InternalError, InvalidParams, InvalidRequest, MethodNotFound,
                      MethodNotSupported, ModelInconsistent, ModelLoadError, ParseError,
                      RequestCancelled, ServerNotInitialized, UnknownModel)
-from .results import Analysis, Highlight, Range, Token, Tokenization, Word
+from .results import (HIGHLIGHT_METHODS, METHOD_DESCRIPTIONS, METHODS, Analysis, Highlight,
+                      Range, Token, Tokenization, Word)
 from .render import SVGFigure, line_chart
 
 __version__ = "0.1.0"
@@ -29,6 +33,7 @@ __all__ = [
     "Client", "find_executable", "default_client", "set_default_client",
     "tokenize", "analyze", "highlight", "predict", "analyze_many", "models", "load_model",
     "Analysis", "Highlight", "Range", "Token", "Tokenization", "Word", "SVGFigure", "line_chart",
+    "METHODS", "HIGHLIGHT_METHODS", "METHOD_DESCRIPTIONS",
     "HeedError", "HeedNotFound", "HeedWarning", "DaemonDied", "ParseError", "InvalidRequest",
     "MethodNotFound", "InvalidParams", "InternalError", "ServerNotInitialized",
     "RequestCancelled", "UnknownModel", "ModelLoadError", "MethodNotSupported", "InputTooLong",
@@ -83,10 +88,12 @@ def tokenize(text: str, model: Optional[str] = None) -> Tokenization:
 
 def analyze(text: str, methods=("attention", "norm-summed"), layers=None, heads: str = "all",
             granularity: str = "token", model: Optional[str] = None,
-            format: Optional[str] = None) -> Analysis:
-    """Per-layer matrices of ``methods`` for ``text`` (see :meth:`Client.analyze`)."""
+            format: Optional[str] = None, progress=None) -> Analysis:
+    """Per-layer matrices of ``methods`` for ``text``; ``progress=callable(percentage,
+    message)`` follows a slow analysis such as value zeroing (see :meth:`Client.analyze`)."""
     return default_client().analyze(text, methods=methods, layers=layers, heads=heads,
-                                    granularity=granularity, model=model, format=format)
+                                    granularity=granularity, model=model, format=format,
+                                    progress=progress)
 
 
 def highlight(text: str, focus, method: str = "norm-summed", layer="last",

@@ -428,6 +428,9 @@ class Client:
         self._stderr_lines = stderr_lines
         self._ids = itertools.count(1)
         self._tokens = itertools.count(1)
+        # workDoneToken -> the $/progress values of a request whose caller passed `progress=`:
+        # the reader thread appends, the waiting caller hands them to its callback (_call).
+        self._progress_queues: Dict[str, "collections.deque"] = {}
         self._start_lock = threading.RLock()
         self._daemon: Optional[_Daemon] = None
         self._closed = False
@@ -543,9 +546,16 @@ class Client:
     # -- notifications
 
     def _on_notification(self, method: str, params: Any) -> None:
-        if method != "$/progress" or not self.progress or not isinstance(params, dict):
+        if method != "$/progress" or not isinstance(params, dict):
             return
         value = params.get("value") or {}
+        queue = self._progress_queues.get(params.get("token"))
+        if queue is not None:  # a request with its own callback (analyze(progress=...))
+            if isinstance(value, dict):
+                queue.append(value)
+            return
+        if not self.progress:
+            return
         parts = [value.get("title"), value.get("message")]
         if value.get("percentage") is not None:
             parts.insert(1, f"{value['percentage']}%")
@@ -557,7 +567,11 @@ class Client:
     # -- requests
 
     def _call(self, daemon: _Daemon, method: str, params: Any,
-              timeout: Optional[float] = None) -> Any:
+              timeout: Optional[float] = None,
+              on_wait: Optional[Callable[[], None]] = None) -> Any:
+        """Sends a request and waits for its answer. ``on_wait`` runs on this thread between
+        short waits and once after the answer (progress callbacks); an exception it raises
+        cancels the request (``$/cancelRequest``, as Ctrl-C does) and propagates."""
         request_id = next(self._ids)
         pending = _Pending(method)
         with daemon.lock:
@@ -585,9 +599,19 @@ class Client:
                     with daemon.lock:
                         daemon.pending.pop(request_id, None)
                     raise TimeoutError(f"{method} got no answer within {timeout} s")
+                if on_wait is not None:
+                    try:
+                        on_wait()
+                    except KeyboardInterrupt:
+                        raise  # cancelled below
+                    except BaseException:
+                        self._cancel(daemon, request_id, pending)
+                        raise
         except KeyboardInterrupt:
             self._cancel(daemon, request_id, pending)
             raise
+        if on_wait is not None:
+            on_wait()  # what came before the answer (the `end` of a $/progress)
         response = pending.response
         error = response.get("error")
         if isinstance(error, HeedError):  # a copy per waiting thread
@@ -662,22 +686,70 @@ class Client:
     def analyze(self, text: str, methods: Union[str, Sequence[str]] = ("attention", "norm-summed"),
                 layers: Optional[Union[int, Sequence[int]]] = None, heads: str = "all",
                 granularity: str = "token", model: Optional[str] = None,
-                format: Optional[str] = None):
+                format: Optional[str] = None,
+                progress: Optional[Callable[[int, str], Any]] = None):
         """``heed/analyze``: per-layer matrices for ``methods`` (see :class:`heed.Analysis`).
 
-        ``layers``: 0-based indices (default all); ``heads``: ``"all"`` or ``"mean"``;
-        ``granularity``: ``"token"`` or ``"word"``; ``format``: how the daemon sends numbers,
-        the result is the same: ``"binary"`` (raw float32 after the JSON, read in place; used
-        when the daemon announces it, else ``"base64"``), ``"base64"`` or ``"nested"`` (JSON
-        arrays, slow). The default (None) is ``"binary"``. ``result.params["format"]`` tells
-        which one was used.
+        ``methods``: any of :data:`heed.METHODS` (protocol.md section 7), e.g. ``"attention"``,
+        ``"norm-summed"``, ``"alti"``, ``"value-zeroing"``; the products over all layers
+        (``"rollout"``, ``"norm-rollout"``, ``"alti-rollout"``, ``"globenc"``) come back at the
+        top level: ``a["globenc"]`` is T x T. ``layers``: 0-based indices (default all);
+        ``heads``: ``"all"`` or ``"mean"``; ``granularity``: ``"token"`` or ``"word"``;
+        ``format``: how the daemon sends numbers, the result is the same: ``"binary"`` (raw
+        float32 after the JSON, read in place; used when the daemon announces it, else
+        ``"base64"``), ``"base64"`` or ``"nested"`` (JSON arrays, slow). The default (None) is
+        ``"binary"``. ``result.params["format"]`` tells which one was used.
+
+        ``progress``: ``callable(percentage, message)``, called on this thread while the
+        daemon works (the request carries a ``workDoneToken`` and the daemon's ``$/progress``
+        is handed over, protocol.md section 6): ``(0, title)`` when it begins, ``(p, "value
+        zeroing")`` each time value zeroing's whole percentage p changes, ``(100, message)``
+        when it ends (also before an error). Value zeroing takes seconds on a few hundred
+        tokens; the other methods report only the beginning and the end. An exception raised by
+        the callback cancels the request and propagates.
         """
         from .results import Analysis
         model = model or self.model
         format = self._tensor_format(format)
         params = self._analyze_params(text, methods, layers, heads, granularity, model, format)
-        result = self._model_request("heed/analyze", params)
+        if progress is None:
+            result = self._model_request("heed/analyze", params)
+        else:
+            result = self._with_progress("heed/analyze", params, progress)
         return Analysis(result, text=text, params=params, client=self)
+
+    def _with_progress(self, method: str, params: Dict[str, Any],
+                       callback: Callable[[int, str], Any]) -> Any:
+        """A model request with a ``workDoneToken`` whose ``$/progress`` goes to ``callback``
+        (percentage, message) on the calling thread. ``params`` is not changed."""
+        if not callable(callback):
+            raise TypeError("progress must be a callable(percentage, message)")
+        daemon = self._ensure_started()
+        if params["model"] not in daemon.loaded_models:
+            self.load_model(params["model"])
+            daemon = self._ensure_started()
+        token = f"{method.split('/')[-1]}-{next(self._tokens)}"
+        queue: collections.deque = collections.deque()
+        last = [0]
+
+        def deliver() -> None:
+            while queue:
+                value = queue.popleft()
+                kind = value.get("kind")
+                message = value.get("message") or value.get("title") or ""
+                if kind == "end":
+                    percentage = 100
+                else:
+                    percentage = value.get("percentage")
+                    percentage = last[0] if percentage is None else int(percentage)
+                last[0] = percentage
+                callback(percentage, str(message))
+
+        self._progress_queues[token] = queue
+        try:
+            return self._call(daemon, method, dict(params, workDoneToken=token), on_wait=deliver)
+        finally:
+            self._progress_queues.pop(token, None)
 
     def _tensor_format(self, format: Optional[str]) -> str:
         """``"binary"`` (or None) becomes ``"base64"`` unless the daemon lists ``"binary"`` in

@@ -2,7 +2,8 @@
 
 With ``to=DIR`` every result is written as soon as it arrives and then dropped, so memory stays
 bounded by one result: ``DIR/00000.npz`` ... (numpy's ``savez_compressed``; arrays named
-``layer<L>/<method>``, ``layer<L>/mixing-ratio/<key>``, ``rollout``, ``norm-rollout``, and
+``layer<L>/<method>``, ``layer<L>/mixing-ratio/<key>``, the products over all layers
+(``rollout``, ``norm-rollout``, ``alti-rollout``, ``globenc``), and
 ``meta``, a JSON string with the text, the tokens and the words) or ``DIR/analyses.jsonl`` (one
 JSON object per text: the daemon's result, numbers as nested lists, plus ``index`` and
 ``text``).
@@ -71,9 +72,8 @@ def _npz_arrays(result) -> dict:
                     arrays[f"layer{layer}/mixing-ratio/{key}"] = vec
             else:
                 arrays[f"layer{layer}/{method}"] = value
-    for method in ("rollout", "norm-rollout"):
-        if method in result._global:
-            arrays[method] = result._global[method]
+    for method, value in result._global.items():  # rollout, norm-rollout, alti-rollout, globenc
+        arrays[method] = value
     return arrays
 
 

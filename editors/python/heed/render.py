@@ -24,6 +24,7 @@ import zlib
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from . import _arrays
+from .results import GLOBAL_METHODS
 
 SVG_NS = 'xmlns="http://www.w3.org/2000/svg"'
 RECT_LIMIT = 64       # heatmaps up to this many units are SVG rects, larger ones a PNG image
@@ -313,6 +314,8 @@ def tokens_html(tok) -> str:
 # -- highlight
 
 def _is_norm_method(method: str) -> bool:
+    """Every method but the attention weights (and their rollout) is drawn in the norm colour:
+    ALTI, GlobEnc and value zeroing too, which all read the vectors."""
     return method not in ("attention", "rollout")
 
 
@@ -357,7 +360,12 @@ def highlight_svg(h) -> str:
 
 # -- analysis
 
-NORM_PREFERENCE = ("norm-summed", "attn-res-ln", "attn-res", "norm", "norm-rollout")
+NORM_PREFERENCE = ("norm-summed", "attn-res-ln", "attn-res", "norm", "norm-rollout", "alti",
+                   "alti-rollout", "globenc", "value-zeroing")
+# Products over all layers: the analyze result's top-level matrices (no layer applies).
+ACROSS_LAYERS = GLOBAL_METHODS
+_FOLLOW_UP_NAMES = {"alti": "ALTI", "alti-rollout": "ALTI rollout", "globenc": "GlobEnc",
+                    "value-zeroing": "value zeroing"}
 
 
 def _square(a, method: str) -> List[List[float]]:
@@ -371,7 +379,8 @@ def _square(a, method: str) -> List[List[float]]:
                 for i in range(shape[1])]
     if len(shape) != 2 or shape[0] != shape[1]:
         raise ValueError(f"{method} is not a T x T matrix; choose attention, norm, "
-                         f"norm-summed, attn-res, attn-res-ln or a rollout")
+                         f"norm-summed, attn-res, attn-res-ln, alti, value-zeroing, a rollout "
+                         f"or globenc")
     return _arrays.tolist(a)
 
 
@@ -383,7 +392,7 @@ class AnalysisView:
         self.a = analysis
         a = analysis
         self.units = a.units
-        if not a.layer_indices and not any(m in a for m in ("rollout", "norm-rollout")):
+        if not a.layer_indices and not any(m in a for m in ACROSS_LAYERS):
             raise ValueError("this analysis has no matrix to draw")
         if not a.layer_indices:
             self.layer = None
@@ -398,7 +407,7 @@ class AnalysisView:
         for kind, method, anchors in (("weight", weight, BLUES), ("norm", norm, ORANGES)):
             if method is None:
                 continue
-            value = a[method] if method in ("rollout", "norm-rollout") else a.layer(self.layer)[method]
+            value = a[method] if method in ACROSS_LAYERS else a.layer(self.layer)[method]
             self.maps.append((kind, method, anchors, _square(value, method)))
         if not self.maps:
             raise ValueError(f"nothing to draw among {a.methods}")
@@ -439,10 +448,12 @@ class AnalysisView:
         return [None if j == focus else (v / top if top > 0 else 0.0) for j, v in enumerate(row)]
 
     def _layer_text(self, method: str) -> str:
-        return "all layers" if method in ("rollout", "norm-rollout") else f"layer {self.layer}"
+        return "all layers" if method in ACROSS_LAYERS else f"layer {self.layer}"
 
     def _caption(self, kind: str, method: str) -> str:
         label = _unit_label(self.units[self.focus])
+        # The follow-ups are named themselves ("by value zeroing"), not lumped with the norms.
+        kind = _FOLLOW_UP_NAMES.get(method, kind)
         return (f"by {kind}: what \u201c{label}\u201d attends to \u00b7 {method} \u00b7 "
                 f"{self._layer_text(method)}")
 
@@ -479,7 +490,7 @@ class AnalysisView:
             "spans": [[u.start, u.end] for u in self.units],
             "maps": [{"kind": kind, "method": method, "rgb": list(WEIGHT_RGB if kind == "weight"
                                                                   else NORM_RGB),
-                      "caption": f"{kind}", "layer": self._layer_text(method),
+                      "caption": _FOLLOW_UP_NAMES.get(method, kind), "layer": self._layer_text(method),
                       "rows": [[float(f"{v:.4g}") for v in row] for row in mat]}
                      for kind, method, _, mat in self.maps],
         }
@@ -495,7 +506,7 @@ class AnalysisView:
                 " d.maps.forEach(function(m){"
                 "  var row=m.rows[f],top=0;row.forEach(function(v,j){if(j!==f&&v>top)top=v;});"
                 "  var cap=root.querySelector('.heed-cap-'+m.kind+' div div');"
-                "  if(cap)cap.textContent='by '+m.kind+': what \\u201c'+lab+'\\u201d attends to \\u00b7 '+m.method+' \\u00b7 '+m.layer;"
+                "  if(cap)cap.textContent='by '+m.caption+': what \\u201c'+lab+'\\u201d attends to \\u00b7 '+m.method+' \\u00b7 '+m.layer;"
                 "  var mark=root.querySelector('rect.heed-mark-'+m.kind);"
                 "  if(mark){var h=parseFloat(mark.getAttribute('height'))-2;"
                 "   var y0=parseFloat(mark.getAttribute('data-y0')||mark.getAttribute('y'));"

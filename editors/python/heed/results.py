@@ -12,11 +12,36 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 from . import _arrays
 
-__all__ = ["Token", "Word", "Tokenization", "Analysis", "Range", "Highlight"]
+__all__ = ["Token", "Word", "Tokenization", "Analysis", "Range", "Highlight", "METHODS",
+           "HIGHLIGHT_METHODS", "METHOD_DESCRIPTIONS"]
 
+#: Analysis methods reported per layer (protocol.md section 7).
 LAYER_METHODS = ("attention", "value-norm", "norm", "norm-summed", "attn-res", "attn-res-ln",
-                 "mixing-ratio")
-GLOBAL_METHODS = ("rollout", "norm-rollout")
+                 "mixing-ratio", "alti", "value-zeroing")
+#: Analysis methods that are products over all layers: the analyze result's top-level keys.
+GLOBAL_METHODS = ("rollout", "norm-rollout", "alti-rollout", "globenc")
+#: Every analysis method ``heed/analyze`` takes (protocol.md section 7).
+METHODS = LAYER_METHODS + GLOBAL_METHODS
+#: The ``heed/highlight`` methods, in the order ModelInfo ``methods`` lists them (a model lists
+#: those it supports: a pre-norm decoder has no ``attn-res-ln`` and no ``globenc``).
+HIGHLIGHT_METHODS = ("norm-summed", "attention", "attn-res-ln", "attn-res", "norm", "rollout",
+                     "norm-rollout", "alti", "alti-rollout", "globenc", "value-zeroing")
+#: What each highlight method shades, in a few words.
+METHOD_DESCRIPTIONS = {
+    "norm-summed": "norm of the summed heads (Attn-N)",
+    "attention": "attention weights, mean over heads",
+    "attn-res-ln": "norm with residual and LayerNorm (AttnResLn-N)",
+    "attn-res": "norm with residual (AttnRes-N)",
+    "norm": "norm, mean over heads",
+    "rollout": "attention rollout, all layers",
+    "norm-rollout": "norm rollout, all layers",
+    "alti": "ALTI (Ferrando et al. 2022)",
+    "alti-rollout": "ALTI rolled out over the layers",
+    "globenc": "GlobEnc (Modarressi et al. 2022), all layers",
+    "value-zeroing": "value zeroing (Mohebbi et al. 2023), one re-run per token",
+}
+#: Top-level fields of an analyze result that are not methods.
+_RESULT_FIELDS = ("model", "positionEncoding", "tokens", "words", "layers")
 
 
 @dataclass(frozen=True)
@@ -127,7 +152,8 @@ class Analysis:
       :class:`Word` list with ``granularity="word"``).
     - ``layer_indices``: the reported layers (0-based); ``layer(l)``: a dict method -> array of
       layer ``l``; ``a["norm-summed"]``: a method stacked over the reported layers (first axis),
-      ``a["rollout"]``: the top-level rollouts; ``a["mixing-ratio"]``: a dict key -> (L, T).
+      ``a["rollout"]``: the top-level products over all layers (``rollout``, ``norm-rollout``,
+      ``alti-rollout``, ``globenc``: T x T); ``a["mixing-ratio"]``: a dict key -> (L, T).
     - Arrays are numpy float32 arrays when numpy is installed, nested lists otherwise.
     - ``to_pandas()``: long format; ``words()``: the same analysis at word granularity;
       ``show(...)``: the notebook view (``_repr_html_``, ``to_svg()``, ``save(path)``).
@@ -158,7 +184,11 @@ class Analysis:
                 else:
                     values[key] = _arrays.convert(value)
             self._layers[entry["layer"]] = values
-        self._global = {k: _arrays.convert(result[k]) for k in GLOBAL_METHODS if k in result}
+        # The products over all layers sit at the top level; so would a method a newer daemon
+        # adds whose result is not per layer (a requested name found there).
+        top = [k for k in GLOBAL_METHODS if k in result]
+        top += [k for k in self.methods if k not in top and k in result and k not in _RESULT_FIELDS]
+        self._global = {k: _arrays.convert(result[k]) for k in top}
 
     @property
     def units(self) -> List[Union[Token, Word]]:

@@ -70,7 +70,9 @@ def test_spawn_and_initialize_with_utf32(fresh_client):
                                          "heed/predict"]
     assert c.capabilities["analysisMethods"] == [
         "attention", "value-norm", "norm", "norm-summed", "attn-res", "attn-res-ln",
-        "mixing-ratio", "rollout", "norm-rollout"]
+        "mixing-ratio", "rollout", "norm-rollout", "alti", "alti-rollout", "globenc",
+        "value-zeroing"]
+    assert set(c.capabilities["analysisMethods"]) == set(heed.METHODS)
     assert c._daemon.proc.poll() is None
 
 
@@ -392,7 +394,7 @@ def test_wrong_analysis_method_name(client):
     assert info.value.message == (
         'Invalid params: `methods` has an unknown method "attentoin" (one of: attention, '
         'value-norm, norm, norm-summed, attn-res, attn-res-ln, mixing-ratio, rollout, '
-        'norm-rollout)')
+        'norm-rollout, alti, alti-rollout, globenc, value-zeroing)')
 
 
 def test_wrong_protocol_method_name(client):

@@ -100,6 +100,22 @@ def test_special_token_finding(executed):
     assert_offline_svg(plot["image/svg+xml"])
 
 
+def test_the_follow_ups(executed):
+    """The model's methods listed (the four follow-ups among them), value zeroing's progress
+    from 0 to 100, globenc at the top level, and the view by ALTI beside value zeroing."""
+    cell = executed.cells[13]
+    assert "methods=[\"alti\", \"value-zeroing\", \"globenc\"]" in cell.source
+    printed = "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("name") == "stdout")
+    assert printed.splitlines()[0] == str(["norm-summed", "attention", "attn-res-ln", "attn-res", "norm",
+                                           "rollout", "norm-rollout", "alti", "alti-rollout",
+                                           "globenc", "value-zeroing"])
+    assert printed.splitlines()[1] == "progress: 0% ... 100%; globenc (all layers): 13 x 13"
+    html = next(o["data"]["text/html"] for o in cell["outputs"] if "text/html" in o.get("data", {}))
+    assert "by ALTI: what \u201cit\u201d attends to \u00b7 alti \u00b7 layer 5" in html
+    assert "by value zeroing: what \u201cit\u201d attends to \u00b7 value-zeroing \u00b7 layer 5" in html
+    assert html.count("<svg ") == 2
+
+
 def test_every_output_is_offline(executed, tmp_path):
     count = 0
     for cell in executed.cells:
@@ -110,7 +126,7 @@ def test_every_output_is_offline(executed, tmp_path):
                 count += 1
             if "image/svg+xml" in data:
                 assert_offline_svg(data["image/svg+xml"])
-    assert count == 4  # two highlights, the analysis view, the plot
+    assert count == 5  # two highlights, the analysis view, the plot, the follow-ups
     page = export_html(executed)
     assert_offline_html(page)
     target = os.environ.get("HEED_NOTEBOOK_HTML") or str(tmp_path / "quickstart.html")

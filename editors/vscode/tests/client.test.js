@@ -73,7 +73,8 @@ test('loadModel with a workDoneToken: $/progress begin and end, then ModelInfo',
   assert.equal(info.layers, 6);
   assert.equal(info.heads, 12);
   assert.equal(info.maxTokens, 512);
-  assert.deepEqual(info.methods, ['norm-summed', 'attention', 'attn-res-ln', 'attn-res', 'norm', 'rollout', 'norm-rollout']);
+  assert.deepEqual(info.methods, ['norm-summed', 'attention', 'attn-res-ln', 'attn-res', 'norm', 'rollout', 'norm-rollout',
+    'alti', 'alti-rollout', 'globenc', 'value-zeroing']);
   assert.equal(info.causal, false);
 });
 

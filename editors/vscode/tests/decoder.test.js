@@ -24,7 +24,8 @@ const TEXT = 'The keys to the cabinet are on the table.\nZürich said 東京 was
 const DOC = `${TEXT}\n`;
 const CABINET = 17; // the 'a' of 'cabinet'
 const FAR = 62; // the 'a' of 'far' (line 1, character 20)
-const METHODS = ['norm-summed', 'attention', 'attn-res', 'norm', 'rollout', 'norm-rollout'];
+const METHODS = ['norm-summed', 'attention', 'attn-res', 'norm', 'rollout', 'norm-rollout', 'alti', 'alti-rollout',
+  'value-zeroing'];
 
 function setup(t, settings = {}) {
   const { vscode, driver } = createFakeVscode({ 'heed.executable': HEED, 'heed.model': 'smollm2', ...settings });
@@ -102,19 +103,23 @@ test('smollm2: causal shading by norm and by weight, the cycle without attn-res-
   assert.equal(weights.ranges.length, 4);
   before(weights.ranges, 15, 'attention');
 
-  // the cycle walks ModelInfo.methods: never attn-res-ln
+  // the cycle walks ModelInfo.methods: never attn-res-ln nor globenc; the follow-ups ALTI, ALTI
+  // rollout and value zeroing each shaded as the daemon answers, causally
   const seen = ['attention'];
-  for (let i = 0; i < 6; i++) {
+  for (let i = 0; i < 9; i++) {
     await heed.commands.cycleMethod();
     seen.push(heed.state.method);
     const r = await check(t, driver, editor, CABINET, heed.state.method);
     assert.ok(r.ranges.length > 0, `${heed.state.method}: something is shaded`);
     before(r.ranges, 15, heed.state.method);
   }
-  assert.deepEqual(seen, ['attention', 'attn-res', 'norm', 'rollout', 'norm-rollout', 'norm-summed', 'attention']);
+  assert.deepEqual(seen, ['attention', 'attn-res', 'norm', 'rollout', 'norm-rollout', 'alti', 'alti-rollout',
+    'value-zeroing', 'norm-summed', 'attention']);
   await heed.commands.cycleMethod('attn-res-ln');
+  await heed.commands.cycleMethod('globenc'); // post-LN encoders only
   assert.deepEqual(recorded.errors, [
     `Heed: smollm2 does not support attn-res-ln (it supports ${METHODS.join(', ')}).`,
+    `Heed: smollm2 does not support globenc (it supports ${METHODS.join(', ')}).`,
   ]);
   assert.equal(heed.state.method, 'attention');
 
@@ -219,7 +224,7 @@ test('smollm2: the token before the cursor is the focus; cycleMethod walks its m
   const info = await client.request('heed/loadModel', { model: 'smollm2' });
   assert.equal(info.causal, true);
   assert.equal(info.predicts, true);
-  assert.deepEqual(info.methods, ['norm-summed', 'attention', 'attn-res', 'norm', 'rollout', 'norm-rollout']);
+  assert.deepEqual(info.methods, METHODS);
   const direct = await client.request('heed/highlight', {
     model: 'smollm2', text, focus: { start: text.length, end: text.length }, method: 'norm-summed', predict: 1,
   });
@@ -240,10 +245,10 @@ test('smollm2: the token before the cursor is the focus; cycleMethod walks its m
   assert.deepEqual(driver.drawn(editor).focus, [[...at(11), ...at(14)]]);
 
   const seen = [heed.state.method];
-  for (let i = 0; i < 6; i++) {
+  for (let i = 0; i < 9; i++) {
     await heed.commands.cycleMethod();
     seen.push(heed.state.method);
   }
-  assert.deepEqual(seen, ['norm-summed', 'attention', 'attn-res', 'norm', 'rollout', 'norm-rollout', 'norm-summed']);
+  assert.deepEqual(seen, [...METHODS, 'norm-summed']);
   assert.deepEqual(driver.recorded.errors, []);
 });

@@ -4,7 +4,7 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { createHeed } = require('../extension');
+const { createHeed, describeMethod, ROLLOUTS } = require('../extension');
 const { HeedClient } = require('../client');
 const { createFakeVscode } = require('./fake-vscode');
 const { heedExecutable, FIXTURE, FIXTURE_UNITS, sleep } = require('./support');
@@ -25,14 +25,17 @@ function fixtureDrawn(line0) {
   return buckets;
 }
 
-/** The drawing a daemon answer implies, placed with the stand-in document's own positionAt. */
+/** The drawing a daemon answer implies, placed with the stand-in document's own positionAt: a
+ * range of value 0 gets no shade (ALTI clips at 0; a decoder's unseen tokens). */
 function drawnFrom(result, document, startOffset) {
   const at = (o) => {
     const p = document.positionAt(startOffset + o);
     return [p.line, p.character];
   };
   const buckets = Array.from({ length: 8 }, () => []);
-  for (const r of result.ranges) buckets[Math.min(7, Math.floor(r.score * 8))].push([...at(r.start), ...at(r.end)]);
+  for (const r of result.ranges) {
+    if (r.value !== 0) buckets[Math.min(7, Math.floor(r.score * 8))].push([...at(r.start), ...at(r.end)]);
+  }
   return { buckets, focus: [[...at(result.focus.start), ...at(result.focus.end)]] };
 }
 
@@ -111,20 +114,93 @@ test('cycleMethod walks the methods ModelInfo lists and redraws', async (t) => {
   const attention = await ask(t, { text: FIXTURE.text.replace('\n', '\r\n'), focus: { start: 13, end: 13 }, method: 'attention', layer: 2 });
   assert.deepEqual(driver.drawn(editor), drawnFrom(attention, editor.document, HEAD.length));
 
+  // every method ModelInfo lists, the follow-ups included, each drawn as the daemon answers
   const seen = ['attention'];
-  for (let i = 0; i < 6; i++) {
+  const drawings = new Map();
+  for (let i = 0; i < 10; i++) {
     await heed.commands.cycleMethod();
-    seen.push(heed.state.method);
+    const m = heed.state.method;
+    seen.push(m);
+    if (m === 'norm-summed') continue;
+    const rollout = ROLLOUTS.has(m);
+    assert.equal(driver.status().text, `$(eye) minilm · ${m} · ${rollout ? 'all layers' : 'layer 2'} · from`);
+    assert.equal(recorded.statusMessages.at(-1), `Heed: method ${describeMethod(m)}`);
+    const answer = await ask(t, { text: FIXTURE.text.replace('\n', '\r\n'), focus: { start: 13, end: 13 }, method: m, layer: 2 });
+    assert.equal(answer.layer, rollout ? null : 2);
+    const drawn = driver.drawn(editor);
+    assert.deepEqual(drawn, drawnFrom(answer, editor.document, HEAD.length), `${m}: the daemon's shading`);
+    assert.ok(drawn.buckets.flat().length > 0, `${m}: something is shaded`);
+    drawings.set(m, drawn.buckets);
   }
-  assert.deepEqual(seen, ['attention', 'attn-res-ln', 'attn-res', 'norm', 'rollout', 'norm-rollout', 'norm-summed']);
+  assert.deepEqual(seen, ['attention', 'attn-res-ln', 'attn-res', 'norm', 'rollout', 'norm-rollout', 'alti',
+    'alti-rollout', 'globenc', 'value-zeroing', 'norm-summed']);
   assert.deepEqual(driver.drawn(editor).buckets, fixtureDrawn(2));
+  assert.notDeepEqual(drawings.get('alti'), drawnFrom(attention, editor.document, HEAD.length).buckets);
+  assert.notDeepEqual(drawings.get('value-zeroing'), drawings.get('alti'));
+  assert.notDeepEqual(drawings.get('globenc'), drawings.get('rollout'));
+  assert.match(describeMethod('value-zeroing'), /Mohebbi et al\. 2023.*slow/);
+  assert.equal(describeMethod('a-future-method'), 'a-future-method');
 
   await heed.commands.cycleMethod('rollout');
   assert.equal(driver.status().text, '$(eye) minilm · rollout · all layers · from');
+  await heed.commands.cycleMethod('alti-rollout');
+  assert.equal(driver.status().text, '$(eye) minilm · alti-rollout · all layers · from');
   await heed.commands.cycleMethod('value-norm');
   assert.deepEqual(recorded.errors, [
-    'Heed: minilm does not support value-norm (it supports norm-summed, attention, attn-res-ln, attn-res, norm, rollout, norm-rollout).',
+    'Heed: minilm does not support value-norm (it supports norm-summed, attention, attn-res-ln, attn-res, norm, rollout, norm-rollout, alti, alti-rollout, globenc, value-zeroing).',
   ]);
+});
+
+test('value zeroing: the status bar says "computing value zeroing…" while it runs; the editor is not blocked', async (t) => {
+  // busyDelay 0: the progress shows as soon as the request is sent (a real one after 300 ms).
+  const { driver, heed, recorded } = setup(t, { 'heed.method': 'value-zeroing', 'heed.busyDelay': 0 });
+  const lines = Array.from({ length: 6 }, (_, i) => `Line ${i + 1}: the quick brown fox jumps over the lazy dog near the bank.`);
+  const editor = driver.open(`${lines.join('\n')}\n`);
+  driver.select(editor, 11);
+  const work = heed.commands.analyzeSelection();
+  // the command has not finished, and the event loop runs: the window progress appears
+  await until(() => recorded.progress.some((p) => p.options.title === 'Heed: computing value zeroing…'), 'the progress');
+  const progress = recorded.progress.find((p) => p.options.title === 'Heed: computing value zeroing…');
+  assert.equal(progress.options.location, 10, 'the status bar (ProgressLocation.Window), not a notification');
+  const during = driver.status().text;
+  await work;
+  await heed.settle();
+  assert.ok(during === '$(eye) minilm · value-zeroing · last layer · from $(sync~spin) computing value zeroing…'
+    || during.startsWith('$(eye) minilm · value-zeroing · layer 5'), during);
+  assert.equal(driver.status().text, '$(eye) minilm · value-zeroing · layer 5 (last) · from');
+  assert.ok(recorded.statusMessages.includes('Heed: value zeroing done'), JSON.stringify(recorded.statusMessages));
+  const answer = await ask(t, { text: lines.join('\n'), focus: { start: 11, end: 11 }, method: 'value-zeroing' });
+  assert.deepEqual(driver.drawn(editor), drawnFrom(answer, editor.document, 0));
+  assert.deepEqual(recorded.errors, []);
+});
+
+test('a cursor move while value zeroing runs does not restart it; the new focus comes when it lands', async (t) => {
+  const { driver, heed, recorded } = setup(t, { 'heed.method': 'value-zeroing', 'heed.busyDelay': 0 });
+  // about 330 tokens: value zeroing takes a good part of a second
+  const lines = Array.from({ length: 20 }, (_, i) => `Row ${i + 1}: a slow brown fox walks past the lazy dogs by the river.`);
+  const text = lines.join('\n');
+  const editor = driver.open(`${text}\n`);
+  driver.select(editor, 10);
+  const work = heed.commands.analyzeSelection();
+  await until(() => heed.state.busy !== undefined, 'value zeroing to be running');
+  const client = heed.state.client;
+  let cancels = 0;
+  let highlights = 0;
+  const cancel = client.cancel.bind(client);
+  const request = client.request.bind(client);
+  client.cancel = (id) => { cancels++; return cancel(id); };
+  client.request = (method, params) => { if (method === 'heed/highlight') highlights++; return request(method, params); };
+  const moved = lines[0].length + 1 + lines[1].length + 1 + 12; // row 3, character 12
+  driver.select(editor, moved); // debounced: highlightNow 50 ms later
+  await until(() => heed.state.after === true || heed.state.busy === undefined, 'the move to be seen');
+  assert.equal(heed.state.after, true, 'the move came while value zeroing ran (the test needs a slow request)');
+  await work;
+  await heed.settle();
+  assert.equal(cancels, 0, 'the running request was not cancelled');
+  assert.equal(highlights, 1, 'one more request, for the new focus (from the cache)');
+  const answer = await ask(t, { text, focus: { start: moved, end: moved }, method: 'value-zeroing' });
+  assert.deepEqual(driver.drawn(editor), drawnFrom(answer, editor.document, 0));
+  assert.deepEqual(recorded.errors, []);
 });
 
 test('setLayer: next, prev, a number, a pick, out of range', async (t) => {

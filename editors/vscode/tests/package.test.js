@@ -57,8 +57,11 @@ test('activate and deactivate: the entry points VS Code calls', async () => {
 test('package.json: settings under heed.*', () => {
   const props = pkg.contributes.configuration.properties;
   assert.deepEqual(Object.keys(props), ['heed.executable', 'heed.model', 'heed.method', 'heed.layer',
-    'heed.direction', 'heed.granularity', 'heed.debounce']);
+    'heed.direction', 'heed.granularity', 'heed.debounce', 'heed.busyDelay']);
   assert.deepEqual(props['heed.method'].enum, METHOD_ORDER);
+  assert.equal(props['heed.method'].enumDescriptions.length, METHOD_ORDER.length);
+  assert.deepEqual(METHOD_ORDER.slice(7), ['alti', 'alti-rollout', 'globenc', 'value-zeroing']);
+  assert.equal(props['heed.busyDelay'].default, 300);
   assert.deepEqual(props['heed.direction'].enum, ['from', 'to', 'received']);
   assert.equal(props['heed.debounce'].default, 50);
   assert.equal(props['heed.layer'].default, 'last');

@@ -24,6 +24,9 @@ M.defaults = {
   granularity = 'token',
   -- Milliseconds between the last cursor move and the request.
   debounce = 50,
+  -- Milliseconds a highlight may take before the echo area and the statusline say that it is
+  -- being computed ("computing value zeroing…"); a negative number or false: never.
+  busy_delay = 300,
   -- Follow the cursor: the token under it becomes the focus as it moves.
   follow = true,
   -- Eight colours, lowest bucket first: { {bg = '#rrggbb', fg = '#rrggbb', ctermbg = n, ctermfg = n}, ... }.

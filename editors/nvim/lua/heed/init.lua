@@ -14,7 +14,8 @@ local M = {}
 M.ns = render.ns
 
 local directions = { 'from', 'to', 'received' }
--- Weight versus norm: the method an info window sets beside the current one.
+-- Weight versus norm: the method an info window sets beside the current one. The follow-ups
+-- (ALTI, value zeroing, GlobEnc) are contrasted with the attention weights they replace.
 local other_of = {
   attention = 'norm-summed',
   ['norm-summed'] = 'attention',
@@ -23,8 +24,40 @@ local other_of = {
   ['attn-res-ln'] = 'attention',
   rollout = 'norm-rollout',
   ['norm-rollout'] = 'rollout',
+  alti = 'attention',
+  ['value-zeroing'] = 'attention',
+  ['alti-rollout'] = 'rollout',
+  globenc = 'rollout',
 }
-local rollouts = { rollout = true, ['norm-rollout'] = true }
+-- Products over all layers (protocol.md section 5.5): the layer setting does not apply.
+local rollouts = { rollout = true, ['norm-rollout'] = true, ['alti-rollout'] = true, globenc = true }
+M.rollouts = rollouts
+
+--- What each highlight method is, in a few words (`:HeedMethod` says it; protocol.md section 7
+--- defines them). A method the daemon adds later is shown by its name alone.
+M.method_names = {
+  ['norm-summed'] = 'norm of the summed heads (Attn-N)',
+  attention = 'attention weights, mean over heads',
+  ['attn-res-ln'] = 'norm with residual and LayerNorm (AttnResLn-N)',
+  ['attn-res'] = 'norm with residual (AttnRes-N)',
+  norm = 'norm, mean over heads',
+  rollout = 'attention rollout',
+  ['norm-rollout'] = 'norm rollout',
+  alti = 'ALTI (Ferrando et al. 2022)',
+  ['alti-rollout'] = 'ALTI rolled out over the layers',
+  globenc = 'GlobEnc (Modarressi et al. 2022)',
+  ['value-zeroing'] = 'value zeroing (Mohebbi et al. 2023; slow: one re-run per token)',
+}
+
+--- A method's name with its description, e.g. `alti (ALTI (Ferrando et al. 2022))`.
+function M.describe_method(name)
+  local d = M.method_names[name]
+  return d and ('%s (%s)'):format(name, d) or name
+end
+
+-- What a method is called while it is being computed ("computing value zeroing…").
+local busy_names = { ['value-zeroing'] = 'value zeroing', alti = 'ALTI', ['alti-rollout'] = 'ALTI rollout',
+  globenc = 'GlobEnc' }
 
 --- The current settings (model, method, layer, direction, granularity).
 M.state = {}
@@ -61,6 +94,7 @@ function M.clear(buf)
   local a = M.analyses[buf]
   M.analyses[buf] = nil
   if a then
+    a.busy = nil
     daemon.cancel(a.req)
     if a.timer then
       a.timer:stop()
@@ -111,6 +145,11 @@ local function check_settings(info)
   end
 end
 
+-- What the daemon's cache keys a highlight's matrix by, beside the text (protocol.md section 8).
+local function basis_of()
+  return table.concat({ M.state.model, M.state.method, tostring(M.state.layer), M.state.granularity }, '\0')
+end
+
 --- Requests the highlight for the cursor (or `opts.offset`) and draws it.
 --- opts.clamp: a cursor outside the span counts as its nearest end; opts.force: ask even when
 --- the cursor is still on the focus.
@@ -127,8 +166,18 @@ function M.refresh(a, opts)
   if not opts.force and f and off >= f.start and off < f['end'] and a.off == off then
     return
   end
+  -- A slow request (value zeroing) that computes what this one needs (same model, method,
+  -- layer, granularity and text; the daemon caches it for every focus) is not cancelled by a
+  -- cursor move, which would start the computation again: when it lands, the cursor's focus is
+  -- asked for and answered from the cache.
+  if not opts.force and a.req and a.busy and a.req_basis == basis_of() then
+    a.after = true
+    return
+  end
+  a.after = nil
   daemon.cancel(a.req) -- a newer request replaces the older one
   a.req = nil
+  a.busy = nil -- the new request says so itself when it is slow
   a.seq = a.seq + 1
   local seq = a.seq
   local function current()
@@ -160,11 +209,18 @@ function M.refresh(a, opts)
       direction = M.state.direction,
       granularity = M.state.granularity,
     }
+    a.req_basis = basis_of()
     a.req = daemon.request('heed/highlight', params, function(herr, result)
       if not current() then
         return
       end
       a.req = nil
+      if a.busy then
+        -- The slow computation is over (the echo area said it was running).
+        echo(a.busy:gsub('^computing ', '') .. (herr and ' stopped' or ' done'))
+        a.busy = nil
+        redraw()
+      end
       if herr then
         daemon.report(herr)
         if not herr.exited then
@@ -192,7 +248,25 @@ function M.refresh(a, opts)
       if a.on_result then
         a.on_result(result)
       end
+      if a.after then -- the cursor moved while a slow request ran: its focus now
+        a.after = nil
+        M.refresh(a)
+      end
     end)
+    -- Value zeroing (and, on long texts, the other follow-ups) can take seconds: the request
+    -- runs in the background, and when it has not answered after `busy_delay` ms the echo area
+    -- and the statusline say what is being computed. (heed/highlight takes no workDoneToken,
+    -- protocol.md section 6, so there is no percentage to show.)
+    local delay = config.options.busy_delay
+    if delay and delay >= 0 then
+      vim.defer_fn(function()
+        if current() and a.req ~= nil and not a.busy then
+          a.busy = 'computing ' .. (busy_names[params.method] or params.method)
+          echo(a.busy .. '…')
+          redraw()
+        end
+      end, delay)
+    end
   end)
 end
 
@@ -363,7 +437,7 @@ function M.method(name)
       return
     end
     M.state.method = name
-    echo('method ' .. name .. (rollouts[name] and ' (all layers)' or ''))
+    echo('method ' .. M.describe_method(name) .. (rollouts[name] and ', all layers' or ''))
     refresh_all()
   end)
 end
@@ -492,6 +566,9 @@ function M.statusline()
   local a = M.analyses[api.nvim_get_current_buf()]
   if a and a.result and a.result.window then
     s = s .. ' window'
+  end
+  if a and a.busy then
+    s = s .. ' ' .. a.busy .. '…'
   end
   return s
 end
