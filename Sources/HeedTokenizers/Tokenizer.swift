@@ -19,6 +19,8 @@ public final class Tokenizer: @unchecked Sendable {
     let addedVocabulary: AddedVocabulary
     /// Contents of special added tokens (Rust `special_tokens_set`, for `decode`).
     let specialAddedContents: Set<[UInt8]>
+    /// `display(forID:)` per id, computed once (every token table asks for every token's).
+    let displayMemo = DisplayMemo()
 
     /// Reads a tokenizer.json file.
     public convenience init(url: URL) throws {

@@ -1,3 +1,5 @@
+import Foundation
+
 // Ids back to text: `decode` (Rust `Tokenizer::decode`, tokenizer/mod.rs, as transformers'
 // `tokenizer.decode` calls it) and the per-token display text shown beside the vocabulary string.
 
@@ -31,6 +33,13 @@ extension Tokenizer {
     /// leading "▁", WordPiece gives a non-prefixed token a leading space, a final `Strip` or the
     /// BPE decoder's last-token rule) act as they do mid-text.
     public func display(forID id: Int) -> String {
+        if let known = displayMemo[id] { return known }
+        let text = computeDisplay(forID: id)
+        displayMemo[id] = text
+        return text
+    }
+
+    private func computeDisplay(forID id: Int) -> String {
         guard let token = rawToken(forID: id) else { return "" }
         guard let decoder, !specialTokenIDs.contains(id) else { return token }
         let context = "a"
@@ -50,5 +59,17 @@ extension Tokenizer {
     /// vocabulary string.
     func rawToken(forID id: Int) -> String? {
         addedVocabulary.tokenByID[id]?.content ?? model.token(forID: id)
+    }
+}
+
+/// Display texts by token id, shared by every thread using one tokenizer (ids are bounded by
+/// the vocabulary, so it is bounded too).
+final class DisplayMemo: @unchecked Sendable {
+    private var texts: [Int: String] = [:]
+    private let lock = NSLock()
+
+    subscript(id: Int) -> String? {
+        get { lock.lock(); defer { lock.unlock() }; return texts[id] }
+        set { lock.lock(); defer { lock.unlock() }; texts[id] = newValue }
     }
 }
