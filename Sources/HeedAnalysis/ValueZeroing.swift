@@ -62,26 +62,16 @@ extension NormDecomposition {
                     factored.outputs(alpha: ap.baseAddress!, pairs: pairs, into: op.baseAddress!)
                 } }
             } else {
-            var zeroed = [Float](repeating: 0, count: rows * C)
-            zeroed.withUnsafeMutableBufferPointer { zp in y.data.withUnsafeBufferPointer { yp in
-                f.withUnsafeBufferPointer { fp in alpha.withUnsafeBufferPointer { ap in
-                    let Z = zp.baseAddress!, Yp = yp.baseAddress!, F = fp.baseAddress!, A = ap.baseAddress!
-                    Parallel.forEach(pairs.count) { r in
-                        let (j, i) = pairs[r]
-                        let row = Z + r * C
-                        row.update(from: Yp + i * C, count: C)
-                        for h in 0..<NH {
-                            let a = A[(h * T + i) * T + j]
-                            if a == 0 { continue }
-                            let fh = F + (h * T + j) * C
-                            for c in 0..<C { row[c] -= a * fh[c] }
-                        }
-                    }
+                var zeroed = [Float](repeating: 0, count: rows * C)
+                zeroed.withUnsafeMutableBufferPointer { zp in y.data.withUnsafeBufferPointer { yp in
+                    f.withUnsafeBufferPointer { fp in alpha.withUnsafeBufferPointer { ap in
+                        ZeroingMath.zeroedRows(y: yp.baseAddress!, f: fp.baseAddress!, alpha: ap.baseAddress!, T: T, NH: NH, C: C,
+                                               pairs: pairs, into: zp.baseAddress!)
+                    } }
                 } }
-            } }
-            zeroed.withUnsafeBufferPointer { zp in outputs.withUnsafeMutableBufferPointer { op in
-                rerun.afterAttention(layer: layer, residualSum: zp.baseAddress!, rows: rows, secondNormInput: nil, output: op.baseAddress!)
-            } }
+                zeroed.withUnsafeBufferPointer { zp in outputs.withUnsafeMutableBufferPointer { op in
+                    rerun.afterAttention(layer: layer, residualSum: zp.baseAddress!, rows: rows, secondNormInput: nil, output: op.baseAddress!)
+                } }
             }
             for (r, pair) in pairs.enumerated() {
                 var dot: Double = 0, nn: Double = 0

@@ -107,9 +107,10 @@ public protocol ValueZeroingRerunning: LayerRerunning {
 }
 
 /// Shared pieces: rows of y_i - z_ij, and the (NH + 1) T products of a first linear.
-enum ZeroingMath {
-    /// z-removed rows: out[r] = y[i] - sum_h alpha[h,i,j] f[h,j] for pairs[r] = (j, i).
-    static func zeroedRows(y: UnsafePointer<Float>, f: UnsafePointer<Float>, alpha: UnsafePointer<Float>, T: Int, NH: Int, C: Int,
+public enum ZeroingMath {
+    /// z-removed rows: out[r] = y[i] - sum_h alpha[h,i,j] f[h,j] for pairs[r] = (j, i): y (T, C),
+    /// f (NH, T, C), alpha (NH, T, T), out (pairs, C).
+    public static func zeroedRows(y: UnsafePointer<Float>, f: UnsafePointer<Float>, alpha: UnsafePointer<Float>, T: Int, NH: Int, C: Int,
                            pairs: [(j: Int, i: Int)], into out: UnsafeMutablePointer<Float>) {
         Parallel.forEach(pairs.count) { r in
             let (j, i) = pairs[r]
