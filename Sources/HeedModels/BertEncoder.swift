@@ -99,38 +99,16 @@ public final class BertEncoder: @unchecked Sendable {
             throw ModelLoadError(file: checkpoint.sourceFileName, problem: "no tensor named \(names.name(.wordEmbeddings)) (with or without a base-model prefix): not a \(config.family.rawValue) checkpoint")
         }
         let C = config.hiddenSize, E = config.embeddingSize, I = config.intermediateSize, L = config.numLayers
-        var converted: [String: Int] = [:], kept: [String: Int] = [:]
-        func shapeError(_ name: String, _ actual: [Int], _ shape: [Int]) -> ModelLoadError {
-            ModelLoadError(file: checkpoint.fileName(holding: name) ?? checkpoint.sourceFileName, problem: "tensor \(name) has shape \(actual), expected \(shape) from config.json")
-        }
+        let loader = WeightLoader(checkpoint, shapesFrom: "config.json")
         func load(_ role: EncoderTensor, layer: Int = 0, _ shape: [Int]) throws -> [Float] {
-            let name = prefix + names.name(role, layer: layer)
-            let t = try checkpoint.tensor(name)
-            guard t.shape == shape else { throw shapeError(name, t.shape, shape) }
-            if let type = checkpoint.storedType(of: name), type != "F32" { converted[type, default: 0] += 1 }
-            return t.data
+            try loader.plain(prefix + names.name(role, layer: layer), shape)
         }
-        /// The blocks of a weight stored in a format the quantised GEMM reads, shape checked; nil otherwise.
         func blocks(_ role: EncoderTensor, layer: Int, _ shape: [Int]) throws -> GGUFTensorData? {
-            let name = prefix + names.name(role, layer: layer)
-            guard let b = checkpoint.quantizedBlocks(name), Linear.keepsQuantized(b) else { return nil }
-            let actual = checkpoint.shape(of: name) ?? []
-            guard actual == shape else { throw shapeError(name, actual, shape) }
-            kept[b.format.name, default: 0] += 1
-            return b
-        }
-        /// `make`, with the quantised GEMM's refusal as a ModelLoadError naming the tensor(s).
-        func quantized(_ what: String, _ make: () throws -> Linear) throws -> Linear {
-            do { return try make() } catch let e as QuantizedLinear.Error {
-                throw ModelLoadError(file: checkpoint.sourceFileName, problem: "\(what): \(e)")
-            }
+            try loader.blocks(prefix + names.name(role, layer: layer), shape)
         }
         /// A Linear of weight `role` (OC, C) and bias: kept quantised when it can be, else packed f32.
         func linear(_ role: EncoderTensor, layer: Int, _ shape: [Int], bias b: [Float]?) throws -> Linear {
-            if let q = try blocks(role, layer: layer, shape) {
-                return try quantized("tensor \(q.info.name)") { try Linear.quantized(q, bias: b, outFeatures: shape[0], inFeatures: shape[1]) }
-            }
-            return .dense(weight: try load(role, layer: layer, shape), bias: b, outFeatures: shape[0], inFeatures: shape[1])
+            try loader.linear(prefix + names.name(role, layer: layer), shape, bias: b)
         }
         /// A bias: nil when the checkpoint has no tensor of that name.
         func bias(_ role: EncoderTensor, layer: Int = 0, _ count: Int) throws -> [Float]? {
@@ -142,15 +120,7 @@ public final class BertEncoder: @unchecked Sendable {
                 throw ModelLoadError(file: checkpoint.sourceFileName, problem: "no tensor named \(prefix + names.name(role, layer: missing)), while layer \(present.firstIndex(of: true)!) has one: a bias is in every layer or in none")
             }
         }
-        let wordName = prefix + names.name(.wordEmbeddings)
-        if let q = checkpoint.quantizedBlocks(wordName), q.format.blockSize > 1 {
-            let actual = checkpoint.shape(of: wordName) ?? []
-            guard actual == [config.vocabSize, E] else { throw shapeError(wordName, actual, [config.vocabSize, E]) }
-            kept[q.format.name, default: 0] += 1
-            wordEmbeddings = .quantized(q)
-        } else {
-            wordEmbeddings = .plain(try load(.wordEmbeddings, [config.vocabSize, E]), width: E)
-        }
+        wordEmbeddings = try loader.embedding(prefix + names.name(.wordEmbeddings), [config.vocabSize, E])
         positionEmbeddings = try load(.positionEmbeddings, [config.maxPositionEmbeddings, E])
         if config.family == .distilbert || config.typeVocabSize == 0 {
             tokenTypeRow = nil
@@ -178,7 +148,7 @@ public final class BertEncoder: @unchecked Sendable {
             let selfQKV: Linear
             if let q = qkvBlocks[0], let k = qkvBlocks[1], let v = qkvBlocks[2] {
                 selfQKV = .stacked(try zip([q, k, v], qkvBiases).map { b, bias in
-                    try quantized("tensor \(b.info.name)") { try Linear.quantized(b, bias: bias, outFeatures: C, inFeatures: C) }
+                    try loader.quantized(b, bias: bias, outFeatures: C, inFeatures: C)
                 })
             } else {
                 let qkvWeight = try load(.queryWeight, layer: l, [C, C]) + load(.keyWeight, layer: l, [C, C]) + load(.valueWeight, layer: l, [C, C])
@@ -194,9 +164,7 @@ public final class BertEncoder: @unchecked Sendable {
                 outputLayerNormWeight: try load(.outLNWeight, layer: l, [C]), outputLayerNormBias: try bias(.outLNBias, layer: l, C)))
         }
         self.layers = layers
-        let source = checkpoint.sourceFileName
-        self.loadNotes = kept.sorted { $0.key < $1.key }.map { "\(source): kept \($0.value) \($0.key) weight\($0.value == 1 ? "" : "s") quantised (quantised GEMM)" }
-            + converted.sorted { $0.key < $1.key }.map { "\(source): converted \($0.value) \($0.key) tensor\($0.value == 1 ? "" : "s") to f32 at load" }
+        self.loadNotes = loader.notes
     }
 
     /// The position index of each token: 0, 1, ... ; RoBERTa / XLM-R count non-padding tokens

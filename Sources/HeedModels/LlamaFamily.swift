@@ -147,42 +147,25 @@ public enum LlamaFamily: ModelFamily {
                       pairing: RotaryEmbedding.Pairing) throws -> LlamaDecoder {
         let C = config.hiddenSize, I = config.intermediateSize, V = config.vocabSize
         let QD = config.numHeads * config.headSize, KVD = config.numKeyValueHeads * config.headSize
-        var converted: [String: Int] = [:], kept: [String: Int] = [:]
-        let source = weights.sourceFileName
-        func shapeError(_ name: String, _ actual: [Int], _ shape: [Int]) -> ModelLoadError {
-            ModelLoadError(file: weights.fileName(holding: name) ?? source, problem: "tensor \(name) has shape \(actual), expected \(shape) from the model's configuration")
+        let loader = WeightLoader(weights, shapesFrom: "the model's configuration")
+        func requirePresent(_ name: String) throws {
+            guard weights.has(name) else {
+                throw ModelLoadError(file: weights.sourceFileName, problem: "no tensor named \(name): not a complete \(config.modelType) checkpoint")
+            }
         }
         func plain(_ name: String, _ shape: [Int]) throws -> [Float] {
-            guard weights.has(name) else { throw ModelLoadError(file: source, problem: "no tensor named \(name): not a complete \(config.modelType) checkpoint") }
-            let t = try weights.tensor(name)
-            guard t.shape == shape else { throw shapeError(name, t.shape, shape) }
-            if let type = weights.storedType(of: name), type != "F32" { converted[type, default: 0] += 1 }
-            return t.data
+            try requirePresent(name)
+            return try loader.plain(name, shape)
         }
         func linear(_ role: DecoderWeightNames.Role, _ l: Int, _ shape: [Int]) throws -> Linear {
-            let name = names.name(role, layer: l), biasName = names.name(role, layer: l, bias: true)
-            let bias = weights.has(biasName) ? try plain(biasName, [shape[0]]) : nil
-            if let b = weights.quantizedBlocks(name), Linear.keepsQuantized(b) {
-                let actual = weights.shape(of: name) ?? []
-                guard actual == shape else { throw shapeError(name, actual, shape) }
-                kept[b.format.name, default: 0] += 1
-                do { return try Linear.quantized(b, bias: bias, outFeatures: shape[0], inFeatures: shape[1]) } catch {
-                    throw ModelLoadError(file: source, problem: "tensor \(name): \(error)")
-                }
-            }
-            return .dense(weight: try plain(name, shape), bias: bias, outFeatures: shape[0], inFeatures: shape[1])
+            let biasName = names.name(role, layer: l, bias: true)
+            try requirePresent(names.name(role, layer: l))
+            return try loader.linear(names.name(role, layer: l), shape, bias: weights.has(biasName) ? try plain(biasName, [shape[0]]) : nil)
         }
         // embed_tokens: kept as blocks when quantised (rows dequantised as looked up).
         let embedName = names.name(.embedTokens)
-        let embedTokens: EmbeddingTable
-        if let q = weights.quantizedBlocks(embedName), q.format.blockSize > 1 {
-            let actual = weights.shape(of: embedName) ?? []
-            guard actual == [V, C] else { throw shapeError(embedName, actual, [V, C]) }
-            kept[q.format.name, default: 0] += 1
-            embedTokens = .quantized(q)
-        } else {
-            embedTokens = .plain(try plain(embedName, [V, C]), width: C)
-        }
+        try requirePresent(embedName)
+        let embedTokens = try loader.embedding(embedName, [V, C])
         var layers: [DecoderLayerWeights] = []
         for l in 0..<config.numLayers {
             layers.append(DecoderLayerWeights(
@@ -202,16 +185,13 @@ public enum LlamaFamily: ModelFamily {
             switch embedTokens {
             case let .plain(e, _): lmHead = .tiedPlain(e)
             case let .quantized(q) where Linear.keepsQuantized(q):
-                do { lmHead = .tiedQuantized(try Linear.quantized(q, bias: nil, outFeatures: V, inFeatures: C)) } catch {
-                    throw ModelLoadError(file: source, problem: "tensor \(embedName): \(error)")
-                }
+                lmHead = .tiedQuantized(try loader.quantized(q, bias: nil, outFeatures: V, inFeatures: C))
             case let .quantized(q):
                 lmHead = .linear(.dense(weight: try weights.tensor(q.info.name).data, bias: nil, outFeatures: V, inFeatures: C))
-                converted[q.format.name, default: 0] += 1
+                loader.noteConverted(q.format.name)
             }
         }
-        let notes = kept.sorted { $0.key < $1.key }.map { "\(source): kept \($0.value) \($0.key) weight\($0.value == 1 ? "" : "s") quantised (quantised GEMM)" }
-            + converted.sorted { $0.key < $1.key }.map { "\(source): converted \($0.value) \($0.key) tensor\($0.value == 1 ? "" : "s") to f32 at load" }
+        let notes = loader.notes
         return LlamaDecoder(config: config, embedTokens: embedTokens, layers: layers, finalNorm: finalNorm, lmHead: lmHead,
                             rotary: RotaryEmbedding(headSize: config.headSize, theta: config.ropeTheta, scaling: config.ropeScaling, pairing: pairing),
                             loadNotes: notes)
