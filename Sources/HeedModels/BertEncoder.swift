@@ -252,7 +252,7 @@ public final class BertEncoder: @unchecked Sendable {
         let C = config.hiddenSize, NH = config.numHeads, HS = config.headSize
         let scale = 1 / Float(HS).squareRoot()
         x.withUnsafeBufferPointer { xp in qkv.withUnsafeMutableBufferPointer { layer.selfQKV.forward(xp.baseAddress!, rows: T, into: $0.baseAddress!) } }
-        return Self.uninitialized(NH * T * T) { pr in
+        return uninitializedFloats(NH * T * T) { pr in
             qkv.withUnsafeBufferPointer { qkvp in
                 context.withUnsafeMutableBufferPointer { cp in
                     let q = qkvp.baseAddress!, ctx = cp.baseAddress!
@@ -272,11 +272,11 @@ public final class BertEncoder: @unchecked Sendable {
     /// y (T, C) (the taps' residual sum) and its LayerNorm (T, C).
     func selfOutput(_ layer: BertLayerWeights, _ context: [Float], input x: [Float], T: Int) -> (y: [Float], output: [Float]) {
         let C = config.hiddenSize
-        let y = Self.uninitialized(T * C) { y in
+        let y = uninitializedFloats(T * C) { y in
             context.withUnsafeBufferPointer { layer.selfOutputDense.forward($0.baseAddress!, rows: T, into: y) }
             x.withUnsafeBufferPointer { xp in for i in 0..<(T * C) { y[i] += xp[i] } }
         }
-        let h = Self.uninitialized(T * C) { h in
+        let h = uninitializedFloats(T * C) { h in
             y.withUnsafeBufferPointer { yp in
                 Self.layerNorm(yp.baseAddress!, rows: T, cols: C, gamma: layer.selfOutputLayerNormWeight, beta: layer.selfOutputLayerNormBias,
                                eps: config.layerNormEps, out: h)
@@ -297,7 +297,7 @@ public final class BertEncoder: @unchecked Sendable {
     /// BertOutput.forward: LayerNorm(dense(hidden_states) + input_tensor)   (T, C).
     func output(_ layer: BertLayerWeights, _ inter: [Float], input h: [Float], T: Int) -> [Float] {
         let C = config.hiddenSize
-        return Self.uninitialized(T * C) { op in
+        return uninitializedFloats(T * C) { op in
             inter.withUnsafeBufferPointer { layer.outputDense.forward($0.baseAddress!, rows: T, into: op) }
             h.withUnsafeBufferPointer { hp in for i in 0..<(T * C) { op[i] += hp[i] } }
             Self.layerNorm(op, rows: T, cols: C, gamma: layer.outputLayerNormWeight, beta: layer.outputLayerNormBias, eps: config.layerNormEps, out: op)
@@ -315,7 +315,7 @@ public final class BertEncoder: @unchecked Sendable {
         if level != .none { tap.attention = Tensor(shape: [NH, T, T], data: probs) }
         if level == .full {
             tap.input = Tensor(shape: [T, C], data: x)
-            let v = uninitialized(T * C) { v in
+            let v = uninitializedFloats(T * C) { v in
                 qkv.withUnsafeBufferPointer { q in
                     for t in 0..<T { (v + t * C).update(from: q.baseAddress! + t * 3 * C + 2 * C, count: C) }
                 }
@@ -325,15 +325,6 @@ public final class BertEncoder: @unchecked Sendable {
             tap.normalizedSum = Tensor(shape: [T, C], data: h1)
         }
         return tap
-    }
-
-    /// An array of `count` floats that `fill` writes whole (no zero fill first).
-    @inline(__always)
-    static func uninitialized(_ count: Int, _ fill: (UnsafeMutablePointer<Float>) -> Void) -> [Float] {
-        [Float](unsafeUninitializedCapacity: count) { p, n in
-            fill(p.baseAddress!)
-            n = count
-        }
     }
 
     /// Kernels.layerNorm with gamma (cols) and an optional beta (cols; nil: no bias).

@@ -94,14 +94,14 @@ public final class LlamaDecoder: @unchecked Sendable {
             q.withUnsafeMutableBufferPointer { rotary.apply($0.baseAddress!, rows: T, heads: NH, rowStride: QD, cos: cos, sin: sin) }
             k.withUnsafeMutableBufferPointer { rotary.apply($0.baseAddress!, rows: T, heads: NKV, rowStride: KVD, cos: cos, sin: sin) }
             // alpha (NH, T, T) only for a layer that records it.
-            var probs = taps == .none ? [] : BertEncoder.uninitialized(NH * T * T) { _ in }
+            var probs = taps == .none ? [] : uninitializedFloats(NH * T * T) { _ in }
             if taps == .none {
                 attention(q: q, k: k, v: v, window: layer.slidingWindow, T: T, probs: nil, context: &context)
             } else {
                 probs.withUnsafeMutableBufferPointer { attention(q: q, k: k, v: v, window: layer.slidingWindow, T: T, probs: $0.baseAddress!, context: &context) }
             }
             // y = h + o_proj(attn_output): the residual stream after the attention block.
-            let y = BertEncoder.uninitialized(T * C) { y in
+            let y = uninitializedFloats(T * C) { y in
                 context.withUnsafeBufferPointer { layer.oProj.forward($0.baseAddress!, rows: T, into: y) }
                 h.withUnsafeBufferPointer { hp in for i in 0..<(T * C) { y[i] += hp[i] } }
             }
@@ -127,7 +127,7 @@ public final class LlamaDecoder: @unchecked Sendable {
                 up.withUnsafeMutableBufferPointer { layer.upProj.forward(xp.baseAddress!, rows: T, into: $0.baseAddress!) }
             }
             gate.withUnsafeMutableBufferPointer { g in up.withUnsafeBufferPointer { Kernels.siluMul(g.baseAddress!, $0.baseAddress!, count: T * I) } }
-            h = BertEncoder.uninitialized(T * C) { out in
+            h = uninitializedFloats(T * C) { out in
                 gate.withUnsafeBufferPointer { layer.downProj.forward($0.baseAddress!, rows: T, into: out) }
                 y.withUnsafeBufferPointer { yp in for i in 0..<(T * C) { out[i] += yp[i] } }
             }
@@ -143,13 +143,13 @@ public final class LlamaDecoder: @unchecked Sendable {
             defer { scratch = [] }
             return scratch
         }
-        return BertEncoder.uninitialized(count) { _ in }
+        return uninitializedFloats(count) { _ in }
     }
 
     /// embed_tokens(input_ids): (T, C).
     func embeddings(_ ids: [Int]) -> [Float] {
         let C = config.hiddenSize
-        return BertEncoder.uninitialized(ids.count * C) { e in
+        return uninitializedFloats(ids.count * C) { e in
             for (t, id) in ids.enumerated() { embedTokens.withRow(id) { (e + t * C).update(from: $0, count: C) } }
         }
     }
