@@ -610,6 +610,22 @@ weights they replace, ALTI rollout and GlobEnc beside the rollout."
         ((equal method "value-zeroing") "re-run")
         (t "norm")))
 
+;;;; Translation pairs
+
+;; An encoder-decoder model (ModelInfo `encoderDecoder: true') is shown in
+;; translation-pair mode: line 1 the source, line 2 the target.  The code
+;; is in heed-pair.el, loaded on first use by such a model.
+(autoload 'heed-pair--side-for "heed-pair")
+(autoload 'heed-pair--params "heed-pair")
+(autoload 'heed-pair--draw "heed-pair")
+(autoload 'heed-pair-cycle-method "heed-pair")
+(autoload 'heed-pair-target-p "heed-pair")
+(autoload 'heed-pair-info "heed-pair")
+
+(defun heed--pair-info-p (info)
+  "Whether INFO is an encoder-decoder model's ModelInfo (translation-pair mode)."
+  (eq (plist-get info :encoderDecoder) t))
+
 ;;;; Per-buffer state
 
 (defvar-local heed--span nil
@@ -684,7 +700,8 @@ has run longer than `heed-busy-delay', else nil.")
   (save-restriction
     (widen)
     (remove-overlays (point-min) (point-max) 'heed 'range)
-    (remove-overlays (point-min) (point-max) 'heed 'focus)))
+    (remove-overlays (point-min) (point-max) 'heed 'focus)
+    (remove-overlays (point-min) (point-max) 'heed 'aligned)))
 
 (defun heed--make-overlay (beg end face kind &optional priority)
   "Make an overlay from BEG to END with FACE, tagged `heed' KIND, and return it.
@@ -788,14 +805,18 @@ A request still in flight in this buffer is cancelled."
   "Send `heed/highlight' for BUFFER's span, TOKEN naming it, with INFO's model.
 OFFSET is the cursor offset in the span."
   (let* ((conn (heed--live-connection))
-         (method (heed--effective-method info))
-         (params (list :model heed-model
-                       :text heed--text
-                       :focus (list :start offset :end offset)
-                       :method method
-                       :layer (heed--layer-param)
-                       :direction heed-direction
-                       :granularity heed-granularity)))
+         ;; Translation pair: `source' or `target', where point is (heed-pair.el).
+         (side (and (heed--pair-info-p info) (heed-pair--side-for info)))
+         (params (if side
+                     (heed-pair--params info side)
+                   (list :model heed-model
+                         :text heed--text
+                         :focus (list :start offset :end offset)
+                         :method (heed--effective-method info)
+                         :layer (heed--layer-param)
+                         :direction heed-direction
+                         :granularity heed-granularity)))
+         (method (plist-get params :method)))
     (jsonrpc-async-request
      conn 'heed/highlight params
      :timeout heed-request-timeout
@@ -807,7 +828,7 @@ OFFSET is the cursor offset in the span."
              (setq heed--pending nil)
              (heed--end-busy "done")
              (condition-case err
-                 (heed--draw result)
+                 (if side (heed-pair--draw result side) (heed--draw result))
                (error (message "heed: %s" (error-message-string err))))
              (when heed--after          ; point moved meanwhile: its focus now (cached)
                (setq heed--after nil)
@@ -903,9 +924,11 @@ OFFSET is the cursor offset in the span."
   "Return the mode-line text: model, method, layer and direction."
   (if (or heed--span (bound-and-true-p heed-mode))
       (let* ((info (gethash heed-model heed--model-info))
-             (method (if (and info (not (member heed-method (heed--methods info))))
-                         (car (heed--methods info))
-                       heed-method))
+             (method (cond ((and (heed--pair-info-p info) heed--result (heed-pair-target-p))
+                            (format "cross %s" (plist-get heed--result :method)))
+                           ((and info (not (member heed-method (heed--methods info))))
+                            (car (heed--methods info)))
+                           (t heed-method)))
              (layers (or (plist-get info :layers) heed--layers))
              (layer (cond ((member method heed--rollout-methods) "all")
                           ((integerp heed-layer) (format "L%d" heed-layer))
@@ -987,12 +1010,17 @@ it shades.  Value zeroing takes seconds on a long text: see
   (let* ((info (heed--require-model-info))
          (methods (heed--methods info))
          (next (or (cadr (member heed-method methods)) (car methods))))
-    (unless methods
+    (cond
+     ;; Point on the target line of a translation pair: the cross methods.
+     ((and (heed--pair-info-p info) heed--span (heed-pair-target-p))
+      (heed-pair-cycle-method info))
+     ((not methods)
       (user-error "heed: the model %s lists no highlight methods" heed-model))
-    (setq-local heed-method next)
-    (heed--refresh)
-    (force-mode-line-update)
-    (message "heed: method %s: %s" next (heed--describe-method next))))
+     (t
+      (setq-local heed-method next)
+      (heed--refresh)
+      (force-mode-line-update)
+      (message "heed: method %s: %s" next (heed--describe-method next))))))
 
 (defun heed--read-layer ()
   "Read a layer for `heed-set-layer'."
@@ -1104,10 +1132,18 @@ Only shaded units count (see `heed--shaded-p')."
 With them, the focus's top 5 by the current method and by its
 counterpart (attention weight versus norm), side by side, and for a
 model whose ModelInfo has `predicts' (a decoder) the 5 most probable
-next tokens after the focus."
+next tokens after the focus.  In a translation pair with point on the
+target line: the source unit the focus is aligned to, and the top 5
+source units."
   (interactive)
   (unless heed--result
     (user-error "heed: no shading here; M-x heed-analyze first"))
+  (if (and (heed--pair-info-p (heed--require-model-info)) (heed-pair-target-p))
+      (heed-pair-info)
+    (heed--info-of-result)))
+
+(defun heed--info-of-result ()
+  "Show `heed-info' for the last result (not a translation pair's target)."
   (let* ((result heed--result)
          (info (heed--require-model-info))
          (method (plist-get result :method))

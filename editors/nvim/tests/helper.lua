@@ -91,9 +91,10 @@ function H.settle(buf, what)
 end
 
 --- Extmarks in the namespace `heed`: units as {row, col, end_row, end_col, bucket} in order;
---- the focus and the dimmed parts as {row, col, end_row, end_col}.
+--- the focus, the dimmed parts and (translation pairs) the aligned unit as {row, col, end_row,
+--- end_col}.
 function H.marks(buf)
-  local units, focus, outside = {}, {}, {}
+  local units, focus, outside, aligned = {}, {}, {}, {}
   for _, m in ipairs(vim.api.nvim_buf_get_extmarks(buf or 0, H.ns, 0, -1, { details = true })) do
     local d = m[4]
     local k = d.hl_group:match('^Heed(%d)$')
@@ -103,6 +104,8 @@ function H.marks(buf)
       table.insert(focus, { m[2], m[3], d.end_row, d.end_col })
     elseif d.hl_group == 'HeedOutside' then
       table.insert(outside, { m[2], m[3], d.end_row, d.end_col })
+    elseif d.hl_group == 'HeedAligned' then
+      table.insert(aligned, { m[2], m[3], d.end_row, d.end_col })
     else
       H.fail('unexpected extmark group ' .. tostring(d.hl_group))
     end
@@ -120,7 +123,7 @@ function H.marks(buf)
     return false
   end)
   table.sort(outside, order)
-  return units, focus, outside
+  return units, focus, outside, aligned
 end
 
 --- `heed analyze --json` on TEXT with an empty focus at utf-32 offset `cursor`: the daemon's

@@ -26,13 +26,15 @@ from .errors import (DaemonDied, HeedError, HeedNotFound, HeedWarning, InputTooL
 from .results import (HIGHLIGHT_METHODS, METHOD_DESCRIPTIONS, METHODS, Analysis, Highlight,
                       Range, Token, Tokenization, Word)
 from .render import SVGFigure, line_chart
+from .seq2seq import AlignWord, Alignment, LayerStack, Link, ModelInfo
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Client", "find_executable", "default_client", "set_default_client",
-    "tokenize", "analyze", "highlight", "predict", "analyze_many", "models", "load_model",
-    "Analysis", "Highlight", "Range", "Token", "Tokenization", "Word", "SVGFigure", "line_chart",
+    "tokenize", "analyze", "highlight", "predict", "align", "analyze_many", "models",
+    "load_model", "Analysis", "Highlight", "Range", "Token", "Tokenization", "Word", "SVGFigure",
+    "line_chart", "ModelInfo", "LayerStack", "Alignment", "AlignWord", "Link",
     "METHODS", "HIGHLIGHT_METHODS", "METHOD_DESCRIPTIONS",
     "HeedError", "HeedNotFound", "HeedWarning", "DaemonDied", "ParseError", "InvalidRequest",
     "MethodNotFound", "InvalidParams", "InternalError", "ServerNotInitialized",
@@ -81,29 +83,42 @@ def load_model(model: Optional[str] = None):
     return default_client().load_model(model)
 
 
-def tokenize(text: str, model: Optional[str] = None) -> Tokenization:
+def tokenize(text: str, model: Optional[str] = None,
+             side: Optional[str] = None) -> Tokenization:
     """Every token of ``text`` with its span (see :meth:`Client.tokenize`)."""
-    return default_client().tokenize(text, model=model)
+    return default_client().tokenize(text, model=model, side=side)
 
 
 def analyze(text: str, methods=("attention", "norm-summed"), layers=None, heads: str = "all",
             granularity: str = "token", model: Optional[str] = None,
-            format: Optional[str] = None, progress=None) -> Analysis:
+            format: Optional[str] = None, progress=None, target: Optional[str] = None,
+            decoder_layers=None) -> Analysis:
     """Per-layer matrices of ``methods`` for ``text``; ``progress=callable(percentage,
-    message)`` follows a slow analysis such as value zeroing (see :meth:`Client.analyze`)."""
+    message)`` follows a slow analysis such as value zeroing; ``target`` for an
+    encoder-decoder model (see :meth:`Client.analyze`)."""
     return default_client().analyze(text, methods=methods, layers=layers, heads=heads,
                                     granularity=granularity, model=model, format=format,
-                                    progress=progress)
+                                    progress=progress, target=target,
+                                    decoder_layers=decoder_layers)
 
 
 def highlight(text: str, focus, method: str = "norm-summed", layer="last",
               direction: str = "from", top_k: Optional[int] = None,
               granularity: str = "token", model: Optional[str] = None,
-              predict: Optional[int] = None) -> Highlight:
+              predict: Optional[int] = None, target: Optional[str] = None,
+              focus_in: Optional[str] = None, setting: Optional[str] = None) -> Highlight:
     """What ``focus`` attends to (see :meth:`Client.highlight`)."""
     return default_client().highlight(text, focus, method=method, layer=layer,
                                       direction=direction, top_k=top_k,
-                                      granularity=granularity, model=model, predict=predict)
+                                      granularity=granularity, model=model, predict=predict,
+                                      target=target, focus_in=focus_in, setting=setting)
+
+
+def align(text: str, target: str, layer=None, method: Optional[str] = None,
+          setting: Optional[str] = None, model: Optional[str] = None) -> Alignment:
+    """Word alignments of an encoder-decoder model (see :meth:`Client.align`)."""
+    return default_client().align(text, target, layer=layer, method=method, setting=setting,
+                                  model=model)
 
 
 def predict(text: str, top_k: Optional[int] = None, model: Optional[str] = None):

@@ -658,17 +658,22 @@ class Client:
     # -- protocol methods
 
     def models(self) -> List[Dict[str, Any]]:
-        """``heed/models``: the catalog models and every loaded model (ModelInfo dicts)."""
-        return self.request("heed/models", {})["models"]
+        """``heed/models``: the catalog models and every loaded model (:class:`heed.ModelInfo`
+        dicts)."""
+        from .seq2seq import ModelInfo
+        return [ModelInfo(m) for m in self.request("heed/models", {})["models"]]
 
     def load_model(self, model: Optional[str] = None) -> Dict[str, Any]:
-        """``heed/loadModel`` with progress on stderr; returns its ModelInfo."""
+        """``heed/loadModel`` with progress on stderr; returns its ModelInfo (a dict,
+        :class:`heed.ModelInfo`: ``info.encoder_decoder``, ``info.decoder_layers``,
+        ``info.cross_methods`` for an encoder-decoder model)."""
+        from .seq2seq import ModelInfo
         model = model or self.model
         daemon = self._ensure_started()
         token = f"load-{next(self._tokens)}"
         info = self._call(daemon, "heed/loadModel", {"model": model, "workDoneToken": token})
         daemon.loaded_models.add(model)
-        return info
+        return ModelInfo(info) if isinstance(info, dict) else info
 
     def unload_model(self, model: Optional[str] = None) -> None:
         model = model or self.model
@@ -676,18 +681,27 @@ class Client:
         self._call(daemon, "heed/unloadModel", {"model": model})
         daemon.loaded_models.discard(model)
 
-    def tokenize(self, text: str, model: Optional[str] = None):
-        """``heed/tokenize``: every token of ``text`` with its span (``str`` indices)."""
+    def tokenize(self, text: str, model: Optional[str] = None, side: Optional[str] = None):
+        """``heed/tokenize``: every token of ``text`` with its span (``str`` indices).
+
+        ``side``: ``"source"`` (default) or ``"target"``: which tokenizer of an encoder-decoder
+        model encodes the text (``"target"`` on any other model raises
+        :class:`heed.InvalidParams`)."""
         from .results import Tokenization
         model = model or self.model
-        result = self._model_request("heed/tokenize", {"model": model, "text": text})
-        return Tokenization(result, text=text, model=model)
+        params: Dict[str, Any] = {"model": model, "text": text}
+        if side is not None:
+            params["side"] = side
+        result = self._model_request("heed/tokenize", params)
+        return Tokenization(result, text=text, model=model, side=side)
 
     def analyze(self, text: str, methods: Union[str, Sequence[str]] = ("attention", "norm-summed"),
                 layers: Optional[Union[int, Sequence[int]]] = None, heads: str = "all",
                 granularity: str = "token", model: Optional[str] = None,
                 format: Optional[str] = None,
-                progress: Optional[Callable[[int, str], Any]] = None):
+                progress: Optional[Callable[[int, str], Any]] = None,
+                target: Optional[str] = None,
+                decoder_layers: Optional[Union[int, Sequence[int]]] = None):
         """``heed/analyze``: per-layer matrices for ``methods`` (see :class:`heed.Analysis`).
 
         ``methods``: any of :data:`heed.METHODS` (protocol.md section 7), e.g. ``"attention"``,
@@ -707,11 +721,21 @@ class Client:
         when it ends (also before an error). Value zeroing takes seconds on a few hundred
         tokens; the other methods report only the beginning and the end. An exception raised by
         the callback cancels the request and propagates.
+
+        ``target`` (an encoder-decoder model, protocol.md section 5.9): the target sentence,
+        scored by teacher forcing; the result then has ``target_tokens``, ``decoder`` (the
+        decoder's self-attention) and ``cross`` (the cross-attention) besides the encoder's
+        layers; ``decoder_layers``: which decoder layers they report (default all).
         """
         from .results import Analysis
         model = model or self.model
         format = self._tensor_format(format)
         params = self._analyze_params(text, methods, layers, heads, granularity, model, format)
+        if target is not None:
+            params["target"] = target
+        if decoder_layers is not None:
+            params["decoderLayers"] = ([decoder_layers] if isinstance(decoder_layers, int)
+                                       else list(decoder_layers))
         if progress is None:
             result = self._model_request("heed/analyze", params)
         else:
@@ -773,17 +797,29 @@ class Client:
     def highlight(self, text: str, focus: Focus, method: str = "norm-summed",
                   layer: Union[int, str] = "last", direction: str = "from",
                   top_k: Optional[int] = None, granularity: str = "token",
-                  model: Optional[str] = None, predict: Optional[int] = None):
+                  model: Optional[str] = None, predict: Optional[int] = None,
+                  target: Optional[str] = None, focus_in: Optional[str] = None,
+                  setting: Optional[str] = None):
         """``heed/highlight``: how much the focus attends to every other unit of ``text``.
 
         ``focus``: ``(start, end)`` (``str`` indices, half-open), an ``int`` (a cursor), or a
         ``str`` (its first occurrence in ``text``). For a decoder (``causal``), a cursor's focus
         is the last token before it. ``predict=K`` (a model that ``predicts``) adds the K most
         probable next tokens after the focus as ``result.predictions``.
+
+        An encoder-decoder model (protocol.md section 5.9): with ``target`` and
+        ``focus_in="target"``, ``focus`` is in ``target`` (a ``str`` focus is looked up there)
+        and the ranges shade the source ``text`` by the cross-attention of decoder layer
+        ``layer``; ``method`` is one of the model's ``cross_methods``; ``setting``:
+        ``"input"`` (default: a target token is read at the step that reads it) or
+        ``"output"`` (the step that outputs it). ``result.aligned`` is the source unit the
+        focus aligns to (score 1). With ``focus_in="source"`` (the default) it is the encoder's
+        self-attention over ``text``.
         """
         from .results import Highlight
         model = model or self.model
-        start, end = _focus_span(text, focus)
+        in_target = focus_in == "target" and target is not None
+        start, end = _focus_span(target if in_target else text, focus)
         params: Dict[str, Any] = {"model": model, "text": text,
                                   "focus": {"start": start, "end": end}, "method": method,
                                   "layer": layer, "direction": direction,
@@ -792,6 +828,12 @@ class Client:
             params["topK"] = top_k
         if predict is not None:
             params["predict"] = predict
+        if target is not None:
+            params["target"] = target
+        if focus_in is not None:
+            params["focusIn"] = focus_in
+        if setting is not None:
+            params["setting"] = setting
         result = self._model_request("heed/highlight", params)
         return Highlight(result, text=text, params=params)
 
@@ -810,6 +852,30 @@ class Client:
         if top_k is not None:
             params["topK"] = top_k
         return self._model_request("heed/predict", params)["tokens"]
+
+    def align(self, text: str, target: str, layer: Optional[Union[int, str]] = None,
+              method: Optional[str] = None, setting: Optional[str] = None,
+              model: Optional[str] = None):
+        """``heed/align``: word alignments between a source ``text`` and its ``target`` for an
+        encoder-decoder model (protocol.md section 5.9; Kobayashi et al. 2020, section 5): each
+        target word linked to the source word with the largest value in decoder layer
+        ``layer``'s word-level cross-attention (default ``"last"``). ``method``: ``"norm"``
+        (default; ``norm-summed``) or ``"weight"`` (attention averaged over heads);
+        ``setting``: ``"input"`` (default) or ``"output"``. Returns a
+        :class:`heed.Alignment` (``links`` with both words and their spans). A model that is
+        not encoder-decoder raises :class:`heed.MethodNotSupported`.
+        """
+        from .seq2seq import Alignment
+        model = model or self.model
+        params: Dict[str, Any] = {"model": model, "text": text, "target": target}
+        if layer is not None:
+            params["layer"] = layer
+        if method is not None:
+            params["method"] = method
+        if setting is not None:
+            params["setting"] = setting
+        result = self._model_request("heed/align", params)
+        return Alignment(result, text=text, target=target, params=params)
 
     def analyze_many(self, texts: Iterable[str], to: Optional[str] = None, *,
                      file_format: Optional[str] = None, progress: bool = True, **kwargs):

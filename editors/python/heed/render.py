@@ -332,10 +332,20 @@ def _highlight_parts(h):
         scores.append(r.score)
         titles.append(f"{r.text} [{r.start}:{r.end}] \u00b7 {h.method} {fmt(r.value)} "
                       f"\u00b7 score {r.score:.2f}")
+    layer = "" if h.layer is None else f" \u00b7 layer {h.layer}"
+    if getattr(h, "focus_in", "source") == "target":
+        # The focus is in the target (drawn on a strip of its own); the source is shaded, and
+        # the unit it aligns to (score 1) is outlined.
+        aligned = h.aligned
+        focus = next((k for k, r in enumerate(h.ranges) if r is aligned), None)
+        caption = (f"{h.model} \u00b7 cross-attention {h.method}{layer} \u00b7 "
+                   f"{h.setting or 'input'} \u00b7 target focus \u201c{h.focus_text}\u201d"
+                   + (f" aligned to \u201c{aligned.text}\u201d" if aligned else ""))
+        rgb = NORM_RGB if _is_norm_method(h.method) else WEIGHT_RGB
+        return units, scores, titles, focus, rgb, caption
     units.append(_U(h.focus[0], h.focus[1], h.focus_text))
     scores.append(None)
     titles.append(f"focus {h.focus_text} [{h.focus[0]}:{h.focus[1]}]")
-    layer = "" if h.layer is None else f" \u00b7 layer {h.layer}"
     caption = (f"{h.model} \u00b7 {h.method}{layer} \u00b7 {h.direction} "
                f"\u00b7 focus \u201c{h.focus_text}\u201d")
     if h.window is not None:
@@ -344,15 +354,34 @@ def _highlight_parts(h):
     return units, scores, titles, len(units) - 1, rgb, caption
 
 
+def _target_strip(h):
+    """The target text with the focus outlined (a highlight whose focus is in the target)."""
+
+    class _U:
+        def __init__(self, start, end, text):
+            self.start, self.end, self.text, self.surface, self.label = start, end, text, text, text
+            self.inserted = False
+
+    units = [_U(h.focus[0], h.focus[1], h.focus_text)]
+    return units, [None], [f"focus {h.focus_text} [{h.focus[0]}:{h.focus[1]}]"], 0
+
+
 def highlight_html(h) -> str:
     units, scores, titles, focus, rgb, caption = _highlight_parts(h)
-    return ('<div class="heed-highlight">'
-            + strip_html(h.text, units, scores, titles, focus, rgb, caption) + "</div>")
+    body = strip_html(h.text, units, scores, titles, focus, rgb, caption)
+    if getattr(h, "focus_in", "source") == "target" and h.target is not None:
+        tu, ts, tt, tf = _target_strip(h)
+        body += strip_html(h.target, tu, ts, tt, tf, rgb, "target")
+    return '<div class="heed-highlight">' + body + "</div>"
 
 
 def highlight_svg(h) -> str:
     units, scores, titles, focus, rgb, caption = _highlight_parts(h)
     body, y = strip_svg(h.text, units, scores, titles, focus, rgb, caption, 4)
+    if getattr(h, "focus_in", "source") == "target" and h.target is not None:
+        tu, ts, tt, tf = _target_strip(h)
+        more, y = strip_svg(h.target, tu, ts, tt, tf, rgb, "target", y)
+        body += more
     width = 10 + 92 * 8
     return (f'<svg {SVG_NS} width="{width}" height="{int(y)}" viewBox="0 0 {width} {int(y)}">'
             f'<rect width="100%" height="100%" fill="#fff"/>{body}</svg>')

@@ -41,7 +41,8 @@ METHOD_DESCRIPTIONS = {
     "value-zeroing": "value zeroing (Mohebbi et al. 2023), one re-run per token",
 }
 #: Top-level fields of an analyze result that are not methods.
-_RESULT_FIELDS = ("model", "positionEncoding", "tokens", "words", "layers")
+_RESULT_FIELDS = ("model", "positionEncoding", "tokens", "words", "layers", "targetTokens",
+                  "targetWords", "decoder", "cross")
 
 
 @dataclass(frozen=True)
@@ -115,11 +116,15 @@ def _unit_label(unit: Union[Token, Word]) -> str:
 
 
 class Tokenization:
-    """The result of ``heed.tokenize``: ``tokens`` (a list of :class:`Token`)."""
+    """The result of ``heed.tokenize``: ``tokens`` (a list of :class:`Token`); ``side`` is
+    the tokenizer of an encoder-decoder model that encoded it (``"source"`` or ``"target"``),
+    None for any other model."""
 
-    def __init__(self, result: Dict[str, Any], text: str, model: str):
+    def __init__(self, result: Dict[str, Any], text: str, model: str,
+                 side: Optional[str] = None):
         self.text = text
         self.model = model
+        self.side = side
         self.tokens: List[Token] = [Token.from_wire(t, text) for t in result["tokens"]]
         self.raw = result
 
@@ -157,6 +162,12 @@ class Analysis:
     - Arrays are numpy float32 arrays when numpy is installed, nested lists otherwise.
     - ``to_pandas()``: long format; ``words()``: the same analysis at word granularity;
       ``show(...)``: the notebook view (``_repr_html_``, ``to_svg()``, ``save(path)``).
+    - With ``target`` (an encoder-decoder model, protocol.md section 5.9; else these are None):
+      ``target`` (the target text), ``target_tokens`` (spans in ``target``),
+      ``target_units`` (those tokens, or the target's words at word granularity),
+      ``decoder`` (a :class:`heed.LayerStack` of the decoder's self-attention, T_tgt x T_tgt)
+      and ``cross`` (the cross-attention, rows the decoder steps, T_tgt x T_src: row t is the
+      step that outputs target unit t). ``tokens``, ``layers`` and the rollouts are the encoder's.
     """
 
     def __init__(self, result: Dict[str, Any], text: str, params: Dict[str, Any],
@@ -189,6 +200,27 @@ class Analysis:
         top = [k for k in GLOBAL_METHODS if k in result]
         top += [k for k in self.methods if k not in top and k in result and k not in _RESULT_FIELDS]
         self._global = {k: _arrays.convert(result[k]) for k in top}
+        # Encoder-decoder models with a target (protocol.md section 5.9).
+        self.target: Optional[str] = params.get("target")
+        self.target_tokens: Optional[List[Token]] = None
+        self.target_words_list: Optional[List[Word]] = None
+        self.decoder = self.cross = None
+        if "targetTokens" in result and self.target is not None:
+            from .seq2seq import LayerStack
+            self.target_tokens = [Token.from_wire(t, self.target) for t in result["targetTokens"]]
+            if "targetWords" in result:
+                self.target_words_list = [Word.from_wire(w, self.target_tokens)
+                                          for w in result["targetWords"]]
+            rows = self.target_units
+            self.decoder = LayerStack(result.get("decoder"), rows, rows, "decoder")
+            self.cross = LayerStack(result.get("cross"), rows, self.units, "cross")
+
+    @property
+    def target_units(self) -> Optional[List[Union[Token, Word]]]:
+        """The target's tokens, or its words at word granularity (None without a target)."""
+        if self.target_words_list is not None:
+            return self.target_words_list
+        return self.target_tokens
 
     @property
     def units(self) -> List[Union[Token, Word]]:
@@ -220,8 +252,10 @@ class Analysis:
         return method in self._global or any(method in v for v in self._layers.values())
 
     def __repr__(self) -> str:
+        tgt = (f", target {len(self.target_units)} {self.granularity}s, decoder layers "
+               f"{self.decoder.layer_indices}" if self.target_units is not None else "")
         return (f"<heed.Analysis {self.model} {len(self.units)} {self.granularity}s, "
-                f"layers {self.layer_indices}, methods {self.methods}, heads {self.heads}>")
+                f"layers {self.layer_indices}, methods {self.methods}, heads {self.heads}{tgt}>")
 
     def words(self) -> "Analysis":
         """The same analysis at word granularity (asks the daemon; its forward pass is
@@ -339,13 +373,22 @@ class Highlight:
     ``end``, ``score`` in [0, 1], raw ``value``, covered ``text``), ``focus`` (the span of the
     units used), ``method``, ``layer`` (None for rollouts), ``window`` (None unless the text
     exceeded the model's limit), ``predictions`` (with ``predict=K``: the K most probable next
-    tokens after the focus, dicts ``{id, text, probability, logit}``; else None)."""
+    tokens after the focus, dicts ``{id, text, probability, logit}``; else None).
+
+    With an encoder-decoder model and ``focus_in="target"`` (protocol.md section 5.9):
+    ``focus`` is a span of ``target`` (``focus_text`` its text), ``ranges`` are units of the
+    source ``text`` (``ranges_in == "source"``) valued by the cross-attention, and ``aligned``
+    is the range with score 1: the source unit the focus aligns to."""
 
     def __init__(self, result: Dict[str, Any], text: str, params: Dict[str, Any]):
         self.text = text
         self.params = params
         self.model = params.get("model")
         self.direction = params.get("direction", "from")
+        self.target: Optional[str] = params.get("target")
+        self.focus_in: str = params.get("focusIn", "source")
+        self.setting: Optional[str] = params.get("setting")
+        self.ranges_in: str = result.get("rangesIn", "source")
         self.ranges: List[Range] = [Range(r["start"], r["end"], r["score"], r["value"],
                                           text[r["start"]:r["end"]]) for r in result["ranges"]]
         f = result["focus"]
@@ -360,7 +403,16 @@ class Highlight:
 
     @property
     def focus_text(self) -> str:
-        return self.text[self.focus[0]:self.focus[1]]
+        focus_text = self.target if self.focus_in == "target" and self.target is not None \
+            else self.text
+        return focus_text[self.focus[0]:self.focus[1]]
+
+    @property
+    def aligned(self) -> Optional[Range]:
+        """The range with score 1 (the strongest; for a target focus, the source unit the
+        focus aligns to), or None when no range has a positive value."""
+        best = [r for r in self.ranges if r.score == 1 and r.value > 0]
+        return best[0] if best else None
 
     def top(self, k: int = 5) -> List[Range]:
         return sorted(self.ranges, key=lambda r: (-r.value, r.start))[:k]

@@ -67,7 +67,7 @@ def test_spawn_and_initialize_with_utf32(fresh_client):
     assert c.capabilities["positionEncoding"] == "utf-32"
     assert c.capabilities["methods"] == ["heed/models", "heed/loadModel", "heed/unloadModel",
                                          "heed/tokenize", "heed/analyze", "heed/highlight",
-                                         "heed/predict"]
+                                         "heed/predict", "heed/align"]
     assert c.capabilities["analysisMethods"] == [
         "attention", "value-norm", "norm", "norm-summed", "attn-res", "attn-res-ln",
         "mixing-ratio", "rollout", "norm-rollout", "alti", "alti-rollout", "globenc",

@@ -5,6 +5,7 @@ local config = require('heed.config')
 local daemon = require('heed.daemon')
 local text = require('heed.text')
 local render = require('heed.render')
+local pair = require('heed.pair')
 
 local api = vim.api
 local uv = vim.uv or vim.loop
@@ -71,6 +72,7 @@ local function load_state()
   M.state.layer = o.layer
   M.state.direction = o.direction
   M.state.granularity = o.granularity
+  M.state.cross_method = nil -- translation-pair mode: the first of the model's crossMethods
 end
 load_state()
 
@@ -200,15 +202,27 @@ function M.refresh(a, opts)
       M.clear(a.buf)
       return
     end
-    local params = {
-      model = M.state.model,
-      text = a.text,
-      focus = { start = off, ['end'] = off },
-      method = M.state.method,
-      layer = M.state.layer,
-      direction = M.state.direction,
-      granularity = M.state.granularity,
-    }
+    local params, side
+    if pair.is_pair(info) then
+      -- An encoder-decoder model: line 1 is the source, line 2 the target (pair.lua).
+      pair.prepare(a)
+      off = opts.offset or cursor_offset(a, opts.clamp)
+      if off == nil then
+        return
+      end
+      params, side = pair.params(a, off, M.state, info)
+    else
+      params = {
+        model = M.state.model,
+        text = a.text,
+        focus = { start = off, ['end'] = off },
+        method = M.state.method,
+        layer = M.state.layer,
+        direction = M.state.direction,
+        granularity = M.state.granularity,
+      }
+    end
+    a.pair_side = side
     a.req_basis = basis_of()
     a.req = daemon.request('heed/highlight', params, function(herr, result)
       if not current() then
@@ -233,7 +247,12 @@ function M.refresh(a, opts)
       end
       a.result, a.params, a.info, a.off = result, params, info, off
       a.drawn = seq
-      render.draw(a, result)
+      if side then
+        a.result = pair.to_span(a, result, side)
+        pair.draw(a, a.result, side)
+      else
+        render.draw(a, result)
+      end
       if result.window and not a.window_said then
         a.window_said = true
         local r1 = text.to_pos(a.span, result.window.start)
@@ -418,6 +437,10 @@ end
 --- :HeedMethod [name]: set the method, or cycle through the model's `methods`.
 function M.method(name)
   with_model(function(info)
+    local a = M.analyses[api.nvim_get_current_buf()]
+    if pair.is_pair(info) and a and a.pair_side == 'target' then
+      return M.cross_method(name, info)
+    end
     local methods = info.methods or {}
     if name == nil or name == '' then
       if #methods == 0 then
@@ -440,6 +463,32 @@ function M.method(name)
     echo('method ' .. M.describe_method(name) .. (rollouts[name] and ', all layers' or ''))
     refresh_all()
   end)
+end
+
+--- :HeedMethod with the cursor on the target line of a translation pair: set, or cycle
+--- through, the model's `crossMethods` (norm-summed -> attention -> norm).
+function M.cross_method(name, info)
+  local methods = pair.cross_methods(info)
+  if #methods == 0 then
+    daemon.notify(('%s lists no cross-attention method'):format(info.id))
+    return
+  end
+  if name == nil or name == '' then
+    local i = 0
+    for k, m in ipairs(methods) do
+      if m == pair.cross_method(M.state, info) then
+        i = k
+      end
+    end
+    name = methods[i % #methods + 1]
+  elseif not vim.tbl_contains(methods, name) then
+    daemon.notify(('%s does not support the cross-attention method %q; it supports %s'):format(
+      info.id, name, table.concat(methods, ', ')))
+    return
+  end
+  M.state.cross_method = name
+  echo('cross-attention method ' .. M.describe_method(name))
+  refresh_all()
 end
 
 --- The layer in use: a number, 'last' resolved when the model is known.
@@ -555,6 +604,7 @@ function M.statusline()
     local pct = p.percentage and (' %d%%%%'):format(p.percentage) or ''
     return ('Heed %s%s'):format(p.title, pct)
   end
+  local a = M.analyses[api.nvim_get_current_buf()]
   local layer
   if rollouts[M.state.method] then
     layer = 'all layers'
@@ -562,8 +612,12 @@ function M.statusline()
     local l = M.current_layer()
     layer = 'L' .. (l and tostring(l) or 'last')
   end
-  local s = ('Heed %s %s %s %s'):format(short_model(M.state.model), M.state.method, layer, M.state.direction)
-  local a = M.analyses[api.nvim_get_current_buf()]
+  local method, direction = M.state.method, M.state.direction
+  if a and a.pair_side == 'target' then -- translation pair: the target's cross-attention
+    method, direction = 'cross ' .. tostring(M.state.cross_method or ''), 'to source'
+    layer = a.result and a.result.layer and ('L' .. a.result.layer) or layer
+  end
+  local s = ('Heed %s %s %s %s'):format(short_model(M.state.model), method, layer, direction)
   if a and a.result and a.result.window then
     s = s .. ' window'
   end
@@ -677,6 +731,19 @@ function M.info(done)
     return
   end
   local r, info = a.result, a.info or {}
+  if a.pair and a.pair_side == 'target' then
+    -- Translation pair, focus in the target: what it aligns to and the top 5 source units.
+    local lines, hls = pair.info_lines(a, short_model(M.state.model))
+    local fbuf, fwin = vim.lsp.util.open_floating_preview(lines, '', { border = 'rounded', focus_id = 'heed_info' })
+    for _, h in ipairs(hls) do
+      api.nvim_buf_set_extmark(fbuf, M.ns, h[1], h[2], { end_col = h[3], hl_group = h[4] })
+    end
+    M.info_window = fwin
+    if done then
+      done(lines, fwin)
+    end
+    return
+  end
   local other = other_of[r.method]
   if other and not vim.tbl_contains(info.methods or {}, other) then
     other = nil

@@ -49,6 +49,9 @@ function M.define()
     api.nvim_set_hl(0, 'Heed' .. k, { link = 'HeedScale' .. k, default = true })
   end
   api.nvim_set_hl(0, 'HeedFocus', { bold = true, underline = true, default = true })
+  -- Translation-pair mode (pair.lua): the source unit a target focus aligns to (score 1), drawn
+  -- over its shade (only the attributes: the shade's colours stay).
+  api.nvim_set_hl(0, 'HeedAligned', { bold = true, underline = true, default = true })
   api.nvim_set_hl(0, 'HeedOutside', { link = 'NonText', default = true })
 end
 
@@ -67,6 +70,8 @@ local function mark(buf, span, s, e, group, priority)
     priority = priority,
   })
 end
+
+M.mark = mark
 
 --- Whether a range of a heed/highlight result is shaded: every unit except those whose value is
 --- exactly 0, where nothing flows (with a causal model, the tokens after the focus for `from`
