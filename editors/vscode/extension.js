@@ -10,6 +10,7 @@
 
 const { HeedClient } = require('./client');
 const D = require('./decorations');
+const P = require('./pair');
 
 /** The order `heed.cycleMethod` walks through; the model's ModelInfo.methods decides which exist. */
 const METHOD_ORDER = ['norm-summed', 'attention', 'attn-res-ln', 'attn-res', 'norm', 'rollout', 'norm-rollout',
@@ -135,6 +136,10 @@ function num(x) {
  * @property {boolean} windowShown whether the long-text message was shown
  * @property {Map<string, Promise<{top: Contributor[], next: Prediction[] | undefined}>>} others top 5 by
  *   another method (and, for a model that predicts, the next tokens), per request
+ * @property {{source: string, target: string, text: string, targetStart: number, startOffset: number}} [pair]
+ *   translation pairs (an encoder-decoder model, pair.js): lines 1 and 2
+ * @property {'source' | 'target'} [pairSide] translation pairs: the line of the last request's focus
+ * @property {import('./decorations').PosRange} [aligned] translation pairs: the aligned source unit
  */
 
 /**
@@ -162,7 +167,13 @@ function createHeed(vscode, options = {}) {
     fontWeight: 'bold',
     rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
   });
-  disposables.push(...bucketTypes, focusType);
+  // Translation-pair mode (pair.js): the source unit a target focus aligns to, over its shade.
+  const alignedType = vscode.window.createTextEditorDecorationType({
+    fontWeight: 'bold',
+    textDecoration: 'underline',
+    rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
+  });
+  disposables.push(...bucketTypes, focusType, alignedType);
 
   const status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Right, 100);
   status.command = 'heed.showInfo';
@@ -182,6 +193,8 @@ function createHeed(vscode, options = {}) {
     loadCount: 0,
     model: 'minilm',
     method: 'norm-summed',
+    /** @type {string | undefined} translation pairs: the cross method (undefined: the first) */
+    crossMethod: undefined,
     /** @type {number | 'last'} */
     layer: /** @type {number | 'last'} */ ('last'),
     direction: 'from',
@@ -416,15 +429,32 @@ function createHeed(vscode, options = {}) {
       if (Array.isArray(info.methods) && info.methods.length > 0 && !info.methods.includes(state.method)) {
         state.method = info.methods[0];
       }
-      const params = {
-        model: state.model,
-        text: a.text,
-        focus: { start: cursor, end: cursor },
-        method: state.method,
-        layer: state.layer,
-        direction: state.direction,
-        granularity: state.granularity,
-      };
+      /** @type {any} */
+      let params;
+      /** @type {'source' | 'target' | undefined} */
+      let side;
+      if (P.isPair(info)) {
+        // An encoder-decoder model: line 1 is the source, line 2 the target (pair.js).
+        const p = P.pairOf(a.document, (l1, c1, l2, c2) => new vscode.Range(l1, c1, l2, c2),
+          (l, c) => new vscode.Position(l, c));
+        a.text = p.text;
+        a.startOffset = p.startOffset;
+        a.base = { line: 0, character: 0 };
+        a.pair = p;
+        const at = a.document.offsetAt(editor.selection.active) - a.startOffset;
+        ({ params, side } = P.paramsFor(p, Math.max(0, Math.min(at, p.text.length)), state, info));
+      } else {
+        params = {
+          model: state.model,
+          text: a.text,
+          focus: { start: cursor, end: cursor },
+          method: state.method,
+          layer: state.layer,
+          direction: state.direction,
+          granularity: state.granularity,
+        };
+      }
+      a.pairSide = side;
       const request = client.request('heed/highlight', params);
       state.inflight = request;
       state.inflightKey = `${basisKey()}\0${a.text}`;
@@ -440,6 +470,7 @@ function createHeed(vscode, options = {}) {
         busy.end(answered);
       }
       if (seq !== state.seq || state.analysis !== a) return;
+      if (side && a.pair) result = P.toSpan(result, side, a.pair.targetStart);
       apply(a, editor, result, params);
       if (state.after) { // the cursor moved while it ran: its focus now (from the cache)
         state.after = false;
@@ -510,7 +541,8 @@ function createHeed(vscode, options = {}) {
     a.editor = editor;
     a.others = new Map();
     a.decorations = D.mapHighlight(result, a.text, a.base);
-    draw(editor, a.decorations);
+    a.aligned = a.pairSide === 'target' ? P.alignedRange(result, a.text, a.base) : undefined;
+    draw(editor, a.decorations, a.aligned);
     updateStatus();
     if (result.window && !a.windowShown) {
       a.windowShown = true;
@@ -525,14 +557,18 @@ function createHeed(vscode, options = {}) {
     }
   }
 
-  /** @param {any} editor @param {Decorations | undefined} decorations */
-  function draw(editor, decorations) {
+  /**
+   * @param {any} editor @param {Decorations | undefined} decorations
+   * @param {import('./decorations').PosRange} [aligned] a translation pair's aligned source unit
+   */
+  function draw(editor, decorations, aligned) {
     const toRange = (/** @type {import('./decorations').PosRange} */ r) =>
       new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character);
     for (let k = 0; k < D.BUCKETS; k++) {
       editor.setDecorations(bucketTypes[k], decorations ? decorations.buckets[k].map(toRange) : []);
     }
     editor.setDecorations(focusType, decorations ? [toRange(decorations.focus)] : []);
+    editor.setDecorations(alignedType, decorations && aligned ? [toRange(aligned)] : []);
   }
 
   function cancelPending() {
@@ -592,7 +628,9 @@ function createHeed(vscode, options = {}) {
       .slice(0, 5)
       .map((u) => ({ text: textOf(u.utf16Start, u.utf16End), value: u.value, score: u.score }));
     const info = state.models.get(a.params.model);
-    const other = otherMethod(result.method, info && Array.isArray(info.methods) ? info.methods : []);
+    // A translation pair's target focus: its own top 5 only (the source units it reads).
+    const other = a.pairSide === 'target' ? undefined
+      : otherMethod(result.method, info && Array.isArray(info.methods) ? info.methods : []);
     if (!other) return { method: result.method, top, other: undefined, otherTop: undefined, next: undefined };
     const predicts = Boolean(info && info.predicts === true);
     let pending = a.others.get(other);
@@ -661,7 +699,14 @@ function createHeed(vscode, options = {}) {
       if (state.analysis !== a) return undefined;
       const focusText = a.text.slice(d.focusSpan.start, d.focusSpan.end);
       const md = new vscode.MarkdownString();
-      md.appendMarkdown(`**Heed** · ${state.model} · \`${a.result.method}\` · ${layerLabel(a.result)} · ${a.params.direction}\n\n`);
+      if (a.pairSide === 'target' && a.pair) {
+        // A translation pair, the focus in the target: what it is aligned to in the source.
+        const al = P.aligned(a.result);
+        md.appendMarkdown(`**Heed** · ${state.model} · cross \`${a.result.method}\` · decoder layer ${a.result.layer} · ${a.params.setting || 'input'}\n\n`);
+        md.appendMarkdown(`${code(focusText)} aligned to: ${al ? code(a.text.slice(al.start, al.end)) : '(none)'}\n\n`);
+      } else {
+        md.appendMarkdown(`**Heed** · ${state.model} · \`${a.result.method}\` · ${layerLabel(a.result)} · ${a.params.direction}\n\n`);
+      }
       if (unit) {
         const text = a.text.slice(unit.utf16Start, unit.utf16End);
         md.appendMarkdown(`${code(text)}: value ${num(unit.value)} · score ${num(unit.score)} · bucket ${unit.bucket}\n\n`);
@@ -683,7 +728,9 @@ function createHeed(vscode, options = {}) {
     const a = state.analysis;
     const result = a && a.result;
     const running = state.client && state.client.running;
-    const parts = [state.model, state.method, layerLabel(result), state.direction];
+    const parts = a && a.pairSide === 'target' && result
+      ? [state.model, `cross ${result.method}`, `decoder layer ${result.layer}`, 'to source']
+      : [state.model, state.method, layerLabel(result), state.direction];
     if (result && result.window) parts.push('window');
     status.text = `$(eye) ${parts.join(' · ')}${state.busy ? ` $(sync~spin) ${state.busy}…` : ''}`;
     const info = state.models.get(state.model);
@@ -739,6 +786,7 @@ function createHeed(vscode, options = {}) {
 
   /** heed.cycleMethod [name]: the next method the model supports (weight <-> norm), or `name`. */
   async function cycleMethod(/** @type {unknown} */ name) {
+    if (state.analysis && state.analysis.pairSide === 'target') return cycleCrossMethod(name);
     let methods;
     try {
       methods = await supportedMethods();
@@ -761,6 +809,35 @@ function createHeed(vscode, options = {}) {
       state.method = methods[(i + 1) % methods.length];
     }
     vscode.window.setStatusBarMessage(`Heed: method ${describeMethod(state.method)}`, 4000);
+    updateStatus();
+    if (state.analysis) await highlightNow();
+  }
+
+  /**
+   * heed.cycleMethod with the cursor on a translation pair's target line: the next of the
+   * model's crossMethods (norm-summed -> attention -> norm), or `name`.
+   */
+  async function cycleCrossMethod(/** @type {unknown} */ name) {
+    let info;
+    try {
+      info = await ensureModel(state.model);
+    } catch (err) {
+      report(err);
+      return;
+    }
+    const methods = P.crossMethods(info);
+    if (methods.length === 0) return;
+    if (typeof name === 'string' && name !== '') {
+      if (!methods.includes(name)) {
+        vscode.window.showErrorMessage(`Heed: ${state.model} does not support ${name} for cross-attention (it supports ${methods.join(', ')}).`);
+        return;
+      }
+      state.crossMethod = name;
+    } else {
+      const current = state.crossMethod && methods.includes(state.crossMethod) ? state.crossMethod : methods[0];
+      state.crossMethod = methods[(methods.indexOf(current) + 1) % methods.length];
+    }
+    vscode.window.setStatusBarMessage(`Heed: cross-attention method ${describeMethod(state.crossMethod)}`, 4000);
     updateStatus();
     if (state.analysis) await highlightNow();
   }
@@ -934,7 +1011,7 @@ function createHeed(vscode, options = {}) {
     for (const e of editors) {
       if (e.document === a.document) {
         a.editor = e;
-        draw(e, a.decorations);
+        draw(e, a.decorations, a.aligned);
       }
     }
   }));

@@ -15,7 +15,7 @@ const zlib = require('zlib');
 
 const HERE = __dirname;
 /** The files the extension needs at run time (tests and tools stay out). */
-const FILES = ['package.json', 'extension.js', 'client.js', 'decorations.js', 'README.md', 'screenshot.png'];
+const FILES = ['package.json', 'extension.js', 'client.js', 'decorations.js', 'pair.js', 'README.md', 'screenshot.png'];
 
 /** @param {string} s */
 function xml(s) {

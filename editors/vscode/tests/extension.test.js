@@ -80,8 +80,9 @@ test('analyzeSelection without a selection: the paragraph, the cursor as focus, 
   assert.equal(recorded.progress[0].options.title, 'Heed: loading minilm');
   assert.equal(recorded.progress[0].options.location, 10); // on disk: the status bar, not a notification
   assert.deepEqual(recorded.progress[0].reports, [{ message: 'Loading minilm' }, { message: 'minilm loaded' }]);
-  // one decoration type per bucket and one for the focus, created once
-  assert.equal(recorded.decorationTypes.length, 9);
+  // one decoration type per bucket, one for the focus and one for a translation pair's aligned
+  // unit, created once
+  assert.equal(recorded.decorationTypes.length, 10);
 });
 
 test('analyzeSelection with a selection: the cursor end is the focus', async (t) => {

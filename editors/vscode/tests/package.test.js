@@ -108,7 +108,7 @@ test('make-vsix: a zip with the manifest, [Content_Types].xml and extension/', (
   const names = listing.trim().split('\n');
   assert.equal(names.pop(), 'True');
   assert.deepEqual(names, ['extension.vsixmanifest', '[Content_Types].xml', 'extension/package.json',
-    'extension/extension.js', 'extension/client.js', 'extension/decorations.js', 'extension/README.md',
+    'extension/extension.js', 'extension/client.js', 'extension/decorations.js', 'extension/pair.js', 'extension/README.md',
     'extension/screenshot.png']);
   fs.rmSync(dir, { recursive: true, force: true });
 });
