@@ -15,21 +15,27 @@ public enum Aggregation {
     /// (..., T, T) -> (..., W, W): rows (attending) averaged, columns (attended) summed over
     /// each word's tokens, as in the authors' alignment code.
     public static func toWords(_ x: Tensor, words: [WordRow]) -> Tensor {
-        let T = x.shape[x.rank - 1], W = words.count
-        let blocks = x.count / (T * T)
-        var out = [Float](repeating: 0, count: blocks * W * W)
+        toWords(x, rowWords: words, columnWords: words)
+    }
+
+    /// (..., T_q, T_k) -> (..., W_q, W_k): rows averaged over each of `rowWords`' tokens, columns
+    /// summed over each of `columnWords`' (cross-attention: target words by source words).
+    public static func toWords(_ x: Tensor, rowWords: [WordRow], columnWords: [WordRow]) -> Tensor {
+        let TQ = x.shape[x.rank - 2], TK = x.shape[x.rank - 1], WQ = rowWords.count, WK = columnWords.count
+        let blocks = x.count / (TQ * TK)
+        var out = [Float](repeating: 0, count: blocks * WQ * WK)
         for b in 0..<blocks {
-            let src = b * T * T, dst = b * W * W
-            for (wi, rowWord) in words.enumerated() {
+            let src = b * TQ * TK, dst = b * WQ * WK
+            for (wi, rowWord) in rowWords.enumerated() {
                 let rowScale = 1 / Float(rowWord.tokens.count)
-                for (wj, colWord) in words.enumerated() {
+                for (wj, colWord) in columnWords.enumerated() {
                     var s: Float = 0
-                    for i in rowWord.tokens { for j in colWord.tokens { s += x.data[src + i * T + j] } }
-                    out[dst + wi * W + wj] = s * rowScale
+                    for i in rowWord.tokens { for j in colWord.tokens { s += x.data[src + i * TK + j] } }
+                    out[dst + wi * WK + wj] = s * rowScale
                 }
             }
         }
-        return Tensor(shape: Array(x.shape.dropLast(2)) + [W, W], data: out)
+        return Tensor(shape: Array(x.shape.dropLast(2)) + [WQ, WK], data: out)
     }
 }
 

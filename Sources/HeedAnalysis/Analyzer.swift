@@ -118,6 +118,8 @@ public enum MethodValue: Sendable {
 public struct LayerResult: Sendable {
     public let layer: Int
     public var values: [(method: AnalysisMethod, value: MethodValue)]
+
+    public init(layer: Int, values: [(method: AnalysisMethod, value: MethodValue)]) { self.layer = layer; self.values = values }
 }
 
 /// The result of `heed/analyze` (DESIGN.md, Protocol contract), before serialisation.

@@ -147,6 +147,13 @@ public enum WordAlignment {
     /// (`.input`); rows averaged over a word's subwords, columns summed over a source word's
     /// subwords; each target word's largest source word (ties: the first).
     public static func links(matrix: Tensor, setting: AlignmentSetting, targetWords: [Int?], sourceWords: [Int?]) -> [AlignmentLink] {
+        scoredLinks(matrix: matrix, setting: setting, targetWords: targetWords, sourceWords: sourceWords).map(\.link)
+    }
+
+    /// `links` with each link's value in the word matrix (the target word's rows averaged, the
+    /// source word's columns summed).
+    public static func scoredLinks(matrix: Tensor, setting: AlignmentSetting, targetWords: [Int?],
+                                   sourceWords: [Int?]) -> [(link: AlignmentLink, score: Float)] {
         let rows = matrix.shape[0], cols = matrix.shape[1]
         let targetCount = (targetWords.compactMap { $0 }.max() ?? -1) + 1
         let sourceCount = (sourceWords.compactMap { $0 }.max() ?? -1) + 1
@@ -163,13 +170,13 @@ public enum WordAlignment {
                 sums[word * sourceCount + sw] += Double(matrix.data[r * cols + k])
             }
         }
-        var result: [AlignmentLink] = []
+        var result: [(link: AlignmentLink, score: Float)] = []
         for w in 0..<targetCount where counts[w] > 0 {
             var best = 0
             for s in 1..<sourceCount where sums[w * sourceCount + s] / Double(counts[w]) > sums[w * sourceCount + best] / Double(counts[w]) {
                 best = s
             }
-            result.append(AlignmentLink(source: best, target: w))
+            result.append((AlignmentLink(source: best, target: w), Float(sums[w * sourceCount + best] / Double(counts[w]))))
         }
         return result
     }

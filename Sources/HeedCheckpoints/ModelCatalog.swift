@@ -9,12 +9,16 @@ public enum ModelFormat: String, Equatable, Sendable {
     /// A single *.gguf file (tokenizer in its metadata); the model resolves to that file.
     /// Its metadata, tokenizer keys and tensors are read in place (GGUFFile; quantised weights stay so).
     case gguf
+    /// A Marian encoder-decoder (transformers' `marian`): config.json + *.safetensors and
+    /// MarianTokenizer's files (source.spm, target.spm, vocab.json) instead of tokenizer.json.
+    case marian
 
     /// File names (or `*.ext` patterns) a complete model directory of this format holds.
     public var requiredFiles: [String] {
         switch self {
         case .huggingFace: return ["config.json", "*.safetensors", "tokenizer.json"]
         case .gguf: return ["*.gguf"]
+        case .marian: return ["config.json", "*.safetensors", "source.spm", "target.spm", "vocab.json"]
         }
     }
 }

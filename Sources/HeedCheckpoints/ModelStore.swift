@@ -33,7 +33,8 @@ public enum ModelStore {
         return cache.appendingPathComponent("huggingface/hub", isDirectory: true)
     }
 
-    /// Resolves a model id to a directory holding config.json + *.safetensors + tokenizer.json, or
+    /// Resolves a model id to a directory holding config.json + *.safetensors + tokenizer.json (or
+    /// a Marian directory: source.spm, target.spm and vocab.json in place of tokenizer.json), or
     /// to a GGUF file (`isGGUFFile`): a catalog name (fetched on first use; a `.gguf` entry
     /// resolves to the *.gguf file in its directory), a path to a *.gguf file, an existing
     /// directory path (a complete Hugging Face model directory, else a directory holding exactly
@@ -56,6 +57,7 @@ public enum ModelStore {
                 let directory = URL(fileURLWithPath: path, isDirectory: true).standardizedFileURL
                 if missingFiles(in: directory, format: .huggingFace).isEmpty { return directory }
                 if missingFiles(in: directory, format: .gguf).isEmpty { return try ggufFile(in: directory) }
+                if missingFiles(in: directory, format: .marian).isEmpty { return directory }
                 try requireComplete(directory, format: .huggingFace)
                 return directory
             }
@@ -69,6 +71,7 @@ public enum ModelStore {
             searched.append(hub.path)
             if fileManager.fileExists(atPath: repo.path, isDirectory: &isDirectory), isDirectory.boolValue {
                 let snapshot = try huggingFaceSnapshot(repo)
+                if missingFiles(in: snapshot, format: .marian).isEmpty { return snapshot }
                 try requireComplete(snapshot, format: .huggingFace)
                 return snapshot
             }

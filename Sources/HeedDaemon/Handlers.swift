@@ -30,6 +30,7 @@ enum Handlers {
         case .analyze: return try analyze(params, c)
         case .highlight: return try highlight(params, c)
         case .predict: return try predict(params, c)
+        case .align: return try EncoderDecoderHandlers.align(params, c)
         case .initialize, .initialized, .shutdown, .exit, .cancelRequest:
             preconditionFailure("lifecycle methods are handled by the server")
         }
@@ -70,14 +71,20 @@ enum Handlers {
                 predicts = s.causal
             }
         }
-        return .object(JSONObject([
+        var members: [(String, JSONValue)] = [
             ("id", .string(id)), ("family", family.map { .string($0) } ?? .null), ("loaded", .bool(model != nil)),
             ("layers", num(layers)), ("heads", num(heads)), ("hidden", num(hidden)), ("maxTokens", num(maxTokens)),
             ("source", source.map { .string($0) } ?? .null),
             ("methods", methods.map { .array($0.map { .string($0.rawValue) }) } ?? .null),
             ("causal", causal.map { .bool($0) } ?? .null),
             ("predicts", predicts.map { .bool($0) } ?? .null),
-        ]))
+        ]
+        // Only for an encoder-decoder model (protocol.md section 4): absent means "not one".
+        if let parts = model?.encoderDecoder {
+            members += [("encoderDecoder", .bool(true)), ("decoderLayers", num(parts.model.config.decoderLayers)),
+                        ("crossMethods", .array(CrossAttentionMethods.highlightable.map { .string($0.rawValue) }))]
+        }
+        return .object(JSONObject(members))
     }
 
     static func models(_ p: RequestParams, _ c: RequestContext) throws -> Response {
@@ -211,11 +218,19 @@ enum Handlers {
 
     static func tokenize(_ p: RequestParams, _ c: RequestContext) throws -> Response {
         let text = try text(p)
+        let side = try p.optionalOneOf("side", ["source", "target"]) ?? "source"
         let m = try model(p, c)
         try WorkingMemory.check(text, bytesPerUTF8Byte: WorkingMemory.tokenizeBytesPerUTF8Byte, "tokenizing", c)
-        let encoded = encode(m, text, c)
-        try m.checkEmbeddable(encoded)
-        let table = TokenTable(text: text, encoded: encoded, encoding: c.encoding, tokenizer: m.tokenizer)
+        let table: TokenTable
+        if side == "target" {
+            // The target side of an encoder-decoder model (protocol.md section 5.9).
+            let tokenizer = try EncoderDecoderHandlers.parts(m, field: "side", p).targetTokenizer
+            table = TokenTable(text: text, encoded: tokenizer.encode(text), encoding: c.encoding, tokenizer: tokenizer)
+        } else {
+            let encoded = encode(m, text, c)
+            try m.checkEmbeddable(encoded)
+            table = TokenTable(text: text, encoded: encoded, encoding: c.encoding, tokenizer: m.tokenizer)
+        }
         return Response(JSONRPCResponse.result(id: c.id) { w in
             w.beginObject(); w.key("tokens"); ResultJSON.writeTokens(table, into: &w); w.endObject()
         })
@@ -249,6 +264,9 @@ enum Handlers {
         let options = AnalyzeOptions(methods: methods, layers: layers, meanOverHeads: heads == "mean", granularity: granularity)
         try Analyzer.validate(options, layerCount: m.shape.layers, attentionNorm: m.network.attentionNorm)
         c.clock.lap("params")
+        if let target = try p.optionalString("target") {
+            return try EncoderDecoderHandlers.analyze(p, c, model: m, text: text, target: target, options: options, format: format)
+        }
         let long = try WorkingMemory.analyzeEncoding(m, text, c)
         let encoded = long ?? encode(m, text, c)
         // The working set is reserved before the forward pass (over the limit: Pipeline's -32013).
@@ -316,7 +334,11 @@ enum Handlers {
         let focusObject = try p.object("focus")
         let focusStart = try focusObject.int("start"), focusEnd = try focusObject.int("end")
         guard focusStart <= focusEnd else { throw focusObject.invalid("end", "must not be before focus.start") }
-        try Offsets.check(focusStart..<focusEnd, in: text, encoding: c.encoding, field: "focus")
+        // With `focusIn: "target"` the focus is in the target text (protocol.md section 5.9).
+        let target = try p.optionalString("target")
+        let focusIn = try p.optionalOneOf("focusIn", ["source", "target"]) ?? "source"
+        if focusIn == "target" && target == nil { throw p.invalid("focusIn", "is \"target\" but there is no `target` text") }
+        try Offsets.check(focusStart..<focusEnd, in: focusIn == "target" ? target! : text, encoding: c.encoding, field: "focus")
         let method = try methods([try p.string("method")], field: "method", p)[0]
         var layer = LayerChoice.last
         if let raw = p.value("layer"), !raw.isNull {
@@ -331,6 +353,13 @@ enum Handlers {
         var predictK: Int? = nil
         if let raw = p.value("predict"), !raw.isNull { predictK = try p.int("predict") }
         let m = try model(p, c)
+        if let target {
+            let parts = try EncoderDecoderHandlers.parts(m, field: "target", p)
+            if focusIn == "target" {
+                return try EncoderDecoderHandlers.highlight(p, c, model: m, parts: parts, text: text, target: target, focus: focusStart..<focusEnd,
+                                                            method: method, granularity: granularity, topK: topK)
+            }
+        }
         if case let .index(n) = layer { try Offsets.checkLayer(n, field: "layer", layerCount: m.shape.layers, orLast: true) }
         if let k = predictK { try checkTopK(k, field: "predict", try predictingNetwork(m, "heed/highlight's `predict`")) }
         let request = HighlightRequest(text: text, focus: focusStart..<focusEnd, method: method, layer: layer,

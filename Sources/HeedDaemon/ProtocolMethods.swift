@@ -16,13 +16,14 @@ public enum ClientMethod: String, CaseIterable, Sendable {
     case analyze = "heed/analyze"
     case highlight = "heed/highlight"
     case predict = "heed/predict"
+    case align = "heed/align"
     case cancelRequest = "$/cancelRequest"
 
     /// Notifications: never answered.
     public var isNotification: Bool { self == .initialized || self == .exit || self == .cancelRequest }
 
     /// The work methods listed in `initialize`'s capabilities.
-    public static let workMethods: [ClientMethod] = [.models, .loadModel, .unloadModel, .tokenize, .analyze, .highlight, .predict]
+    public static let workMethods: [ClientMethod] = [.models, .loadModel, .unloadModel, .tokenize, .analyze, .highlight, .predict, .align]
 }
 
 /// Notifications the server sends.

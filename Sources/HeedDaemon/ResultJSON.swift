@@ -1,5 +1,6 @@
 import HeedAnalysis
 import HeedJSONRPC
+import HeedKernels
 
 /// Serialises analysis results in the shapes the protocol pins (DESIGN.md, Protocol contract).
 /// The daemon's handlers and the CLI's `--json` share these, so both print the same thing.
@@ -45,40 +46,49 @@ public enum ResultJSON {
     }
 
     /// The `heed/analyze` result object; with `format` `.binary` every number array is placed in
-    /// `attachment`, in the order the JSON references them.
+    /// `attachment`, in the order the JSON references them. `closing: false` leaves the object
+    /// open for more members (an encoder-decoder pair's, protocol.md section 5.9).
     public static func writeAnalyze(_ r: AnalyzeResult, format: JSONWriter.TensorFormat, attachment: inout BinaryAttachment,
-                                    into w: inout JSONWriter) {
-        func tensor(_ values: [Float], _ shape: [Int]) {
-            if format == .binary { w.tensor(values, shape: shape, attachment: &attachment) } else { w.tensor(values, shape: shape, format: format) }
-        }
+                                    into w: inout JSONWriter, closing: Bool = true) {
+        func tensor(_ t: Tensor) { writeTensor(t.data, t.shape, format: format, attachment: &attachment, into: &w) }
         w.beginObject()
         w.key("model"); w.string(r.modelID)
         w.key("positionEncoding"); w.string(r.table.encoding.rawValue)
         w.key("tokens"); writeTokens(r.table, into: &w)
         if r.granularity == .word { w.key("words"); writeWords(r.table, into: &w) }
-        w.key("layers")
+        w.key("layers"); writeLayers(r.layers, format: format, attachment: &attachment, into: &w)
+        if let r = r.rollout { w.key("rollout"); tensor(r) }
+        if let r = r.normRollout { w.key("norm-rollout"); tensor(r) }
+        if let r = r.altiRollout { w.key("alti-rollout"); tensor(r) }
+        if let r = r.globenc { w.key("globenc"); tensor(r) }
+        if closing { w.endObject() }
+    }
+
+    /// `[{layer, <method>: value}]`, each layer's methods in request order.
+    public static func writeLayers(_ layers: [LayerResult], format: JSONWriter.TensorFormat, attachment: inout BinaryAttachment,
+                                   into w: inout JSONWriter) {
         w.beginArray()
-        for layer in r.layers {
+        for layer in layers {
             w.beginObject()
             w.key("layer"); w.int(layer.layer)
             for (method, value) in layer.values {
                 w.key(method.rawValue)
                 switch value {
-                case let .tensor(t): tensor(t.data, t.shape)
+                case let .tensor(t): writeTensor(t.data, t.shape, format: format, attachment: &attachment, into: &w)
                 case let .vectors(named):
                     w.beginObject()
-                    for (key, values) in named { w.key(key); tensor(values, [values.count]) }
+                    for (key, values) in named { w.key(key); writeTensor(values, [values.count], format: format, attachment: &attachment, into: &w) }
                     w.endObject()
                 }
             }
             w.endObject()
         }
         w.endArray()
-        if let r = r.rollout { w.key("rollout"); tensor(r.data, r.shape) }
-        if let r = r.normRollout { w.key("norm-rollout"); tensor(r.data, r.shape) }
-        if let r = r.altiRollout { w.key("alti-rollout"); tensor(r.data, r.shape) }
-        if let r = r.globenc { w.key("globenc"); tensor(r.data, r.shape) }
-        w.endObject()
+    }
+
+    static func writeTensor(_ values: [Float], _ shape: [Int], format: JSONWriter.TensorFormat, attachment: inout BinaryAttachment,
+                            into w: inout JSONWriter) {
+        if format == .binary { w.tensor(values, shape: shape, attachment: &attachment) } else { w.tensor(values, shape: shape, format: format) }
     }
 }
 
@@ -94,17 +104,7 @@ extension ResultJSON {
     public static func writeHighlight(_ r: HighlightResult, predictions: [PredictedToken]? = nil, into w: inout JSONWriter) {
         w.beginObject()
         w.key("positionEncoding"); w.string(r.encoding.rawValue)
-        w.key("ranges")
-        w.beginArray()
-        for range in r.ranges {
-            w.beginObject()
-            w.key("start"); w.int(range.start)
-            w.key("end"); w.int(range.end)
-            w.key("score"); w.number(range.score)
-            w.key("value"); w.number(range.value)
-            w.endObject()
-        }
-        w.endArray()
+        w.key("ranges"); writeRanges(r.ranges, into: &w)
         w.key("focus"); w.beginObject(); w.key("start"); w.int(r.focus.lowerBound); w.key("end"); w.int(r.focus.upperBound); w.endObject()
         w.key("method"); w.string(r.method.rawValue)
         w.key("layer"); if let l = r.layer { w.int(l) } else { w.null() }
@@ -113,6 +113,20 @@ extension ResultJSON {
         }
         if let predictions { w.key("predictions"); writePredictedTokens(predictions, into: &w) }
         w.endObject()
+    }
+
+    /// `[{start, end, score, value}]`, in the given order.
+    public static func writeRanges(_ ranges: [HighlightRange], into w: inout JSONWriter) {
+        w.beginArray()
+        for range in ranges {
+            w.beginObject()
+            w.key("start"); w.int(range.start)
+            w.key("end"); w.int(range.end)
+            w.key("score"); w.number(range.score)
+            w.key("value"); w.number(range.value)
+            w.endObject()
+        }
+        w.endArray()
     }
 
     /// `[{id, text, probability, logit}]`, in the given order (most probable first).

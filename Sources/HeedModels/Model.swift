@@ -141,6 +141,9 @@ public final class LoadedModel: @unchecked Sendable {
     /// What loading did that a person may want to know (`--log-level info`): tensors converted
     /// or dequantised to f32, where the tokenizer came from.
     public private(set) var loadNotes: [String] = []
+    /// An encoder-decoder model's whole network (its `network` is the encoder) and its target
+    /// side's tokenizer (`tokenizer` is the source side's); nil for every other model.
+    public private(set) var encoderDecoder: (model: MarianModel, targetTokenizer: Tokenizer)? = nil
 
     /// A model Heed runs: its shape comes from `network`.
     public init(id: String, directory: URL, network: TransformerModel, tokenizer: Tokenizer, loadNotes: [String] = []) {
@@ -151,6 +154,13 @@ public final class LoadedModel: @unchecked Sendable {
         self.shape = ModelShape(family: network.family, layers: network.layerCount, heads: network.headCount,
                                 hidden: network.hiddenSize, maxTokens: network.maxTokens, causal: network.causal)
         self.loadNotes = loadNotes
+    }
+
+    /// An encoder-decoder model: `network` is its encoder, `tokenizer` the source side's.
+    public convenience init(id: String, directory: URL, encoderDecoder model: MarianModel, tokenizer: MarianTokenizer) {
+        self.init(id: id, directory: directory, network: model, tokenizer: Tokenizer(marian: tokenizer, side: .source),
+                  loadNotes: model.loadNotes)
+        encoderDecoder = (model, Tokenizer(marian: tokenizer, side: .target))
     }
 
     /// A model Heed can tokenize but not run.
@@ -181,10 +191,15 @@ public final class LoadedModel: @unchecked Sendable {
     /// `directory`; the network is built by the family registered for config.json's
     /// `model_type` (`ModelFamilies`). Errors name the file and the problem (ModelLoadError),
     /// including a Git LFS pointer in place of any of these files and a `model_type` no family
-    /// runs. A GGUF file (what `ModelStore.resolve` returns for a GGUF model): see `loadGGUF`.
+    /// runs. A `marian` config.json loads an encoder-decoder (`MarianModel.load(directory:)`:
+    /// source.spm, target.spm and vocab.json instead of tokenizer.json). A GGUF file (what `ModelStore.resolve` returns for a GGUF model): see `loadGGUF`.
     public static func load(id: String, directory: URL) throws -> LoadedModel {
         if ModelStore.isGGUFFile(directory) { return try loadGGUF(id: id, file: directory) }
         let configURL = directory.appendingPathComponent("config.json")
+        if MarianFamily.architectures.contains(ModelConfig.modelType(configAt: configURL) ?? "") {
+            let (model, tokenizer) = try MarianModel.load(directory: directory)
+            return LoadedModel(id: id, directory: directory, encoderDecoder: model, tokenizer: tokenizer)
+        }
         let tokenizerURL = directory.appendingPathComponent("tokenizer.json")
         do {
             try GitLFSPointer.check(fileAt: configURL, standsFor: "the model's config.json")

@@ -91,6 +91,9 @@ public final class MarianTokenizer: @unchecked Sendable {
         side == .source ? sourceTokens[id] : targetTokens[id]
     }
 
+    /// Every id of a side's vocabulary -> its token string.
+    public func tokens(side: Side) -> [Int: String] { side == .source ? sourceTokens : targetTokens }
+
     /// The ids and spans transformers' `tok(text)` (source) or `tok(text_target=text)` (target)
     /// gives: the pieces' ids in vocab.json, then `</s>` (with `addSpecialTokens`, empty span,
     /// no word, special). Spans are in `text`; a language code is word 0.

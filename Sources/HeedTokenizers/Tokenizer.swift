@@ -21,6 +21,9 @@ public final class Tokenizer: @unchecked Sendable {
     let specialAddedContents: Set<[UInt8]>
     /// `display(forID:)` per id, computed once (every token table asks for every token's).
     let displayMemo = DisplayMemo()
+    /// A tokenizer whose encoding is not the tokenizer.json pipeline (one side of a Marian
+    /// tokenizer, MarianSideTokenizer.swift): `encode` calls it instead.
+    let externalEncode: ((String, Bool) -> Encoding)?
 
     /// Reads a tokenizer.json file.
     public convenience init(url: URL) throws {
@@ -66,7 +69,9 @@ public final class Tokenizer: @unchecked Sendable {
 
     /// A tokenizer from its stages (tokenizer.json or GGUF metadata).
     init(normalizer: (any Normalizer)?, preTokenizer: (any PreTokenizer)?, model: any TokenizerModel,
-         postProcessor: (any PostProcessor)?, decoder: (any TokenDecoder)?, addedTokens: [AddedToken]) {
+         postProcessor: (any PostProcessor)?, decoder: (any TokenDecoder)?, addedTokens: [AddedToken],
+         specialTokenIDs extraSpecialIDs: Set<Int> = [], externalEncode: ((String, Bool) -> Encoding)? = nil) {
+        self.externalEncode = externalEncode
         self.normalizer = normalizer
         self.preTokenizer = preTokenizer
         self.model = model
@@ -74,8 +79,8 @@ public final class Tokenizer: @unchecked Sendable {
         self.decoder = decoder
         addedVocabulary = AddedVocabulary(tokens: addedTokens, model: model, normalizer: normalizer)
         specialAddedContents = Set(addedTokens.filter(\.special).map { Array($0.content.utf8) })
-        specialIDs = Set(addedVocabulary.specialIDs).union(postProcessor?.specialTokenIDs ?? [])
-        cutScalars = WindowCuts.cutScalars(normalizer: normalizer, preTokenizer: preTokenizer,
+        specialIDs = Set(addedVocabulary.specialIDs).union(postProcessor?.specialTokenIDs ?? []).union(extraSpecialIDs)
+        cutScalars = externalEncode != nil ? nil : WindowCuts.cutScalars(normalizer: normalizer, preTokenizer: preTokenizer,
                                            model: model, addedTokens: addedTokens)
         let addedVocabulary = self.addedVocabulary
         vocabSize = model.vocabularySize + addedVocabulary.idByContent.keys.filter {
@@ -86,6 +91,7 @@ public final class Tokenizer: @unchecked Sendable {
     /// Encodes one text. With `addSpecialTokens` the post-processor adds the model's special
     /// tokens (e.g. `[CLS] … [SEP]`). Never truncates; never fails.
     public func encode(_ text: String, addSpecialTokens: Bool = true) -> Encoding {
+        if let externalEncode { return externalEncode(text, addSpecialTokens) }
         let scalars = Array(text.unicodeScalars)
         var pieces = PreTokenizedText(splits: [Split(text: NormalizedText(original: scalars, originalStart: 0), tokens: nil)])
 

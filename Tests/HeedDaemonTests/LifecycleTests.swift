@@ -28,7 +28,7 @@ final class LifecycleTests: XCTestCase {
         XCTAssertEqual(result["serverInfo"]?["version"]?.stringValue, ServerInfo.version)
         let caps = try XCTUnwrap(result["capabilities"])
         XCTAssertEqual(caps["methods"]?.arrayValue?.compactMap(\.stringValue),
-                       ["heed/models", "heed/loadModel", "heed/unloadModel", "heed/tokenize", "heed/analyze", "heed/highlight", "heed/predict"])
+                       ["heed/models", "heed/loadModel", "heed/unloadModel", "heed/tokenize", "heed/analyze", "heed/highlight", "heed/predict", "heed/align"])
         XCTAssertEqual(caps["analysisMethods"]?.arrayValue?.compactMap(\.stringValue), AnalysisMethod.allCases.map(\.rawValue))
         XCTAssertEqual(caps["analysisMethods"]?.arrayValue?.count, 13)
         _ = daemon.finish()

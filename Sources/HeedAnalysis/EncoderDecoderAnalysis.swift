@@ -1,0 +1,156 @@
+// What protocol.md section 5.9 serves for an encoder-decoder pair, from a teacher-forced pass
+// (`MarianModel.forwardSeq2Seq`): the cross-attention methods per decoder layer (analyze), the
+// source shaded from a focus in the target (highlight), and word alignments with their spans in
+// both texts (align). Rows of every cross-attention matrix are the decoder steps: step t reads
+// target token t - 1 (step 0 the start token) and outputs target token t, so the rows are indexed
+// like the target's tokens (`</s>` last); a target token is read at row t + 1 (`.input`) or t
+// (`.output`) (Kobayashi et al. 2020, section 5; WordAlignment.swift).
+
+import Foundation
+import HeedKernels
+import HeedModels
+import HeedTokenizers
+
+/// The methods defined for cross-attention (CrossAttention.swift).
+public enum CrossAttentionMethods {
+    /// `heed/highlight`'s methods with `focusIn: "target"`, in the order an editor cycles through
+    /// them (ModelInfo `crossMethods`).
+    public static let highlightable: [AnalysisMethod] = [.normSummed, .attention, .norm]
+    /// What `heed/analyze` reports under `cross`.
+    public static let analyzable: Set<AnalysisMethod> = [.attention, .norm, .valueNorm, .normSummed]
+
+    /// The per-layer methods of `methods` that a decoder's self-attention gives without re-running
+    /// the model (no products over layers, no `globenc`, no `value-zeroing`): `heed/analyze`'s
+    /// `decoder` object.
+    public static func decoderSelfAttention(_ methods: [AnalysisMethod]) -> [AnalysisMethod] {
+        methods.filter { !$0.isAcrossLayers && !$0.needsRerun }
+    }
+
+    /// `heed/analyze`'s `cross` entry of one decoder layer: the requested cross methods in request
+    /// order, `attention` / `norm` NH x T_tgt x T_src (1 x ... with `meanOverHeads`), `value-norm`
+    /// NH x T_src, `norm-summed` T_tgt x T_src; with words, rows averaged over `targetWords`'
+    /// tokens and columns summed over `sourceWords`' (`value-norm` averaged per source word).
+    /// Throws `CrossAttentionError.incompleteTaps` for taps not recorded at `TapLevel.full`.
+    public static func layerResult(_ taps: LayerTaps, methods: [AnalysisMethod], meanOverHeads: Bool,
+                                   targetWords: [WordRow]?, sourceWords: [WordRow]?) throws -> LayerResult {
+        let analysis = try CrossAttentionAnalysis(taps: taps)
+        var values: [(method: AnalysisMethod, value: MethodValue)] = []
+        func shaped(_ t: Tensor) -> Tensor {
+            var t = t
+            if meanOverHeads, t.rank == 3 { t = Aggregation.meanOverHeads(t) }
+            if let targetWords, let sourceWords { t = Aggregation.toWords(t, rowWords: targetWords, columnWords: sourceWords) }
+            return t
+        }
+        for method in methods where analyzable.contains(method) {
+            switch method {
+            case .attention: values.append((method, .tensor(shaped(analysis.attention))))
+            case .norm: values.append((method, .tensor(shaped(analysis.norm()))))
+            case .normSummed: values.append((method, .tensor(shaped(analysis.normSummed()))))
+            default: values.append((method, .tensor(Analyzer.vectorShape(analysis.valueNorm, headsMean: meanOverHeads, words: sourceWords))))
+            }
+        }
+        return LayerResult(layer: taps.layer, values: values)
+    }
+
+    /// The token-level T_tgt x T_src matrix a highlight method reads: `attention` or `norm`
+    /// averaged over heads, or `norm-summed`. nil for a method not in `highlightable`.
+    public static func matrix(_ analysis: CrossAttentionAnalysis, method: AnalysisMethod) -> Tensor? {
+        func squeezed(_ t: Tensor) -> Tensor { Tensor(shape: [analysis.queries, analysis.keys], data: Aggregation.meanOverHeads(t).data) }
+        switch method {
+        case .attention: return analysis.meanAttention()
+        case .norm: return squeezed(analysis.norm())
+        case .normSummed: return analysis.normSummed()
+        default: return nil
+        }
+    }
+}
+
+/// The source shaded from a focus in the target (`heed/highlight` with `focusIn: "target"`).
+public enum CrossHighlight {
+    /// Ranges over the source's units (tokens or words with a span, offsets in `source.encoding`
+    /// units of the source text) valued by `matrix` (T_tgt x T_src, token level): value_j = the
+    /// mean over the focus's rows of the sum over unit j's tokens, a focus token t reading row
+    /// t + 1 (`.input`) or t (`.output`); `topK` keeps the K highest (text order); score = value /
+    /// the largest value. Returns them with the span of the focus units (in target offsets).
+    /// - Throws: `PipelineError.textHasNoUnit` / `.focusOverlapsNoUnit` for the target's focus.
+    public static func ranges(matrix: Tensor, source: TokenTable, target: TokenTable, focus: Range<Int>,
+                              setting: AlignmentSetting, granularity: Granularity, topK: Int?) throws -> (ranges: [HighlightRange], focus: Range<Int>) {
+        let rows = matrix.shape[0], cols = matrix.shape[1]
+        let targetUnits: [(unit: HighlightUnit, tokens: [Int])] = granularity == .word
+            ? target.words.map { (HighlightUnit(start: $0.start, end: $0.end), $0.tokens) }
+            : target.tokens.map { (HighlightUnit(start: $0.start, end: $0.end), [$0.index]) }
+        let sourceUnits: [(unit: HighlightUnit, tokens: [Int])] = granularity == .word
+            ? source.words.map { (HighlightUnit(start: $0.start, end: $0.end), $0.tokens) }
+            : source.tokens.map { (HighlightUnit(start: $0.start, end: $0.end), [$0.index]) }
+        let focusUnits = try Highlighter.focusUnits(targetUnits.map(\.unit), focus: focus, granularity: granularity)
+        let focusRows = focusUnits.flatMap { targetUnits[$0].tokens }.map { setting == .output ? $0 : $0 + 1 }.filter { $0 < rows }
+        let shown = sourceUnits.indices.filter { sourceUnits[$0].unit.hasSpan }
+        guard !shown.isEmpty else { throw PipelineError.textHasNoUnit(granularity: granularity) }
+        var values = [Float](repeating: 0, count: sourceUnits.count)
+        for u in shown {
+            var s: Float = 0
+            for r in focusRows { for k in sourceUnits[u].tokens where k < cols { s += matrix.data[r * cols + k] } }
+            values[u] = focusRows.isEmpty ? 0 : s / Float(focusRows.count)
+        }
+        var kept = shown
+        if let topK, kept.count > topK {
+            kept = Array(kept.sorted { values[$0] > values[$1] || (values[$0] == values[$1] && $0 < $1) }.prefix(topK)).sorted()
+        }
+        let top = kept.map { values[$0] }.max() ?? 0
+        let ranges = kept.map { u in
+            HighlightRange(start: sourceUnits[u].unit.start, end: sourceUnits[u].unit.end, score: top > 0 ? values[u] / top : 0, value: values[u])
+        }
+        let spans = focusUnits.map { targetUnits[$0].unit }
+        return (ranges, spans.map(\.start).min()!..<spans.map(\.end).max()!)
+    }
+}
+
+/// A whitespace-separated word of one side of an aligned pair (`heed/align`).
+public struct AlignWord: Equatable, Sendable {
+    public let index: Int
+    public let text: String
+    /// Offsets in the text, in the request's position encoding.
+    public let start: Int, end: Int
+    /// The indices of the side's tokens that belong to the word (WordAlignment.wordOfTokens).
+    public let tokens: [Int]
+}
+
+/// Word alignments of one pair with spans (`heed/align`).
+public struct PairAlignment: Sendable {
+    public let sourceWords: [AlignWord]
+    public let targetWords: [AlignWord]
+    /// One per target word that has a token: the source word with the largest value, and it.
+    public let links: [(link: AlignmentLink, score: Float)]
+
+    /// Links from `matrix` (T_tgt x T_src) as `WordAlignment.scoredLinks` makes them, with the
+    /// words of both texts (`WordAlignment.words`) in `encoding` units.
+    public init(matrix: Tensor, setting: AlignmentSetting, source: (text: String, encoded: Encoding),
+                target: (text: String, encoded: Encoding), encoding: PositionEncoding) {
+        func words(_ text: String, _ encoded: Encoding) -> (words: [AlignWord], wordOfToken: [Int?]) {
+            let ranges = WordAlignment.words(text)
+            let wordOf = WordAlignment.wordOfTokens(encoded.tokens, text: text, words: ranges)
+            let scalars = Array(text.unicodeScalars)
+            // Offsets of every scalar boundary in the encoding's units.
+            var offsets = [0]
+            offsets.reserveCapacity(scalars.count + 1)
+            for s in scalars {
+                let width: Int
+                switch encoding {
+                case .utf8: width = UTF8.width(s)
+                case .utf16: width = UTF16.width(s)
+                case .utf32: width = 1
+                }
+                offsets.append(offsets.last! + width)
+            }
+            let result = ranges.enumerated().map { w, r in
+                AlignWord(index: w, text: String(String.UnicodeScalarView(scalars[r])), start: offsets[r.lowerBound], end: offsets[r.upperBound],
+                          tokens: wordOf.indices.filter { wordOf[$0] == w })
+            }
+            return (result, wordOf)
+        }
+        let s = words(source.text, source.encoded), t = words(target.text, target.encoded)
+        sourceWords = s.words
+        targetWords = t.words
+        links = WordAlignment.scoredLinks(matrix: matrix, setting: setting, targetWords: t.wordOfToken, sourceWords: s.wordOfToken)
+    }
+}

@@ -1,0 +1,216 @@
+import Foundation
+import HeedAnalysis
+import HeedJSONRPC
+import HeedModels
+import HeedTokenizers
+
+/// protocol.md section 5.9: `target` in heed/tokenize (`side`), heed/analyze and heed/highlight
+/// (`focusIn: "target"`), and heed/align, for encoder-decoder models.
+enum EncoderDecoderHandlers {
+    typealias Parts = (model: MarianModel, targetTokenizer: Tokenizer)
+
+    /// The encoder-decoder parts of `m`. - Throws: -32602 naming `field` for any other model.
+    static func parts(_ m: LoadedModel, field: String, _ p: RequestParams) throws -> Parts {
+        guard let parts = m.encoderDecoder else {
+            throw p.invalid(field, "is only for an encoder-decoder model (ModelInfo `encoderDecoder: true`); \(m.id) is a \(m.shape.family) model")
+        }
+        return parts
+    }
+
+    /// The teacher-forced pass of one pair with every tap recorded (`.full`), and the two texts'
+    /// encodings; cached per (model, source ids, target ids).
+    struct Pass {
+        let source: Encoding
+        let target: Encoding
+        let result: Seq2SeqResult
+    }
+
+    /// Encodes both texts and runs (or reuses) their pass. `workingSet` is reserved before a pass
+    /// that is not cached (`always`: before any pass). - Throws: `PipelineError.inputTooLong`
+    /// (-32013) for a side beyond the model's positions; `TokenBeyondEmbeddings` (-32014);
+    /// -32015 over the memory limit; `ForwardError.cancelled`.
+    static func pass(_ m: LoadedModel, _ parts: Parts, text: String, target: String, _ c: RequestContext, reserveAlways: Bool = false,
+                     workingSet: (_ tokens: Int) throws -> RequestWorkingSet) throws -> Pass {
+        try WorkingMemory.check(text + target, bytesPerUTF8Byte: Tokenizer.encodeBytesPerUTF8Byte, "encoding", c)
+        let source = Handlers.encode(m, text, c)
+        let encodedTarget = parts.targetTokenizer.encode(target)
+        let limit = parts.model.config.maxPositionEmbeddings
+        for side in [source, encodedTarget] where side.tokens.count > limit {
+            throw PipelineError.inputTooLong(tokens: side.tokens.count, limit: limit)
+        }
+        try m.checkEmbeddable(source)
+        c.clock.lap("tokenize")
+        let key = Handlers.cachePrefix(model: m.id) + "s2s|" + source.ids.map(String.init).joined(separator: ",") + "|"
+            + encodedTarget.ids.map(String.init).joined(separator: ",")
+        let cached: Seq2SeqResult? = c.server.cache.get(key)
+        if cached == nil || reserveAlways {
+            try c.reserve(try workingSet(source.tokens.count + encodedTarget.tokens.count),
+                          what: "analyzing \(source.tokens.count) + \(encodedTarget.tokens.count) tokens")
+        }
+        if let cached { return Pass(source: source, target: encodedTarget, result: cached) }
+        ForwardPassCounter.increment()
+        let model = parts.model
+        let result = try model.forwardSeq2Seq(source: source.ids, decoderInput: model.decoderInput(forTarget: encodedTarget.ids),
+                                              encoderTaps: TapRequest(.full), decoderTaps: TapRequest(.full), logits: false,
+                                              isCancelled: c.isCancelled)
+        c.clock.lap("forward")
+        c.server.cache.put(key, result, bytes: Handlers.byteCount(result.encoder) + Handlers.byteCount(result.decoder) + key.utf8.count)
+        return Pass(source: source, target: encodedTarget, result: result)
+    }
+
+    /// A decoder layer from `field` (an int in 0...L_dec-1 or "last"; absent: the last).
+    static func decoderLayer(_ p: RequestParams, field: String, _ parts: Parts) throws -> Int {
+        let L = parts.model.config.decoderLayers
+        guard let raw = p.value(field), !raw.isNull, raw.stringValue != "last" else { return L - 1 }
+        guard let n = raw.intValue else { throw p.invalid(field, "must be an integer or \"last\"") }
+        try Offsets.checkLayer(n, field: field, layerCount: L, orLast: true)
+        return n
+    }
+
+    static func setting(_ p: RequestParams) throws -> AlignmentSetting {
+        AlignmentSetting(rawValue: try p.optionalOneOf("setting", ["input", "output"]) ?? "input")!
+    }
+
+    // MARK: heed/analyze with `target`
+
+    static func analyze(_ p: RequestParams, _ c: RequestContext, model m: LoadedModel, text: String, target: String,
+                        options: AnalyzeOptions, format: JSONWriter.TensorFormat) throws -> Handlers.Response {
+        let parts = try parts(m, field: "target", p)
+        let L = parts.model.config.decoderLayers
+        let decoderLayers = try p.optionalIntArray("decoderLayers").map { layers -> [Int] in
+            for (k, l) in layers.enumerated() { try Offsets.checkLayer(l, field: "decoderLayers[\(k)]", layerCount: L, orLast: false) }
+            return Array(Set(layers)).sorted()
+        } ?? Array(0..<L)
+        let d = try ModelDimensions(m)
+        let pass = try pass(m, parts, text: text, target: target, c, reserveAlways: true) { tokens in
+            RequestWorkingSet.analyze(tokens: tokens, textUTF8Bytes: text.utf8.count + target.utf8.count, options: options, format: format, d)
+        }
+        let sourceTable = TokenTable(text: text, encoded: pass.source, encoding: c.encoding, tokenizer: m.tokenizer)
+        let targetTable = TokenTable(text: target, encoded: pass.target, encoding: c.encoding, tokenizer: parts.targetTokenizer)
+        let encoder = try Pipeline.run(model: m, ids: pass.source.ids, table: sourceTable, options: options,
+                                       forward: { _, _ in pass.result.encoder }, streamed: false, isCancelled: c.isCancelled)
+        // The decoder's self-attention: the per-layer methods it gives, its requested layers.
+        let selfSites = pass.result.decoder.layers.filter { $0.site.kind == .selfAttention }
+        let decoderMethods = CrossAttentionMethods.decoderSelfAttention(options.methods)
+        var decoder: [LayerResult] = decoderLayers.map { LayerResult(layer: $0, values: []) }
+        if !decoderMethods.isEmpty {
+            var decoderOptions = options
+            decoderOptions.methods = decoderMethods
+            decoderOptions.layers = decoderLayers
+            decoder = try Analyzer.analyze(modelID: m.id, forward: ForwardResult(tokenIDs: pass.result.decoder.tokenIDs, hiddenStates: [], layers: selfSites),
+                                           table: targetTable, options: decoderOptions, isCancelled: c.isCancelled).layers
+        }
+        let words = options.granularity == .word
+        let cross = try decoderLayers.map { l -> LayerResult in
+            if c.isCancelled() { throw ForwardError.cancelled }
+            let taps = pass.result.decoder.taps(at: AttentionSite(layer: l, kind: .crossAttention))!
+            return try CrossAttentionMethods.layerResult(taps, methods: options.methods, meanOverHeads: options.meanOverHeads,
+                                                        targetWords: words ? targetTable.words : nil, sourceWords: words ? sourceTable.words : nil)
+        }
+        c.clock.lap("analysis")
+        defer { c.clock.lap("json") }
+        var attachment = BinaryAttachment()
+        let written = JSONRPCResponse.result(id: c.id, reservingCapacity: 1 << 16) { w in
+            ResultJSON.writeAnalyze(encoder, format: format, attachment: &attachment, into: &w, closing: false)
+            w.key("targetTokens"); ResultJSON.writeTokens(targetTable, into: &w)
+            if words { w.key("targetWords"); ResultJSON.writeWords(targetTable, into: &w) }
+            w.key("decoder"); w.beginObject(); w.key("layers"); ResultJSON.writeLayers(decoder, format: format, attachment: &attachment, into: &w); w.endObject()
+            w.key("cross"); w.beginObject(); w.key("layers"); ResultJSON.writeLayers(cross, format: format, attachment: &attachment, into: &w); w.endObject()
+            w.endObject()
+        }
+        return Handlers.Response(bytes: written.bytes, nonFinite: written.nonFinite, attachment: format == .binary ? attachment : nil)
+    }
+
+    // MARK: heed/highlight with `focusIn: "target"`
+
+    static func highlight(_ p: RequestParams, _ c: RequestContext, model m: LoadedModel, parts: Parts, text: String, target: String,
+                          focus: Range<Int>, method: AnalysisMethod, granularity: Granularity, topK: Int?) throws -> Handlers.Response {
+        guard CrossAttentionMethods.highlightable.contains(method) else {
+            throw JSONRPCError(.methodNotSupported, "method \"\(method.rawValue)\" is not defined for cross-attention (focusIn \"target\")",
+                               data: .object(JSONObject([("supported", .array(CrossAttentionMethods.highlightable.map { .string($0.rawValue) }))])))
+        }
+        if let direction = try p.optionalString("direction"), direction != "from" {
+            throw p.invalid("direction", "must be \"from\" with focusIn \"target\" (the source a target token reads)")
+        }
+        if let raw = p.value("predict"), !raw.isNull { throw p.invalid("predict", "is not allowed with focusIn \"target\"") }
+        let layer = try decoderLayer(p, field: "layer", parts)
+        let setting = try setting(p)
+        let d = try ModelDimensions(m)
+        let pass = try pass(m, parts, text: text, target: target, c) { tokens in
+            RequestWorkingSet.highlight(tokens: tokens, textUTF8Bytes: text.utf8.count + target.utf8.count, method: method, d)
+        }
+        let sourceTable = TokenTable(text: text, encoded: pass.source, encoding: c.encoding, tokenizer: m.tokenizer)
+        let targetTable = TokenTable(text: target, encoded: pass.target, encoding: c.encoding, tokenizer: parts.targetTokenizer)
+        let analysis = try CrossAttentionAnalysis(taps: pass.result.decoder.taps(at: AttentionSite(layer: layer, kind: .crossAttention))!)
+        let (ranges, focusSpan) = try CrossHighlight.ranges(matrix: CrossAttentionMethods.matrix(analysis, method: method)!, source: sourceTable,
+                                                            target: targetTable, focus: focus, setting: setting, granularity: granularity, topK: topK)
+        c.clock.lap("analysis")
+        defer { c.clock.lap("json") }
+        return Handlers.Response(JSONRPCResponse.result(id: c.id) { w in
+            w.beginObject()
+            w.key("positionEncoding"); w.string(c.encoding.rawValue)
+            w.key("ranges"); ResultJSON.writeRanges(ranges, into: &w)
+            w.key("focus"); w.beginObject(); w.key("start"); w.int(focusSpan.lowerBound); w.key("end"); w.int(focusSpan.upperBound); w.endObject()
+            w.key("method"); w.string(method.rawValue)
+            w.key("layer"); w.int(layer)
+            w.key("rangesIn"); w.string("source")
+            w.endObject()
+        })
+    }
+
+    // MARK: heed/align
+
+    static func align(_ p: RequestParams, _ c: RequestContext) throws -> Handlers.Response {
+        let text = try p.string("text"), target = try p.string("target")
+        let method = try p.optionalOneOf("method", ["norm", "weight"]) ?? "norm"
+        let m = try Handlers.model(p, c)
+        guard let parts = m.encoderDecoder else {
+            throw JSONRPCError(.methodNotSupported, "heed/align needs an encoder-decoder model (ModelInfo `encoderDecoder: true`); \(m.id) is a \(m.shape.family) model",
+                               data: .object(JSONObject([("supported", .array([]))])))
+        }
+        let layer = try decoderLayer(p, field: "layer", parts)
+        let setting = try setting(p)
+        c.clock.lap("params")
+        let d = try ModelDimensions(m)
+        let pass = try pass(m, parts, text: text, target: target, c) { tokens in
+            RequestWorkingSet.highlight(tokens: tokens, textUTF8Bytes: text.utf8.count + target.utf8.count, method: .normSummed, d)
+        }
+        let analysis = try CrossAttentionAnalysis(taps: pass.result.decoder.taps(at: AttentionSite(layer: layer, kind: .crossAttention))!)
+        let alignment = PairAlignment(matrix: method == "norm" ? analysis.normSummed() : analysis.meanAttention(), setting: setting,
+                                      source: (text, pass.source), target: (target, pass.target), encoding: c.encoding)
+        c.clock.lap("analysis")
+        defer { c.clock.lap("json") }
+        func words(_ list: [AlignWord], into w: inout JSONWriter) {
+            w.beginArray()
+            for word in list {
+                w.beginObject()
+                w.key("index"); w.int(word.index)
+                w.key("text"); w.string(word.text)
+                w.key("start"); w.int(word.start)
+                w.key("end"); w.int(word.end)
+                w.key("tokens"); w.beginArray(); for t in word.tokens { w.int(t) }; w.endArray()
+                w.endObject()
+            }
+            w.endArray()
+        }
+        return Handlers.Response(JSONRPCResponse.result(id: c.id) { w in
+            w.beginObject()
+            w.key("positionEncoding"); w.string(c.encoding.rawValue)
+            w.key("layer"); w.int(layer)
+            w.key("method"); w.string(method)
+            w.key("setting"); w.string(setting.rawValue)
+            w.key("sourceWords"); words(alignment.sourceWords, into: &w)
+            w.key("targetWords"); words(alignment.targetWords, into: &w)
+            w.key("links"); w.beginArray()
+            for (link, score) in alignment.links {
+                w.beginObject()
+                w.key("source"); w.int(link.source)
+                w.key("target"); w.int(link.target)
+                w.key("score"); w.number(score)
+                w.endObject()
+            }
+            w.endArray()
+            w.endObject()
+        })
+    }
+}
