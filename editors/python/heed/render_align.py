@@ -4,6 +4,7 @@ SVG only, no external resource (see ``heed.render``)."""
 
 from __future__ import annotations
 
+import os
 from typing import List, Tuple
 
 from .render import FONT, NORM_RGB, SANS, SVG_NS, WEIGHT_RGB, esc, fmt, text_width
@@ -26,7 +27,12 @@ def _layout(words, width_chars: float) -> Tuple[List[Tuple[float, float]], float
 def alignment_svg(al, standalone: bool = False) -> str:
     src, src_w = _layout(al.source_words, 0)
     tgt, tgt_w = _layout(al.target_words, 0)
-    width = int(max(src_w, tgt_w, 320) + 10)
+    model = str(al.model or "")
+    if "/" in model and os.path.isdir(model):  # a model directory: its name
+        model = os.path.basename(model.rstrip("/"))
+    title = (f"{model} \u00b7 {al.method} \u00b7 decoder layer {al.layer} \u00b7 {al.setting} "
+             f"\u00b7 {len(al.links)} links")
+    width = int(max(src_w, tgt_w, 320, 7 * len(title) + 20) + 10)
     top, lh = 34.0, 20.0
     y_src, y_tgt = top, top + lh + ROW_GAP
     height = int(y_tgt + lh + 30)
@@ -36,9 +42,7 @@ def alignment_svg(al, standalone: bool = False) -> str:
     parts = [f'<svg{ns} width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
              f'font-family="{esc(SANS)}" font-size="12">',
              '<rect width="100%" height="100%" fill="#fff"/>',
-             f'<text x="10" y="16" font-weight="600" fill="#444">{esc(al.model)} \u00b7 '
-             f'{esc(al.method)} \u00b7 decoder layer {al.layer} \u00b7 {esc(al.setting)} '
-             f'\u00b7 {len(al.links)} links</text>']
+             f'<text x="10" y="16" font-weight="600" fill="#444">{esc(title)}</text>']
     for link in al.links:
         sx = src[link.source][0] + src[link.source][1] / 2
         tx = tgt[link.target][0] + tgt[link.target][1] / 2
@@ -58,7 +62,7 @@ def alignment_svg(al, standalone: bool = False) -> str:
                          f'font-family="{esc(FONT)}" font-size="13" fill="#111">{esc(w.text)}'
                          f'</text>')
     parts.append(f'<text x="10" y="{height - 8}" fill="#555">source above, target below; '
-                 f'each target word linked to its source word \u00b7 max {fmt(vmax)}</text>')
+                 f'a line per link \u00b7 max {fmt(vmax)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
