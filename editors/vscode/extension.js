@@ -965,13 +965,16 @@ function createHeed(vscode, options = {}) {
       return;
     }
     const list = (/** @type {Contributor[] | undefined} */ cs) => (cs || []).map((c) => `${c.text} ${num(c.value)}`).join(', ');
-    output.appendLine(`  focus "${focusText}"${a.result.window ? ' (long text: window shaded)' : ''}`);
+    // A translation pair's target focus: the source unit it is aligned to (score 1).
+    const al = a.pairSide === 'target' ? P.aligned(a.result) : undefined;
+    const alignedTo = a.pairSide === 'target' ? ` aligned to: "${al ? a.text.slice(al.start, al.end) : '(none)'}"` : '';
+    output.appendLine(`  focus "${focusText}"${alignedTo}${a.result.window ? ' (long text: window shaded)' : ''}`);
     output.appendLine(`  top 5 by ${t.method}: ${list(t.top)}`);
     if (t.other) output.appendLine(`  top 5 by ${t.other}: ${list(t.otherTop)}`);
     const quote = (/** @type {string} */ s) => JSON.stringify(s);
     if (t.next) output.appendLine(`  next token: ${nextList(t.next, quote)}`);
     vscode.window.showInformationMessage(
-      `${head}. Focus "${focusText}". Top by ${t.method}: ${list(t.top)}.${t.other ? ` Top by ${t.other}: ${list(t.otherTop)}.` : ''}`
+      `${head}. Focus "${focusText}"${alignedTo}. Top by ${t.method}: ${list(t.top)}.${t.other ? ` Top by ${t.other}: ${list(t.otherTop)}.` : ''}`
       + `${t.next ? ` Next token: ${nextList(t.next, quote)}.` : ''}`);
   }
 

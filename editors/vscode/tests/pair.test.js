@@ -103,6 +103,11 @@ test('pair mode: line 2 shades line 1 by cross-attention; the toggle cycles cros
   const md = hover.contents.value !== undefined ? hover.contents.value : String(hover.contents);
   assert.match(md, new RegExp(`aligned to: \`${SRC.slice(one.start, one.end).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\``));
 
+  // Show Info says it too
+  await heed.commands.showInfo();
+  const shown = recorded.infos[recorded.infos.length - 1];
+  assert.ok(shown && shown.includes(`aligned to: "${SRC.slice(one.start, one.end)}"`), `Show Info: ${shown}`);
+
   // one command: the next cross method; the encoder's method stays
   for (const m of ['attention', 'norm', 'norm-summed']) {
     await heed.commands.cycleMethod();
