@@ -88,8 +88,12 @@ enum GemmDriver {
         // Panel `panels.lowerBound` starts at `first`; the others follow `panelStride` floats apart.
         let first: UnsafePointer<Float>
         let panelStride: Int
+        // Packed weights stream from memory (each weight is read once per pass): their first
+        // tile prefetches ahead. B packed here from a or b is in cache already.
+        var prefetch = false
         switch b {
         case .packed(let base, let stride):
+            prefetch = true
             panelStride = stride
             first = base + panels.lowerBound * stride
         case .transposed(let bt, let ldb):
@@ -107,7 +111,8 @@ enum GemmDriver {
             let kBlocks = (k - k0 + gemmKC - 1) / gemmKC
             let kc = (k - k0 + kBlocks - 1) / kBlocks
             sweepKBlock(rows: rows, panels: panels, panel: { first + ($0 - panels.lowerBound) * panelStride + k0 * gemmNR },
-                        k0: k0, kc: kc, n: n, a: a, lda: lda, c: c, ldc: ldc, bias: bias, accumulate: accumulate, spill: spill)
+                        k0: k0, kc: kc, n: n, a: a, lda: lda, c: c, ldc: ldc, bias: bias, accumulate: accumulate, spill: spill,
+                        prefetch: prefetch)
             k0 += kc
         }
     }
@@ -115,11 +120,12 @@ enum GemmDriver {
     /// One k block [k0, k0 + kc) of a task: the rows in gemmMC blocks against each of `panels`,
     /// whose (kc x gemmNR) slab `panel(p)` gives, in tiles of at most gemmMR rows through the
     /// micro-kernel. The first k block (k0 == 0) writes c (plus bias; added to c when
-    /// `accumulate`), later ones add to it.
+    /// `accumulate`), later ones add to it. With `prefetch`, the first tile over each panel
+    /// prefetches it ahead (`gemmPrefetchFloats`).
     @inline(__always)
     static func sweepKBlock(rows: Range<Int>, panels: Range<Int>, panel: (Int) -> UnsafePointer<Float>, k0: Int, kc: Int, n: Int,
                             a: UnsafePointer<Float>, lda: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
-                            bias: UnsafePointer<Float>?, accumulate: Bool, spill: UnsafeMutablePointer<Float>) {
+                            bias: UnsafePointer<Float>?, accumulate: Bool, spill: UnsafeMutablePointer<Float>, prefetch: Bool = false) {
         let firstBlock = k0 == 0
         var i0 = rows.lowerBound
         while i0 < rows.upperBound {
@@ -131,12 +137,15 @@ enum GemmDriver {
                                      accumulate: firstBlock ? accumulate : true,
                                      nr: min(gemmNR, n - j0), spill: spill)
                 var i = i0
+                var tile = e
+                tile.prefetch = prefetch && i0 == rows.lowerBound ? gemmPrefetchFloats : 0
                 while i < i1 {
                     // Between MR and 2 MR rows left: two near-equal tiles beat a full one
                     // and a 1- or 2-row tile (8 rows with MR = 6: 4 + 4, not 6 + 2).
                     let left = i1 - i
                     let mr = left > gemmMR && left < 2 * gemmMR ? (left + 1) / 2 : min(gemmMR, left)
-                    gemmTile(mr: mr, kc, a + i * lda + k0, lda, bp, c + i * ldc + j0, ldc, e)
+                    gemmTile(mr: mr, kc, a + i * lda + k0, lda, bp, c + i * ldc + j0, ldc, tile)
+                    tile.prefetch = 0
                     i += mr
                 }
             }
@@ -144,3 +153,4 @@ enum GemmDriver {
         }
     }
 }
+

@@ -1,3 +1,4 @@
+import CHeedPrefetch
 // The GEMM micro-kernel: an (MR x 2W) tile of C held in 2*MR vector registers, W = lanes of
 // VF (8: ymm or NEON pairs; 16: zmm). MR is the variant's gemmMR (Width.swift): 6 with 16
 // registers (12 accumulators + 2 B vectors + 1 broadcast = 15), 12 with AVX-512's 32 (27).
@@ -50,7 +51,17 @@ struct TileEpilogue {
     var nr: Int
     /// gemmMR x gemmNR floats of per-thread scratch for tiles cut by N.
     var spill: UnsafeMutablePointer<Float>
+    /// 0, or how many floats ahead of the B panel this tile prefetches as it streams it
+    /// (`gemmPrefetchFloats`: the first tile over a panel of packed weights, which brings the
+    /// panel from memory).
+    var prefetch: Int = 0
 }
+
+/// How far ahead of a packed weight panel its first tile prefetches, in floats (4 KiB: the
+/// hardware prefetchers stop at 4 KiB page boundaries, and a T = 16 pass streams 42 MB of
+/// MiniLM weights from DRAM; measured on AVX-512, 1 thread: T = 16 forward 3.5 -> 2.4 ms, with
+/// 2 KiB 2.7 ms, 8 KiB 2.4 ms; docs/performance.md).
+let gemmPrefetchFloats = 1024
 
 @inline(__always)
 private func storeRow(_ v0: VF, _ v1: VF, _ dst: UnsafeMutablePointer<Float>, _ e: TileEpilogue) {
@@ -117,6 +128,10 @@ private func tile(_ mr: Int, _ kc: Int, _ a: UnsafePointer<Float>, _ lda: Int, _
     var bp = b
     var p = 0
     while p < kc {
+        if e.prefetch > 0 {
+            heed_prefetch(bp + e.prefetch)
+            if gemmNR > 16 { heed_prefetch(bp + e.prefetch + 16) }
+        }
         let b0 = loadV(bp), b1 = loadV(bp + W)
         var x = VF(repeating: a0[p])
         c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1)
