@@ -3,7 +3,8 @@
 // SentencePiece model: the vocabulary is shared), with `use_source_tokenizer=False` (the target
 // model: byte pieces become bytes) and with `skip_special_tokens=False`, on the fixture's target
 // sentences, the greedy outputs and hand-picked lists (leading U+2581, byte pieces forming é,
-// invalid UTF-8, special tokens inside, bare U+2581 pieces, nothing but specials, nothing).
+// invalid UTF-8, special tokens inside, bare U+2581 pieces, nothing but specials, nothing); a
+// language code, which transformers keeps.
 
 import Foundation
 import HeedTokenizers
@@ -64,5 +65,24 @@ final class MarianDecodeTests: XCTestCase {
         XCTAssertEqual(bpe.file.unknownSurface, " \u{2047} ")
         XCTAssertEqual(bpe.decode(pieces: ["</s>", "▁a"]), "a")
         XCTAssertEqual(bpe.decode(pieces: []), "")
+    }
+
+    /// A language code is no special token in transformers: `decode` keeps it (transformers
+    /// 5.23.0 gives ">>de<< the a" for these ids with ">>de<<" added to vocab.json as 1132).
+    func testLanguageCodeIsKept() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("heed-marian-code-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for name in ["source.spm", "target.spm"] {
+            try FileManager.default.copyItem(at: Self.directory.appendingPathComponent(name).resolvingSymlinksInPath(),
+                                             to: dir.appendingPathComponent(name))
+        }
+        var vocab = try String(contentsOf: Self.directory.appendingPathComponent("vocab.json").resolvingSymlinksInPath(), encoding: .utf8)
+        let close = try XCTUnwrap(vocab.range(of: "}", options: .backwards))
+        vocab.replaceSubrange(close, with: ", \">>de<<\": 1132}")
+        try Data(vocab.utf8).write(to: dir.appendingPathComponent("vocab.json"))
+        let tokenizer = try MarianTokenizer(directory: dir)
+        XCTAssertEqual(tokenizer.encode(">>de<< Hallo").ids.first, 1132)
+        XCTAssertEqual(tokenizer.decode([1132, 26, 44, 0]), ">>de<< the a")
     }
 }
