@@ -13,9 +13,10 @@ nothing there but greedy.json). Writes Tests/Fixtures/models/tiny-marian/greedy.
              largest and second-largest processed logit over the steps (how far each argmax is from
              a tie: the Swift test's ids are exact only while this is well above float error).
              Settings: `bad_words_ids` (as real opus-mt checkpoints set [[pad]]; here the tokens the
-             random model repeats, for more varied output) and `eos_logit_bias`, a number added to
-             final_logits_bias[eos] in memory (no file changes), so that decoding stops at `</s>`
-             before the length bound.
+             random model repeats, for more varied output), `min_length`, and `eos_logit_bias`, a
+             number added to final_logits_bias[eos] in memory (no file changes), so that decoding
+             stops at `</s>` before the length bound; no `max_new_tokens`: generate's default
+             bound (20 new tokens).
     decode   per id list: `tok.decode(ids, skip_special_tokens=True)` (transformers' default: the
              source SentencePiece model when the vocabulary is shared), with
              `use_source_tokenizer=False` (the target model), and with `skip_special_tokens=False`.
@@ -60,6 +61,8 @@ CASES = [
      {"max_new_tokens": 12, "bad_words_ids": REPEATED, "eos_logit_bias": 3.2}),
     ("eos-shells", "She sells sea shells.", {"max_new_tokens": 12, "eos_logit_bias": 3.65}),
     ("eos-123-late", "1 2 3", {"max_new_tokens": 12, "bad_words_ids": REPEATED, "eos_logit_bias": 2.95}),
+    ("min-length", "She sells sea shells.", {"max_new_tokens": 12, "eos_logit_bias": 3.65, "min_length": 6}),
+    ("default-bound", "Hello", {}),
 ]
 
 

@@ -1,8 +1,8 @@
 // Greedy decoding of the tiny Marian model against transformers 5.23.0
 // (Tests/Fixtures/models/tiny-marian/greedy.json, generate_marian_greedy_fixtures.py):
 // `generate(num_beams=1, do_sample=False, max_new_tokens=N)` ids and their decoded text, with
-// bad_words_ids and with final_logits_bias[eos] raised in memory (so that decoding stops at
-// `</s>` before the bound); the key/value-cached decoder's logits against transformers' logits
+// bad_words_ids, min_length, without max_new_tokens, and with final_logits_bias[eos] raised in
+// memory (so that decoding stops at `</s>` before the bound); the key/value-cached decoder's logits against transformers' logits
 // and the full teacher-forced pass (tolerance 1e-4 of the largest magnitude, as MarianModelTests);
 // the length bound, the forced `</s>`, bad input; the generation settings read from
 // generation_config.json or config.json.
@@ -38,7 +38,8 @@ private struct EOSBiasedWeights: WeightSource {
 final class MarianGenerationTests: XCTestCase {
     private struct Fixture: Decodable {
         struct Settings: Decodable {
-            let max_new_tokens: Int
+            let max_new_tokens: Int?
+            let min_length: Int?
             let bad_words_ids: [[Int]]?
             let eos_logit_bias: Float?
         }
@@ -86,16 +87,19 @@ final class MarianGenerationTests: XCTestCase {
             XCTAssertEqual(tokenizer.encode(c.source).ids, c.source_ids, c.name)
             var settings = base
             settings.badWordsIDs = c.settings.bad_words_ids ?? []
+            settings.minLength = c.settings.min_length ?? 0
             let m = c.settings.eos_logit_bias == nil ? plain : try model(eosBias: c.settings.eos_logit_bias)
             let result = try m.generateGreedy(source: c.source_ids, maxNewTokens: c.settings.max_new_tokens, generation: settings)
+            let bound = c.settings.max_new_tokens ?? 20  // generate's default: max_length 20 + 1
             XCTAssertEqual(result.sequence, c.ids, c.name)
             XCTAssertEqual(Array(tokenizer.decode(result.sequence).unicodeScalars), Array(c.text.unicodeScalars), c.name)
             // generate's sequences end at </s> (forced at the bound).
             XCTAssertEqual(result.sequence.last, f.eos, c.name)
             XCTAssertTrue(result.reachedEOS, c.name)
-            XCTAssertEqual(result.reachedLengthBound, result.newTokens.count == c.settings.max_new_tokens, c.name)
+            XCTAssertEqual(result.reachedLengthBound, result.newTokens.count == bound, c.name)
+            if let minLength = c.settings.min_length { XCTAssertGreaterThanOrEqual(result.sequence.count, minLength + 1, c.name) }
             for banned in c.settings.bad_words_ids ?? [] { XCTAssertFalse(result.newTokens.contains(banned[0]), c.name) }
-            if result.newTokens.count < c.settings.max_new_tokens { stoppedEarly += 1 }
+            if result.newTokens.count < bound { stoppedEarly += 1 }
         }
         XCTAssertGreaterThanOrEqual(stoppedEarly, 3, "the fixture has cases that stop at </s> before the bound")
     }
