@@ -146,10 +146,12 @@ public struct MarianGreedyResult: Equatable, Sendable {
 
 extension MarianModel {
     /// Greedy decoding of `source` (its ids, `</s>` included): see the file header.
-    /// `maxNewTokens` bounds the new tokens (transformers' `max_new_tokens`; nil: the settings'
-    /// `max_length`, else 20). The sequence never outgrows the position table: without
-    /// `maxNewTokens` the bound is cut to max_position_embeddings + 1 (the last step reads
-    /// max_position_embeddings tokens).
+    /// `maxNewTokens` bounds the new tokens (transformers' `max_new_tokens`). Without it the
+    /// sequence (start token included) ends at the settings' `max_length`, cut to
+    /// max_position_embeddings + 1 so that the last step reads at most max_position_embeddings
+    /// tokens (transformers would fail indexing its position table there), else at
+    /// min(1 + 20, max_position_embeddings) as transformers' default. `generation` nil:
+    /// `MarianGenerationConfig(config:)`; an empty bad-words sequence is ignored.
     /// - Throws: `ForwardError` (an empty source, one longer than max_position_embeddings, an id
     ///   outside the source vocabulary, `maxNewTokens` below 1 as `.emptyInput`, `maxNewTokens`
     ///   beyond max_position_embeddings as `.tooLong`, cancelled between steps).
@@ -173,7 +175,7 @@ extension MarianModel {
             where !(0..<VD).contains(id) {
             throw ForwardError.tokenOutOfRange(id: id, vocabSize: VD)
         }
-        let badWords = settings.badWordsIDs.filter { seq in !settings.eosTokenIDs.contains { seq == [$0] } }
+        let badWords = settings.badWordsIDs.filter { seq in !seq.isEmpty && !settings.eosTokenIDs.contains { seq == [$0] } }
         var cache = try DecoderCache(model: self, source: source, isCancelled: isCancelled)
         var sequence = [settings.decoderStartTokenID]
         while true {
@@ -188,7 +190,7 @@ extension MarianModel {
                 for id in settings.eosTokenIDs { logits[id] = -.infinity }
             }
             // ForcedEOSTokenLogitsProcessor
-            if let forced = settings.forcedEOSTokenIDs, sequence.count == maxLength - 1 {
+            if let forced = settings.forcedEOSTokenIDs, !forced.isEmpty, sequence.count == maxLength - 1 {
                 for i in logits.indices { logits[i] = -.infinity }
                 for id in forced { logits[id] = 0 }
             }

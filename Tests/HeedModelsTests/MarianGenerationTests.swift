@@ -174,6 +174,15 @@ final class MarianGenerationTests: XCTestCase {
         settings.badWordsIDs = [[2000]]
         XCTAssertThrowsError(try m.generateGreedy(source: [0], generation: settings)) { XCTAssertEqual($0 as? ForwardError, .tokenOutOfRange(id: 2000, vocabSize: 1132)) }
         XCTAssertThrowsError(try m.generateGreedy(source: [0], isCancelled: { true })) { XCTAssertEqual($0 as? ForwardError, .cancelled) }
+        // Degenerate settings built in code decode without failing: an empty bad-words sequence
+        // is ignored, an empty forced-eos list forces nothing, no eos ids stop at the bound.
+        settings.badWordsIDs = [[]]
+        settings.forcedEOSTokenIDs = []
+        settings.eosTokenIDs = []
+        let free = try m.generateGreedy(source: [0], maxNewTokens: 3, generation: settings)
+        XCTAssertEqual(free.sequence.count, 4)
+        XCTAssertTrue(free.reachedLengthBound)
+        XCTAssertNotEqual(free.sequence.last, 0)
         // The longest bound the position table allows decodes.
         XCTAssertEqual(try m.generateGreedy(source: [0], maxNewTokens: 64).sequence.count, 65)
     }
