@@ -193,7 +193,7 @@ public final class MarianModel: @unchecked Sendable {
         return (alpha, v, y, out)
     }
 
-    private func layerNorm(_ x: [Float], rows: Int, gamma: [Float], beta: [Float]?) -> [Float] {
+    func layerNorm(_ x: [Float], rows: Int, gamma: [Float], beta: [Float]?) -> [Float] {
         let C = config.dModel
         var out = [Float](repeating: 0, count: x.count)
         x.withUnsafeBufferPointer { xp in out.withUnsafeMutableBufferPointer { op in
@@ -207,7 +207,7 @@ public final class MarianModel: @unchecked Sendable {
     }
 
     /// fc2(act(fc1(x))) + x, then final_layer_norm   (T, C).
-    private func feedForward(_ w: MarianLayerWeights, _ x: [Float], rows T: Int) -> [Float] {
+    func feedForward(_ w: MarianLayerWeights, _ x: [Float], rows T: Int) -> [Float] {
         let C = config.dModel, F = w.fc1.outFeatures
         var inner = [Float](repeating: 0, count: T * F)
         x.withUnsafeBufferPointer { xp in inner.withUnsafeMutableBufferPointer { ip in

@@ -4,7 +4,8 @@
 // vocabulary is not aligned with SentencePiece's ids), then `</s>` appended
 // (`build_inputs_with_special_tokens`). A leading language code `>>xx<<` is cut off before
 // SentencePiece and looked up as one token (`remove_language_code`). With `separate_vocabs` the
-// target side reads `target_vocab_file` instead.
+// target side reads `target_vocab_file` instead. `decode` is `tokenizer.decode(ids,
+// skip_special_tokens=...)` (`convert_ids_to_tokens`, then `convert_tokens_to_string`).
 //
 // Not done: transformers' slow-tokenizer splitting of special tokens typed in the text (`</s>`,
 // `<unk>`, `<pad>` written literally) and the optional Moses punctuation normalizer (only with
@@ -25,6 +26,8 @@ public final class MarianTokenizer: @unchecked Sendable {
     private let targetTokens: [Int: String]
     public let unknownID: Int
     public let eosID: Int
+    /// `separate_vocabs` (tokenizer_config.json): the target side has its own vocabulary.
+    public let separateVocabs: Bool
     /// `<pad>`'s id (Marian's `decoder_start_token_id`), nil when vocab.json has none.
     public let padID: Int?
 
@@ -55,6 +58,7 @@ public final class MarianTokenizer: @unchecked Sendable {
         }
         self.unknownID = unknownID
         self.eosID = eosID
+        separateVocabs = separate
         padID = sourceVocabulary[Array("<pad>".utf8)]
         sourceTokens = Dictionary(sourceVocabulary.map { ($0.value, String(decoding: $0.key, as: UTF8.self)) }, uniquingKeysWith: { a, _ in a })
         targetTokens = Dictionary(targetVocabulary.map { ($0.value, String(decoding: $0.key, as: UTF8.self)) }, uniquingKeysWith: { a, _ in a })
@@ -123,5 +127,56 @@ public final class MarianTokenizer: @unchecked Sendable {
             tokens.append(EncodedToken(id: eosID, text: "</s>", special: true, word: nil, span: .empty, typeID: 0))
         }
         return Encoding(tokens: tokens)
+    }
+
+    /// MarianTokenizer's `all_special_tokens`: `</s>`, `<unk>`, `<pad>`.
+    static let specialTokens: Set<String> = ["</s>", "<unk>", "<pad>"]
+
+    /// The text of `ids`, as transformers 5.23.0's `tokenizer.decode(ids, skip_special_tokens:)`:
+    /// each id becomes its token in the side's vocabulary (`.target`: the target vocabulary, as
+    /// transformers' `decoder`; `.source`: vocab.json), an id the vocabulary lacks becomes the
+    /// SentencePiece model's piece of that id, else `<unk>`; with `skipSpecialTokens` the ids of
+    /// `</s>`, `<unk>` and `<pad>` are dropped. Then `convert_tokens_to_string`: runs of ordinary
+    /// tokens through SentencePiece's `decode_pieces` (a special token kept is written as it is,
+    /// followed by a space), U+2581 turned into spaces, whitespace stripped at both ends (Python's
+    /// `str.strip`).
+    ///
+    /// The SentencePiece model is transformers' choice unless `useSourceSentencePiece` says
+    /// otherwise: `MarianTokenizer._decode` uses `use_source_tokenizer = not separate_vocabs`, so
+    /// with a shared vocabulary (opus-mt, tiny-marian) even target ids are decoded with
+    /// `source.spm`: a `<0xNN>` byte piece that only `target.spm` has stays literal text. The
+    /// two models agree on ordinary pieces. Language codes (`>>de<<`) are not special tokens in
+    /// transformers and are kept (verbatim: SentencePiece keeps a string it does not know).
+    public func decode(_ ids: [Int], side: Side = .target, skipSpecialTokens: Bool = true, useSourceSentencePiece: Bool? = nil) -> String {
+        let tokens = side == .source ? sourceTokens : targetTokens
+        let useSource = useSourceSentencePiece ?? (side == .source || !separateVocabs)
+        let processor = useSource ? source : target
+        let specialIDs: Set<Int> = [eosID, unknownID, padID ?? unknownID]
+        var out = ""
+        var pending: [String] = []
+        for id in ids {
+            if skipSpecialTokens && specialIDs.contains(id) { continue }
+            let token = tokens[id] ?? processor.piece(forID: id) ?? "<unk>"
+            if Self.specialTokens.contains(token) {
+                out += processor.decode(pieces: pending) + token + " "
+                pending.removeAll()
+            } else {
+                pending.append(token)
+            }
+        }
+        out += processor.decode(pieces: pending)
+        return Self.pythonStrip(out.replacingOccurrences(of: "\u{2581}", with: " "))
+    }
+
+    /// Python's `str.strip()`: drops leading and trailing characters for which `str.isspace()`
+    /// holds (Unicode White_Space plus the separators U+001C...U+001F).
+    static func pythonStrip(_ text: String) -> String {
+        func isSpace(_ s: Unicode.Scalar) -> Bool {
+            s.properties.isWhitespace || (0x1C...0x1F).contains(s.value)
+        }
+        let scalars = text.unicodeScalars
+        guard let first = scalars.firstIndex(where: { !isSpace($0) }) else { return "" }
+        let last = scalars.lastIndex(where: { !isSpace($0) })!
+        return String(scalars[first...last])
     }
 }

@@ -4,7 +4,8 @@
 // - `pieces` (1): piece (1, string), score (2, float), type (3, enum: NORMAL 1, UNKNOWN 2,
 //   CONTROL 3, USER_DEFINED 4, UNUSED 5, BYTE 6; default NORMAL);
 // - `trainer_spec` (2): model_type (3: UNIGRAM 1, BPE 2, WORD 3, CHAR 4; default UNIGRAM),
-//   treat_whitespace_as_suffix (24), byte_fallback (35);
+//   treat_whitespace_as_suffix (24), byte_fallback (35), unk_surface (44, what decoding writes for
+//   the unknown piece);
 // - `normalizer_spec` (3): name (1), precompiled_charsmap (2, bytes), add_dummy_prefix (3, default
 //   true), remove_extra_whitespaces (4, default true), escape_whitespaces (5, default true).
 // Every other field is skipped by its wire type.
@@ -46,6 +47,8 @@ public struct SentencePieceModelFile: Sendable {
     public var modelType: ModelType = .unigram
     public var byteFallback = false
     public var treatWhitespaceAsSuffix = false
+    /// `trainer_spec.unk_surface`: the text decoding gives the unknown piece (default " \u{2047} ").
+    public var unknownSurface = " \u{2047} "
     public var normalizer = Normalizer()
 
     /// Reads a model file.
@@ -118,6 +121,7 @@ public struct SentencePieceModelFile: Sendable {
                 modelType = type
             case (24, .varint): treatWhitespaceAsSuffix = try reader.varint() != 0
             case (35, .varint): byteFallback = try reader.varint() != 0
+            case (44, .lengthDelimited): unknownSurface = try reader.string()
             default: try reader.skip(field)
             }
         }

@@ -10,6 +10,7 @@ enum Help {
                       [--direction from|to|received] [--topk K] [--svg FILE] [--json] TEXT|-|--file PATH
         heed tokenize [--model M] [--json] TEXT|-|--file PATH
         heed predict  [--model M] [--top-k K] [--json] TEXT|-|--file PATH
+        heed translate --model M [--max-new-tokens N] [--json] TEXT|-|--file PATH
         heed serve    [--log-level L] [--max-memory BYTES] [--max-frame BYTES]
         heed experiment special-tokens|mixing [--model M] [--corpus FILE] [--json]
         heed experiment alignment --model DIR --source FILE --target FILE [--gold FILE] [--output DIR]
@@ -31,6 +32,7 @@ enum Help {
                   the text shaded by what the focus attends to
       tokenize    tokens with ids, offsets (Unicode scalars) and words
       predict     the most probable next tokens after the text (a decoder: smollm2)
+      translate   the text translated by a Marian encoder-decoder, decoding greedily
       serve       the daemon for editors and scripts: LSP-framed JSON-RPC 2.0 on stdio (protocol.md)
       experiment  the papers' corpus-level findings (docs/experiments.md)
       fetch       download a catalog model into $HEED_CACHE (~/.cache/heed)
@@ -188,6 +190,7 @@ enum Help {
         case "analyze": return analyze
         case "tokenize": return tokenize
         case "predict": return predict
+        case "translate": return TranslateCommand.usage
         case "serve": return serve
         case "experiment": return ExperimentCommand.usage
         case "fetch": return fetch
@@ -198,5 +201,5 @@ enum Help {
         }
     }
 
-    static let commands = ["analyze", "tokenize", "predict", "serve", "experiment", "fetch", "bench", "models", "help"]
+    static let commands = ["analyze", "tokenize", "predict", "translate", "serve", "experiment", "fetch", "bench", "models", "help"]
 }

@@ -65,6 +65,8 @@ do {
         try AnalyzeCommand.run(argv)
     case "predict":
         try PredictCommand.run(argv)
+    case "translate":
+        try TranslateCommand.run(argv)
     case "fetch":
         let args = try parse(argv, command: command, valued: [])
         guard args.positional.count == 1 else {

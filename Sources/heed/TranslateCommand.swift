@@ -1,0 +1,103 @@
+import Foundation
+import HeedCheckpoints
+import HeedJSONRPC
+import HeedModels
+import HeedTokenizers
+
+/// `heed translate`: greedy decoding with a Marian encoder-decoder (MarianGeneration.swift), the
+/// text of transformers' `generate(num_beams=1, do_sample=False, max_new_tokens=N)` then
+/// `tokenizer.decode(ids, skip_special_tokens=True)`.
+enum TranslateCommand {
+    static let usage = """
+    usage: heed translate --model M [--max-new-tokens N] [--json] TEXT|-|--file PATH
+
+    Translates the text with a Marian encoder-decoder by greedy decoding: the most probable token
+    at each step, until </s> or N new tokens (no beam search: an opus-mt checkpoint's own generate
+    uses num_beams 4, so its translations can differ). Settings the model's
+    generation_config.json (else config.json) gives are applied: bad_words_ids, forced_eos_token_id,
+    min_length, max_length (without --max-new-tokens); stderr names those greedy decoding ignores.
+
+      --model M            a Marian directory (config.json, model.safetensors, source.spm,
+                           target.spm, vocab.json) or a Hugging Face repo id in the local cache
+      --max-new-tokens N   at most N new tokens, </s> included (1 ... max_position_embeddings;
+                           default: the model's max_length, else 20)
+      --json               prints {model, source, target, ids}: ids as generate returns them
+                           (decoder_start_token_id first)
+      --file PATH          read the text from a file; - reads it from stdin
+
+    example:
+      heed translate --model ~/models/opus-mt-en-de "The cat sat on the mat."
+    """
+
+    static func run(_ argv: [String]) throws {
+        let args = try parse(argv, command: "translate", valued: ["model", "max-new-tokens", "file"], boolean: ["json"])
+        let text = try InputText.read(args, command: "translate")
+        guard let id = args.value("model") else {
+            throw Arguments.Error(description: "translate needs --model: a Marian directory or Hugging Face repo id (heed translate --help)")
+        }
+        var maxNewTokens: Int?
+        if let raw = args.value("max-new-tokens") {
+            guard let n = Int(raw), n >= 1 else {
+                throw Arguments.Error(description: "--max-new-tokens takes a whole number of at least 1, not \"\(raw)\"")
+            }
+            maxNewTokens = n
+        }
+        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw Arguments.Error(description: "the text to translate is empty")
+        }
+        var isDirectory: ObjCBool = false
+        let directory: URL
+        if FileManager.default.fileExists(atPath: id, isDirectory: &isDirectory), isDirectory.boolValue {
+            directory = URL(fileURLWithPath: id, isDirectory: true)
+        } else {
+            do { directory = try ModelStore.resolve(ModelNames.canonical(id)) { Terminal.printProgress($0) } } catch {
+                fail("cannot load model \(id): \(Files.plainMessage(error))")
+            }
+        }
+        let modelType = ModelConfig.modelType(configAt: directory.appendingPathComponent("config.json"))
+        guard modelType == "marian" else {
+            fail("cannot load \(id) as a Marian model: config.json's model_type is \(modelType.map { "\"\($0)\"" } ?? "missing"), not \"marian\" (translate needs an encoder-decoder)")
+        }
+        let (model, tokenizer): (MarianModel, MarianTokenizer)
+        let generation: MarianGenerationConfig
+        do {
+            (model, tokenizer) = try MarianModel.load(directory: directory)
+            generation = try MarianGenerationConfig.load(directory: directory, config: model.config)
+        } catch {
+            fail("cannot load \(id) as a Marian model: \(Files.plainMessage(error))")
+        }
+        if !generation.ignored.isEmpty {
+            Terminal.printError("note: greedy decoding ignores the model's \(generation.ignored.joined(separator: ", "))")
+        }
+        let limit = model.config.maxPositionEmbeddings
+        if let n = maxNewTokens, n > limit {
+            fail("--max-new-tokens \(n) is more than \(id) can decode (max_position_embeddings \(limit))")
+        }
+        let source = tokenizer.encode(text).ids
+        guard source.count <= limit else {
+            fail("the text has \(source.count) tokens; \(id) reads at most \(limit)")
+        }
+        let result: MarianGreedyResult
+        do { result = try model.generateGreedy(source: source, maxNewTokens: maxNewTokens, generation: generation) } catch {
+            fail("cannot translate with \(id): \(Files.plainMessage(error))")
+        }
+        let target = tokenizer.decode(result.sequence, side: .target)
+        if args.has("json") {
+            var w = JSONWriter()
+            w.beginObject()
+            w.key("model"); w.string(id)
+            w.key("source"); w.string(text)
+            w.key("target"); w.string(target)
+            w.key("ids"); w.beginArray(); for t in result.sequence { w.int(t) }; w.endArray()
+            w.endObject()
+            writeStdout(w.bytes)
+            return
+        }
+        print(target)
+        if result.reachedLengthBound {
+            Terminal.printError("note: stopped at the length bound, \(result.newTokens.count) new tokens"
+                                + (generation.forcedEOSTokenIDs != nil ? " (the last one forced to </s>)" : "")
+                                + "; --max-new-tokens raises it")
+        }
+    }
+}
