@@ -267,6 +267,7 @@ enum Handlers {
         if let target = try p.optionalString("target") {
             return try EncoderDecoderHandlers.analyze(p, c, model: m, text: text, target: target, options: options, format: format)
         }
+        if p.value("decoderLayers") != nil { throw p.invalid("decoderLayers", "needs `target` (an encoder-decoder model's target text)") }
         let long = try WorkingMemory.analyzeEncoding(m, text, c)
         let encoded = long ?? encode(m, text, c)
         // The working set is reserved before the forward pass (over the limit: Pipeline's -32013).

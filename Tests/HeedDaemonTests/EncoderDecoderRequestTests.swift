@@ -126,6 +126,9 @@ final class EncoderDecoderRequestTests: XCTestCase {
         XCTAssertError(try d.call(3, "heed/analyze", params([("model", .string(Self.model)), ("text", .string("a")), ("target", .string("b")),
                                                             ("methods", .array([.string("attention")])), ("decoderLayers", .array([.number(JSONNumber(2))]))])),
                        .invalidParams, id: .int(3), mentioning: ["decoderLayers[0]", "0...1"])
+        XCTAssertError(try d.call(5, "heed/analyze", params([("model", .string(Self.model)), ("text", .string("a")),
+                                                            ("methods", .array([.string("attention")])), ("decoderLayers", .array([.number(JSONNumber(0))]))])),
+                       .invalidParams, id: .int(5), mentioning: ["decoderLayers", "target"])
         XCTAssertError(try d.call(4, "heed/analyze", params([("model", .string(TestModels.tiny)), ("text", .string("a")), ("target", .string("b")),
                                                             ("methods", .array([.string("attention")]))])),
                        .invalidParams, id: .int(4), mentioning: ["target", "encoder-decoder"])
