@@ -497,6 +497,19 @@ extension SentencePieceProcessor {
             tokens.append(EncodedToken(id: idOf?(piece) ?? piece.id, text: piece.piece, special: false, word: word,
                                        span: converter.span(lower, upper), typeID: 0))
         }
+        // A piece without surface (the dummy-prefix "▁" before a piece of its own, the leading
+        // bytes of a byte-fallback character: sentencepiece gives them begin == end) takes the
+        // span of the next piece that has one, as the tokenizers library aligns a prepended "▁"
+        // with the character after it: only the tokens a post-processor inserts have empty spans
+        // (protocol.md section 5.4, how clients tell them apart).
+        var next: TextSpan? = nil
+        for i in tokens.indices.reversed() {
+            if tokens[i].span.scalars.isEmpty {
+                if let next { tokens[i].span = next }
+            } else {
+                next = tokens[i].span
+            }
+        }
         return tokens
     }
 }

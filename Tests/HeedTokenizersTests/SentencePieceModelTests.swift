@@ -143,13 +143,22 @@ final class SentencePieceModelTests: XCTestCase {
         let processor = try SentencePieceProcessor(url: SentencePieceFixtures.url("unigram.model"))
         let text = "  Héllo  wörld ☃☃x "
         let encoding = processor.encoding(text)
-        // sentencepiece: ▁ (2,2) H é l l o ▁(8,10) w ö r l d ▁ ☃☃(unknown, 17..23 bytes) x
-        XCTAssertEqual(encoding.tokens.first?.span.scalars, 2..<2)
+        // sentencepiece: ▁ (2,2) H é l l o ▁(8,10) w ö r l d ▁ ☃☃(unknown, 17..23 bytes) x; the
+        // dummy-prefix ▁ (no surface) takes the span of the H after it.
+        XCTAssertEqual(encoding.tokens.first?.text, "\u{2581}")
+        XCTAssertEqual(encoding.tokens.first?.span.scalars, 2..<3)
+        XCTAssertEqual(encoding.tokens[1].span.scalars, 2..<3)
         let snowmen = try XCTUnwrap(encoding.tokens.first { $0.id == processor.unknownID })
         XCTAssertEqual(snowmen.text, "☃☃")
         XCTAssertEqual(snowmen.span.scalars, 15..<17)
         XCTAssertEqual(snowmen.span.utf8, 17..<23)
         XCTAssertEqual(encoding.tokens.map(\.word), [0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 2, 2, 2])
+        // Byte fallback (sentencepiece: ▁(0,0) <0xE7>(0,0) <0x8C>(0,0) <0xAB>(0,3) が(3,6)): every byte
+        // piece of 猫 and the ▁ before it have 猫's span; no token but inserted ones has an empty span.
+        let bpe = try SentencePieceProcessor(url: SentencePieceFixtures.url("bpe.model")).encoding("猫が")
+        XCTAssertEqual(bpe.tokens.map(\.text), ["\u{2581}", "<0xE7>", "<0x8C>", "<0xAB>", "が"])
+        XCTAssertEqual(bpe.tokens.map(\.span.scalars), [0..<1, 0..<1, 0..<1, 0..<1, 1..<2])
+        XCTAssertEqual(bpe.tokens.map(\.span.utf8), [0..<3, 0..<3, 0..<3, 0..<3, 3..<6])
     }
 
     func testMarianTokenizerMatchesTransformers() throws {
