@@ -58,7 +58,7 @@ public enum ModelStore {
                 if missingFiles(in: directory, format: .huggingFace).isEmpty { return directory }
                 if missingFiles(in: directory, format: .gguf).isEmpty { return try ggufFile(in: directory) }
                 if missingFiles(in: directory, format: .marian).isEmpty { return directory }
-                try requireComplete(directory, format: .huggingFace)
+                try requireComplete(directory, format: expectedFormat(of: directory))
                 return directory
             }
             let file = URL(fileURLWithPath: path, isDirectory: false).standardizedFileURL
@@ -72,11 +72,24 @@ public enum ModelStore {
             if fileManager.fileExists(atPath: repo.path, isDirectory: &isDirectory), isDirectory.boolValue {
                 let snapshot = try huggingFaceSnapshot(repo)
                 if missingFiles(in: snapshot, format: .marian).isEmpty { return snapshot }
-                try requireComplete(snapshot, format: .huggingFace)
+                try requireComplete(snapshot, format: expectedFormat(of: snapshot))
                 return snapshot
             }
         }
         throw ModelStoreError.unknownModel(id: id, catalog: catalog.map(\.name), searched: searched)
+    }
+
+    /// The format an incomplete directory was meant to have, for naming what it lacks: Marian
+    /// (`source.spm`, `target.spm`, `vocab.json` instead of tokenizer.json) when its config.json
+    /// says `model_type` "marian", or when it has none of tokenizer.json but some of Marian's
+    /// tokenizer files; else a transformers directory with tokenizer.json.
+    static func expectedFormat(of directory: URL) -> ModelFormat {
+        if let type = ModelConfig.modelType(configAt: directory.appendingPathComponent("config.json")) {
+            return type == "marian" ? .marian : .huggingFace
+        }
+        let names = Set((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [])
+        let marianFiles = ["source.spm", "target.spm", "vocab.json"]
+        return !names.contains("tokenizer.json") && marianFiles.contains(where: names.contains) ? .marian : .huggingFace
     }
 
     /// The files of `format` missing from `directory` (all of them when it does not exist).

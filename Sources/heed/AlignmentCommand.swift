@@ -49,17 +49,7 @@ enum AlignmentCommand {
         guard sources.count == targets.count, gold == nil || gold!.count == sources.count else {
             fail(AlignmentError.lineCounts(source: sources.count, target: targets.count, gold: gold?.count).description)
         }
-        var isDirectory: ObjCBool = false
-        let directory: URL
-        if FileManager.default.fileExists(atPath: id, isDirectory: &isDirectory), isDirectory.boolValue {
-            directory = URL(fileURLWithPath: id, isDirectory: true)
-        } else {
-            directory = try ModelStore.resolve(ModelNames.canonical(id)) { Terminal.printProgress($0) }
-        }
-        let (model, tokenizer): (MarianModel, MarianTokenizer)
-        do { (model, tokenizer) = try MarianModel.load(directory: directory) } catch {
-            fail("cannot load \(id) as a Marian model: \(Files.plainMessage(error))")
-        }
+        let (_, model, tokenizer) = MarianModels.load(id, for: "experiment alignment")
         let result = try AlignmentExperiment.run(model: model, tokenizer: tokenizer, pairs: Array(zip(sources, targets)),
                                                  progress: ExperimentCommand.progress("alignment"))
         let output = URL(fileURLWithPath: args.value("output") ?? "alignments", isDirectory: true)

@@ -45,25 +45,9 @@ enum TranslateCommand {
         guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw Arguments.Error(description: "the text to translate is empty")
         }
-        var isDirectory: ObjCBool = false
-        let directory: URL
-        if FileManager.default.fileExists(atPath: id, isDirectory: &isDirectory), isDirectory.boolValue {
-            directory = URL(fileURLWithPath: id, isDirectory: true)
-        } else {
-            do { directory = try ModelStore.resolve(ModelNames.canonical(id)) { Terminal.printProgress($0) } } catch {
-                fail("cannot load model \(id): \(Files.plainMessage(error))")
-            }
-        }
-        let modelType = ModelConfig.modelType(configAt: directory.appendingPathComponent("config.json"))
-        guard modelType == "marian" else {
-            fail("cannot load \(id) as a Marian model: config.json's model_type is \(modelType.map { "\"\($0)\"" } ?? "missing"), not \"marian\" (translate needs an encoder-decoder)")
-        }
-        let (model, tokenizer): (MarianModel, MarianTokenizer)
+        let (directory, model, tokenizer) = MarianModels.load(id, for: "translate")
         let generation: MarianGenerationConfig
-        do {
-            (model, tokenizer) = try MarianModel.load(directory: directory)
-            generation = try MarianGenerationConfig.load(directory: directory, config: model.config)
-        } catch {
+        do { generation = try MarianGenerationConfig.load(directory: directory, config: model.config) } catch {
             fail("cannot load \(id) as a Marian model: \(Files.plainMessage(error))")
         }
         if !generation.ignored.isEmpty {

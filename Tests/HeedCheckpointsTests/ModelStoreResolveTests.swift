@@ -84,6 +84,24 @@ final class ModelStoreResolveTests: XCTestCase {
         }
     }
 
+    /// A Marian directory (no tokenizer.json) resolves when complete; one missing a file is named
+    /// by what Marian needs, not by tokenizer.json.
+    func testMarianDirectory() throws {
+        let dir = try temp.makeDirectory("marian")
+        for name in ["model.safetensors", "source.spm", "target.spm", "vocab.json"] { try temp.write("marian/\(name)", text: "{}") }
+        try temp.write("marian/config.json", text: #"{"model_type": "marian"}"#)
+        XCTAssertEqual(try resolve(dir.path, environment), dir.standardizedFileURL)
+        try FileManager.default.removeItem(at: dir.appendingPathComponent("source.spm"))
+        XCTAssertThrowsError(try resolve(dir.path, environment)) { error in
+            XCTAssertEqual(error as? ModelStoreError, .incompleteModel(directory: dir.standardizedFileURL.path, missing: ["source.spm"]))
+        }
+        // Without config.json: Marian's tokenizer files say which format was meant.
+        try FileManager.default.removeItem(at: dir.appendingPathComponent("config.json"))
+        XCTAssertThrowsError(try resolve(dir.path, environment)) { error in
+            XCTAssertEqual(error as? ModelStoreError, .incompleteModel(directory: dir.standardizedFileURL.path, missing: ["config.json", "source.spm"]))
+        }
+    }
+
     func testHuggingFaceCacheHonoursRefsMain() throws {
         let repo = "hf/hub/models--sentence-transformers--all-MiniLM-L6-v2"
         let pinned = try makeModel("\(repo)/snapshots/aaaa1111")
