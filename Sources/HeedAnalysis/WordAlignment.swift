@@ -42,6 +42,14 @@ public struct GoldAlignment: Equatable, Sendable {
         self.sure = sure; self.possible = possible.union(sure)
     }
 
+    /// Throws `AlignmentError.linkOutside` for the first link (sure or possible) naming a word
+    /// beyond `sourceWords` / `targetWords` (the sentence pair's whitespace-separated words).
+    public func check(sourceWords: Int, targetWords: Int, line: Int, oneBased: Bool) throws {
+        if let bad = possible.sorted().first(where: { $0.source >= sourceWords || $0.target >= targetWords }) {
+            throw AlignmentError.linkOutside(line: line, link: bad, sourceWords: sourceWords, targetWords: targetWords, oneBased: oneBased)
+        }
+    }
+
     /// Reads one line: sure links `i-j`, possible links `i?j` or `ipj`, or the triples `i p j` /
     /// `i s j` (whitespace-separated; `s`/`S` sure, `p`/`P` possible). `oneBased` subtracts 1
     /// from every index. Throws `AlignmentError.badGold` naming the token.
@@ -101,11 +109,17 @@ public struct AERCounts: Equatable, Sendable {
 public enum AlignmentError: Error, Equatable, CustomStringConvertible {
     case badGold(line: Int, token: String)
     case lineCounts(source: Int, target: Int, gold: Int?)
+    /// A gold link naming a word the sentence pair does not have (0-based indices as read).
+    case linkOutside(line: Int, link: AlignmentLink, sourceWords: Int, targetWords: Int, oneBased: Bool)
 
     public var description: String {
         switch self {
         case let .badGold(line, token): return "gold line \(line): \"\(token)\" is not a link (i-j sure, i?j or ipj possible, or i p j / i s j)"
         case let .lineCounts(s, t, g): return "the source has \(s) lines, the target \(t)\(g.map { ", the gold \($0)" } ?? ""): they must be equal"
+        case let .linkOutside(line, link, sw, tw, oneBased):
+            let shift = oneBased ? 1 : 0
+            return "gold line \(line): link \(link.source + shift)-\(link.target + shift) is outside the sentence pair (\(sw) source words, \(tw) target words, counted from \(shift))"
+                + (oneBased ? "" : "; if the file counts words from 1, pass --gold-one-based")
         }
     }
 }

@@ -47,13 +47,23 @@ enum AlignmentCommand {
             }
         }
         guard sources.count == targets.count, gold == nil || gold!.count == sources.count else {
-            fail(AlignmentError.lineCounts(source: sources.count, target: targets.count, gold: gold?.count).description)
+            fail(AlignmentError.lineCounts(source: sources.count, target: targets.count, gold: gold?.count).description, code: 2)
+        }
+        for (n, g) in (gold ?? []).enumerated() {
+            try g.check(sourceWords: WordAlignment.words(sources[n]).count, targetWords: WordAlignment.words(targets[n]).count,
+                        line: n + 1, oneBased: args.has("gold-one-based"))
         }
         let (_, model, tokenizer) = MarianModels.load(id, for: "experiment alignment")
         let result = try AlignmentExperiment.run(model: model, tokenizer: tokenizer, pairs: Array(zip(sources, targets)),
                                                  progress: ExperimentCommand.progress("alignment"))
         let output = URL(fileURLWithPath: args.value("output") ?? "alignments", isDirectory: true)
-        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: output.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            fail("--output \(output.path) is a file, not a directory", code: 2)
+        }
+        do { try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true) } catch {
+            fail("cannot create the --output directory \(output.path) (is its parent directory there and writable?)")
+        }
         for setting in AlignmentSetting.allCases {
             for method in AlignmentResult.methods {
                 for l in 0..<result.layers {

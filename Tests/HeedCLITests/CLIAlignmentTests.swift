@@ -60,7 +60,24 @@ final class CLIAlignmentTests: XCTestCase {
         let bad = try CLI.run(["experiment", "alignment", "--model", Fixtures.url("models/tiny-marian").path,
                                "--source", Fixtures.url("alignment/source.txt").path, "--target", Fixtures.url("alignment/README.md").path,
                                "--output", output.path])
-        XCTAssertEqual(bad.status, 1)
+        XCTAssertEqual(bad.status, 2)
         XCTAssertTrue(bad.stderr.contains("the source has 2 lines"), bad.stderr)
+        // A one-based gold file read as zero-based names a link beyond the sentence and the option.
+        let shifted = try CLI.run(["experiment", "alignment", "--model", Fixtures.url("models/tiny-marian").path,
+                                   "--source", Fixtures.url("alignment/source.txt").path, "--target", Fixtures.url("alignment/target.txt").path,
+                                   "--gold", Fixtures.url("alignment/gold-one-based.txt").path, "--output", output.path])
+        XCTAssertEqual(shifted.status, 2)
+        XCTAssertTrue(shifted.stderr.contains("is outside the sentence pair") && shifted.stderr.contains("--gold-one-based"), shifted.stderr)
+        let oneBased = try CLI.run(["experiment", "alignment", "--model", Fixtures.url("models/tiny-marian").path,
+                                    "--source", Fixtures.url("alignment/source.txt").path, "--target", Fixtures.url("alignment/target.txt").path,
+                                    "--gold", Fixtures.url("alignment/gold-one-based.txt").path, "--gold-one-based", "--output", output.path])
+        XCTAssertEqual(oneBased.status, 0, oneBased.stderr)
+        // --output naming a file.
+        let file = output.appendingPathComponent("output-weight-layer0.txt").path
+        let onFile = try CLI.run(["experiment", "alignment", "--model", Fixtures.url("models/tiny-marian").path,
+                                  "--source", Fixtures.url("alignment/source.txt").path, "--target", Fixtures.url("alignment/target.txt").path,
+                                  "--output", file])
+        XCTAssertEqual(onFile.status, 2)
+        XCTAssertTrue(onFile.stderr.contains("is a file, not a directory"), onFile.stderr)
     }
 }
