@@ -26,8 +26,8 @@ enum EncoderDecoderHandlers {
     }
 
     /// Encodes both texts and runs (or reuses) their pass. `workingSet` is reserved before a pass
-    /// that is not cached (`always`: before any pass). - Throws: `PipelineError.inputTooLong`
-    /// (-32013) for a side beyond the model's positions; `TokenBeyondEmbeddings` (-32014);
+    /// that is not cached (`always`: before any pass). - Throws: -32013 for a side beyond the
+    /// model's positions (`data.field`: `text` or `target`); `TokenBeyondEmbeddings` (-32014);
     /// -32015 over the memory limit; `ForwardError.cancelled`.
     static func pass(_ m: LoadedModel, _ parts: Parts, text: String, target: String, _ c: RequestContext, reserveAlways: Bool = false,
                      workingSet: (_ tokens: Int) throws -> RequestWorkingSet) throws -> Pass {
@@ -35,8 +35,11 @@ enum EncoderDecoderHandlers {
         let source = Handlers.encode(m, text, c)
         let encodedTarget = parts.targetTokenizer.encode(target)
         let limit = parts.model.config.maxPositionEmbeddings
-        for side in [source, encodedTarget] where side.tokens.count > limit {
-            throw PipelineError.inputTooLong(tokens: side.tokens.count, limit: limit)
+        for (side, field) in [(source, "text"), (encodedTarget, "target")] where side.tokens.count > limit {
+            // -32013 as for any text, naming which of the two is too long (`data.field`).
+            throw JSONRPCError(.inputTooLong, "input too long: `\(field)` has \(side.tokens.count) tokens; the model allows at most \(limit)",
+                               data: .object(JSONObject([("limit", .number(JSONNumber(limit))), ("tokens", .number(JSONNumber(side.tokens.count))),
+                                                         ("field", .string(field))])))
         }
         try m.checkEmbeddable(source)
         c.clock.lap("tokenize")

@@ -240,9 +240,11 @@ final class EncoderDecoderRequestTests: XCTestCase {
         XCTAssertError(try d.call(4, "heed/align", params([("model", .string(Self.model)), ("text", .string("a")), ("target", .string("b")),
                                                           ("method", .string("alti"))])),
                        .invalidParams, id: .int(4), mentioning: ["method"])
-        XCTAssertError(try d.call(5, "heed/align", params([("model", .string(Self.model)), ("text", .string(String(repeating: "a b ", count: 80))),
-                                                          ("target", .string("b"))])),
-                       .inputTooLong, id: .int(5))
+        let tooLong = try d.call(5, "heed/align", params([("model", .string(Self.model)), ("text", .string("a b")),
+                                                          ("target", .string(String(repeating: "a b ", count: 80)))]))
+        XCTAssertError(tooLong, .inputTooLong, id: .int(5), mentioning: ["`target`", "64"])
+        XCTAssertEqual(tooLong["error"]?["data"]?["field"]?.stringValue, "target")
+        XCTAssertEqual(tooLong["error"]?["data"]?["limit"]?.intValue, 64)
         _ = d.finish()
     }
 }

@@ -818,8 +818,11 @@ class Client:
         """
         from .results import Highlight
         model = model or self.model
+        if focus_in not in (None, "source", "target"):
+            raise ValueError(f"focus_in must be \"source\" or \"target\", not {focus_in!r}")
         in_target = focus_in == "target" and target is not None
-        start, end = _focus_span(target if in_target else text, focus)
+        start, end = _focus_span(target if in_target else text, focus,
+                                 "the target" if in_target else "the text")
         params: Dict[str, Any] = {"model": model, "text": text,
                                   "focus": {"start": start, "end": end}, "method": method,
                                   "layer": layer, "direction": direction,
@@ -885,7 +888,7 @@ class Client:
                             client=self, **kwargs)
 
 
-def _focus_span(text: str, focus: Focus) -> Tuple[int, int]:
+def _focus_span(text: str, focus: Focus, where: str = "the text") -> Tuple[int, int]:
     if isinstance(focus, bool):
         raise TypeError("focus must be (start, end), an int or a str")
     if isinstance(focus, int):
@@ -893,7 +896,7 @@ def _focus_span(text: str, focus: Focus) -> Tuple[int, int]:
     if isinstance(focus, str):
         at = text.find(focus)
         if at < 0 or not focus:
-            raise ValueError(f"focus {focus!r} does not occur in the text")
+            raise ValueError(f"focus {focus!r} does not occur in {where}")
         return at, at + len(focus)
     start, end = focus
     return int(start), int(end)

@@ -176,6 +176,11 @@ def test_highlight_target_errors(marian, client):
     assert e.value.code == -32602
     with pytest.raises(heed.InvalidParams):
         client.highlight("The cat sat.", "cat", target="Die Katze.")
+    # the client's own checks name the real mistake
+    with pytest.raises(ValueError, match="focus_in must be"):
+        marian.highlight(SRC, "house", target=TGT, focus_in="left")
+    with pytest.raises(ValueError, match="does not occur in the target"):
+        marian.highlight(SRC, "nowhere", target=TGT, focus_in="target")
 
 
 def test_align_links_every_target_word(marian):
