@@ -144,6 +144,9 @@ enum EncoderDecoderHandlers {
         }
         let sourceTable = TokenTable(text: text, encoded: pass.source, encoding: c.encoding, tokenizer: m.tokenizer)
         let targetTable = TokenTable(text: target, encoded: pass.target, encoding: c.encoding, tokenizer: parts.targetTokenizer)
+        guard sourceTable.tokens.contains(where: { $0.end > $0.start }) else {
+            throw p.invalid("text", "has no token to shade: the source is empty or holds only whitespace (a focus in the target shades the source)")
+        }
         let analysis = try CrossAttentionAnalysis(taps: pass.result.decoder.taps(at: AttentionSite(layer: layer, kind: .crossAttention))!)
         let (ranges, focusSpan) = try CrossHighlight.ranges(matrix: CrossAttentionMethods.matrix(analysis, method: method)!, source: sourceTable,
                                                             target: targetTable, focus: focus, setting: setting, granularity: granularity, topK: topK)

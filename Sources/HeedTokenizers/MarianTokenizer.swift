@@ -123,6 +123,9 @@ public final class MarianTokenizer: @unchecked Sendable {
         var tokens = SentencePieceProcessor.tokens(
             pieces, text: text, wordStart: processor.file.treatWhitespaceAsSuffix ? nil : "\u{2581}",
             idOf: { vocabulary[Array($0.piece.utf8)] ?? unknownID })
+        // A piece missing from vocab.json is `<unk>` by its text too (`convert_ids_to_tokens`).
+        let unknownText = token(forID: unknownID, side: side) ?? "<unk>"
+        for i in tokens.indices where tokens[i].id == unknownID { tokens[i].text = unknownText }
         if addSpecialTokens {
             tokens.append(EncodedToken(id: eosID, text: "</s>", special: true, word: nil, span: .empty, typeID: 0))
         }

@@ -193,6 +193,10 @@ final class EncoderDecoderRequestTests: XCTestCase {
                        .invalidParams, id: .int(5), mentioning: ["focus"])
         XCTAssertError(try highlight(6, [("method", .string("attention")), ("target", .string("b"))], model: TestModels.tiny),
                        .invalidParams, id: .int(6), mentioning: ["target"])
+        XCTAssertError(try d.call(9, "heed/highlight", params([("model", .string(Self.model)), ("text", .string("  ")), ("target", .string("the house")),
+                                                              ("focus", .object(JSONObject([("start", .number(JSONNumber(1))), ("end", .number(JSONNumber(1)))]))),
+                                                              ("focusIn", .string("target")), ("method", .string("attention"))])),
+                       .invalidParams, id: .int(9), mentioning: ["`text`", "source is empty"])
         // focusIn "source" with a target: the encoder's self-attention over the source, as without it.
         let without = try d.result(id: 7, sending: "heed/highlight", params: params([("model", .string(Self.model)), ("text", .string("das Haus")),
             ("focus", .object(JSONObject([("start", .number(JSONNumber(1))), ("end", .number(JSONNumber(1)))]))), ("method", .string("norm-summed"))]))
