@@ -42,6 +42,16 @@ final class CLITranslateTests: XCTestCase {
         let ids = try XCTUnwrap(object["ids"] as? [Int])
         XCTAssertEqual(ids.count, 21)
         XCTAssertEqual(Array(ids.prefix(12)), Array((try greedyCase("hello")["ids"] as! [Int]).prefix(12)))
+
+        // Several lines: each translated on its own, an empty line kept, one output line each.
+        let fox = try greedyCase("fox"), a = try greedyCase("a")
+        let n = String((fox["settings"] as! [String: Any])["max_new_tokens"] as! Int)
+        XCTAssertEqual(n, String((a["settings"] as! [String: Any])["max_new_tokens"] as! Int))
+        let lines = try CLI.run(["translate", "--model", Self.model, "--max-new-tokens", n, "-"],
+                                stdin: "\(fox["source"] as! String)\n\n\(a["source"] as! String)\n")
+        XCTAssertEqual(lines.status, 0, lines.stderr)
+        XCTAssertEqual(lines.stdout, "\(fox["text"] as! String)\n\n\(a["text"] as! String)\n")
+        XCTAssertTrue(lines.stderr.contains("line 3: stopped at the length bound"), lines.stderr)
     }
 
     func testBadInputIsRefused() throws {
