@@ -13,7 +13,9 @@ enum Help {
         heed translate --model M [--max-new-tokens N] [--json] TEXT|-|--file PATH
         heed serve    [--log-level L] [--max-memory BYTES] [--max-frame BYTES]
         heed experiment special-tokens|mixing [--model M] [--corpus FILE] [--json]
-        heed experiment alignment --model DIR --source FILE --target FILE [--gold FILE] [--output DIR]
+        heed experiment compare-methods [--model M] [--corpus FILE] [--methods a,b,...] [--svg FILE] [--json]
+        heed experiment alignment --model DIR --source FILE --target FILE [--gold FILE] [--gold-one-based]
+                                  [--output DIR] [--json]
         heed fetch    NAME
         heed bench    forward|analysis|daemon [--model M] [--runs N] [--lengths 16,128,512]
         heed bench    kernels [--part gemm|rows|qgemm]
@@ -41,7 +43,9 @@ enum Help {
 
     `heed <command> --help` shows one command's options and an example. A model M is a catalog name
     (default minilm; case-insensitive), a directory with config.json, *.safetensors and
-    tokenizer.json, or a Hugging Face repo id present in the local Hugging Face cache.
+    tokenizer.json (a Marian translation model: source.spm, target.spm and vocab.json instead), a
+    *.gguf file (or a directory holding one), or a Hugging Face repo id present in the local
+    Hugging Face cache. analyze and tokenize read a Marian model's encoder (the source side).
     `heed --version` prints the version and the kernel variant in use (`isa: avx512|avx2|portable`,
     chosen from the CPU at start; HEED_ISA=avx512|avx2|portable forces one).
     """
