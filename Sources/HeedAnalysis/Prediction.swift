@@ -124,7 +124,7 @@ extension Pipeline {
     public static func predict(model: LoadedModel, text: String, topK: Int, encoding: PositionEncoding,
                                isCancelled: @escaping () -> Bool = { false }) throws -> PredictionResult {
         let net = try model.network
-        guard net.hasLanguageModelHead else { throw PredictionUnavailable(family: net.family) }
+        guard net.hasLanguageModelHead else { throw net.predictionUnavailable }
         let (windowed, window) = predictionWindow(model: model, text: text, encoded: model.tokenizer.encode(text), encoding: encoding)
         return try predict(model: model, windowed: windowed, window: window, topK: topK,
                            forward: { ids, _ in try net.forward(ids, taps: .none, finalHiddenState: true, isCancelled: isCancelled) },
@@ -139,7 +139,7 @@ extension Pipeline {
                                logits: ((_ ids: [Int], _ compute: () throws -> [Float]) throws -> [Float])? = nil,
                                isCancelled: @escaping () -> Bool = { false }) throws -> PredictionResult {
         let net = try model.network
-        guard net.hasLanguageModelHead else { throw PredictionUnavailable(family: net.family) }
+        guard net.hasLanguageModelHead else { throw net.predictionUnavailable }
         try model.checkEmbeddable(windowed)
         guard !windowed.tokens.isEmpty else { throw ForwardError.emptyInput }
         let ids = windowed.ids

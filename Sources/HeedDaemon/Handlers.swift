@@ -426,7 +426,7 @@ enum Handlers {
     static func predictingNetwork(_ m: LoadedModel, _ what: String) throws -> TransformerModel {
         let net = try m.network
         guard net.hasLanguageModelHead else {
-            throw JSONRPCError(.methodNotSupported, "\(what) is not supported for this model: \(PredictionUnavailable(family: net.family))",
+            throw JSONRPCError(.methodNotSupported, "\(what) is not supported for this model: \(net.predictionUnavailable)",
                                data: .object(JSONObject([
                                    ("supported", .array(AnalysisMethod.supported(attentionNorm: net.attentionNorm).map { .string($0.rawValue) })),
                                    ("predicts", .bool(false))])))

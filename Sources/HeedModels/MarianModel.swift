@@ -326,5 +326,5 @@ extension MarianModel: TransformerModel {
         try encode(ids, taps: taps, isCancelled: isCancelled)
     }
     public var hasLanguageModelHead: Bool { false }
-    public func nextTokenLogits(_ result: ForwardResult) throws -> [Float] { throw PredictionUnavailable(family: family) }
+    public func nextTokenLogits(_ result: ForwardResult) throws -> [Float] { throw predictionUnavailable }
 }

@@ -49,15 +49,24 @@ public protocol TransformerModel: AnyObject, Sendable {
 public struct PredictionUnavailable: Error, Equatable, CustomStringConvertible {
     /// The architecture ("bert").
     public let family: String
+    /// True for an encoder-decoder, whose decoder predicts from a source text, not on its own.
+    public let encoderDecoder: Bool
 
-    public init(family: String) { self.family = family }
+    public init(family: String, encoderDecoder: Bool = false) { self.family = family; self.encoderDecoder = encoderDecoder }
 
     public var description: String {
-        "a \(family) model has no language-modelling head: next-token prediction needs a decoder (such as smollm2)"
+        encoderDecoder
+            ? "a \(family) model is an encoder-decoder: its decoder predicts from a source text (heed translate), not after a text alone; next-token prediction needs a decoder-only model (such as smollm2)"
+            : "a \(family) model has no language-modelling head: next-token prediction needs a decoder (such as smollm2)"
     }
 }
 
 extension TransformerModel {
+    /// Why this model gives no next-token logits (for a model whose `hasLanguageModelHead` is false).
+    public var predictionUnavailable: PredictionUnavailable {
+        PredictionUnavailable(family: family, encoderDecoder: self is MarianModel)
+    }
+
     /// Every layer recorded at `taps`, kept in the result.
     public func forward(_ ids: [Int], taps: TapLevel = .attention, finalHiddenState: Bool = true,
                         isCancelled: () -> Bool = { false }) throws -> ForwardResult {
@@ -67,7 +76,7 @@ extension TransformerModel {
 
 extension BertEncoder: TransformerModel {
     public var hasLanguageModelHead: Bool { false }
-    public func nextTokenLogits(_ result: ForwardResult) throws -> [Float] { throw PredictionUnavailable(family: family) }
+    public func nextTokenLogits(_ result: ForwardResult) throws -> [Float] { throw predictionUnavailable }
     public var family: String { config.family.rawValue }
     public var layerCount: Int { config.numLayers }
     public var headCount: Int { config.numHeads }

@@ -22,7 +22,7 @@ enum PredictCommand {
             fail("cannot load model \(id): \(Files.plainMessage(error))")
         }
         let net = try model.network
-        guard net.hasLanguageModelHead else { fail("\(id) cannot predict: \(PredictionUnavailable(family: net.family))") }
+        guard net.hasLanguageModelHead else { fail("\(id) cannot predict: \(net.predictionUnavailable)") }
         guard topK <= net.embeddingRows else {
             throw Arguments.Error(description: "--top-k is \(topK): \(id) has \(net.embeddingRows) tokens (1...\(net.embeddingRows))")
         }
