@@ -9,7 +9,10 @@
 ;; as the daemon answers (asked for here directly with the same params),
 ;; the score-1 source unit has `heed-aligned', `heed-cycle-method' cycles
 ;; crossMethods.  Point on line 1: the ordinary highlight of line 1 alone.
-;; MiniLM on a two-line buffer is unchanged.  Loaded by test.sh after
+;; MiniLM on a two-line buffer is unchanged.  Point on line 3 or later,
+;; or on an empty line 2: nothing shaded, and it says so once; a blank
+;; line 1: the daemon's -32602; `heed-set-layer' on line 2 stays within
+;; decoderLayers.  Loaded by test.sh after
 ;; heed-tests.el (whose helpers it uses).
 
 ;;; Code:
@@ -17,6 +20,7 @@
 (require 'ert)
 (require 'heed)
 (require 'heed-pair)
+(require 'cl-lib)
 
 (defconst heed-pair-tests--model
   (expand-file-name "../../Tests/Fixtures/models/tiny-marian"
@@ -176,6 +180,138 @@
       (should (equal (heed-tests--sorted (heed-tests--marks)) (heed-pair-tests--expected answer)))
       (should (equal (heed-pair-tests--aligned)
                      (list (list (1+ (plist-get one :start)) (1+ (plist-get one :end)))))))))
+
+(defmacro heed-pair-tests--with-lines (lines &rest body)
+  "Run BODY in a buffer holding LINES (joined by newlines), with the Marian model.
+The echo area's messages are collected in `messages' (newest first)."
+  (declare (indent 1))
+  `(with-temp-buffer
+     (insert (mapconcat #'identity ,lines "\n"))
+     (setq-local heed-model heed-pair-tests--model)
+     (setq-local heed-method "norm-summed")
+     (setq-local heed-layer 'last)
+     (setq-local heed-direction "from")
+     (setq-local heed-granularity "token")
+     (let ((messages nil))
+       (cl-letf* ((real-message (symbol-function 'message))
+                  ((symbol-function 'message)
+                   (lambda (fmt &rest args)
+                     (when fmt (push (apply #'format fmt args) messages))
+                     (let ((inhibit-message t)) (apply real-message fmt args)))))
+         (unwind-protect (progn ,@body)
+           (heed-clear))))))
+
+(defun heed-pair-tests--goto (line column)
+  "Put point at COLUMN of LINE (1-based)."
+  (goto-char (point-min))
+  (forward-line (1- line))
+  (move-to-column column))
+
+(ert-deftest heed-pair-lines-after-the-second ()
+  "Point on line 3 or later: nothing shaded, the echo area says so once."
+  (heed-tests--ensure-daemon)
+  (heed-pair-tests--with-lines (list heed-pair-tests--source heed-pair-tests--target
+                                     "Eine dritte Zeile." "Und eine vierte.")
+    (let ((note (concat "heed: " heed-pair-beyond-note)))
+      (heed-pair-tests--goto 3 5)
+      (call-interactively #'heed-analyze)
+      (heed-tests--wait)
+      (should (eq heed-pair--side 'beyond))
+      (should-not heed--result)
+      (should-not (heed-tests--marks))
+      (should-not (heed-tests--focus))
+      (should (equal (seq-count (lambda (m) (equal m note)) messages) 1))
+      ;; line 2 shades line 1
+      (heed-pair-tests--goto 2 15)
+      (heed--follow (current-buffer))
+      (heed-tests--wait)
+      (heed-pair-tests--check-target "norm-summed" 15)
+      ;; line 4, following point: the shading goes, the note is not repeated
+      (heed-pair-tests--goto 4 3)
+      (heed--post-command)
+      (should (timerp heed--timer))
+      (heed-tests--wait)
+      (should (eq heed-pair--side 'beyond))
+      (should-not (heed-tests--marks))
+      (should-not (heed-tests--focus))
+      (should-not (heed-pair-tests--aligned))
+      (should (equal (seq-count (lambda (m) (equal m note)) messages) 1))
+      (should-not (seq-find (lambda (m) (string-match-p "\\[-3" m)) messages)))))
+
+(ert-deftest heed-pair-empty-target-line ()
+  "Point on an empty or blank line 2: nothing shaded, it says the target is empty."
+  (heed-tests--ensure-daemon)
+  (dolist (target '("" "   "))
+    (heed-pair-tests--with-lines (list heed-pair-tests--source target)
+      (heed-pair-tests--goto 2 (min 1 (length target)))
+      (call-interactively #'heed-analyze)
+      (heed-tests--wait)
+      (should (equal (car messages) "heed: the target line (line 2) is empty"))
+      (should (heed-pair-target-p))
+      (should-not heed--result)
+      (should-not (heed-tests--marks))
+      (should-not (heed-tests--focus))
+      ;; line 1 still shades
+      (goto-char 18)
+      (heed--follow (current-buffer))
+      (heed-tests--wait)
+      (should (eq heed-pair--side 'source))
+      (should (heed-tests--marks))
+      (should-not (seq-find (lambda (m) (string-match-p "\\[-3" m)) messages)))))
+
+(ert-deftest heed-pair-empty-source-line ()
+  "A blank line 1 with point on line 2: the daemon's -32602 about the empty source."
+  (heed-tests--ensure-daemon)
+  (heed-pair-tests--with-lines (list "  " heed-pair-tests--target)
+    (heed-pair-tests--goto 2 15)
+    (call-interactively #'heed-analyze)
+    (heed-tests--wait)
+    (should (string-match-p "\\`heed: .*the source is empty.*\\[-32602\\]\\'" (car messages)))
+    (should-not (heed-tests--marks))))
+
+(ert-deftest heed-pair-layers-on-the-target-line ()
+  "`heed-set-layer' on line 2 chooses among the decoder's layers, on line 1 the encoder's."
+  (heed-tests--ensure-daemon)
+  (heed-pair-tests--with-pair
+    (goto-char (+ 1 heed-pair-tests--tstart 15))
+    (call-interactively #'heed-analyze)
+    (heed-tests--wait)
+    (should (equal (plist-get heed--result :layer) 1))
+    (heed-set-layer 0)
+    (heed-tests--wait)
+    (should (equal heed-pair--decoder-layer 0))
+    (should (eq heed-layer 'last))
+    (let ((answer (heed-pair-tests--ask
+                   (plist-put (heed-pair-tests--target-params "norm-summed" 15) :layer 0))))
+      (should (equal (plist-get answer :layer) 0))
+      (should (equal (plist-get heed--result :layer) 0))
+      (should (equal (heed-tests--sorted (heed-tests--marks)) (heed-pair-tests--expected answer))))
+    (should (string-match-p "cross norm-summed L0 " (heed--mode-line-string)))
+    ;; the range is decoderLayers, not the encoder's `layers' (made different here)
+    (let* ((info (gethash heed-pair-tests--model heed--model-info))
+           (layers (plist-get info :layers)))
+      (plist-put info :layers 6)
+      (unwind-protect
+          (progn
+            (should-error (heed-set-layer 3) :type 'user-error)
+            (should (equal heed-pair--decoder-layer 0))
+            (heed-set-layer 'prev)
+            (heed-tests--wait)
+            (should (equal heed-pair--decoder-layer 1))
+            (heed-set-layer 'next)
+            (heed-tests--wait)
+            (should (equal heed-pair--decoder-layer 0)))
+        (plist-put info :layers layers)))
+    ;; line 1: the encoder's layers; the decoder layer stays
+    (goto-char 18)
+    (heed--follow (current-buffer))
+    (heed-tests--wait)
+    (heed-set-layer 0)
+    (heed-tests--wait)
+    (should (equal heed-layer 0))
+    (should (equal heed-pair--decoder-layer 0))
+    (should (eq heed-pair--side 'source))
+    (should (equal (plist-get heed--result :layer) 0))))
 
 (ert-deftest heed-pair-other-models-unchanged ()
   "MiniLM on the same two lines: one span, no target, no aligned overlay."

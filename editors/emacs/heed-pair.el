@@ -15,6 +15,10 @@
 ;; and the source unit with score 1 (what the focus aligns to) gets the
 ;; face `heed-aligned' on top of its shade.  With point on line 1: the
 ;; ordinary highlight of line 1 alone (the encoder's self-attention).
+;; With point on line 3 or later, or on an empty (or blank) line 2,
+;; nothing is shaded and the echo area says why, once per analysis.
+;; `heed-set-layer' with point on line 2 chooses among the decoder's
+;; layers (ModelInfo `decoderLayers'), kept in `heed-pair--decoder-layer'.
 ;;
 ;; The analysed span is lines 1 and 2, so that heed.el's drawing, point
 ;; following and edit tracking work unchanged: a result is moved into
@@ -34,9 +38,22 @@ It is drawn over the unit's shade, so only its attributes show."
 (defvar-local heed-pair--cross-method nil
   "The cross-attention method in use here; nil: the model's first `crossMethods'.")
 
+(defvar-local heed-pair--decoder-layer 'last
+  "The decoder layer for a focus on line 2: 0 to decoderLayers - 1, or `last'.")
+
 (defvar-local heed-pair--side nil
-  "Where the last request's focus was: `target' (line 2), `source' (line 1).
-Nil before the first request.")
+  "Where point was at the last request: `target' (line 2), `source' (line 1)
+or `beyond' (line 3 or later).  Nil before the first request.")
+
+(defvar-local heed-pair--said nil
+  "(SPAN-START-MARKER . NOTES): the notes said for the analysis of that span.")
+
+(defconst heed-pair-beyond-note
+  "pair mode reads line 1 (source) and line 2 (target); lines after the second are not part of the pair"
+  "The note for point on line 3 or later.")
+
+(defconst heed-pair-empty-target-note "the target line (line 2) is empty"
+  "The note for point on an empty or blank line 2.")
 
 (defvar-local heed-pair--lines nil
   "The pair last analysed: (SOURCE TARGET TARGET-START).
@@ -80,36 +97,85 @@ Return `target' when point is on line 2 (and it holds text), else
               heed-pair--lines (list source target (- (1+ end1) beg)))))))
 
 (defun heed-pair--side-for (info)
-  "Prepare the pair span for INFO's model and return where point's focus is."
+  "Prepare the pair span for INFO's model and return where point's focus is.
+That is `source' (line 1), `target' (line 2, even when empty) or
+`beyond' (line 3 or later)."
   (heed-pair--prepare)
   (let ((tstart (nth 2 heed-pair--lines))
         (offset (heed--offset-at (point))))
     (setq heed-pair--side
-          (if (and (>= offset tstart)
-                   (string-match-p "[^ \t]" (nth 1 heed-pair--lines))
-                   (heed-pair--cross-methods info))
-              'target
-            'source))))
+          (cond ((> (save-restriction (widen) (line-number-at-pos)) 2) 'beyond)
+                ((and (>= offset tstart) (heed-pair--cross-methods info)) 'target)
+                (t 'source)))))
+
+(defun heed-pair--note (side)
+  "The note for SIDE when nothing is to be shaded there, else nil."
+  (cond ((eq side 'beyond) heed-pair-beyond-note)
+        ((and (eq side 'target) (not (string-match-p "[^ \t]" (nth 1 heed-pair--lines))))
+         heed-pair-empty-target-note)))
+
+(defun heed-pair--shade-nothing (side)
+  "Delete the shading and say why SIDE shades nothing, once per analysis."
+  (let ((note (heed-pair--note side)))
+    (heed--delete-overlays)
+    (setq heed--result nil)
+    (unless (eq (car heed-pair--said) (car heed--span))
+      (setq heed-pair--said (list (car heed--span))))
+    (unless (member note (cdr heed-pair--said))
+      (push note (cdr heed-pair--said))
+      (message "heed: %s" note))
+    (force-mode-line-update)))
+
+(defun heed-pair--decoder-layer (info)
+  "The decoder layer in use for INFO's model, `last' resolved (nil if unknown)."
+  (let ((n (or (plist-get info :decoderLayers) 0)))
+    (cond ((and (integerp heed-pair--decoder-layer) (< heed-pair--decoder-layer n))
+           heed-pair--decoder-layer)
+          ((> n 0) (1- n)))))
+
+(defun heed-pair-set-layer (info layer)
+  "Set the decoder layer to LAYER for INFO's model and shade again.
+LAYER is 0 to decoderLayers - 1, `next', `prev' or `last'."
+  (let* ((layers (or (plist-get info :decoderLayers) 0))
+         (current (or (heed-pair--decoder-layer info) 0))
+         (new (pcase layer
+                ((pred integerp) layer)
+                ((or 'next "next") (mod (1+ current) (max layers 1)))
+                ((or 'prev 'previous "prev" "previous") (mod (1- current) (max layers 1)))
+                ((or 'last "last") 'last)
+                (_ (user-error "heed: a layer is a number, next, prev or last, not %S" layer)))))
+    (when (< layers 1)
+      (user-error "heed: %s lists no decoder layers" heed-model))
+    (when (and (integerp new) (not (< -1 new layers)))
+      (user-error "heed: %s has decoder layers 0 to %d" heed-model (1- layers)))
+    (setq heed-pair--decoder-layer new)
+    (heed--refresh)
+    (force-mode-line-update)
+    (message "heed: decoder layer %s" (if (integerp new) new (format "last (%d)" (1- layers))))))
 
 (defun heed-pair--params (info side)
   "Return the `heed/highlight' params for point, SIDE being where it is.
-INFO is the model's ModelInfo."
+INFO is the model's ModelInfo.  Nil when nothing is to be shaded there
+\(see `heed-pair--note')."
   (pcase-let* ((`(,source ,target ,tstart) heed-pair--lines)
                (offset (heed--offset-at (point))))
-    (if (eq side 'target)
-        (let ((focus (- offset tstart))
-              (layer (heed--layer-param)))
-          (when (and (integerp layer) (>= layer (or (plist-get info :decoderLayers) 0)))
-            (setq layer "last"))
-          (list :model heed-model :text source :target target :focusIn "target"
-                :focus (list :start focus :end focus)
-                :method (heed-pair--method info) :layer layer
-                :granularity heed-granularity))
+    (cond
+     ((heed-pair--note side) nil)
+     ((eq side 'target)
+      (let ((focus (- offset tstart))
+            (layer heed-pair--decoder-layer))
+        (unless (and (integerp layer) (< layer (or (plist-get info :decoderLayers) 0)))
+          (setq layer "last"))
+        (list :model heed-model :text source :target target :focusIn "target"
+              :focus (list :start focus :end focus)
+              :method (heed-pair--method info) :layer layer
+              :granularity heed-granularity)))
+     (t
       (let ((focus (min offset (length source))))
         (list :model heed-model :text source
               :focus (list :start focus :end focus)
               :method (heed--effective-method info) :layer (heed--layer-param)
-              :direction heed-direction :granularity heed-granularity)))))
+              :direction heed-direction :granularity heed-granularity))))))
 
 (defun heed-pair-aligned (result)
   "Return the range of RESULT with score 1 and a value, or nil."

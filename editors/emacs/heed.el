@@ -621,6 +621,9 @@ weights they replace, ALTI rollout and GlobEnc beside the rollout."
 (autoload 'heed-pair-cycle-method "heed-pair")
 (autoload 'heed-pair-target-p "heed-pair")
 (autoload 'heed-pair-info "heed-pair")
+(autoload 'heed-pair--shade-nothing "heed-pair")
+(autoload 'heed-pair-set-layer "heed-pair")
+(autoload 'heed-pair--decoder-layer "heed-pair")
 
 (defun heed--pair-info-p (info)
   "Whether INFO is an encoder-decoder model's ModelInfo (translation-pair mode)."
@@ -689,6 +692,17 @@ has run longer than `heed-busy-delay', else nil.")
   "Signal a `user-error' when TEXT holds characters that are not Unicode scalars."
   (when (seq-find (lambda (c) (or (> c #x10FFFF) (<= #xD800 c #xDFFF))) text)
     (user-error "heed: the text holds raw bytes or surrogates, which are not Unicode characters")))
+
+(defun heed--pair-target-here-p (info)
+  "Whether this buffer's last request, with INFO's model, was on a pair's line 2."
+  (and (heed--pair-info-p info) heed--span (heed-pair-target-p)))
+
+(defun heed--follows-p (bounds)
+  "Whether point is where following it shades again: inside BOUNDS, or
+anywhere in a translation pair's buffer (whose lines after the second
+shade nothing, and say so)."
+  (or (<= (car bounds) (point) (cdr bounds))
+      (heed--pair-info-p (gethash heed-model heed--model-info))))
 
 ;;;; Drawing
 
@@ -817,49 +831,58 @@ OFFSET is the cursor offset in the span."
                          :direction heed-direction
                          :granularity heed-granularity)))
          (method (plist-get params :method)))
-    (jsonrpc-async-request
-     conn 'heed/highlight params
-     :timeout heed-request-timeout
-     :success-fn
-     (lambda (result)
-       (when (buffer-live-p buffer)
-         (with-current-buffer buffer
-           (when (eq token (plist-get heed--pending :token))
-             (setq heed--pending nil)
-             (heed--end-busy "done")
-             (condition-case err
-                 (if side (heed-pair--draw result side) (heed--draw result))
-               (error (message "heed: %s" (error-message-string err))))
-             (when heed--after          ; point moved meanwhile: its focus now (cached)
-               (setq heed--after nil)
-               (heed--follow buffer))))))
-     :error-fn
-     (lambda (err)
-       (when (buffer-live-p buffer)
-         (with-current-buffer buffer
-           (when (eq token (plist-get heed--pending :token))
-             (setq heed--pending nil)
-             (heed--end-busy nil)
-             ;; -32800: cancelled by a newer request; -1: the daemon
-             ;; died (its own message says so).
-             (unless (memql (plist-get err :code) '(-32800 -1))
-               (message "heed: %s" (heed--error-text err)))))))
-     :timeout-fn
-     (lambda ()
-       (when (buffer-live-p buffer)
-         (with-current-buffer buffer
-           (when (eq token (plist-get heed--pending :token))
-             (setq heed--pending nil)
-             (heed--end-busy nil)
-             (message "heed: no answer after %s seconds" heed-request-timeout))))))
-    (when (eq token (plist-get heed--pending :token))
-      (setq heed--pending (list :token token :id (heed--last-request-id conn) :conn conn
-                                :basis (heed--basis)))
-      ;; Value zeroing can take seconds: say so when the answer is late.
-      ;; `heed/highlight' takes no workDoneToken (protocol.md section 6),
-      ;; so there is no percentage to show.
-      (when heed-busy-delay
-        (run-at-time heed-busy-delay nil #'heed--start-busy buffer token method)))))
+    (if (not params)
+        ;; A translation pair's line 3 or empty line 2: nothing to shade there.
+        (progn (setq heed--pending nil)
+               (heed-pair--shade-nothing side))
+      (heed--send-request buffer token conn params method side))))
+
+(defun heed--send-request (buffer token conn params method side)
+  "Send `heed/highlight' with PARAMS on CONN for BUFFER's span, TOKEN naming it.
+METHOD is PARAMS' method; SIDE is a translation pair's focus line, or nil."
+  (jsonrpc-async-request
+   conn 'heed/highlight params
+   :timeout heed-request-timeout
+   :success-fn
+   (lambda (result)
+     (when (buffer-live-p buffer)
+       (with-current-buffer buffer
+         (when (eq token (plist-get heed--pending :token))
+           (setq heed--pending nil)
+           (heed--end-busy "done")
+           (condition-case err
+               (if side (heed-pair--draw result side) (heed--draw result))
+             (error (message "heed: %s" (error-message-string err))))
+           (when heed--after          ; point moved meanwhile: its focus now (cached)
+             (setq heed--after nil)
+             (heed--follow buffer))))))
+   :error-fn
+   (lambda (err)
+     (when (buffer-live-p buffer)
+       (with-current-buffer buffer
+         (when (eq token (plist-get heed--pending :token))
+           (setq heed--pending nil)
+           (heed--end-busy nil)
+           ;; -32800: cancelled by a newer request; -1: the daemon
+           ;; died (its own message says so).
+           (unless (memql (plist-get err :code) '(-32800 -1))
+             (message "heed: %s" (heed--error-text err)))))))
+   :timeout-fn
+   (lambda ()
+     (when (buffer-live-p buffer)
+       (with-current-buffer buffer
+         (when (eq token (plist-get heed--pending :token))
+           (setq heed--pending nil)
+           (heed--end-busy nil)
+           (message "heed: no answer after %s seconds" heed-request-timeout))))))
+  (when (eq token (plist-get heed--pending :token))
+    (setq heed--pending (list :token token :id (heed--last-request-id conn) :conn conn
+                              :basis (heed--basis)))
+    ;; Value zeroing can take seconds: say so when the answer is late.
+    ;; `heed/highlight' takes no workDoneToken (protocol.md section 6),
+    ;; so there is no percentage to show.
+    (when heed-busy-delay
+      (run-at-time heed-busy-delay nil #'heed--start-busy buffer token method))))
 
 (defun heed--start-busy (buffer token method)
   "Say that METHOD is being computed, if TOKEN is still BUFFER's request."
@@ -930,7 +953,9 @@ OFFSET is the cursor offset in the span."
                             (car (heed--methods info)))
                            (t heed-method)))
              (layers (or (plist-get info :layers) heed--layers))
-             (layer (cond ((member method heed--rollout-methods) "all")
+             (layer (cond ((heed--pair-target-here-p info)
+                           (format "L%s" (heed-pair--decoder-layer info)))
+                          ((member method heed--rollout-methods) "all")
                           ((integerp heed-layer) (format "L%d" heed-layer))
                           (layers (format "L%d" (1- layers)))
                           (t "Llast"))))
@@ -1012,7 +1037,7 @@ it shades.  Value zeroing takes seconds on a long text: see
          (next (or (cadr (member heed-method methods)) (car methods))))
     (cond
      ;; Point on the target line of a translation pair: the cross methods.
-     ((and (heed--pair-info-p info) heed--span (heed-pair-target-p))
+     ((heed--pair-target-here-p info)
       (heed-pair-cycle-method info))
      ((not methods)
       (user-error "heed: the model %s lists no highlight methods" heed-model))
@@ -1027,7 +1052,8 @@ it shades.  Value zeroing takes seconds on a long text: see
   (if current-prefix-arg
       (prefix-numeric-value current-prefix-arg)
     (let* ((info (heed--require-model-info))
-           (layers (plist-get info :layers))
+           ;; A translation pair's line 2: the decoder's layers.
+           (layers (plist-get info (if (heed--pair-target-here-p info) :decoderLayers :layers)))
            (choices (append '("next" "prev" "last")
                             (mapcar #'number-to-string (number-sequence 0 (1- layers)))))
            (answer (completing-read (format "heed layer (0-%d, next, prev, last): " (1- layers))
@@ -1041,8 +1067,15 @@ it shades.  Value zeroing takes seconds on a long text: see
   "Show the scores of LAYER and shade again.
 LAYER is a 0-based index, `next', `prev' or `last'; with a numeric
 prefix argument it is that number.  Rollouts span all layers and
-ignore it."
+ignore it.  With point on line 2 of a translation pair, LAYER is one
+of the decoder's layers (ModelInfo `decoderLayers')."
   (interactive (list (heed--read-layer)))
+  (if (heed--pair-target-here-p (heed--require-model-info))
+      (heed-pair-set-layer (heed--require-model-info) layer)
+    (heed--set-encoder-layer layer)))
+
+(defun heed--set-encoder-layer (layer)
+  "Set `heed-layer' to LAYER (see `heed-set-layer') and shade again."
   (let* ((info (heed--require-model-info))
          (layers (plist-get info :layers))
          (current (if (integerp heed-layer) heed-layer (1- layers)))
@@ -1223,7 +1256,7 @@ source units."
   (when (and heed--span (not (eql (point) heed--last-point)))
     (setq heed--last-point (point))
     (let ((bounds (heed--span-bounds)))
-      (when (<= (car bounds) (point) (cdr bounds))
+      (when (heed--follows-p bounds)
         (when (timerp heed--timer)
           (cancel-timer heed--timer))
         (setq heed--timer
@@ -1235,7 +1268,7 @@ source units."
     (with-current-buffer buffer
       (setq heed--timer nil)
       (when-let ((bounds (heed--span-bounds)))
-        (when (<= (car bounds) (point) (cdr bounds))
+        (when (heed--follows-p bounds)
           ;; A slow request (value zeroing) computing what this one needs is
           ;; not cancelled, which would start it again: when it lands, point
           ;; is followed and answered from the daemon's cache.

@@ -4,7 +4,8 @@
 -- On line 2 the shading lies on line 1 and is the daemon's cross-attention answer (asked for
 -- here directly with the same params), the score-1 source unit carries HeedAligned, :HeedMethod
 -- cycles crossMethods; on line 1 it is the ordinary highlight of line 1 alone. MiniLM on a
--- two-line buffer is unchanged.
+-- two-line buffer is unchanged. Line 3 and an empty line 2 shade nothing and say so once; a blank
+-- line 1 gets the daemon's -32602; :HeedLayer on line 2 stays within decoderLayers.
 local H = dofile(vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':p:h') .. '/helper.lua')
 local api = vim.api
 local heed = H.heed
@@ -185,6 +186,127 @@ H.run('pair', {
     H.eq(aligned, { { 0, one.start, 0, one['end'] } }, 'the aligned word')
     heed.state.granularity = 'token'
     heed.clear(buf)
+  end },
+
+  { 'cursor on line 3 or later: nothing shaded, the echo area says so once', function()
+    local pairmod = require('heed.pair')
+    local note = 'Heed: ' .. pairmod.BEYOND
+    local function count()
+      local k = 0
+      for _, e in ipairs(H.echoes) do
+        k = k + (e == note and 1 or 0)
+      end
+      return k
+    end
+    local before = count()
+    buf = H.buffer({ SRC, TGT, 'Eine dritte Zeile.', 'Und eine vierte.' })
+    at(2, 5)
+    vim.cmd('HeedAnalyze')
+    H.wait(function() return count() == before + 1 end, 'the note for line 3')
+    local a = heed.analyses[buf]
+    H.eq(a.pair_side, 'beyond', 'line 3 is beyond the pair')
+    H.eq(a.result, nil, 'no result')
+    H.eq({ H.marks(buf) }, { {}, {}, {}, {} }, 'nothing is shaded with the cursor on line 3')
+    H.eq(a.params, nil, 'no request was sent (not the last token of line 2)')
+    at(1, 15) -- line 2 shades line 1
+    H.wait(function()
+      return a.pair_side == 'target' and a.drawn == a.seq and a.req == nil and a.result ~= nil
+    end, 'the move to line 2')
+    check_target('norm-summed', 15, 'back on line 2')
+    at(3, 3) -- line 4: the shading goes, the note is not repeated
+    H.wait(function() return a.pair_side == 'beyond' and #H.marks(buf) == 0 end, 'the move to line 4')
+    H.sleep(100)
+    H.eq(#H.marks(buf), 0, 'nothing shaded on line 4')
+    H.eq(count(), before + 1, 'the note is said once')
+    H.eq(#H.notes_at(vim.log.levels.ERROR), 1, 'no error (only the refused attn-res above)')
+    heed.clear(buf)
+  end },
+
+  { 'an empty or blank line 2 with the cursor on it: nothing shaded, it says so', function()
+    local note = 'Heed: the target line (line 2) is empty'
+    local errors = #H.notes_at(vim.log.levels.ERROR)
+    for _, target in ipairs({ '', '   ' }) do
+      local n = #H.echoes
+      buf = H.buffer({ SRC, target })
+      at(1, #target > 0 and 1 or 0)
+      vim.cmd('HeedAnalyze')
+      H.wait(function() return #H.echoes > n end, 'a note for ' .. vim.inspect(target))
+      H.eq(H.echoes[#H.echoes], note, 'the note for ' .. vim.inspect(target))
+      local a = heed.analyses[buf]
+      H.truthy(a, 'the analysis stays for ' .. vim.inspect(target))
+      H.eq({ a.pair_side, a.result, a.params }, { 'target', nil, nil }, 'no request for ' .. vim.inspect(target))
+      H.eq({ H.marks(buf) }, { {}, {}, {}, {} }, 'nothing shaded for ' .. vim.inspect(target))
+      at(0, 17) -- line 1 still works
+      H.wait(function() return a.result ~= nil and a.drawn == a.seq and a.req == nil end, 'line 1 after the empty line 2')
+      H.eq({ a.params.text, a.params.target }, { SRC, nil }, 'line 1 alone')
+      H.truthy(#H.marks(buf) > 0, 'line 1 is shaded')
+      heed.clear(buf)
+    end
+    H.eq(#H.notes_at(vim.log.levels.ERROR), errors, 'no error for an empty line 2')
+  end },
+
+  { 'a blank line 1 with the cursor on line 2: the daemon\'s -32602 about the empty source', function()
+    local errors = #H.notes_at(vim.log.levels.ERROR)
+    buf = H.buffer({ '  ', TGT })
+    at(1, 15)
+    vim.cmd('HeedAnalyze')
+    H.wait(function() return #H.notes_at(vim.log.levels.ERROR) > errors end, 'the daemon error')
+    local msg = H.notes_at(vim.log.levels.ERROR)[errors + 1]
+    H.truthy(msg:find('-32602', 1, true) and msg:find('the source is empty', 1, true), msg)
+    H.eq(heed.analyses[buf], nil, 'no analysis after the error')
+    H.eq(#H.marks(buf), 0, 'nothing shaded')
+    H.no_traceback()
+  end },
+
+  { ':HeedLayer on line 2 chooses among the decoder\'s layers, on line 1 the encoder\'s', function()
+    local info = H.daemon.info(MARIAN)
+    buf = H.buffer({ SRC, TGT })
+    at(1, 15)
+    vim.cmd('HeedAnalyze')
+    local a = H.settle(buf)
+    H.eq(a.params.layer, 'last', 'the last decoder layer to begin with')
+    vim.cmd('HeedLayer 0')
+    H.wait(function() return heed.state.decoder_layer == 0 end, 'decoder layer 0')
+    a = H.settle(buf)
+    H.eq(heed.state.layer, 'last', 'the encoder layer is untouched')
+    local p = target_params('norm-summed', 15)
+    p.layer = 0
+    local want = ask(p)
+    H.eq(want.layer, 0, 'the daemon answers layer 0')
+    H.eq((H.marks(buf)), expected_units(want), 'line 1 shaded by decoder layer 0')
+    H.eq(heed.statusline(), 'Heed tiny-marian cross norm-summed L0 to source', 'statusline')
+    -- the range is decoderLayers, not the encoder's `layers` (made different here)
+    local layers = info.layers
+    info.layers = 6
+    local errors = #H.notes_at(vim.log.levels.ERROR)
+    vim.cmd('HeedLayer 3')
+    H.wait(function() return #H.notes_at(vim.log.levels.ERROR) == errors + 1 end, 'layer 3 refused')
+    H.truthy(H.notes_at(vim.log.levels.ERROR)[errors + 1]:find('must be 0 to 1 %(.*has 2 decoder layers%)'),
+      H.notes_at(vim.log.levels.ERROR)[errors + 1])
+    H.eq(heed.state.decoder_layer, 0, 'unchanged by a refused layer')
+    vim.cmd('HeedLayer prev') -- wraps within the decoder's 2 layers
+    H.wait(function() return heed.state.decoder_layer == 1 end, 'prev wraps to decoder layer 1')
+    vim.cmd('HeedLayer next')
+    H.wait(function() return heed.state.decoder_layer == 0 end, 'next wraps to decoder layer 0')
+    info.layers = layers
+    a = H.settle(buf)
+    H.eq(a.params.layer, 0, 'the request has decoder layer 0')
+    -- line 1: the encoder's layers, and the decoder layer stays
+    at(0, 17)
+    H.wait(function() return a.pair_side == 'source' and a.drawn == a.seq and a.req == nil end, 'line 1')
+    vim.cmd('HeedLayer 0')
+    H.wait(function() return heed.state.layer == 0 end, 'encoder layer 0')
+    a = H.settle(buf)
+    H.eq({ a.params.layer, a.params.target, heed.state.decoder_layer }, { 0, nil, 0 }, 'line 1 uses the encoder layer')
+    vim.cmd('HeedLayer last')
+    H.wait(function() return heed.state.layer == 'last' end, 'encoder layer last')
+    at(1, 15)
+    H.wait(function() return a.pair_side == 'target' and a.drawn == a.seq and a.req == nil end, 'line 2 again')
+    vim.cmd('HeedLayer last')
+    H.wait(function() return heed.state.decoder_layer == 'last' end, 'decoder layer last')
+    H.settle(buf)
+    heed.clear(buf)
+    H.no_traceback()
   end },
 
   { 'minilm on a two-line buffer is unchanged: one span, no target', function()

@@ -73,6 +73,7 @@ local function load_state()
   M.state.direction = o.direction
   M.state.granularity = o.granularity
   M.state.cross_method = nil -- translation-pair mode: the first of the model's crossMethods
+  M.state.decoder_layer = 'last' -- translation-pair mode, line 2: 0...decoderLayers-1 or 'last'
 end
 load_state()
 
@@ -161,11 +162,11 @@ function M.refresh(a, opts)
     return
   end
   local off = opts.offset or cursor_offset(a, opts.clamp)
-  if off == nil then
-    return -- the cursor left the span: keep what is shown
+  if off == nil and not a.pair then
+    return -- the cursor left the span: keep what is shown (a pair: see below)
   end
   local f = a.result and a.result.focus
-  if not opts.force and f and off >= f.start and off < f['end'] and a.off == off then
+  if not opts.force and off and f and off >= f.start and off < f['end'] and a.off == off then
     return
   end
   -- A slow request (value zeroing) that computes what this one needs (same model, method,
@@ -206,11 +207,28 @@ function M.refresh(a, opts)
     if pair.is_pair(info) then
       -- An encoder-decoder model: line 1 is the source, line 2 the target (pair.lua).
       pair.prepare(a)
-      off = opts.offset or cursor_offset(a, opts.clamp)
-      if off == nil then
+      local row = pair.cursor_row(a)
+      local note
+      if not opts.offset and row and row >= 2 then
+        side, note = 'beyond', pair.BEYOND -- lines after the second are not part of the pair
+      else
+        off = opts.offset or cursor_offset(a, opts.clamp)
+        if off == nil then
+          return
+        end
+        params, side, note = pair.params(a, off, M.state, info)
+      end
+      if not params then -- nothing to shade here: say why, once per analysis
+        a.pair_side, a.result = side, nil
+        render.clear(a.buf)
+        a.said = a.said or {}
+        if not a.said[note] then
+          a.said[note] = true
+          echo(note)
+        end
+        redraw()
         return
       end
-      params, side = pair.params(a, off, M.state, info)
     else
       params = {
         model = M.state.model,
@@ -383,6 +401,16 @@ function M.analyze_span(srow, scol, erow, ecol, opts)
   return a
 end
 
+local function with_model(f)
+  daemon.model(M.state.model, function(err, info)
+    if err then
+      daemon.report(err)
+      return
+    end
+    f(info)
+  end)
+end
+
 --- :HeedAnalyze. With a range: that selection (characterwise when the last visual selection
 --- was, and covers exactly these lines), else whole lines; without one: the paragraph.
 function M.analyze(cmd)
@@ -406,8 +434,19 @@ function M.analyze(cmd)
     local row = api.nvim_win_get_cursor(0)[1] - 1
     srow, erow = text.paragraph(buf, row)
     if not srow then
-      daemon.notify('the cursor is not in a paragraph: put it on text or select some')
-      return
+      -- An empty line 2 (or a blank line after it) of a translation pair: pair mode analyses
+      -- lines 1 and 2 wherever the cursor is (refresh says why nothing is shaded).
+      local function otherwise(info)
+        if pair.is_pair(info) then
+          return M.analyze_span(0, 0, 0, #line(0))
+        end
+        daemon.notify('the cursor is not in a paragraph: put it on text or select some')
+      end
+      local info = daemon.info(M.state.model)
+      if info then
+        return otherwise(info)
+      end
+      return with_model(otherwise)
     end
     scol, ecol = 0, #line(erow)
   end
@@ -422,16 +461,6 @@ function M.analyze_visual()
   local s = api.nvim_buf_get_mark(0, '<')
   local e = api.nvim_buf_get_mark(0, '>')
   return M.analyze({ range = 2, line1 = s[1], line2 = e[1] })
-end
-
-local function with_model(f)
-  daemon.model(M.state.model, function(err, info)
-    if err then
-      daemon.report(err)
-      return
-    end
-    f(info)
-  end)
 end
 
 --- :HeedMethod [name]: set the method, or cycle through the model's `methods`.
@@ -500,9 +529,14 @@ function M.current_layer(info)
   return M.state.layer
 end
 
---- :HeedLayer {n|next|prev|last}
+--- :HeedLayer {n|next|prev|last}. With the cursor on line 2 of a translation pair: the
+--- decoder's layers (ModelInfo `decoderLayers`), kept apart in `state.decoder_layer`.
 function M.layer(arg)
   with_model(function(info)
+    local a = M.analyses[api.nvim_get_current_buf()]
+    if pair.is_pair(info) and a and a.pair_side == 'target' then
+      return M.decoder_layer(arg, info)
+    end
     local n = info.layers or 0
     local cur = M.current_layer(info) or (n - 1)
     local new
@@ -525,6 +559,35 @@ function M.layer(arg)
       rollouts[M.state.method] and (' (' .. M.state.method .. ' uses all layers)') or ''))
     refresh_all()
   end)
+end
+
+--- :HeedLayer with the cursor on the target line of a translation pair: set, or step through,
+--- the decoder's layers 0...decoderLayers-1.
+function M.decoder_layer(arg, info)
+  local n = tonumber(info.decoderLayers) or 0
+  if n < 1 then
+    daemon.notify(('%s lists no decoder layers'):format(info.id))
+    return
+  end
+  local cur = pair.decoder_layer(M.state, info) or (n - 1)
+  local new
+  if arg == 'next' then
+    new = (cur + 1) % n
+  elseif arg == 'prev' then
+    new = (cur - 1) % n
+  elseif arg == 'last' then
+    new = 'last'
+  else
+    new = tonumber(arg)
+    if new == nil or new ~= math.floor(new) or new < 0 or new >= n then
+      daemon.notify(('decoder layer must be 0 to %d (%s has %d decoder layers), next, prev or last; got %q'):format(
+        n - 1, info.id, n, tostring(arg)))
+      return
+    end
+  end
+  M.state.decoder_layer = new
+  echo(('decoder layer %s'):format(new == 'last' and ('last (' .. (n - 1) .. ')') or tostring(new)))
+  refresh_all()
 end
 
 --- :HeedDirection [from|to|received]: set, or cycle.
@@ -615,7 +678,8 @@ function M.statusline()
   local method, direction = M.state.method, M.state.direction
   if a and a.pair_side == 'target' then -- translation pair: the target's cross-attention
     method, direction = 'cross ' .. tostring(M.state.cross_method or ''), 'to source'
-    layer = a.result and a.result.layer and ('L' .. a.result.layer) or layer
+    local l = pair.decoder_layer(M.state, daemon.info(M.state.model))
+    layer = a.result and a.result.layer and ('L' .. a.result.layer) or (l and ('L' .. l)) or 'Llast'
   end
   local s = ('Heed %s %s %s %s'):format(short_model(M.state.model), method, layer, direction)
   if a and a.result and a.result.window then

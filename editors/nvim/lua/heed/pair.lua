@@ -5,6 +5,9 @@
 -- the cross-attention (method: one of ModelInfo `crossMethods`); the source unit with score 1
 -- (what the focus aligns to) is emphasised with HeedAligned on top of its shade. With the
 -- cursor on line 1: the ordinary highlight of line 1 alone (the encoder's self-attention).
+-- Cursor on line 3 or later, or on an empty line 2: nothing is shaded and the echo area says
+-- why (once per analysis). :HeedLayer on line 2 chooses among the decoder's layers
+-- (ModelInfo `decoderLayers`, `state.decoder_layer`), on line 1 among the encoder's.
 -- Any other model never comes here.
 local text = require('heed.text')
 local render = require('heed.render')
@@ -38,6 +41,29 @@ function M.prepare(a)
   a.pair = { source = source, target = target, tstart = starts[2] }
 end
 
+--- The notes for a cursor where pair mode shades nothing.
+M.BEYOND = 'pair mode reads line 1 (source) and line 2 (target); lines after the second are not part of the pair'
+M.EMPTY_TARGET = 'the target line (line 2) is empty'
+
+--- The 0-based row of the cursor when the current window shows the analysis' buffer, else nil.
+function M.cursor_row(a)
+  local win = api.nvim_get_current_win()
+  if api.nvim_win_get_buf(win) ~= a.buf then
+    return nil
+  end
+  return api.nvim_win_get_cursor(win)[1] - 1
+end
+
+--- The decoder layer in use: `state.decoder_layer` ('last' resolved), or nil when unknown.
+function M.decoder_layer(state, info)
+  local n = tonumber(type(info) == 'table' and info.decoderLayers) or 0
+  local layer = state.decoder_layer
+  if type(layer) ~= 'number' or layer >= n then
+    return n > 0 and n - 1 or nil
+  end
+  return layer
+end
+
 --- The cross method in use: `state.cross_method` when the model lists it, else its first.
 function M.cross_method(state, info)
   local methods = M.cross_methods(info)
@@ -49,12 +75,16 @@ function M.cross_method(state, info)
 end
 
 --- The heed/highlight params for a span offset `off` of a pair analysis, and which line the
---- focus is in ('target' or 'source').
+--- focus is in ('target' or 'source'). An empty (or whitespace) line 2 gives no params, side
+--- 'target' and the note to say.
 function M.params(a, off, state, info)
   local p = a.pair
-  if p.tstart and off >= p.tstart and p.target:match('%S') and #M.cross_methods(info) > 0 then
-    local layer = state.layer
-    if type(layer) == 'number' and layer >= (tonumber(info.decoderLayers) or 0) then
+  if p.tstart and off >= p.tstart and #M.cross_methods(info) > 0 then
+    if not p.target:match('%S') then
+      return nil, 'target', M.EMPTY_TARGET
+    end
+    local layer = state.decoder_layer
+    if type(layer) ~= 'number' or layer >= (tonumber(info.decoderLayers) or 0) then
       layer = 'last'
     end
     local focus = off - p.tstart
