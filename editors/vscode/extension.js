@@ -138,7 +138,9 @@ function num(x) {
  *   another method (and, for a model that predicts, the next tokens), per request
  * @property {{source: string, target: string, text: string, targetStart: number, startOffset: number}} [pair]
  *   translation pairs (an encoder-decoder model, pair.js): lines 1 and 2
- * @property {'source' | 'target'} [pairSide] translation pairs: the line of the last request's focus
+ * @property {'source' | 'target' | 'beyond'} [pairSide] translation pairs: the line of the cursor at the
+ *   last request ('beyond': line 3 or later)
+ * @property {Set<string>} [said] translation pairs: the notes said for this analysis
  * @property {import('./decorations').PosRange} [aligned] translation pairs: the aligned source unit
  */
 
@@ -197,6 +199,8 @@ function createHeed(vscode, options = {}) {
     crossMethod: undefined,
     /** @type {number | 'last'} */
     layer: /** @type {number | 'last'} */ ('last'),
+    /** @type {number | 'last'} translation pairs, line 2: 0...decoderLayers-1 or 'last' */
+    decoderLayer: /** @type {number | 'last'} */ ('last'),
     direction: 'from',
     granularity: 'token',
     debounce: 50,
@@ -406,7 +410,8 @@ function createHeed(vscode, options = {}) {
     if (!a) return;
     const editor = editorFor(a);
     const cursor = a.document.offsetAt(editor.selection.active) - a.startOffset;
-    if (cursor < 0 || cursor > a.text.length) return; // outside the span: keep the shading
+    // Outside the span: keep the shading (a translation pair: its line 3 and later say why not).
+    if ((cursor < 0 || cursor > a.text.length) && !a.pair && !P.isPair(state.models.get(state.model))) return;
     // A slow request (value zeroing) computing what this one needs is not cancelled by a cursor
     // move, which would start it again: when it lands, the cursor is followed and the daemon
     // answers from its cache (the matrix is cached for every focus).
@@ -442,7 +447,23 @@ function createHeed(vscode, options = {}) {
         a.base = { line: 0, character: 0 };
         a.pair = p;
         const at = a.document.offsetAt(editor.selection.active) - a.startOffset;
-        ({ params, side } = P.paramsFor(p, Math.max(0, Math.min(at, p.text.length)), state, info));
+        let note;
+        ({ params, side, note } = P.paramsFor(p, Math.max(0, Math.min(at, p.text.length)), state, info,
+          editor.selection.active.line));
+        if (!params) { // nothing to shade here: say why, once per analysis
+          a.pairSide = side;
+          a.result = undefined;
+          a.decorations = undefined;
+          a.aligned = undefined;
+          draw(editor, undefined);
+          a.said = a.said || new Set();
+          if (note && !a.said.has(note)) {
+            a.said.add(note);
+            vscode.window.setStatusBarMessage(`Heed: ${note}`, 4000);
+          }
+          updateStatus();
+          return;
+        }
       } else {
         params = {
           model: state.model,
@@ -728,8 +749,10 @@ function createHeed(vscode, options = {}) {
     const a = state.analysis;
     const result = a && a.result;
     const running = state.client && state.client.running;
-    const parts = a && a.pairSide === 'target' && result
-      ? [state.model, `cross ${result.method}`, `decoder layer ${result.layer}`, 'to source']
+    const pairInfo = state.models.get(state.model);
+    const parts = a && a.pairSide === 'target'
+      ? [state.model, `cross ${result ? result.method : state.crossMethod || P.crossMethods(pairInfo)[0]}`,
+        `decoder layer ${result ? result.layer : P.decoderLayer(state, pairInfo)}`, 'to source']
       : [state.model, state.method, layerLabel(result), state.direction];
     if (result && result.window) parts.push('window');
     status.text = `$(eye) ${parts.join(' · ')}${state.busy ? ` $(sync~spin) ${state.busy}…` : ''}`;
@@ -761,12 +784,22 @@ function createHeed(vscode, options = {}) {
       end = selection.end;
     } else {
       const para = D.paragraphAt((n) => document.lineAt(n).text, document.lineCount, selection.active.line);
+      // A translation pair's empty line 2 (or a blank line after it) is no paragraph, but pair
+      // mode analyses lines 1 and 2 wherever the cursor is (highlightAtCursor says why not).
+      let pairMode = false;
       if (!para) {
-        vscode.window.showErrorMessage('Heed: the cursor is on a blank line; select the text to analyze.');
-        return;
+        try {
+          pairMode = P.isPair(state.models.get(state.model) || await ensureModel(state.model));
+        } catch (err) {
+          pairMode = false;
+        }
+        if (!pairMode) {
+          vscode.window.showErrorMessage('Heed: the cursor is on a blank line; select the text to analyze.');
+          return;
+        }
       }
-      start = new vscode.Position(para.first, 0);
-      end = document.lineAt(para.last).range.end;
+      start = para ? new vscode.Position(para.first, 0) : new vscode.Position(0, 0);
+      end = document.lineAt(para ? para.last : 0).range.end;
     }
     clearHighlights();
     const text = document.getText(new vscode.Range(start, end));
@@ -842,7 +875,10 @@ function createHeed(vscode, options = {}) {
     if (state.analysis) await highlightNow();
   }
 
-  /** heed.setLayer [n | "next" | "prev" | "last"]: without an argument, a pick list. */
+  /**
+   * heed.setLayer [n | "next" | "prev" | "last"]: without an argument, a pick list. With the cursor
+   * on line 2 of a translation pair: the decoder's layers (ModelInfo `decoderLayers`).
+   */
   async function setLayer(/** @type {unknown} */ arg) {
     let info;
     try {
@@ -851,6 +887,7 @@ function createHeed(vscode, options = {}) {
       report(err);
       return;
     }
+    if (state.analysis && state.analysis.pairSide === 'target' && P.isPair(info)) return setDecoderLayer(arg, info);
     const layers = Number(info.layers);
     if (!(layers > 0)) {
       vscode.window.showErrorMessage(`Heed: ${state.model} reports no layers.`);
@@ -879,6 +916,41 @@ function createHeed(vscode, options = {}) {
     if (ROLLOUTS.has(state.method)) {
       vscode.window.setStatusBarMessage(`Heed: ${state.method} is a product over all layers; the layer applies to the other methods.`, 4000);
     }
+    updateStatus();
+    if (state.analysis) await highlightNow();
+  }
+
+  /**
+   * heed.setLayer with the cursor on a translation pair's target line: one of the decoder's
+   * layers 0...decoderLayers-1, next, prev or last.
+   * @param {unknown} arg @param {any} info ModelInfo
+   */
+  async function setDecoderLayer(arg, info) {
+    const layers = Number(info.decoderLayers);
+    if (!(layers > 0)) {
+      vscode.window.showErrorMessage(`Heed: ${state.model} reports no decoder layers.`);
+      return;
+    }
+    let choice = arg;
+    const current = P.decoderLayer(state, info);
+    if (choice === undefined || choice === null || choice === '') {
+      const items = ['next', 'prev', 'last', ...Array.from({ length: layers }, (_, i) => String(i))];
+      choice = await vscode.window.showQuickPick(items, { placeHolder: `Decoder layer (0-${layers - 1}), now ${current}` });
+      if (choice === undefined) return;
+    }
+    const cur = current === undefined ? layers - 1 : current;
+    if (choice === 'next') state.decoderLayer = (cur + 1) % layers;
+    else if (choice === 'prev') state.decoderLayer = (cur - 1 + layers) % layers;
+    else if (choice === 'last') state.decoderLayer = 'last';
+    else {
+      const n = typeof choice === 'number' ? choice : Number(String(choice).trim());
+      if (!Number.isInteger(n) || n < 0 || n >= layers) {
+        vscode.window.showErrorMessage(`Heed: decoder layer ${String(choice)} is out of range: ${state.model} has decoder layers 0-${layers - 1}.`);
+        return;
+      }
+      state.decoderLayer = n;
+    }
+    vscode.window.setStatusBarMessage(`Heed: decoder layer ${P.decoderLayer(state, info)}`, 4000);
     updateStatus();
     if (state.analysis) await highlightNow();
   }

@@ -6,7 +6,10 @@
 // focusIn "target" and the cursor's UTF-16 offset in line 2 as the focus, and shades line 1 by
 // the cross-attention (method: one of ModelInfo `crossMethods`); the source unit with score 1
 // (what the focus aligns to) gets the `aligned` decoration on top of its shade. With the cursor
-// on line 1: the ordinary highlight of line 1 alone (the encoder's self-attention).
+// on line 1: the ordinary highlight of line 1 alone (the encoder's self-attention). With the
+// cursor on line 3 or later, or on an empty (or blank) line 2, nothing is shaded and the status
+// bar says why, once per analysis. Set Layer on line 2 chooses among the decoder's layers
+// (ModelInfo `decoderLayers`, `state.decoderLayer`), on line 1 among the encoder's.
 //
 // The analysed span becomes lines 1 and 2 (the text between, "\n" or "\r\n", as the document
 // has it), so that the extension's offsets, drawing and edit tracking work unchanged: a result is
@@ -14,6 +17,10 @@
 // functions over plain objects; extension.js calls them.
 
 const D = require('./decorations');
+
+/** The notes for a cursor where pair mode shades nothing. */
+const BEYOND = 'pair mode reads line 1 (source) and line 2 (target); lines after the second are not part of the pair';
+const EMPTY_TARGET = 'the target line (line 2) is empty';
 
 /**
  * Whether a ModelInfo is an encoder-decoder model's (a missing field means it is not).
@@ -46,20 +53,39 @@ function pairOf(document, range, position) {
 }
 
 /**
- * The heed/highlight params for a cursor at span offset `cursor`, and the line it is on.
+ * The decoder layer in use: `state.decoderLayer`, 'last' (or one beyond the model's) resolved to
+ * decoderLayers - 1; undefined when the model lists no decoder layers.
+ * @param {{decoderLayer?: number | 'last'}} state @param {any} info ModelInfo
+ */
+function decoderLayer(state, info) {
+  const n = Number(info && info.decoderLayers) || 0;
+  const l = state.decoderLayer;
+  if (typeof l === 'number' && l >= 0 && l < n) return l;
+  return n > 0 ? n - 1 : undefined;
+}
+
+/**
+ * The heed/highlight params for a cursor at span offset `cursor` on document line `line`
+ * (0-based), and the line it is on. Where nothing is to be shaded (line 3 or later, an empty or
+ * blank line 2) there are no params, and `note` says why.
  * @param {{source: string, target: string, targetStart: number}} pair
  * @param {number} cursor UTF-16 offset in the span
- * @param {{model: string, method: string, crossMethod?: string, layer: number | 'last', direction: string,
- *   granularity: string}} state
+ * @param {{model: string, method: string, crossMethod?: string, layer: number | 'last',
+ *   decoderLayer?: number | 'last', direction: string, granularity: string}} state
  * @param {any} info ModelInfo
- * @returns {{params: any, side: 'source' | 'target'}}
+ * @param {number} [line] the cursor's 0-based line (default: from `cursor`)
+ * @returns {{params: any, side: 'source' | 'target' | 'beyond', note?: string}}
  */
-function paramsFor(pair, cursor, state, info) {
+function paramsFor(pair, cursor, state, info, line) {
   const methods = crossMethods(info);
-  if (cursor >= pair.targetStart && /\S/.test(pair.target) && methods.length > 0) {
+  if (line !== undefined && line >= 2) return { params: undefined, side: 'beyond', note: BEYOND };
+  if (cursor >= pair.targetStart && methods.length > 0) {
+    if (!/\S/.test(pair.target)) return { params: undefined, side: 'target', note: EMPTY_TARGET };
     const method = state.crossMethod && methods.includes(state.crossMethod) ? state.crossMethod : methods[0];
-    let layer = state.layer;
-    if (layer !== 'last' && layer >= Number(info.decoderLayers)) layer = 'last';
+    const n = Number(info.decoderLayers) || 0;
+    /** @type {number | 'last'} */
+    let layer = state.decoderLayer === undefined ? 'last' : state.decoderLayer;
+    if (layer !== 'last' && !(layer >= 0 && layer < n)) layer = 'last';
     const focus = Math.min(cursor - pair.targetStart, pair.target.length);
     return {
       side: 'target',
@@ -108,4 +134,5 @@ function alignedRange(result, text, base) {
   return { start: D.positionAt(text, starts, r.start, base), end: D.positionAt(text, starts, r.end, base) };
 }
 
-module.exports = { isPair, crossMethods, pairOf, paramsFor, aligned, toSpan, alignedRange };
+module.exports = { BEYOND, EMPTY_TARGET, isPair, crossMethods, decoderLayer, pairOf, paramsFor, aligned, toSpan,
+  alignedRange };

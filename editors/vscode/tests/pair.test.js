@@ -6,7 +6,8 @@
 // lies on line 1 and is the daemon's cross-attention answer (asked for here with a client of the
 // test's own), the score-1 unit gets the aligned decoration, Cycle Method walks crossMethods, the
 // hover says "aligned to"; on line 1 it is the ordinary highlight of line 1 alone; MiniLM on the
-// same two lines is unchanged.
+// same two lines is unchanged. Line 3 and an empty line 2 shade nothing and say so once; a blank
+// line 1 gets the daemon's -32602; Set Layer on line 2 stays within decoderLayers.
 
 const path = require('path');
 const test = require('node:test');
@@ -169,6 +170,122 @@ test('pair mode: word granularity aligns whole words; CRLF documents', async (t)
   assert.equal(heed.state.analysis.params.focus.start, 15, 'the offset in line 2, after "\\r\\n"');
 });
 
+const nothingDrawn = (driver, editor, recorded) => {
+  const drawn = driver.drawn(editor);
+  assert.deepEqual(flat(drawn), [], 'no shade');
+  assert.deepEqual(drawn.focus, [], 'no focus');
+  assert.deepEqual(alignedDrawn(editor, recorded), [], 'no aligned unit');
+};
+
+test('pair mode: line 3 or later shades nothing and says so once', async (t) => {
+  const { driver, heed, recorded } = setup(t);
+  const editor = driver.open(`${SRC}\n${TGT}\nEine dritte Zeile.\nUnd eine vierte.\n`);
+  const L3 = L2 + TGT.length + 1;
+  const L4 = L3 + 'Eine dritte Zeile.'.length + 1;
+  const note = `Heed: ${P.BEYOND}`;
+  const count = () => recorded.statusMessages.filter((m) => m === note).length;
+  driver.select(editor, L3 + 5);
+  await heed.commands.analyzeSelection();
+  await heed.settle();
+  const a = heed.state.analysis;
+  assert.ok(a, 'the analysis stays');
+  assert.equal(a.pairSide, 'beyond');
+  assert.equal(a.result, undefined, 'no request (not the last token of line 2)');
+  assert.equal(a.params, undefined);
+  nothingDrawn(driver, editor, recorded);
+  assert.equal(count(), 1, 'the note');
+  // line 2 shades line 1
+  driver.select(editor, L2 + 15);
+  await heed.settle();
+  await checkTarget(t, driver, editor, recorded, 'norm-summed', 15);
+  // line 4: the shading goes, the note is not repeated
+  driver.select(editor, L4 + 3);
+  await heed.settle();
+  assert.equal(heed.state.analysis.pairSide, 'beyond');
+  nothingDrawn(driver, editor, recorded);
+  assert.equal(count(), 1, 'the note is said once');
+  assert.deepEqual(recorded.errors, []);
+});
+
+test('pair mode: an empty or blank line 2 shades nothing and says so', async (t) => {
+  for (const target of ['', '   ']) {
+    const { driver, heed, recorded } = setup(t);
+    const editor = driver.open(`${SRC}\n${target}\n`);
+    driver.select(editor, L2 + Math.min(1, target.length));
+    await heed.commands.analyzeSelection();
+    await heed.settle();
+    assert.deepEqual(recorded.errors, [], `no error for ${JSON.stringify(target)}`);
+    const a = heed.state.analysis;
+    assert.ok(a, 'the analysis stays');
+    assert.equal(a.pairSide, 'target');
+    assert.equal(a.result, undefined);
+    nothingDrawn(driver, editor, recorded);
+    assert.equal(recorded.statusMessages[recorded.statusMessages.length - 1], 'Heed: the target line (line 2) is empty');
+    // line 1 still shades
+    driver.select(editor, 17);
+    await heed.settle();
+    assert.equal(heed.state.analysis.pairSide, 'source');
+    assert.ok(flat(driver.drawn(editor)).length > 0, 'line 1 is shaded');
+    assert.deepEqual(recorded.errors, []);
+  }
+});
+
+test('pair mode: a blank line 1 gets the daemon\'s -32602 about the empty source', async (t) => {
+  const { driver, heed, recorded } = setup(t);
+  const editor = driver.open(`  \n${TGT}\n`);
+  driver.select(editor, 3 + 15);
+  await heed.commands.analyzeSelection();
+  await heed.settle();
+  assert.equal(recorded.errors.length, 1);
+  assert.match(recorded.errors[0], /^Heed: Invalid params: .*the source is empty/);
+  assert.deepEqual(flat(driver.drawn(editor)), []);
+});
+
+test('pair mode: Set Layer on line 2 chooses among the decoder\'s layers, on line 1 the encoder\'s', async (t) => {
+  const { driver, heed, recorded } = setup(t);
+  const editor = driver.open(DOC);
+  driver.select(editor, L2 + 15);
+  await heed.commands.analyzeSelection();
+  await heed.settle();
+  assert.equal(heed.state.analysis.params.layer, 'last');
+  await heed.commands.setLayer(0);
+  await heed.settle();
+  assert.equal(heed.state.decoderLayer, 0);
+  assert.equal(heed.state.layer, 'last', 'the encoder layer is untouched');
+  const answer = await ask(t, { ...targetParams('norm-summed', 15), layer: 0 });
+  assert.equal(answer.layer, 0);
+  assert.equal(heed.state.analysis.params.layer, 0);
+  assert.deepEqual(flat(driver.drawn(editor)), expected(answer), 'line 1 shaded by decoder layer 0');
+  assert.equal(driver.status().text, `$(eye) ${MARIAN} · cross norm-summed · decoder layer 0 · to source`);
+  // the range is decoderLayers, not the encoder's `layers` (made different here)
+  const info = heed.state.models.get(MARIAN);
+  const layers = info.layers;
+  info.layers = 6;
+  try {
+    await heed.commands.setLayer(3);
+    assert.equal(recorded.errors.length, 1);
+    assert.match(recorded.errors[0], /decoder layer 3 is out of range: .* has decoder layers 0-1/);
+    assert.equal(heed.state.decoderLayer, 0);
+    await heed.commands.setLayer('prev');
+    assert.equal(heed.state.decoderLayer, 1, 'prev wraps within the 2 decoder layers');
+    await heed.commands.setLayer('next');
+    assert.equal(heed.state.decoderLayer, 0, 'next wraps within the 2 decoder layers');
+  } finally {
+    info.layers = layers;
+  }
+  await heed.settle();
+  // line 1: the encoder's layers; the decoder layer stays
+  driver.select(editor, 17);
+  await heed.settle();
+  await heed.commands.setLayer(0);
+  await heed.settle();
+  assert.equal(heed.state.layer, 0);
+  assert.equal(heed.state.decoderLayer, 0);
+  assert.equal(heed.state.analysis.pairSide, 'source');
+  assert.deepEqual([heed.state.analysis.params.layer, heed.state.analysis.params.target], [0, undefined]);
+  assert.equal(recorded.errors.length, 1);
+});
+
 test('pair helpers: params and offsets', () => {
   const pair = { source: 'ab cd', target: 'xy z', targetStart: 6 };
   const info = { encoderDecoder: true, crossMethods: CROSS, decoderLayers: 2 };
@@ -181,6 +298,16 @@ test('pair helpers: params and offsets', () => {
   assert.deepEqual(P.paramsFor(pair, 5, state, info).params.focus, { start: 5, end: 5 });
   assert.equal(P.paramsFor(pair, 5, state, info).side, 'source');
   assert.deepEqual(P.toSpan({ ranges: [], focus: { start: 1, end: 2 } }, 'target', 6).focus, { start: 7, end: 8 });
+  // line 3 or later, an empty line 2: no params, a note; the decoder's own layer
+  assert.deepEqual(P.paramsFor(pair, 8, state, info, 2), { params: undefined, side: 'beyond', note: P.BEYOND });
+  assert.deepEqual(P.paramsFor({ ...pair, target: ' \t' }, 7, state, info, 1),
+    { params: undefined, side: 'target', note: P.EMPTY_TARGET });
+  assert.equal(P.paramsFor(pair, 8, { ...state, decoderLayer: 1 }, info, 1).params.layer, 1);
+  assert.equal(P.paramsFor(pair, 8, { ...state, decoderLayer: 2 }, info, 1).params.layer, 'last');
+  assert.equal(P.paramsFor(pair, 5, { ...state, decoderLayer: 0 }, info, 0).params.layer, 3, 'line 1: the encoder layer');
+  assert.equal(P.decoderLayer({ decoderLayer: 'last' }, info), 1);
+  assert.equal(P.decoderLayer({ decoderLayer: 0 }, info), 0);
+  assert.equal(P.decoderLayer({}, { decoderLayers: 0 }), undefined);
 });
 
 test('minilm on the same two lines is unchanged', async (t) => {
