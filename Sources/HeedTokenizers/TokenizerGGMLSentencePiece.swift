@@ -75,7 +75,8 @@ final class GGMLSentencePieceTokenizer: @unchecked Sendable {
 
     /// - Throws: `TokenizerError.invalid` naming the key: no tokens; `token_type` or `scores` of
     ///   another length; a type outside 1...6; a special token id out of range; an empty or
-    ///   repeated token; no token of type 2 and no `unknown_token_id`; a byte token (type 6) not
+    ///   repeated token; no token of type 2 and an `unknown_token_id` (default 0) that names a
+    ///   token of another type than 1; a byte token (type 6) not
     ///   spelled `<0xNN>`, or byte tokens that are not all 256; `add_bos_token` (or
     ///   `add_eos_token`) true without a BOS (EOS) token.
     init(_ metadata: GGMLTokenizerMetadata) throws {
@@ -118,9 +119,7 @@ final class GGMLSentencePieceTokenizer: @unchecked Sendable {
             pieces.append(SentencePieceModelFile.Piece(piece: token, score: scores[id], type: type))
         }
         if unknownCount == 0 {
-            guard let unknownID = defaulted(metadata.unknownTokenID, 0) else {
-                throw TokenizerError.invalid("tokenizer.ggml.token_type marks no unknown token (2) and tokenizer.ggml.unknown_token_id is absent")
-            }
+            let unknownID = metadata.unknownTokenID ?? 0  // tokens is not empty
             guard pieces[unknownID].type == .normal else {
                 throw TokenizerError.invalid("tokenizer.ggml.unknown_token_id \(unknownID) names a token of tokenizer.ggml.token_type \(types[unknownID]), not an unknown or normal one")
             }
