@@ -25,7 +25,8 @@ Writes, in this folder:
   `{"versions", "gguf_sha256", "bos_id", "eos_id", "differing": [{"corpus", "line", "text", "ids",
   "offsets"}], "extra": [{"text", "ids", "offsets"}]}` with ids without BOS/EOS and offsets as
   flat UTF-8 pairs [begin0, end0, ...]; `extra` are the EXTRA_TEXTS below (odd whitespace, leading
-  spaces, emoji, bytes without a piece, typed special tokens);
+  spaces, emoji, bytes without a piece, typed special tokens), then FUZZ_COUNT seeded random
+  texts made of FUZZ_ALPHABET parts;
 - `gguf_spm_loader_differences.jsonl`: every text (corpus, fuzz, extra) where transformers 5.23.0's
   GGUF loader (`AutoTokenizer.from_pretrained(dir, gguf_file=...)`, `tok(text).input_ids`) differs
   from llama.cpp: `{"corpus", "line", "text", "ids_gguf_loader", "ids"}` (both with BOS).
@@ -57,6 +58,20 @@ EXTRA_TEXTS = [
     "<s> after bos", "text <s> middle </s> end", "</s></s>", "a<s>b", " <s> ", "<s>\n", "<unk>x<unk>",
     "<<s>>", "<s", "s>", "1234567890 digits", "x" * 200,
 ]
+FUZZ_COUNT = 300
+# Pieces of the seeded fuzz: whitespace runs, letters and words of the corpus, emoji, characters
+# without a piece (byte fallback), U+2581 typed, the control and unknown pieces and parts of them.
+FUZZ_ALPHABET = [" ", " ", "  ", "   ", "\t", "\n", "\r\n", "\u3000", "\u00a0", "\u2581", "a", "e", "t", "th", "the",
+                 "ing", "Hello", "world", "é", "ö", "中", "ß", "👍", "👍🏽", "🇫🇷", "\u2603", "\U0001d518", "\u200b",
+                 "\u0301", "\x00", "\x7f", "1", "42", ".", ",", "'", "<s>", "</s>", "<unk>", "<", ">", "s", "/"]
+
+
+def fuzz_texts() -> list[str]:
+    """FUZZ_COUNT texts of 0 to 12 FUZZ_ALPHABET parts, seeded: the same texts every run."""
+    import random
+
+    rng = random.Random(2026)
+    return ["".join(rng.choice(FUZZ_ALPHABET) for _ in range(rng.randint(0, 12))) for _ in range(FUZZ_COUNT)]
 
 
 def check() -> dict[str, str]:
@@ -291,7 +306,8 @@ def main() -> None:
                 differing.append({"corpus": name, "line": n, "text": text} | row)
     for d in differing:
         assert any(s in d["text"] for s in ("<s>", "</s>", "<unk>")), d
-    extra = [{"text": text} | with_offsets(text) for text in EXTRA_TEXTS]
+    extra_texts = EXTRA_TEXTS + fuzz_texts()
+    extra = [{"text": text} | with_offsets(text) for text in extra_texts]
     digest = hashlib.sha256(gguf_path.read_bytes()).hexdigest()
     out = {"versions": versions, "gguf_sha256": digest, "bos_id": vocab["bos"], "eos_id": vocab["eos"],
            "differing": differing, "extra": extra}
@@ -306,7 +322,7 @@ def main() -> None:
         shutil.copy(gguf_path, os.path.join(tmp, GGUF_NAME))
         loader = AutoTokenizer.from_pretrained(tmp, gguf_file=GGUF_NAME)
     differences = []
-    for name, texts in [("corpus", corpus), ("fuzz", fuzz), ("extra", EXTRA_TEXTS)]:
+    for name, texts in [("corpus", corpus), ("fuzz", fuzz), ("extra", extra_texts)]:
         for n, text in enumerate(texts):
             ids, _ = llama.tokenize(text, add_special=True)
             theirs = loader(text)["input_ids"]
