@@ -4,7 +4,9 @@
 // Reference: llama.cpp's SPM tokenizer (src/llama-vocab.cpp: `llama_vocab::impl::load` for the
 // defaults, `tokenizer_st_partition`, `llama_vocab::impl::tokenize` case LLAMA_VOCAB_TYPE_SPM,
 // `llm_tokenizer_spm_session`), with `parse_special` true (as llama-cli and llama-server tokenize
-// a prompt). It is run here by Heed's SentencePiece BPE (SentencePieceProcessor.swift, the
+// a prompt). Tests/Fixtures/sentencepiece/generate_gguf_spm_fixtures.py transcribes it for the
+// expected ids, and check_gguf_spm_llama_cpp.py checks the transcription against llama.cpp itself
+// (llama-cpp-python 0.3.36). It is run here by Heed's SentencePiece BPE (SentencePieceProcessor.swift, the
 // `sentencepiece` 0.2.3 algorithm) on a model built in memory from the GGUF arrays, because the
 // two algorithms are the same on such a vocabulary:
 // - llama.cpp splits the text into UTF-8 characters and repeatedly merges the adjacent pair whose

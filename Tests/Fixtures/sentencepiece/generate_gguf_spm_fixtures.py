@@ -15,8 +15,10 @@ Writes, in this folder:
   head_count, embedding_length and context_length but no tensors (a tokenizer-only model for Heed);
 - `gguf_spm_expected.json`: the reference tokenization, llama.cpp's SPM tokenizer
   (src/llama-vocab.cpp `llama_vocab::impl::tokenize`, LLAMA_VOCAB_TYPE_SPM, parse_special true;
-  `tokenizer_st_partition`; `llm_tokenizer_spm_session`), transcribed below (`llama_cpp_spm`) and run
-  on the arrays read back from the GGUF. llama.cpp gives no offsets: a piece's offsets are the
+  `tokenizer_st_partition`; `llm_tokenizer_spm_session`), transcribed below (`LlamaCppSPM`) and run
+  on the arrays read back from the GGUF (check_gguf_spm_llama_cpp.py compares the transcription
+  with llama.cpp itself, as llama-cpp-python 0.3.36 builds it: every text, with and without BOS,
+  the same ids). llama.cpp gives no offsets: a piece's offsets are the
   `sentencepiece` package's for the text fragment it comes from (bpe.model, whose add_dummy_prefix
   gives the fragment the same leading U+2581 llama.cpp's add_space_prefix does), checked to give
   the same ids. On every line of Tests/Fixtures/tokenizer/corpus.jsonl and fuzz.jsonl llama.cpp's
