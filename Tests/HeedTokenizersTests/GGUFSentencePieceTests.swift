@@ -19,11 +19,18 @@ enum GGUFSentencePieceFixtures {
         var offsets: [Int]
     }
 
+    struct Variant: Decodable {
+        /// Token id (as a string) -> the token_type that replaces bpe.model's.
+        var retype: [String: Int32]
+        var rows: [Row]
+    }
+
     struct Expected: Decodable {
         var bos_id: Int
         var eos_id: Int
         var differing: [Row]
         var extra: [Row]
+        var variant: Variant
     }
 
     static func expected() throws -> Expected {
@@ -76,6 +83,30 @@ final class GGUFSentencePieceTests: XCTestCase {
         XCTAssertGreaterThan(rows.count, 30)
         let failures = rows.compactMap { mismatch(tokenizer, $0.text, ids: $0.ids, offsets: $0.offsets) }
         XCTAssertEqual(failures.count, 0, "first mismatches:\n" + failures.prefix(5).joined(separator: "\n"))
+    }
+
+    /// A vocabulary with user-defined tokens (type 4: taken whole before anything else, plain
+    /// tokens, the text after one gets the space prefix) and unused ones (type 5: merge results
+    /// as in llama.cpp, not split back as sentencepiece does).
+    func testUserDefinedAndUnusedTokensMatchLlamaCpp() throws {
+        let variant = try GGUFSentencePieceFixtures.expected().variant
+        var metadata = try GGUFSentencePieceFixtures.metadata()
+        XCTAssertEqual(Set(variant.retype.values), [4, 5])
+        for (id, type) in variant.retype { metadata.tokenTypes![Int(id)!] = type }
+        let tokenizer = try Tokenizer(ggml: metadata)
+        XCTAssertGreaterThan(variant.rows.count, 100)
+        let failures = variant.rows.compactMap { mismatch(tokenizer, $0.text, ids: $0.ids, offsets: $0.offsets) }
+        XCTAssertEqual(failures.count, 0, "first mismatches:\n" + failures.prefix(5).joined(separator: "\n"))
+
+        let ing = try XCTUnwrap(tokenizer.id(forToken: "ing"))
+        XCTAssertEqual(metadata.tokenTypes![ing], 4)
+        let encoding = tokenizer.encode("testing it", addSpecialTokens: false)
+        let token = try XCTUnwrap(encoding.tokens.first { $0.id == ing })
+        XCTAssertFalse(token.special)
+        XCTAssertEqual(token.span.utf8, 4..<7)
+        XCTAssertEqual(encoding.tokens.last?.text, "▁it")
+        XCTAssertEqual(encoding.tokens[encoding.tokens.count - 2].text, "▁")  // the prefix after "ing", then " it"
+        XCTAssertFalse(tokenizer.specialTokenIDs.contains(ing))
     }
 
     func testBOSAndEOS() throws {

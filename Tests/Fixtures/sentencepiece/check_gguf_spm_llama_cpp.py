@@ -4,12 +4,14 @@ requirements.txt, the fixtures do not need it. In a separate venv:
 
     python3 -m venv /tmp/llamacpp-venv
     CMAKE_ARGS="-DGGML_NATIVE=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF" \\
-        /tmp/llamacpp-venv/bin/pip install llama-cpp-python==0.3.36 gguf==0.19.0 sentencepiece==0.2.3
+        /tmp/llamacpp-venv/bin/pip install llama-cpp-python==0.3.36 gguf==0.19.0 sentencepiece==0.2.3 protobuf
     /tmp/llamacpp-venv/bin/python Tests/Fixtures/sentencepiece/check_gguf_spm_llama_cpp.py 2>/dev/null
 
 Loads bpe-llama.gguf vocabulary-only and compares `Llama.tokenize(text, add_bos, special=True)`
 (llama_tokenize with add_special and parse_special) with the transcription and with
-gguf_spm_expected.json on every corpus, fuzz and extra text, with and without BOS.
+gguf_spm_expected.json on every corpus, fuzz and extra text, with and without BOS; and the
+expected rows of the variant vocabulary (user-defined and unused tokens) with llama.cpp on a GGUF
+written with that variant's token types.
 """
 
 from __future__ import annotations
@@ -57,6 +59,22 @@ def main() -> None:
         if llm.tokenize(row["text"].encode("utf-8"), add_bos=False, special=True) != row["ids"]:
             failures += 1
             print(f"gguf_spm_expected.json extra {row['text']!r} differs from llama.cpp")
+    # The variant vocabulary (user-defined and unused tokens), written to a temporary GGUF.
+    import tempfile
+
+    retype = {int(k): v for k, v in expected["variant"]["retype"].items()}
+    assert retype == gen.variant_retype(transcription.vocab["tokens"])
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "variant.gguf"
+        gen.write_gguf(path, retype)
+        variant = llama_cpp.Llama(model_path=str(path), vocab_only=True, verbose=False)
+        for row in expected["variant"]["rows"]:
+            checked += 1
+            theirs = variant.tokenize(row["text"].encode("utf-8"), add_bos=False, special=True)
+            if theirs != row["ids"]:
+                failures += 1
+                if failures <= 10:
+                    print(f"variant {row['text']!r}:\n  llama.cpp {theirs}\n  expected  {row['ids']}")
     print(f"{checked} tokenizations compared with llama.cpp (llama-cpp-python {installed}): {failures} differ")
     sys.exit(1 if failures else 0)
 

@@ -28,7 +28,8 @@ Writes, in this folder:
   "offsets"}], "extra": [{"text", "ids", "offsets"}]}` with ids without BOS/EOS and offsets as
   flat UTF-8 pairs [begin0, end0, ...]; `extra` are the EXTRA_TEXTS below (odd whitespace, leading
   spaces, emoji, bytes without a piece, typed special tokens), then FUZZ_COUNT seeded random
-  texts made of FUZZ_ALPHABET parts;
+  texts made of FUZZ_ALPHABET parts; `variant`: `{"retype": {id: token_type}, "rows": [...]}`, the
+  same for a vocabulary with VARIANT_USER_DEFINED retyped 4 and VARIANT_UNUSED retyped 5;
 - `gguf_spm_loader_differences.jsonl`: every text (corpus, fuzz, extra) where transformers 5.23.0's
   GGUF loader (`AutoTokenizer.from_pretrained(dir, gguf_file=...)`, `tok(text).input_ids`) differs
   from llama.cpp: `{"corpus", "line", "text", "ids_gguf_loader", "ids"}` (both with BOS).
@@ -60,6 +61,13 @@ EXTRA_TEXTS = [
     "<s> after bos", "text <s> middle </s> end", "</s></s>", "a<s>b", " <s> ", "<s>\n", "<unk>x<unk>",
     "<<s>>", "<s", "s>", "1234567890 digits", "x" * 200,
 ]
+# The variant vocabulary: bpe.model with two normal pieces retyped user-defined (4: llama.cpp cuts
+# them out of the text first, and the text after one gets the space prefix) and two retyped unused
+# (5: still merge results in llama.cpp); its rows are EXTRA_TEXTS then the first VARIANT_LINES
+# corpus lines.
+VARIANT_USER_DEFINED = ["ing", "ll"]
+VARIANT_UNUSED = ["er", "\u2581the"]
+VARIANT_LINES = 100
 FUZZ_COUNT = 300
 # Pieces of the seeded fuzz: whitespace runs, letters and words of the corpus, emoji, characters
 # without a piece (byte fallback), U+2581 typed, the control and unknown pieces and parts of them.
@@ -92,7 +100,8 @@ def lines(path: Path) -> list:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def write_gguf(path: Path) -> None:
+def write_gguf(path: Path, retype: dict[int, int] | None = None) -> None:
+    """`retype`: token id -> the token_type written instead of bpe.model's (the VARIANT)."""
     import gguf
     from sentencepiece import sentencepiece_model_pb2 as model_pb2
 
@@ -101,6 +110,8 @@ def write_gguf(path: Path) -> None:
     assert proto.trainer_spec.model_type == model_pb2.TrainerSpec.BPE and proto.trainer_spec.byte_fallback
     tokens = [p.piece for p in proto.pieces]
     types = [int(p.type) for p in proto.pieces]
+    for token_id, token_type in (retype or {}).items():
+        types[token_id] = token_type
     assert types[:3] == [2, 3, 3] and tokens[:3] == ["<unk>", "<s>", "</s>"], (tokens[:3], types[:3])
     writer = gguf.GGUFWriter(str(path), "llama")
     writer.add_block_count(1)
@@ -266,6 +277,11 @@ class LlamaCppSPM:
         return output, fragments
 
 
+def variant_retype(tokens: list[str]) -> dict[int, int]:
+    """The VARIANT's token id -> token_type."""
+    return {tokens.index(t): 4 for t in VARIANT_USER_DEFINED} | {tokens.index(t): 5 for t in VARIANT_UNUSED}
+
+
 def main() -> None:
     versions = check()
     import sentencepiece as spm
@@ -277,7 +293,7 @@ def main() -> None:
     llama = LlamaCppSPM(vocab)
     sp = spm.SentencePieceProcessor(model_file=str(HERE / "bpe.model"))
 
-    def with_offsets(text: str) -> dict:
+    def with_offsets(text: str, llama: LlamaCppSPM = llama) -> dict:
         """llama.cpp's ids (no BOS/EOS) and, per fragment, sentencepiece's offsets."""
         ids, fragments = llama.tokenize(text, add_special=False)
         raw = text.encode("utf-8")
@@ -310,9 +326,13 @@ def main() -> None:
         assert any(s in d["text"] for s in ("<s>", "</s>", "<unk>")), d
     extra_texts = EXTRA_TEXTS + fuzz_texts()
     extra = [{"text": text} | with_offsets(text) for text in extra_texts]
+    retype = variant_retype(vocab["tokens"])
+    variant = LlamaCppSPM(dict(vocab, types=[retype.get(i, t) for i, t in enumerate(vocab["types"])]))
+    variant_rows = [{"text": text} | with_offsets(text, variant) for text in EXTRA_TEXTS + corpus[:VARIANT_LINES]]
     digest = hashlib.sha256(gguf_path.read_bytes()).hexdigest()
     out = {"versions": versions, "gguf_sha256": digest, "bos_id": vocab["bos"], "eos_id": vocab["eos"],
-           "differing": differing, "extra": extra}
+           "differing": differing, "extra": extra,
+           "variant": {"retype": {str(k): v for k, v in sorted(retype.items())}, "rows": variant_rows}}
     with open(HERE / "gguf_spm_expected.json", "w", encoding="utf-8", newline="\n") as f:
         json.dump(out, f, ensure_ascii=False, separators=(",", ":"))
         f.write("\n")
