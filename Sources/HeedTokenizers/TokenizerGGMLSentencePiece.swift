@@ -28,8 +28,9 @@
 // llama.cpp also merges into a token of type 2, 3, 4 or 6 when a pair spells it (Heed's BPE does
 // not); llama.cpp sorts equally long special tokens in no set order; llama.cpp renames some tokens'
 // types by their text (`<|eot_id|>` becomes control, "unused" tokens unused): Heed takes the
-// types as written; a character without a token and without byte tokens is an error in llama.cpp
-// (`token_to_id.at`), the unknown token here.
+// types as written; a character without a token in a vocabulary without byte tokens aborts
+// llama.cpp (`byte_to_token`'s `token_to_id.at` throws out_of_range, uncaught: checked with
+// llama-cpp-python 0.3.36), and is the unknown token here.
 // transformers 5.23.0's GGUF loader (integrations/gguf/gguf_tokenizer_mapping.py:
 // `sentencepiece_tokenizer`) builds `LlamaTokenizer(vocab, merges)`: BPE with merges derived from
 // the scores (`generate_merges`) and byte fallback, a Metaspace(prepend_scheme "first", split

@@ -210,7 +210,8 @@ final class GGUFSentencePieceTests: XCTestCase {
     }
 
     /// Missing optional arrays take llama.cpp's defaults (type normal, score 0; unknown id 0):
-    /// every merge then ties, and the leftmost pair merges first.
+    /// every merge then ties, and the leftmost pair merges first ("ab" and "ba" give these ids
+    /// in llama.cpp, llama-cpp-python 0.3.36; "c", no token and no byte tokens, aborts it).
     func testMissingTypesAndScoresTakeLlamaCppDefaults() throws {
         let metadata = GGMLTokenizerMetadata(model: "llama", tokens: ["<unk>", "<s>", "</s>", "▁", "a", "b", "▁a", "ab", "▁ab"])
         let tokenizer = try Tokenizer(ggml: metadata)
