@@ -12,7 +12,7 @@ extension GGMLTokenizerMetadata {
     /// `tokenizer.ggml.model` (string, required), `.pre` (string), `.tokens` (array of string,
     /// required, not empty), `.token_type` (array of int32), `.scores` (array of float32),
     /// `.merges` (array of string), `.bos_token_id`, `.eos_token_id`, `.unknown_token_id`,
-    /// `.padding_token_id` (integers), `.add_bos_token`, `.add_eos_token` (bools).
+    /// `.padding_token_id` (integers), `.add_bos_token`, `.add_eos_token`, `.add_space_prefix` (bools).
     ///
     /// Throws `GGUFError`: .missingKey for an absent model or tokens key, .wrongValueType for a
     /// key of another type, .inconsistentMetadata when the vocabulary is empty, when token_type or
@@ -59,7 +59,8 @@ extension GGMLTokenizerMetadata {
                   unknownTokenID: try tokenID("unknown_token_id"),
                   paddingTokenID: try tokenID("padding_token_id"),
                   addBOSToken: try file.bool("tokenizer.ggml.add_bos_token"),
-                  addEOSToken: try file.bool("tokenizer.ggml.add_eos_token"))
+                  addEOSToken: try file.bool("tokenizer.ggml.add_eos_token"),
+                  addSpacePrefix: try file.bool("tokenizer.ggml.add_space_prefix"))
     }
 
     /// Opens the GGUF file at `url` and reads its tokenizer keys (see `init(gguf:)`).

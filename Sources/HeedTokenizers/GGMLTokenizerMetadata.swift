@@ -29,11 +29,14 @@ public struct GGMLTokenizerMetadata: Equatable, Sendable {
     /// `tokenizer.ggml.add_bos_token` / `add_eos_token`; nil when absent.
     public var addBOSToken: Bool?
     public var addEOSToken: Bool?
+    /// `tokenizer.ggml.add_space_prefix` (SentencePiece "llama" vocabularies: put a space before
+    /// the text, sentencepiece's `add_dummy_prefix`); nil when absent (llama.cpp then uses true).
+    public var addSpacePrefix: Bool?
 
     public init(model: String, pre: String? = nil, tokens: [String], tokenTypes: [Int32]? = nil,
                 scores: [Float]? = nil, merges: [String]? = nil, bosTokenID: Int? = nil,
                 eosTokenID: Int? = nil, unknownTokenID: Int? = nil, paddingTokenID: Int? = nil,
-                addBOSToken: Bool? = nil, addEOSToken: Bool? = nil) {
+                addBOSToken: Bool? = nil, addEOSToken: Bool? = nil, addSpacePrefix: Bool? = nil) {
         self.model = model
         self.pre = pre
         self.tokens = tokens
@@ -46,5 +49,6 @@ public struct GGMLTokenizerMetadata: Equatable, Sendable {
         self.paddingTokenID = paddingTokenID
         self.addBOSToken = addBOSToken
         self.addEOSToken = addEOSToken
+        self.addSpacePrefix = addSpacePrefix
     }
 }

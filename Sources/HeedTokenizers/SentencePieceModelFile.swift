@@ -30,6 +30,12 @@ public struct SentencePieceModelFile: Sendable {
         /// Log probability (Unigram) or merge priority (BPE, larger first); float as stored.
         public var score: Float
         public var type: PieceType
+
+        public init(piece: String, score: Float, type: PieceType) {
+            self.piece = piece
+            self.score = score
+            self.type = type
+        }
     }
 
     /// `NormalizerSpec`.
@@ -41,6 +47,15 @@ public struct SentencePieceModelFile: Sendable {
         public var addDummyPrefix = true
         public var removeExtraWhitespaces = true
         public var escapeWhitespaces = true
+
+        public init(name: String = "", precompiledCharsmap: [UInt8] = [], addDummyPrefix: Bool = true,
+                    removeExtraWhitespaces: Bool = true, escapeWhitespaces: Bool = true) {
+            self.name = name
+            self.precompiledCharsmap = precompiledCharsmap
+            self.addDummyPrefix = addDummyPrefix
+            self.removeExtraWhitespaces = removeExtraWhitespaces
+            self.escapeWhitespaces = escapeWhitespaces
+        }
     }
 
     public var pieces: [Piece] = []
@@ -50,6 +65,18 @@ public struct SentencePieceModelFile: Sendable {
     /// `trainer_spec.unk_surface`: the text decoding gives the unknown piece (default " \u{2047} ").
     public var unknownSurface = " \u{2047} "
     public var normalizer = Normalizer()
+
+    /// A model built in memory (not read from a file), e.g. from a GGUF file's
+    /// `tokenizer.ggml.*` arrays (TokenizerGGMLSentencePiece.swift). `unknownSurface` keeps its
+    /// default. Checks nothing: `SentencePieceProcessor(file:)` checks the pieces.
+    public init(pieces: [Piece], modelType: ModelType, byteFallback: Bool, normalizer: Normalizer,
+                treatWhitespaceAsSuffix: Bool = false) {
+        self.pieces = pieces
+        self.modelType = modelType
+        self.byteFallback = byteFallback
+        self.normalizer = normalizer
+        self.treatWhitespaceAsSuffix = treatWhitespaceAsSuffix
+    }
 
     /// Reads a model file.
     /// - Throws: `TokenizerError` (`.unreadableFile`; `.invalidConfiguration` for bytes that are not

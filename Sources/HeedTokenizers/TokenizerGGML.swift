@@ -4,7 +4,17 @@
 // `update_post_processor`), with llama.cpp's pre-tokenizer names (llama-vocab.cpp).
 
 extension Tokenizer {
-    /// A byte-level BPE tokenizer (`tokenizer.ggml.model` "gpt2") from GGUF metadata:
+    /// A tokenizer from GGUF metadata. `tokenizer.ggml.model` "llama" (SentencePiece) is read as
+    /// llama.cpp's SPM tokenizer (TokenizerGGMLSentencePiece.swift): BPE by `scores` over UTF-8
+    /// characters, ' ' as U+2581, a ' ' before the text and after each special token typed in it
+    /// when `add_space_prefix` (default true), `<0xNN>` byte fallback when the vocabulary has the
+    /// 256 byte tokens (type 6), control (3), unknown (2) and user-defined (4) tokens matched whole
+    /// in the text first, BOS before the text when `add_bos_token` (default true), EOS after it
+    /// when `add_eos_token`; bos/eos/unknown ids default to 1/2/0 as in llama.cpp; offsets are
+    /// UTF-8 spans of the pieces (sentencepiece's); display reads U+2581 as a space and `<0xNN>`
+    /// as its byte (Llama 2's tokenizer.json decoder).
+    ///
+    /// "gpt2" is a byte-level BPE tokenizer:
     /// - vocabulary: token i has id i; a token not spelled in GPT-2's byte alphabet (e.g. one with
     ///   a plain space) is respelled as the byte-chars of its UTF-8 bytes, and of two equal
     ///   spellings the later id wins (transformers' dict);
@@ -22,18 +32,32 @@ extension Tokenizer {
     ///   `add_eos_token` is; no offset trimming; the ByteLevel decoder.
     ///
     /// - Throws: `TokenizerError` naming the field: `.unsupportedComponent` for another
-    ///   `tokenizer.ggml.model` (SentencePiece "llama" included) or an unknown `tokenizer.ggml.pre`;
+    ///   `tokenizer.ggml.model` ("bert", "t5", ...) or an unknown `tokenizer.ggml.pre` ("gpt2");
+    ///   for "llama", `.invalidConfiguration` as `GGMLSentencePieceTokenizer.init` lists (a type
+    ///   outside 1...6, an empty or repeated token, no unknown token, byte tokens not all 256, BOS
+    ///   or EOS asked for but absent, and the checks below);
     ///   `.invalidConfiguration` for an inconsistent vocabulary (no tokens, `token_type` or
     ///   `scores` of another length, a special token id out of range, no merges, a merge that is
     ///   not two tokens or names a token not in the vocabulary).
     public convenience init(ggml metadata: GGMLTokenizerMetadata) throws {
-        let parts: GGMLTokenizerParts
-        do {
-            parts = try GGMLTokenizerParts(metadata)
-        } catch var error as TokenizerError {
-            error.source = "GGUF tokenizer metadata"
-            throw error
+        func named<T>(_ build: () throws -> T) throws -> T {
+            do {
+                return try build()
+            } catch var error as TokenizerError {
+                error.source = "GGUF tokenizer metadata"
+                throw error
+            }
         }
+        if metadata.model == "llama" {
+            let spm = try named { try GGMLSentencePieceTokenizer(metadata) }
+            let decoder = try named { try spm.decoder() }
+            self.init(normalizer: nil, preTokenizer: nil, model: GGMLVocabularyModel(tokens: metadata.tokens), postProcessor: nil,
+                      decoder: decoder, addedTokens: spm.addedTokens,
+                      specialTokenIDs: Set([spm.bosID, spm.eosID].compactMap { $0 }),
+                      externalEncode: { text, add in spm.encode(text, addSpecialTokens: add) })
+            return
+        }
+        let parts = try named { try GGMLTokenizerParts(metadata) }
         self.init(normalizer: nil, preTokenizer: parts.preTokenizer, model: parts.model, postProcessor: parts.postProcessor,
                   decoder: ByteLevelDecoder(), addedTokens: parts.addedTokens)
     }
@@ -50,23 +74,11 @@ private struct GGMLTokenizerParts {
         guard metadata.model == "gpt2" else {
             throw TokenizerError(
                 kind: .unsupportedComponent,
-                message: "unsupported tokenizer.ggml.model \"\(metadata.model)\" (Heed reads only \"gpt2\", byte-level BPE, from GGUF metadata)",
+                message: "unsupported tokenizer.ggml.model \"\(metadata.model)\" (Heed reads \"gpt2\", byte-level BPE, and \"llama\", SentencePiece, from GGUF metadata)",
                 component: "tokenizer.ggml.model", componentType: metadata.model)
         }
         let tokens = metadata.tokens
-        guard !tokens.isEmpty else { throw TokenizerError.invalid("tokenizer.ggml.tokens is empty") }
-        if let types = metadata.tokenTypes, types.count != tokens.count {
-            throw TokenizerError.invalid("tokenizer.ggml.token_type has \(types.count) entries but tokenizer.ggml.tokens has \(tokens.count)")
-        }
-        if let scores = metadata.scores, scores.count != tokens.count {
-            throw TokenizerError.invalid("tokenizer.ggml.scores has \(scores.count) entries but tokenizer.ggml.tokens has \(tokens.count)")
-        }
-        for (key, id) in [("bos_token_id", metadata.bosTokenID), ("eos_token_id", metadata.eosTokenID),
-                          ("unknown_token_id", metadata.unknownTokenID), ("padding_token_id", metadata.paddingTokenID)] {
-            if let id, !(0..<tokens.count).contains(id) {
-                throw TokenizerError.invalid("tokenizer.ggml.\(key) \(id) is out of range (\(tokens.count) tokens)")
-            }
-        }
+        try checkGGMLArrays(metadata)
         preTokenizer = try ggmlPreTokenizer(metadata.pre)
 
         // Vocabulary: respelled tokens; the last id of a spelling wins. Keyed by UTF-8 bytes, so

@@ -26,6 +26,20 @@ final class CLIFromTextTests: XCTestCase {
         }
     }
 
+    /// A GGUF file with a SentencePiece (`llama`) tokenizer and no tensors tokenizes: BOS, then
+    /// the pieces with their UTF-8 spans; display reads U+2581 as a space and `<0xNN>` as its byte.
+    func testTokenizeSentencePieceGGUF() throws {
+        let r = try CLI.run(["tokenize", "--model", Fixtures.url("sentencepiece/bpe-llama.gguf").path, "Hello world\n"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.lines.first, "index\tid\tstart\tend\tword\ttoken\tdisplay")
+        XCTAssertTrue(r.lines.dropFirst().first?.contains("\t1\t") ?? false, r.stdout)  // <s>
+        XCTAssertTrue(r.lines.contains { $0.contains("\t▁world\t") || $0.contains("\t▁w") }, r.stdout)
+        XCTAssertTrue(r.lines.contains { $0.contains("\t<0x0A>\t") }, r.stdout)
+        let json = try CLI.run(["tokenize", "--json", "--model", Fixtures.url("sentencepiece/bpe-llama.gguf").path, "a<s>b"])
+        XCTAssertEqual(json.status, 0, json.stderr)
+        XCTAssertTrue(json.stdout.contains("\"<s>\""), json.stdout)
+    }
+
     /// The plain table shows what a person reads beside the vocabulary string.
     func testTokenizeShowsTheDisplayText() throws {
         let r = try CLI.run(["tokenize", "--model", Fixtures.url("models/tiny-roberta-bpe").path, "The quick"])

@@ -5,6 +5,7 @@
 import Foundation
 import HeedCheckpoints
 import HeedModels
+import HeedTestSupport
 import HeedTokenizers
 import XCTest
 
@@ -63,7 +64,28 @@ final class GGUFTokenizerMetadataTests: XCTestCase {
         XCTAssertEqual(metadata, GGMLTokenizerMetadata(
             model: "gpt2", pre: "smollm", tokens: tokens, tokenTypes: [3, 3, 3, 1, 1, 1, 1, 1],
             scores: [0, -1, -2, -3, -4, -5, -6, -7], merges: ["a b", "Ġ ab"], bosTokenID: 1, eosTokenID: 2,
-            unknownTokenID: 0, paddingTokenID: 2, addBOSToken: false, addEOSToken: true))
+            unknownTokenID: 0, paddingTokenID: 2, addBOSToken: false, addEOSToken: true, addSpacePrefix: false))
+    }
+
+    /// The committed SentencePiece GGUF (Tests/Fixtures/sentencepiece/bpe-llama.gguf, written by
+    /// generate_gguf_spm_fixtures.py from bpe.model with the `gguf` package) reads back as
+    /// bpe.model's pieces, scores and types; as a model file it loads tokenizer-only (no tensors)
+    /// and encodes as llama.cpp does (BOS, then the pieces).
+    func testSentencePieceGGUFFixture() throws {
+        let url = Fixtures.url("sentencepiece/bpe-llama.gguf")
+        let metadata = try GGMLTokenizerMetadata(ggufAt: url)
+        let spm = try SentencePieceModelFile(url: Fixtures.url("sentencepiece/bpe.model"))
+        XCTAssertEqual(metadata, GGMLTokenizerMetadata(
+            model: "llama", tokens: spm.pieces.map(\.piece), tokenTypes: spm.pieces.map { Int32($0.type.rawValue) },
+            scores: spm.pieces.map(\.score), bosTokenID: 1, eosTokenID: 2, unknownTokenID: 0,
+            addBOSToken: true, addEOSToken: false, addSpacePrefix: true))
+        let model = try LoadedModel.load(id: "bpe-llama", directory: url)
+        XCTAssertFalse(model.canRun)
+        XCTAssertEqual(model.shape.family, "llama")
+        let encoding = model.tokenizer.encode("Hello world")
+        XCTAssertEqual(encoding.ids.first, 1)
+        XCTAssertEqual(encoding.tokens.dropFirst().map(\.text).joined(), "▁Hello▁world")
+        XCTAssertEqual(encoding.tokens.last?.span.utf8.upperBound, 11)
     }
 
     func testOptionalKeysMayBeAbsent() throws {

@@ -111,7 +111,7 @@ final class BPEErrorAndDecodingTests: XCTestCase {
         }
         XCTAssertNoThrow(try Tokenizer(ggml: metadata()))
         let cases: [(GGMLTokenizerMetadata, TokenizerError.Kind, String)] = [
-            (metadata(model: "llama"), .unsupportedComponent, "tokenizer.ggml.model"),
+            (metadata(model: "t5"), .unsupportedComponent, "tokenizer.ggml.model"),
             (metadata(model: "bert"), .unsupportedComponent, "tokenizer.ggml.model"),
             (metadata(pre: "deepseek-coder"), .unsupportedComponent, "tokenizer.ggml.pre"),
             (metadata(types: [1, 1]), .invalidConfiguration, "tokenizer.ggml.token_type"),
@@ -128,7 +128,7 @@ final class BPEErrorAndDecodingTests: XCTestCase {
             XCTAssertEqual(e?.kind, kind, field)
             XCTAssertTrue(e?.message.contains(field) ?? false, "\(String(describing: e)) should name \(field)")
         }
-        XCTAssertEqual(ggmlError(metadata(model: "llama"))?.component, "tokenizer.ggml.model")
+        XCTAssertEqual(ggmlError(metadata(model: "t5"))?.component, "tokenizer.ggml.model")
         XCTAssertTrue(ggmlError(metadata(merges: ["a c"]))?.description.hasPrefix("GGUF tokenizer metadata: ") ?? false)
         XCTAssertEqual(ggmlError(metadata(pre: "deepseek-coder"))?.component, "tokenizer.ggml.pre")
     }
