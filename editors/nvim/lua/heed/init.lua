@@ -463,6 +463,36 @@ function M.analyze_visual()
   return M.analyze({ range = 2, line1 = s[1], line2 = e[1] })
 end
 
+
+--- The element after `current` in `list` (the first when `current` is not in it).
+local function cycle(list, current)
+  local i = 0
+  for k, v in ipairs(list) do
+    if v == current then
+      i = k
+    end
+  end
+  return list[i % #list + 1]
+end
+
+--- The layer `arg` ('next', 'prev', 'last' or a number) chooses among `n` (`cur` the one in
+--- use), or nil after telling the user why not; `what` names them ('layer', 'decoder layer').
+local function choose_layer(arg, cur, n, what, id)
+  if arg == 'next' then
+    return (cur + 1) % n
+  elseif arg == 'prev' then
+    return (cur - 1) % n
+  elseif arg == 'last' then
+    return 'last'
+  end
+  local new = tonumber(arg)
+  if new == nil or new ~= math.floor(new) or new < 0 or new >= n then
+    daemon.notify(('%s must be 0 to %d (%s has %d %ss), next, prev or last; got %q'):format(
+      what, n - 1, id, n, what, tostring(arg)))
+    return nil
+  end
+  return new
+end
 --- :HeedMethod [name]: set the method, or cycle through the model's `methods`.
 function M.method(name)
   with_model(function(info)
@@ -476,13 +506,7 @@ function M.method(name)
         daemon.notify(('%s supports no highlight method'):format(info.id))
         return
       end
-      local i = 0
-      for k, m in ipairs(methods) do
-        if m == M.state.method then
-          i = k
-        end
-      end
-      name = methods[i % #methods + 1]
+      name = cycle(methods, M.state.method)
     elseif not vim.tbl_contains(methods, name) then
       daemon.notify(('%s does not support the method %q; it supports %s'):format(
         info.id, name, table.concat(methods, ', ')))
@@ -503,13 +527,7 @@ function M.cross_method(name, info)
     return
   end
   if name == nil or name == '' then
-    local i = 0
-    for k, m in ipairs(methods) do
-      if m == pair.cross_method(M.state, info) then
-        i = k
-      end
-    end
-    name = methods[i % #methods + 1]
+    name = cycle(methods, pair.cross_method(M.state, info))
   elseif not vim.tbl_contains(methods, name) then
     daemon.notify(('%s does not support the cross-attention method %q; it supports %s'):format(
       info.id, name, table.concat(methods, ', ')))
@@ -538,21 +556,9 @@ function M.layer(arg)
       return M.decoder_layer(arg, info)
     end
     local n = info.layers or 0
-    local cur = M.current_layer(info) or (n - 1)
-    local new
-    if arg == 'next' then
-      new = (cur + 1) % n
-    elseif arg == 'prev' then
-      new = (cur - 1) % n
-    elseif arg == 'last' then
-      new = 'last'
-    else
-      new = tonumber(arg)
-      if new == nil or new ~= math.floor(new) or new < 0 or new >= n then
-        daemon.notify(('layer must be 0 to %d (%s has %d layers), next, prev or last; got %q'):format(
-          n - 1, info.id, n, tostring(arg)))
-        return
-      end
+    local new = choose_layer(arg, M.current_layer(info) or (n - 1), n, 'layer', info.id)
+    if new == nil then
+      return
     end
     M.state.layer = new
     echo(('layer %s%s'):format(new == 'last' and ('last (' .. (n - 1) .. ')') or tostring(new),
@@ -569,21 +575,9 @@ function M.decoder_layer(arg, info)
     daemon.notify(('%s lists no decoder layers'):format(info.id))
     return
   end
-  local cur = pair.decoder_layer(M.state, info) or (n - 1)
-  local new
-  if arg == 'next' then
-    new = (cur + 1) % n
-  elseif arg == 'prev' then
-    new = (cur - 1) % n
-  elseif arg == 'last' then
-    new = 'last'
-  else
-    new = tonumber(arg)
-    if new == nil or new ~= math.floor(new) or new < 0 or new >= n then
-      daemon.notify(('decoder layer must be 0 to %d (%s has %d decoder layers), next, prev or last; got %q'):format(
-        n - 1, info.id, n, tostring(arg)))
-      return
-    end
+  local new = choose_layer(arg, pair.decoder_layer(M.state, info) or (n - 1), n, 'decoder layer', info.id)
+  if new == nil then
+    return
   end
   M.state.decoder_layer = new
   echo(('decoder layer %s'):format(new == 'last' and ('last (' .. (n - 1) .. ')') or tostring(new)))
@@ -593,13 +587,7 @@ end
 --- :HeedDirection [from|to|received]: set, or cycle.
 function M.direction(arg)
   if arg == nil or arg == '' then
-    local i = 0
-    for k, d in ipairs(directions) do
-      if d == M.state.direction then
-        i = k
-      end
-    end
-    arg = directions[i % #directions + 1]
+    arg = cycle(directions, M.state.direction)
   elseif not vim.tbl_contains(directions, arg) then
     daemon.notify(('direction must be from, to or received; got %q'):format(arg))
     return
