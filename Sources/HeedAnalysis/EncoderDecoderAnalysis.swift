@@ -154,3 +154,67 @@ public struct PairAlignment: Sendable {
         links = WordAlignment.scoredLinks(matrix: matrix, setting: setting, targetWords: t.wordOfToken, sourceWords: s.wordOfToken)
     }
 }
+
+/// `heed/analyze` with a `target` (protocol.md section 5.9): the encoder's analysis over the
+/// source, the target's tokens, the decoder's self-attention and the cross-attention per decoder layer.
+public struct PairAnalyzeResult: Sendable {
+    public let encoder: AnalyzeResult
+    public let targetTable: TokenTable
+    /// The requested decoder layers, each with the decoder self-attention methods of `options`
+    /// (CrossAttentionMethods.decoderSelfAttention; none: `values` empty).
+    public let decoder: [LayerResult]
+    /// The requested decoder layers, each with the cross-attention methods of `options`.
+    public let cross: [LayerResult]
+}
+
+/// One encoder-decoder pair, teacher-forced (Kobayashi et al. 2020, section 5).
+public enum PairAnalysis {
+    /// The pass of `source` and `target` (their encodings, `</s>` included) with every tap
+    /// recorded. Throws `ForwardError` (empty, too long, an id outside a side's vocabulary, cancelled).
+    public static func forward(_ model: MarianModel, source: Encoding, target: Encoding,
+                               isCancelled: () -> Bool = { false }) throws -> Seq2SeqResult {
+        try model.forwardSeq2Seq(source: source.ids, decoderInput: model.decoderInput(forTarget: target.ids),
+                                 encoderTaps: TapRequest(.full), decoderTaps: TapRequest(.full), logits: false, isCancelled: isCancelled)
+    }
+
+    /// The analysis of a pass (`forward`) of `model` (an encoder-decoder: `LoadedModel.encoderDecoder`)
+    /// on `source` / `target` with `options` (validated against the encoder, as any analysis), the
+    /// decoder and cross-attention results for `decoderLayers` (0...L_dec-1, ascending). Offsets
+    /// in `encoding` units of each text. Throws `AnalysisError`, `ForwardError.cancelled`.
+    public static func analyze(model: LoadedModel, source: (text: String, encoded: Encoding), target: (text: String, encoded: Encoding),
+                               pass: Seq2SeqResult, options: AnalyzeOptions, decoderLayers: [Int], encoding: PositionEncoding,
+                               isCancelled: @escaping () -> Bool = { false }) throws -> PairAnalyzeResult {
+        guard let parts = model.encoderDecoder else { throw AnalysisError.unsupportedMethod(options.methods[0], supported: []) }
+        let sourceTable = TokenTable(text: source.text, encoded: source.encoded, encoding: encoding, tokenizer: model.tokenizer)
+        let targetTable = TokenTable(text: target.text, encoded: target.encoded, encoding: encoding, tokenizer: parts.targetTokenizer)
+        let encoder = try Pipeline.run(model: model, ids: source.encoded.ids, table: sourceTable, options: options,
+                                       forward: { _, _ in pass.encoder }, streamed: false, isCancelled: isCancelled)
+        // The decoder's self-attention: the per-layer methods it gives, its requested layers.
+        let selfSites = pass.decoder.layers.filter { $0.site.kind == .selfAttention }
+        let decoderMethods = CrossAttentionMethods.decoderSelfAttention(options.methods)
+        var decoder: [LayerResult] = decoderLayers.map { LayerResult(layer: $0, values: []) }
+        if !decoderMethods.isEmpty {
+            var decoderOptions = options
+            decoderOptions.methods = decoderMethods
+            decoderOptions.layers = decoderLayers
+            decoder = try Analyzer.analyze(modelID: model.id, forward: ForwardResult(tokenIDs: pass.decoder.tokenIDs, hiddenStates: [], layers: selfSites),
+                                           table: targetTable, options: decoderOptions, isCancelled: isCancelled).layers
+        }
+        let words = options.granularity == .word
+        let cross = try decoderLayers.map { l -> LayerResult in
+            if isCancelled() { throw ForwardError.cancelled }
+            return try CrossAttentionMethods.layerResult(pass.decoder.taps(at: AttentionSite(layer: l, kind: .crossAttention))!, methods: options.methods,
+                                                        meanOverHeads: options.meanOverHeads,
+                                                        targetWords: words ? targetTable.words : nil, sourceWords: words ? sourceTable.words : nil)
+        }
+        return PairAnalyzeResult(encoder: encoder, targetTable: targetTable, decoder: decoder, cross: cross)
+    }
+
+    /// The cross-attention analysis of decoder layer `layer` of a pass recorded with every tap.
+    public static func cross(_ pass: Seq2SeqResult, layer: Int) throws -> CrossAttentionAnalysis {
+        guard let taps = pass.decoder.taps(at: AttentionSite(layer: layer, kind: .crossAttention)) else {
+            throw CrossAttentionError.incompleteTaps(AttentionSite(layer: layer, kind: .crossAttention))
+        }
+        return try CrossAttentionAnalysis(taps: taps)
+    }
+}

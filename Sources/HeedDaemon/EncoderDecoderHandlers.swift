@@ -52,10 +52,7 @@ enum EncoderDecoderHandlers {
         }
         if let cached { return Pass(source: source, target: encodedTarget, result: cached) }
         ForwardPassCounter.increment()
-        let model = parts.model
-        let result = try model.forwardSeq2Seq(source: source.ids, decoderInput: model.decoderInput(forTarget: encodedTarget.ids),
-                                              encoderTaps: TapRequest(.full), decoderTaps: TapRequest(.full), logits: false,
-                                              isCancelled: c.isCancelled)
+        let result = try PairAnalysis.forward(parts.model, source: source, target: encodedTarget, isCancelled: c.isCancelled)
         c.clock.lap("forward")
         c.server.cache.put(key, result, bytes: Handlers.byteCount(result.encoder) + Handlers.byteCount(result.decoder) + key.utf8.count)
         return Pass(source: source, target: encodedTarget, result: result)
@@ -88,38 +85,13 @@ enum EncoderDecoderHandlers {
         let pass = try pass(m, parts, text: text, target: target, c, reserveAlways: true) { tokens in
             RequestWorkingSet.analyze(tokens: tokens, textUTF8Bytes: text.utf8.count + target.utf8.count, options: options, format: format, d)
         }
-        let sourceTable = TokenTable(text: text, encoded: pass.source, encoding: c.encoding, tokenizer: m.tokenizer)
-        let targetTable = TokenTable(text: target, encoded: pass.target, encoding: c.encoding, tokenizer: parts.targetTokenizer)
-        let encoder = try Pipeline.run(model: m, ids: pass.source.ids, table: sourceTable, options: options,
-                                       forward: { _, _ in pass.result.encoder }, streamed: false, isCancelled: c.isCancelled)
-        // The decoder's self-attention: the per-layer methods it gives, its requested layers.
-        let selfSites = pass.result.decoder.layers.filter { $0.site.kind == .selfAttention }
-        let decoderMethods = CrossAttentionMethods.decoderSelfAttention(options.methods)
-        var decoder: [LayerResult] = decoderLayers.map { LayerResult(layer: $0, values: []) }
-        if !decoderMethods.isEmpty {
-            var decoderOptions = options
-            decoderOptions.methods = decoderMethods
-            decoderOptions.layers = decoderLayers
-            decoder = try Analyzer.analyze(modelID: m.id, forward: ForwardResult(tokenIDs: pass.result.decoder.tokenIDs, hiddenStates: [], layers: selfSites),
-                                           table: targetTable, options: decoderOptions, isCancelled: c.isCancelled).layers
-        }
-        let words = options.granularity == .word
-        let cross = try decoderLayers.map { l -> LayerResult in
-            if c.isCancelled() { throw ForwardError.cancelled }
-            let taps = pass.result.decoder.taps(at: AttentionSite(layer: l, kind: .crossAttention))!
-            return try CrossAttentionMethods.layerResult(taps, methods: options.methods, meanOverHeads: options.meanOverHeads,
-                                                        targetWords: words ? targetTable.words : nil, sourceWords: words ? sourceTable.words : nil)
-        }
+        let result = try PairAnalysis.analyze(model: m, source: (text, pass.source), target: (target, pass.target), pass: pass.result,
+                                              options: options, decoderLayers: decoderLayers, encoding: c.encoding, isCancelled: c.isCancelled)
         c.clock.lap("analysis")
         defer { c.clock.lap("json") }
         var attachment = BinaryAttachment()
         let written = JSONRPCResponse.result(id: c.id, reservingCapacity: 1 << 16) { w in
-            ResultJSON.writeAnalyze(encoder, format: format, attachment: &attachment, into: &w, closing: false)
-            w.key("targetTokens"); ResultJSON.writeTokens(targetTable, into: &w)
-            if words { w.key("targetWords"); ResultJSON.writeWords(targetTable, into: &w) }
-            w.key("decoder"); w.beginObject(); w.key("layers"); ResultJSON.writeLayers(decoder, format: format, attachment: &attachment, into: &w); w.endObject()
-            w.key("cross"); w.beginObject(); w.key("layers"); ResultJSON.writeLayers(cross, format: format, attachment: &attachment, into: &w); w.endObject()
-            w.endObject()
+            ResultJSON.writePairAnalyze(result, format: format, attachment: &attachment, into: &w)
         }
         return Handlers.Response(bytes: written.bytes, nonFinite: written.nonFinite, attachment: format == .binary ? attachment : nil)
     }
@@ -147,20 +119,13 @@ enum EncoderDecoderHandlers {
         guard sourceTable.tokens.contains(where: { $0.end > $0.start }) else {
             throw p.invalid("text", "has no token to shade: the source is empty or holds only whitespace (a focus in the target shades the source)")
         }
-        let analysis = try CrossAttentionAnalysis(taps: pass.result.decoder.taps(at: AttentionSite(layer: layer, kind: .crossAttention))!)
+        let analysis = try PairAnalysis.cross(pass.result, layer: layer)
         let (ranges, focusSpan) = try CrossHighlight.ranges(matrix: CrossAttentionMethods.matrix(analysis, method: method)!, source: sourceTable,
                                                             target: targetTable, focus: focus, setting: setting, granularity: granularity, topK: topK)
         c.clock.lap("analysis")
         defer { c.clock.lap("json") }
         return Handlers.Response(JSONRPCResponse.result(id: c.id) { w in
-            w.beginObject()
-            w.key("positionEncoding"); w.string(c.encoding.rawValue)
-            w.key("ranges"); ResultJSON.writeRanges(ranges, into: &w)
-            w.key("focus"); w.beginObject(); w.key("start"); w.int(focusSpan.lowerBound); w.key("end"); w.int(focusSpan.upperBound); w.endObject()
-            w.key("method"); w.string(method.rawValue)
-            w.key("layer"); w.int(layer)
-            w.key("rangesIn"); w.string("source")
-            w.endObject()
+            ResultJSON.writeCrossHighlight(ranges: ranges, focus: focusSpan, method: method, layer: layer, encoding: c.encoding, into: &w)
         })
     }
 
@@ -181,42 +146,13 @@ enum EncoderDecoderHandlers {
         let pass = try pass(m, parts, text: text, target: target, c) { tokens in
             RequestWorkingSet.highlight(tokens: tokens, textUTF8Bytes: text.utf8.count + target.utf8.count, method: .normSummed, d)
         }
-        let analysis = try CrossAttentionAnalysis(taps: pass.result.decoder.taps(at: AttentionSite(layer: layer, kind: .crossAttention))!)
+        let analysis = try PairAnalysis.cross(pass.result, layer: layer)
         let alignment = PairAlignment(matrix: method == "norm" ? analysis.normSummed() : analysis.meanAttention(), setting: setting,
                                       source: (text, pass.source), target: (target, pass.target), encoding: c.encoding)
         c.clock.lap("analysis")
         defer { c.clock.lap("json") }
-        func words(_ list: [AlignWord], into w: inout JSONWriter) {
-            w.beginArray()
-            for word in list {
-                w.beginObject()
-                w.key("index"); w.int(word.index)
-                w.key("text"); w.string(word.text)
-                w.key("start"); w.int(word.start)
-                w.key("end"); w.int(word.end)
-                w.key("tokens"); w.beginArray(); for t in word.tokens { w.int(t) }; w.endArray()
-                w.endObject()
-            }
-            w.endArray()
-        }
         return Handlers.Response(JSONRPCResponse.result(id: c.id) { w in
-            w.beginObject()
-            w.key("positionEncoding"); w.string(c.encoding.rawValue)
-            w.key("layer"); w.int(layer)
-            w.key("method"); w.string(method)
-            w.key("setting"); w.string(setting.rawValue)
-            w.key("sourceWords"); words(alignment.sourceWords, into: &w)
-            w.key("targetWords"); words(alignment.targetWords, into: &w)
-            w.key("links"); w.beginArray()
-            for (link, score) in alignment.links {
-                w.beginObject()
-                w.key("source"); w.int(link.source)
-                w.key("target"); w.int(link.target)
-                w.key("score"); w.number(score)
-                w.endObject()
-            }
-            w.endArray()
-            w.endObject()
+            ResultJSON.writeAlignment(alignment, layer: layer, method: method, setting: setting, encoding: c.encoding, into: &w)
         })
     }
 }

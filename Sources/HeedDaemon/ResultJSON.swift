@@ -153,3 +153,65 @@ extension ResultJSON {
         w.endObject()
     }
 }
+
+extension ResultJSON {
+    /// The `heed/analyze` result with a `target` (protocol.md section 5.9): the encoder's members,
+    /// then `targetTokens`, `targetWords` (word granularity), `decoder` and `cross`.
+    public static func writePairAnalyze(_ r: PairAnalyzeResult, format: JSONWriter.TensorFormat, attachment: inout BinaryAttachment,
+                                        into w: inout JSONWriter) {
+        writeAnalyze(r.encoder, format: format, attachment: &attachment, into: &w, closing: false)
+        w.key("targetTokens"); writeTokens(r.targetTable, into: &w)
+        if r.encoder.granularity == .word { w.key("targetWords"); writeWords(r.targetTable, into: &w) }
+        w.key("decoder"); w.beginObject(); w.key("layers"); writeLayers(r.decoder, format: format, attachment: &attachment, into: &w); w.endObject()
+        w.key("cross"); w.beginObject(); w.key("layers"); writeLayers(r.cross, format: format, attachment: &attachment, into: &w); w.endObject()
+        w.endObject()
+    }
+
+    /// The `heed/highlight` result with `focusIn: "target"`: ranges in the source, the focus in the target.
+    public static func writeCrossHighlight(ranges: [HighlightRange], focus: Range<Int>, method: AnalysisMethod, layer: Int,
+                                           encoding: PositionEncoding, into w: inout JSONWriter) {
+        w.beginObject()
+        w.key("positionEncoding"); w.string(encoding.rawValue)
+        w.key("ranges"); writeRanges(ranges, into: &w)
+        w.key("focus"); w.beginObject(); w.key("start"); w.int(focus.lowerBound); w.key("end"); w.int(focus.upperBound); w.endObject()
+        w.key("method"); w.string(method.rawValue)
+        w.key("layer"); w.int(layer)
+        w.key("rangesIn"); w.string("source")
+        w.endObject()
+    }
+
+    /// The `heed/align` result (protocol.md section 5.10).
+    public static func writeAlignment(_ a: PairAlignment, layer: Int, method: String, setting: AlignmentSetting, encoding: PositionEncoding,
+                                      into w: inout JSONWriter) {
+        func words(_ list: [AlignWord]) {
+            w.beginArray()
+            for word in list {
+                w.beginObject()
+                w.key("index"); w.int(word.index)
+                w.key("text"); w.string(word.text)
+                w.key("start"); w.int(word.start)
+                w.key("end"); w.int(word.end)
+                w.key("tokens"); w.beginArray(); for t in word.tokens { w.int(t) }; w.endArray()
+                w.endObject()
+            }
+            w.endArray()
+        }
+        w.beginObject()
+        w.key("positionEncoding"); w.string(encoding.rawValue)
+        w.key("layer"); w.int(layer)
+        w.key("method"); w.string(method)
+        w.key("setting"); w.string(setting.rawValue)
+        w.key("sourceWords"); words(a.sourceWords)
+        w.key("targetWords"); words(a.targetWords)
+        w.key("links"); w.beginArray()
+        for (link, score) in a.links {
+            w.beginObject()
+            w.key("source"); w.int(link.source)
+            w.key("target"); w.int(link.target)
+            w.key("score"); w.number(score)
+            w.endObject()
+        }
+        w.endArray()
+        w.endObject()
+    }
+}
