@@ -75,15 +75,10 @@ public enum CrossHighlight {
     /// - Throws: `PipelineError.textHasNoUnit` / `.focusOverlapsNoUnit` for the target's focus.
     public static func ranges(matrix: Tensor, source: TokenTable, target: TokenTable, focus: Range<Int>,
                               setting: AlignmentSetting, granularity: Granularity, topK: Int?) throws -> (ranges: [HighlightRange], focus: Range<Int>) {
-        let rows = matrix.shape[0], cols = matrix.shape[1]
-        let targetUnits: [(unit: HighlightUnit, tokens: [Int])] = granularity == .word
-            ? target.words.map { (HighlightUnit(start: $0.start, end: $0.end), $0.tokens) }
-            : target.tokens.map { (HighlightUnit(start: $0.start, end: $0.end), [$0.index]) }
-        let sourceUnits: [(unit: HighlightUnit, tokens: [Int])] = granularity == .word
-            ? source.words.map { (HighlightUnit(start: $0.start, end: $0.end), $0.tokens) }
-            : source.tokens.map { (HighlightUnit(start: $0.start, end: $0.end), [$0.index]) }
-        let focusUnits = try Highlighter.focusUnits(targetUnits.map(\.unit), focus: focus, granularity: granularity)
-        let focusRows = focusUnits.flatMap { targetUnits[$0].tokens }.map { setting == .output ? $0 : $0 + 1 }.filter { $0 < rows }
+        let cols = matrix.shape[1]
+        let (focusRows, focusSpan) = try rows(target: target, focus: focus, setting: setting, granularity: granularity,
+                                              decoderSteps: matrix.shape[0])
+        let sourceUnits = units(source, granularity)
         let shown = sourceUnits.indices.filter { sourceUnits[$0].unit.hasSpan }
         guard !shown.isEmpty else { throw PipelineError.textHasNoUnit(granularity: granularity) }
         var values = [Float](repeating: 0, count: sourceUnits.count)
@@ -100,8 +95,26 @@ public enum CrossHighlight {
         let ranges = kept.map { u in
             HighlightRange(start: sourceUnits[u].unit.start, end: sourceUnits[u].unit.end, score: top > 0 ? values[u] / top : 0, value: values[u])
         }
+        return (ranges, focusSpan)
+    }
+
+    /// The decoder steps (rows, < `decoderSteps`) that read the tokens of the target units the
+    /// focus selects (Highlighter.focusUnits), in `setting`, and the span of those units.
+    /// - Throws: `PipelineError.textHasNoUnit` / `.focusOverlapsNoUnit`.
+    public static func rows(target: TokenTable, focus: Range<Int>, setting: AlignmentSetting, granularity: Granularity,
+                            decoderSteps: Int) throws -> (rows: [Int], focus: Range<Int>) {
+        let targetUnits = units(target, granularity)
+        let focusUnits = try Highlighter.focusUnits(targetUnits.map(\.unit), focus: focus, granularity: granularity)
+        let rows = focusUnits.flatMap { targetUnits[$0].tokens }.map { setting == .output ? $0 : $0 + 1 }.filter { $0 < decoderSteps }
         let spans = focusUnits.map { targetUnits[$0].unit }
-        return (ranges, spans.map(\.start).min()!..<spans.map(\.end).max()!)
+        return (rows, spans.map(\.start).min()!..<spans.map(\.end).max()!)
+    }
+
+    /// A table's units (tokens or words) with their token indices.
+    static func units(_ table: TokenTable, _ granularity: Granularity) -> [(unit: HighlightUnit, tokens: [Int])] {
+        granularity == .word
+            ? table.words.map { (HighlightUnit(start: $0.start, end: $0.end), $0.tokens) }
+            : table.tokens.map { (HighlightUnit(start: $0.start, end: $0.end), [$0.index]) }
     }
 }
 

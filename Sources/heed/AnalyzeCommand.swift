@@ -20,7 +20,7 @@ enum AnalyzeCommand {
         var focus: Range<Int>? = nil
         switch options.focus {
         case let .text(needle, occurrence):
-            let match = try FocusSearch.find(needle, in: text, occurrence: occurrence)
+            let match = try FocusSearch.find(needle, in: options.target ?? text, occurrence: occurrence)
             if let note = match.note { Terminal.printError("note: " + note) }
             focus = match.range
         case let .range(r): focus = r
@@ -28,6 +28,9 @@ enum AnalyzeCommand {
         }
         if let svg = options.svg { try Files.checkWritable(svg, what: "the SVG") }
         let model = ModelNames.load(args)
+        if let target = options.target {
+            return try PairView.run(model: model, source: text, target: target, focus: focus, options: options)
+        }
         let labels = TokenLabels(table: TokenTable(text: text, encoded: model.tokenizer.encode(text), encoding: .utf32, tokenizer: model.tokenizer), text: text)
 
         var usedFocus: Range<Int>? = nil

@@ -25,7 +25,7 @@ struct AnalyzeCLIOptions {
     }
 
     static let valued: Set<String> = ["model", "method", "layer", "heads", "granularity", "focus", "focus-occurrence",
-                                      "focus-range", "direction", "topk", "svg", "file"]
+                                      "focus-range", "direction", "topk", "svg", "file", "target", "setting"]
     static let boolean: Set<String> = ["json"]
     static let repeatable: Set<String> = ["method"]
 
@@ -39,6 +39,11 @@ struct AnalyzeCLIOptions {
     var topK: Int? = nil
     var svg: String? = nil
     var json = false
+    /// An encoder-decoder's target text (`--target`): the focus is then in it, the shading on the
+    /// source, `--layer` a decoder layer.
+    var target: String? = nil
+    /// The decoder step a target token is read at (`--setting`, with `--target`).
+    var setting: AlignmentSetting = .input
 
     /// The methods the view uses: as given, else weight and norm (a focus: norm-summed).
     var effectiveMethods: [AnalysisMethod] {
@@ -133,6 +138,26 @@ struct AnalyzeCLIOptions {
                     : "--heads does not apply with a focus: a highlight always averages over heads")
             }
             heads = h
+        }
+        // An encoder-decoder pair: the focus is in the target; the source is shaded by the
+        // cross-attention of one decoder layer; without a focus, the word alignment.
+        target = args.value("target")
+        if let s = args.value("setting") {
+            guard target != nil else { throw refuse("--setting applies to --target (the decoder step a target word is read at)") }
+            guard let value = AlignmentSetting(rawValue: s) else { throw refuse("--setting is input or output (not \"\(s)\")") }
+            setting = value
+        }
+        if target != nil {
+            for name in ["svg", "direction"] where args.given(name) {
+                throw refuse("--\(name) does not apply with --target: the source is shaded by what the target's focus reads")
+            }
+            if layer == .all { throw refuse("with --target, --layer takes one decoder layer (N, last or middle), not all") }
+            if focus != nil, let m = methods.first, !CrossAttentionMethods.highlightable.contains(m) {
+                throw refuse("--method \(m.rawValue) is not defined for cross-attention; with --target use \(CrossAttentionMethods.highlightable.map(\.rawValue).joined(separator: ", "))")
+            }
+            if focus == nil, !json, !methods.isEmpty {
+                throw refuse("without a focus, --target prints the word alignment by weight and by norm; --method applies with --focus or --json")
+            }
         }
         if args.given("layer"), !methods.isEmpty, methods.allSatisfy(\.isAcrossLayers) {
             throw refuse("--layer does not apply to \(methods.map(\.rawValue).joined(separator: " and ")): a rollout is a product over all layers")

@@ -7,7 +7,8 @@ enum Help {
     static let synopsis = """
         heed analyze  [--model M] [--method M]... [--layer N|last|middle|all] [--heads all|mean]
                       [--granularity token|word] [--focus TEXT [--focus-occurrence N] | --focus-range A:B]
-                      [--direction from|to|received] [--topk K] [--svg FILE] [--json] TEXT|-|--file PATH
+                      [--direction from|to|received] [--topk K] [--svg FILE] [--json]
+                      [--target TEXT [--setting input|output]] TEXT|-|--file PATH
         heed tokenize [--model M] [--json] TEXT|-|--file PATH
         heed predict  [--model M] [--top-k K] [--json] TEXT|-|--file PATH
         heed translate --model M [--max-new-tokens N] [--json] TEXT|-|--file PATH
@@ -45,7 +46,8 @@ enum Help {
     (default minilm; case-insensitive), a directory with config.json, *.safetensors and
     tokenizer.json (a Marian translation model: source.spm, target.spm and vocab.json instead), a
     *.gguf file (or a directory holding one), or a Hugging Face repo id present in the local
-    Hugging Face cache. analyze and tokenize read a Marian model's encoder (the source side).
+    Hugging Face cache. Without --target, analyze and tokenize read a Marian model's encoder (the
+    source side).
     `heed --version` prints the version and the kernel variant in use (`isa: avx512|avx2|portable`,
     chosen from the CPU at start; HEED_ISA=avx512|avx2|portable forces one).
     """
@@ -96,6 +98,13 @@ enum Help {
       --svg FILE             write a heatmap: the methods side by side (weight vs norm by default)
       --json                 print the heed/analyze result (heed/highlight with a focus)
       --file PATH            read the text from a file; - reads it from stdin
+      --target TEXT          an encoder-decoder (Marian) model's target for the text: the focus is
+                             then in TEXT and the text is shaded by what it reads through one decoder
+                             layer's cross-attention (--layer: decoder layer; methods norm-summed,
+                             attention, norm), with the share sent to the text's </s>; without a
+                             focus, each target word's aligned source word by weight and by norm
+      --setting input|output with --target: the decoder step a target word is read at (default
+                             input, the step that reads it; output: the step that predicts it)
 
     methods:
     \(methods)
@@ -103,6 +112,7 @@ enum Help {
     example:
       heed analyze --focus cat "The cat sat on the mat because it was tired."
       heed analyze --layer middle --svg cat.svg "The cat sat on the mat."
+      heed analyze --model ~/models/opus-mt-en-de --target "Die Katze saß." --focus Katze "The cat sat."
     """ }
 
     static let tokenize = """
