@@ -26,7 +26,7 @@ enum EncoderDecoderHandlers {
     }
 
     /// Encodes both texts and runs (or reuses) their pass. `workingSet` is reserved before a pass
-    /// that is not cached (`always`: before any pass). - Throws: -32013 for a side beyond the
+    /// that is not cached (with `reserveAlways`: before any). - Throws: -32013 for a side beyond the
     /// model's positions (`data.field`: `text` or `target`); `TokenBeyondEmbeddings` (-32014);
     /// -32015 over the memory limit; `ForwardError.cancelled`.
     static func pass(_ m: LoadedModel, _ parts: Parts, text: String, target: String, _ c: RequestContext, reserveAlways: Bool = false,
