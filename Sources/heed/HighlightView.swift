@@ -29,14 +29,7 @@ enum HighlightView {
         if let w = r.window { Swift.print("(text beyond the model's limit: analysed \(w.lowerBound)..<\(w.upperBound))") }
         if Terminal.isTTY {
             Swift.print(Terminal.legend())
-            var out = "", pos = 0
-            for range in r.ranges.sorted(by: { $0.start < $1.start }) where range.start >= pos {
-                out += decorate(slice(pos, range.start), focus: r.focus, offset: pos)
-                out += Terminal.shade(marked(range), score: range.score)
-                pos = range.end
-            }
-            out += decorate(slice(pos, scalars.count), focus: r.focus, offset: pos)
-            Swift.print(out)
+            Swift.print(shaded(r.ranges, count: scalars.count, slice: slice, marked: marked) { decorate($0, focus: r.focus, offset: $1) })
         } else {
             Swift.print("token\tvalue\tscore")
             for range in r.ranges {
@@ -44,6 +37,18 @@ enum HighlightView {
             }
         }
         Swift.print(sinkLine(sinks, layer: sinkLayer))
+    }
+
+    /// The text of `count` scalars with each range shaded by its score (`marked` gives a range's
+    /// text), the text between ranges through `plain(text, offset)`.
+    static func shaded(_ ranges: [HighlightRange], count: Int, slice: (Int, Int) -> String, marked: (HighlightRange) -> String,
+                       plain: (String, Int) -> String = { s, _ in s }) -> String {
+        var out = "", pos = 0
+        for range in ranges.sorted(by: { $0.start < $1.start }) where range.start >= pos {
+            out += plain(slice(pos, range.start), pos) + Terminal.shade(marked(range), score: range.score)
+            pos = range.end
+        }
+        return out + plain(slice(pos, count), pos)
     }
 
     /// "sent to the inserted tokens (layer 5, the focus's rows; share of the row total):

@@ -76,12 +76,8 @@ enum PairView {
         print("cross-attention \(method.rawValue), decoder layer \(layer), \(step), target focus \"\(focusText)\"; \(model.id)")
         if Terminal.isTTY {
             print(Terminal.legend())
-            var out = "", pos = 0
-            for range in ranges.sorted(by: { $0.start < $1.start }) where range.start >= pos {
-                out += labels.slice(pos..<range.start) + Terminal.shade(labels.slice(range.start..<range.end), score: range.score)
-                pos = range.end
-            }
-            print(out + labels.slice(pos..<labels.scalars.count))
+            print(HighlightView.shaded(ranges, count: labels.scalars.count, slice: { labels.slice($0..<$1) },
+                                       marked: { labels.slice($0.start..<$0.end) }))
         } else {
             print("token\tvalue\tscore")
             for range in ranges { print(String(format: "%@\t%.4f\t%.3f", labels.slice(range.start..<range.end), range.value, range.score)) }
