@@ -3,6 +3,17 @@
 -- daemon's answers all run in between).
 local H = {}
 
+--- Order of shaded units {start row, start col, end row, end col, bucket}: by position, then
+--- (overlapping units of a byte-level tokenizer) by end and bucket.
+function H.unit_before(x, y)
+  for i = 1, 5 do
+    if x[i] ~= y[i] then
+      return x[i] < y[i]
+    end
+  end
+  return false
+end
+
 H.root = vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':p:h:h')
 H.exe = vim.env.HEED_EXECUTABLE
 vim.opt.rtp:prepend(H.root)
@@ -114,14 +125,7 @@ function H.marks(buf)
     return x[1] < y[1] or (x[1] == y[1] and x[2] < y[2])
   end
   -- units: by position, then (overlapping units of a byte-level tokenizer) end and bucket
-  table.sort(units, function(x, y)
-    for i = 1, 5 do
-      if x[i] ~= y[i] then
-        return x[i] < y[i]
-      end
-    end
-    return false
-  end)
+  table.sort(units, H.unit_before)
   table.sort(outside, order)
   return units, focus, outside, aligned
 end
@@ -185,14 +189,7 @@ function H.expect(lines, result, row0, col0)
     end
   end
   -- H.marks sorts by position; overlapping units (a decoder's byte-level tokens) by bucket too.
-  table.sort(units, function(x, y)
-    for i = 1, 5 do
-      if x[i] ~= y[i] then
-        return x[i] < y[i]
-      end
-    end
-    return false
-  end)
+  table.sort(units, H.unit_before)
   local fr, fc = H.pos32(lines, result.focus.start, row0, col0)
   local gr, gc = H.pos32(lines, result.focus['end'], row0, col0)
   return units, { { fr, fc, gr, gc } }

@@ -44,14 +44,7 @@ local function expected_units(want)
       table.insert(units, { 0, r.start, 0, r['end'], bucket(r.score) })
     end
   end
-  table.sort(units, function(x, y)
-    for i = 1, 5 do
-      if x[i] ~= y[i] then
-        return x[i] < y[i]
-      end
-    end
-    return false
-  end)
+  table.sort(units, H.unit_before)
   return units
 end
 
